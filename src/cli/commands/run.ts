@@ -1,0 +1,44 @@
+import type { ConfigOverrides } from '../../config/load-config.js';
+import { Daemon } from '../../daemon/daemon.js';
+
+/**
+ * `vmshepherd -c FILE`: runs the daemon. SIGHUP reloads the configuration and presets (a broken one is
+ * rejected and the running one kept); SIGTERM or SIGINT finishes the calls in flight, releases the
+ * leases and exits 0; a second signal exits at once.
+ */
+export async function runCommand(
+  configFile: string,
+  overrides: ConfigOverrides,
+  runOnce: boolean,
+): Promise<number> {
+  const daemon = await Daemon.create({ configFile, overrides });
+  if (runOnce) {
+    const summary = await daemon.runOnce();
+    await daemon.stop();
+    return summary.failed > 0 ? 1 : 0;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      daemon.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    daemon.logger.info({ signal }, 'stopping: finishing calls in flight');
+    void daemon.stop().then(
+      () => process.exit(0),
+      (err) => {
+        daemon.logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    daemon.logger.info('SIGHUP: reloading configuration and presets');
+    void daemon.reload();
+  });
+  await daemon.start();
+  return new Promise<number>(() => {}); // runs until a signal ends the process
+}

@@ -1,0 +1,108 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { normalizeLogLevel } from '../config/config-schema.js';
+import { ConfigErrors } from '../daemon/daemon.js';
+import { ShepherdError } from '../errors/shepherd-error.js';
+import { checkCommand } from './commands/check.js';
+import { driversCommand } from './commands/drivers.js';
+import { planCommand } from './commands/plan.js';
+import { renderCommand } from './commands/render.js';
+import { runCommand } from './commands/run.js';
+import { errorLine, type OutputFormat, printErr } from './output.js';
+
+const outputOption = () =>
+  new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text');
+const configOption = () =>
+  new Option('-c, --config-file <file>', 'main configuration file (YAML)').makeOptionMandatory();
+
+function logLevel(value: string) {
+  const level = normalizeLogLevel(value);
+  if (!level) throw new InvalidArgumentError('expected trace, debug, info, warning, error or critical');
+  return level;
+}
+
+function port(value: string) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+}
+
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('vmshepherd')
+    .description('Keeps groups of VMs (presets) the way their owners declared them.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError();
+  const done = (code: Promise<number>) => code.then(exit, (err) => exit(reportFatal(err)));
+
+  program
+    .command('run', { isDefault: true })
+    .description('run the daemon (the default command)')
+    .addOption(configOption())
+    .option('-l, --log-level <level>', 'overrides log_level of the file', logLevel)
+    .option('-p, --port <port>', 'overrides http.listen_port of the file', port)
+    .option('-1, --run-once', 'run one manage cycle and exit')
+    .action((o) =>
+      done(
+        runCommand(
+          o.configFile,
+          {
+            ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+            ...(o.port !== undefined ? { port: o.port } : {}),
+          },
+          Boolean(o.runOnce),
+        ),
+      ),
+    );
+
+  program
+    .command('check')
+    .description('validate the configuration and every preset; exit 1 listing all errors')
+    .addOption(configOption())
+    .addOption(outputOption())
+    .action((o) => done(checkCommand(o.configFile, o.output as OutputFormat)));
+
+  program
+    .command('plan')
+    .description('print what one cycle would do, touching nothing')
+    .addOption(configOption())
+    .option('--preset <name>', 'only this preset')
+    .addOption(outputOption())
+    .action((o) => done(planCommand(o.configFile, o.preset, o.output as OutputFormat)));
+
+  program
+    .command('render')
+    .description("print a preset's rendered userdata")
+    .addOption(configOption())
+    .requiredOption('--preset <name>', 'the preset')
+    .action((o) => done(renderCommand(o.configFile, o.preset)));
+
+  program
+    .command('drivers')
+    .description('list every resolvable driver with its kind and origin')
+    .option('-c, --config-file <file>', 'also find plugins installed next to this configuration')
+    .addOption(outputOption())
+    .action((o) => done(driversCommand(o.configFile, o.output as OutputFormat)));
+
+  return program;
+}
+
+function reportFatal(err: unknown): number {
+  if (err instanceof ConfigErrors) {
+    for (const e of err.errors) printErr(errorLine(e));
+    printErr(`${err.errors.length} error(s) in the configuration`);
+  } else if (err instanceof ShepherdError) {
+    printErr(errorLine(err));
+  } else {
+    printErr(`error reconcile_manage_1001: ${(err as Error)?.stack ?? String(err)}`);
+  }
+  return 1;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const program = buildProgram((code) => {
+    process.exitCode = code;
+  });
+  program.exitOverride((err) => {
+    process.exit(err.exitCode);
+  });
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { presetSchema } from './preset-schema.js';
+
+/** Python logging names as the original accepted them, plus pino's. */
+export const LOG_LEVELS = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'warning',
+  'error',
+  'critical',
+  'fatal',
+] as const;
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export function normalizeLogLevel(level: string): LogLevel | undefined {
+  const l = level.toLowerCase();
+  if (l === 'warning') return 'warn';
+  if (l === 'critical') return 'fatal';
+  return (LOG_LEVELS as readonly string[]).includes(l) ? (l as LogLevel) : undefined;
+}
+
+const logLevel = z
+  .string()
+  .refine((v) => normalizeLogLevel(v) !== undefined, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
+  .transform((v) => normalizeLogLevel(v) as LogLevel);
+
+/** The original passed these through int(); numeric strings keep working. */
+const numberLike = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number),
+]);
+
+const driverBlock = (defaultDriver?: string) => {
+  const block = z.looseObject({ driver: z.string().min(1) });
+  return defaultDriver ? block.default({ driver: defaultDriver }) : block;
+};
+
+/**
+ * `defaults:` holds `iaas:` and `healthcheck:` (deep-merged under every preset, as in the original) and,
+ * new in vmshepherd, any other preset key as a default.
+ */
+export const defaultsSchema = presetSchema.partial().extend({
+  iaas: z.looseObject({ driver: z.string().min(1).optional() }).optional(),
+  healthcheck: z.looseObject({ driver: z.string().min(1).optional() }).optional(),
+});
+
+export const configSchema = z.strictObject({
+  log_level: logLevel.default('info').describe('log level; the -l flag overrides it when given'),
+  worker_interval: numberLike
+    .pipe(z.number().positive())
+    .default(5)
+    .describe('seconds between two manage cycles'),
+  instance_id: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('name of this instance in leases and logs (default: host-pid)'),
+  http: z
+    .strictObject({
+      listen_port: numberLike.pipe(z.number().int().min(0).max(65535)).default(8888),
+      host: z.string().min(1).default('127.0.0.1').describe('address to bind; 127.0.0.1 unless configured'),
+      api: z
+        .strictObject({
+          allowed_methods: z.array(z.string()).optional().describe('JSON-RPC methods that may be called'),
+        })
+        .optional(),
+    })
+    .optional(),
+  runtime: driverBlock('InMemoryDriver').describe(
+    'runtime store: InMemoryDriver, PostgresDriver, ZookeeperDriver',
+  ),
+  presets: driverBlock().describe('preset store: DirectoryDriver or GitRepoDriver, with its options'),
+  defaults: defaultsSchema.default({}),
+  manage: z
+    .strictObject({
+      concurrency: z
+        .number()
+        .int()
+        .positive()
+        .default(32)
+        .describe('presets managed at once by this instance'),
+      health_concurrency: z
+        .number()
+        .int()
+        .positive()
+        .default(256)
+        .describe('health checks in flight at once'),
+      events_kept: z
+        .number()
+        .int()
+        .positive()
+        .default(100)
+        .describe('events kept per preset in the runtime state'),
+      health_history: z.number().int().positive().default(10).describe('health results kept per VM'),
+      refresh_interval: z
+        .number()
+        .positive()
+        .default(10)
+        .describe('seconds between two preset store refreshes'),
+    })
+    .default({
+      concurrency: 32,
+      health_concurrency: 256,
+      events_kept: 100,
+      health_history: 10,
+      refresh_interval: 10,
+    })
+    .describe('new in vmshepherd: tuning of the manage loop'),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigOutput = z.output<typeof configSchema>;

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/** Seconds, as the original wrote them (numbers). */
+const seconds = z.number().nonnegative();
+
+/** A count (`2`) or a share of the preset's VMs (`"40%"`). */
+export const countOrPercent = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?%$/, 'expected a count like 2 or a percentage like "40%"'),
+]);
+export type CountOrPercent = z.infer<typeof countOrPercent>;
+
+const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+/** Keys of the `iaas:` block that the core reads; every other key is the driver's. */
+export const iaasCoreSchema = z.looseObject({
+  driver: z.string().min(1).describe('IaaS driver name, e.g. DummyIaasDriver or OpenStackDriver'),
+  limits: z
+    .strictObject({
+      max_concurrent_calls: z
+        .number()
+        .int()
+        .positive()
+        .default(32)
+        .describe('cloud calls in flight per account'),
+      calls_per_second: z.number().nonnegative().default(0).describe('0 = no rate limit'),
+    })
+    .optional()
+    .describe('per cloud account: shared by every preset that uses the same account'),
+  shutdown_grace_period: seconds
+    .default(900)
+    .describe('seconds before iaas_timed_shutdown when a replacement is started (the original: 900)'),
+});
+export const IAAS_CORE_KEYS = ['driver', 'limits', 'shutdown_grace_period'] as const;
+
+/** Keys of the `healthcheck:` block that the core reads (the health policy); the rest is the driver's. */
+export const healthCoreSchema = z.looseObject({
+  driver: z.string().min(1).describe('health check driver name, e.g. HttpHealthcheck'),
+  unhealthy_threshold: z
+    .number()
+    .int()
+    .positive()
+    .default(5)
+    .describe('consecutive failed checks before a VM is replaced (the original: 5)'),
+  terminate_heatlh_failed_delay: z
+    .number()
+    .min(-1)
+    .default(-1)
+    .describe(
+      'seconds a VM must keep failing before it is replaced; -1 never replaces (key spelled as the original reads it)',
+    ),
+  startup_grace: seconds
+    .default(0)
+    .describe('seconds after creation during which failed checks do not count'),
+  max_unhealthy: countOrPercent
+    .default('40%')
+    .describe('mass-deletion guard: when more VMs than this fail at once, none is terminated for health'),
+  timeout: seconds.default(10).describe('seconds after which a check that has not answered counts as failed'),
+});
+export const HEALTH_CORE_KEYS = [
+  'driver',
+  'unhealthy_threshold',
+  'terminate_heatlh_failed_delay',
+  'startup_grace',
+  'max_unhealthy',
+  'timeout',
+] as const;
+
+const subnetEntry = z.union([
+  z.string().min(1),
+  z.strictObject({ 'net-id': z.string().min(1) }),
+  z.strictObject({ name: z.string().min(1) }),
+]);
+
+export const networkSchema = z.strictObject({
+  security_groups: z.array(z.string().min(1)).optional(),
+  availability_zone: z.string().min(1).optional(),
+  subnets: z.array(subnetEntry).optional().describe('networks by id or name: [{net-id: ID}] or [name]'),
+  subnet: z
+    .union([z.string().min(1), z.array(subnetEntry)])
+    .optional()
+    .describe("the original's example spelling of subnets (names)"),
+});
+
+export const scaleInOrders = ['unhealthy_newest', 'unhealthy_oldest', 'newest', 'oldest'] as const;
+
+/**
+ * One preset. Top-level keys the schema does not know are kept and available to the userdata template,
+ * as in the original; nested blocks are strict.
+ */
+export const presetSchema = z.looseObject({
+  name: z
+    .string()
+    .regex(/^[^\s/]+$/, 'a preset name has no spaces or slashes')
+    .describe('preset id'),
+  count: z.number().int().nonnegative().describe('desired number of VMs'),
+  image: z.string().min(1).optional(),
+  flavor: z.string().min(1).optional(),
+  flavour: z.string().min(1).optional().describe('accepted spelling of flavor'),
+  manage_interval: seconds.default(60).describe('minimum seconds between two manages of this preset'),
+  manage_expire: z
+    .number()
+    .positive()
+    .default(120)
+    .describe('lease time-to-live in seconds: another instance may take the preset over after it'),
+  unmanaged: z.boolean().default(false).describe('observe and health-check only; never create or terminate'),
+  network: networkSchema.optional(),
+  key_name: z.string().min(1).optional(),
+  userdata: z.string().optional().describe('cloud-init text or file://relative/path; a Jinja template'),
+  userdata_source_root: z.string().min(1).optional(),
+  meta_tags: z.record(z.string(), scalarText).optional(),
+  iaas: iaasCoreSchema.describe('IaaS driver and its options (deep-merged over defaults.iaas)'),
+  healthcheck: healthCoreSchema.optional(),
+  panel_links: z.record(z.string(), z.string()).optional(),
+  // New in vmshepherd
+  scale_in_order: z.enum(scaleInOrders).default('unhealthy_newest').describe('which surplus VMs go first'),
+  boot_timeout: z
+    .number()
+    .positive()
+    .default(900)
+    .describe('seconds a VM may stay pending before it is replaced'),
+  create_concurrency: z
+    .number()
+    .int()
+    .positive()
+    .default(10)
+    .describe('creates of this preset in flight at once'),
+  update: z
+    .strictObject({
+      max_surge: countOrPercent.default(1).describe('VMs allowed above count while replacing'),
+    })
+    .optional(),
+});
+
+export type PresetInput = z.input<typeof presetSchema>;
+export type PresetOutput = z.output<typeof presetSchema>;
+
+/** Keys the preset schema knows at the top level; others are template variables. */
+export const PRESET_KEYS = Object.keys(presetSchema.shape);

@@ -1,0 +1,404 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { type ConfigOverrides, loadConfig, type ShepherdConfig } from '../config/load-config.js';
+import { ownPackageDir } from '../drivers/plugins.js';
+import { DriverRegistry } from '../drivers/registry.js';
+import type { PresetStore, RuntimeStore } from '../drivers/types.js';
+import { ShepherdError } from '../errors/shepherd-error.js';
+import { errorFields } from '../observability/error-fields.js';
+import { createLogger } from '../observability/logger.js';
+import type { Preset } from '../presets/preset.js';
+import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
+import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
+import type { Listing } from '../reconcile/observe.js';
+import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
+import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { catalogFor } from './catalog-for.js';
+import { driverContext } from './driver-context.js';
+import { accountListing, DriverPool } from './driver-pool.js';
+
+export interface DaemonOptions {
+  configFile: string;
+  overrides?: ConfigOverrides;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Tests and benchmarks: where JSON log lines go, and whether to pretty-print. */
+  logDestination?: NodeJS.WritableStream;
+  pretty?: boolean;
+  /** Extra directories whose node_modules may hold plugin packages. */
+  pluginRoots?: string[];
+}
+
+/** Thrown when the configuration cannot be loaded; carries every error found. */
+export class ConfigErrors extends Error {
+  constructor(readonly errors: ShepherdError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'ConfigErrors';
+  }
+}
+
+/** The parts built from one configuration; a reload builds new ones and swaps. */
+interface Generation {
+  config: ShepherdConfig;
+  runtime: RuntimeStore;
+  store: PresetStore;
+  catalog: PresetCatalog;
+  pool: DriverPool;
+  unwatch: () => void;
+}
+
+/**
+ * The vmshepherd process: loads the configuration, keeps the preset catalog fresh on its own interval,
+ * and runs the scheduler. SIGHUP → reload(), SIGTERM → stop().
+ */
+export class Daemon {
+  readonly logger: Logger;
+  readonly instanceId: string;
+  private gen: Generation;
+  private scheduler: Scheduler;
+  private readonly healthQueue: PQueue;
+  private readonly stopping = new AbortController();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<RefreshReport> | undefined;
+  private readonly reported = new Set<string>();
+  /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
+  readonly outcomes = new Map<string, ManageOutcome>();
+  onCycle: ((summary: CycleSummary) => void) | undefined;
+
+  private constructor(
+    private readonly options: DaemonOptions,
+    private readonly registry: DriverRegistry,
+    private readonly clock: Clock,
+    config: ShepherdConfig,
+  ) {
+    this.instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+    this.logger = createLogger({
+      level: config.logLevel,
+      instance: this.instanceId,
+      ...(options.pretty !== undefined ? { pretty: options.pretty } : {}),
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
+    this.healthQueue = new PQueue({ concurrency: config.manage.health_concurrency });
+    this.gen = undefined as unknown as Generation;
+    this.scheduler = undefined as unknown as Scheduler;
+  }
+
+  static async create(options: DaemonOptions): Promise<Daemon> {
+    const registry = Daemon.registryFor(options);
+    const config = await Daemon.load(options, registry);
+    const daemon = new Daemon(options, registry, options.clock ?? systemClock, config);
+    daemon.gen = await daemon.build(config, undefined);
+    daemon.scheduler = daemon.makeScheduler();
+    return daemon;
+  }
+
+  static registryFor(options: Pick<DaemonOptions, 'configFile' | 'pluginRoots'>): DriverRegistry {
+    return new DriverRegistry([
+      process.cwd(),
+      resolve(options.configFile, '..'),
+      ownPackageDir(),
+      ...(options.pluginRoots ?? []),
+    ]);
+  }
+
+  private static async load(options: DaemonOptions, registry: DriverRegistry): Promise<ShepherdConfig> {
+    const { config, errors } = await loadConfig(options.configFile, registry, {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+    });
+    if (!config) throw new ConfigErrors(errors);
+    return config;
+  }
+
+  get config(): ShepherdConfig {
+    return this.gen.config;
+  }
+
+  get catalog(): PresetCatalog {
+    return this.gen.catalog;
+  }
+
+  get runtime(): RuntimeStore {
+    return this.gen.runtime;
+  }
+
+  get drivers(): DriverPool {
+    return this.gen.pool;
+  }
+
+  presets(): Preset[] {
+    return this.gen.catalog.presets();
+  }
+
+  /** Re-reads the preset store (cheap when nothing changed) and logs what changed and what is broken. */
+  refreshPresets(): Promise<RefreshReport> {
+    this.refreshing ??= this.gen.catalog.refresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing.then((report) => {
+      this.logRefresh(report);
+      return report;
+    });
+  }
+
+  /** One refresh and one cycle (`--run-once`). */
+  async runOnce(): Promise<CycleSummary> {
+    await this.refreshPresets();
+    return this.scheduler.runCycle();
+  }
+
+  /** Manages one preset now, whatever its interval (the API's "manage now"). */
+  async manageNow(name: string): Promise<ManageOutcome> {
+    const preset = this.gen.catalog.get(name);
+    if (!preset) throw new ShepherdError('cli_preset_1001', name);
+    return this.manage(preset, { id: 0, startedAt: this.clock.now(), shared: new Map() }, true);
+  }
+
+  /** What the next manage of each preset (or of one) would do, touching nothing. */
+  async plan(name?: string): Promise<PresetPreview[]> {
+    const presets =
+      name === undefined
+        ? this.presets()
+        : [this.gen.catalog.get(name)].filter((p): p is Preset => p !== undefined);
+    if (name !== undefined && presets.length === 0) throw new ShepherdError('cli_preset_1001', name);
+    return Promise.all(
+      presets.map(async (preset) =>
+        previewPreset(preset, {
+          cloud: await this.gen.pool.account(preset),
+          health: await this.gen.pool.healthcheck(preset),
+          runtime: this.gen.runtime,
+          healthQueue: this.healthQueue,
+          clock: this.clock,
+          healthHistory: this.gen.config.manage.health_history,
+        }),
+      ),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.refreshPresets();
+    this.scheduleRefresh();
+    this.scheduler.start();
+    this.logger.info(
+      {
+        presets: this.presets().length,
+        config: this.gen.config.file,
+        worker_interval: this.gen.config.workerIntervalMs / 1000,
+      },
+      'vmshepherd started',
+    );
+  }
+
+  /**
+   * Reads the configuration again. A broken configuration is rejected and the running one kept. Drivers
+   * whose options did not change are kept; in-flight manages finish first.
+   */
+  async reload(): Promise<boolean> {
+    let config: ShepherdConfig;
+    try {
+      config = await Daemon.load(this.options, this.registry);
+    } catch (err) {
+      const errors = err instanceof ConfigErrors ? err.errors : [err as ShepherdError];
+      for (const e of errors)
+        this.logger.error(
+          { code: e.code, at: e.at },
+          `reload rejected, keeping the running configuration: ${e.message}`,
+        );
+      return false;
+    }
+    const wasRunning = this.refreshTimer !== undefined;
+    await this.scheduler.stop();
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    const old = this.gen;
+    this.gen = await this.build(config, old);
+    this.logger.level = config.logLevel;
+    this.scheduler = this.makeScheduler();
+    await this.refreshPresets();
+    if (wasRunning) {
+      this.scheduleRefresh();
+      this.scheduler.start();
+    }
+    this.logger.info({ presets: this.presets().length }, 'configuration reloaded');
+    return true;
+  }
+
+  /** Stops starting work, lets manages in flight finish their calls, releases leases, closes drivers. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    await this.scheduler.stop();
+    await this.gen.pool.close();
+    this.gen.unwatch();
+    await this.gen.store.close?.();
+    await this.gen.runtime.close?.();
+    this.logger.info('vmshepherd stopped');
+    await new Promise<void>((done) => this.logger.flush(() => done()));
+  }
+
+  private async build(config: ShepherdConfig, old: Generation | undefined): Promise<Generation> {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const ctx = (driver: string) =>
+      driverContext(this.logger, this.clock, this.instanceId, config.baseDir, driver);
+    const keepRuntime = old && same(old.config.runtime, config.runtime);
+    const keepStore =
+      old && same(old.config.presets, config.presets) && old.config.baseDir === config.baseDir;
+    const runtime = keepRuntime
+      ? old.runtime
+      : ((await (
+          await this.registry.resolve('runtime', config.runtime.driver)
+        ).create(config.runtime.options, ctx(config.runtime.driver))) as RuntimeStore);
+    const store = keepStore
+      ? old.store
+      : ((await (
+          await this.registry.resolve('presets', config.presets.driver)
+        ).create(config.presets.options, ctx(config.presets.driver))) as PresetStore);
+    if (old && !keepRuntime) await old.runtime.close?.();
+    if (old && !keepStore) {
+      old.unwatch();
+      await old.store.close?.();
+    }
+    if (old) await old.pool.close();
+    const catalog = catalogFor(config, this.registry, store);
+    const pool = new DriverPool(this.registry, this.logger, this.clock, this.instanceId, config.baseDir);
+    const unwatch = keepStore
+      ? old.unwatch
+      : (store.watch?.(debounce(() => void this.refreshPresets(), 300)) ?? (() => {}));
+    return { config, runtime, store, catalog, pool, unwatch };
+  }
+
+  private makeScheduler(): Scheduler {
+    return new Scheduler({
+      concurrency: this.gen.config.manage.concurrency,
+      intervalMs: () => this.gen.config.workerIntervalMs,
+      clock: this.clock,
+      logger: this.logger,
+      presets: () => this.gen.catalog.presets(),
+      manage: (preset, cycle) => this.manage(preset, cycle, false),
+      onCycle: (s) => {
+        const { cycle, durationMs, ...counts } = s;
+        const level =
+          s.failed > 0 || s.failedActions > 0 ? 'warn' : s.managed > 0 || s.cycle === 1 ? 'info' : 'debug';
+        this.logger[level]({ cycle, ...counts, duration_ms: Math.round(durationMs) }, 'cycle');
+        this.onCycle?.(s);
+      },
+    });
+  }
+
+  private async manage(preset: Preset, cycle: CycleContext, force: boolean): Promise<ManageOutcome> {
+    const logger = this.logger.child({ preset: preset.name });
+    const pool = this.gen.pool;
+    let cloud: Awaited<ReturnType<DriverPool['account']>>;
+    let health: Awaited<ReturnType<DriverPool['healthcheck']>>;
+    try {
+      [cloud, health] = await Promise.all([pool.account(preset), pool.healthcheck(preset)]);
+    } catch (err) {
+      const error =
+        err instanceof ShepherdError
+          ? err
+          : new ShepherdError('reconcile_manage_1001', (err as Error).message, { cause: err });
+      logger.error(errorFields(error), "cannot create the preset's drivers");
+      return {
+        preset: preset.name,
+        result: 'failed',
+        created: 0,
+        terminated: 0,
+        failedActions: 0,
+        lastManagedAt: null,
+        durationMs: 0,
+        error,
+      };
+    }
+    const listingKey = `listing:${cloud.key}`;
+    const sharedListing = cloud.hasListAll
+      ? () => {
+          let listing = cycle.shared.get(listingKey) as Promise<Listing | undefined> | undefined;
+          if (!listing) {
+            listing = accountListing(cloud, this.clock, logger);
+            cycle.shared.set(listingKey, listing);
+          }
+          return listing;
+        }
+      : undefined;
+    const outcome = await managePreset(
+      preset,
+      {
+        runtime: this.gen.runtime,
+        cloud,
+        health,
+        healthQueue: this.healthQueue,
+        clock: this.clock,
+        logger,
+        instanceId: this.instanceId,
+        eventsKept: this.gen.config.manage.events_kept,
+        healthHistory: this.gen.config.manage.health_history,
+        stopping: this.stopping.signal,
+        ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
+      },
+      { force },
+    );
+    this.outcomes.set(preset.name, outcome);
+    const { result, created, terminated, failedActions, durationMs } = outcome;
+    logger.debug(
+      {
+        result,
+        created,
+        terminated,
+        failed_actions: failedActions,
+        duration_ms: Math.round(durationMs),
+        phase: outcome.state?.status?.phase,
+      },
+      'manage',
+    );
+    return outcome;
+  }
+
+  private scheduleRefresh(): void {
+    this.refreshTimer = setTimeout(() => {
+      void this.refreshPresets()
+        .catch((err) => this.logger.error({ err, code: 'preset_load_2001' }, 'preset refresh failed'))
+        .finally(() => {
+          if (this.refreshTimer !== undefined && !this.stopping.signal.aborted) this.scheduleRefresh();
+        });
+    }, this.gen.config.manage.refresh_interval * 1000);
+    this.refreshTimer.unref();
+  }
+
+  /** Logs preset changes, and each problem once (not on every refresh while it persists). */
+  private logRefresh(report: RefreshReport): void {
+    if (report.added.length || report.changed.length || report.removed.length) {
+      this.logger.info(
+        {
+          added: report.added.length,
+          changed: report.changed,
+          removed: report.removed,
+          compiled: report.compiled,
+        },
+        'presets loaded',
+      );
+      for (const name of [...report.changed, ...report.removed]) this.scheduler?.markDue(name);
+    }
+    const current = new Set<string>();
+    for (const p of report.problems) {
+      current.add(p.message);
+      if (this.reported.has(p.message)) continue;
+      const level = p.code === 'preset_load_1006' ? 'warn' : 'error';
+      this.logger[level]({ code: p.code, at: p.at }, p.message);
+    }
+    this.reported.clear();
+    for (const m of current) this.reported.add(m);
+  }
+}
+
+function debounce(fn: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+    timer.unref();
+  };
+}

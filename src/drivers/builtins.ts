@@ -1,0 +1,17 @@
+import { dummyHealthcheck } from './healthcheck/dummy.js';
+import { httpHealthcheck } from './healthcheck/http.js';
+import { tcpHealthcheck } from './healthcheck/tcp.js';
+import { dummyIaasDriver } from './iaas/dummy/driver.js';
+import { directoryDriver } from './presets/directory.js';
+import { inMemoryDriver } from './runtime/memory.js';
+import type { DriverDefinition } from './types.js';
+
+/** Drivers that ship with vmshepherd, registered statically (plugins are found by the registry). */
+export const BUILTIN_DRIVERS: readonly DriverDefinition[] = [
+  dummyIaasDriver,
+  directoryDriver,
+  inMemoryDriver,
+  dummyHealthcheck,
+  httpHealthcheck,
+  tcpHealthcheck,
+] as unknown as DriverDefinition[];

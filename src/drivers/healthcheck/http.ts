@@ -1,0 +1,66 @@
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import { zodOptions } from '../../config/zod-issues.js';
+import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
+import { hostForUrl, noIp, unhealthyFromError } from './verdicts.js';
+
+const options = z.strictObject({
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
+  path: z.string().startsWith('/').default('/'),
+  port: z.number().int().min(1).max(65535).default(80),
+  check_status: z
+    .union([z.number().int(), z.array(z.number().int()).min(1)])
+    .default(200)
+    .describe('expected status (or list)'),
+  conn_timeout: z.number().positive().default(1).describe('seconds to connect'),
+  read_timeout: z.number().positive().default(1).describe('seconds to receive the response'),
+  scheme: z.enum(['http', 'https']).default('http'),
+  headers: z.record(z.string(), z.string()).optional(),
+  insecure: z.boolean().default(false).describe('https: accept any certificate'),
+});
+
+/** The original's HTTP check: a timeout or refused connection is an unhealthy verdict, never an exception. */
+export const httpHealthcheck = defineDriver({
+  kind: 'healthcheck',
+  name: 'HttpHealthcheck',
+  description: 'HTTP request to each VM; healthy when the status matches check_status',
+  ...zodOptions(options),
+  create: (o): HealthCheck => {
+    // No keep-alive: checks go to many VMs and should see each VM's current state.
+    const agent = new Agent({
+      connect: { timeout: o.conn_timeout * 1000, rejectUnauthorized: !o.insecure },
+      headersTimeout: o.read_timeout * 1000,
+      bodyTimeout: o.read_timeout * 1000,
+      pipelining: 0,
+    });
+    const expected = Array.isArray(o.check_status) ? o.check_status : [o.check_status];
+    return {
+      async check(vm, call): Promise<HealthResult> {
+        const ip = vm.ips[0];
+        if (!ip) return noIp();
+        const started = performance.now();
+        const url = `${o.scheme}://${hostForUrl(ip)}:${o.port}${o.path}`;
+        try {
+          const res = await request(url, {
+            method: o.method,
+            dispatcher: agent,
+            ...(o.headers ? { headers: o.headers } : {}),
+            ...(call?.signal ? { signal: call.signal } : {}),
+          });
+          await res.body.dump();
+          const latencyMs = performance.now() - started;
+          if (expected.includes(res.statusCode)) return { verdict: 'healthy', latencyMs };
+          return {
+            verdict: 'unhealthy',
+            reason: `${o.method} ${url} answered ${res.statusCode}, expected ${expected.join(' or ')}`,
+            code: 'http_check_0001',
+            latencyMs,
+          };
+        } catch (err) {
+          return unhealthyFromError(err, `${o.method} ${url}`, started, 'http_check_2001', 'http_check_2002');
+        }
+      },
+      close: () => agent.close(),
+    };
+  },
+});

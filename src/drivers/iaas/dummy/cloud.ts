@@ -1,0 +1,357 @@
+import { ShepherdError } from '../../../errors/shepherd-error.js';
+import type { Clock } from '../../../util/clock.js';
+import { unitHash } from '../../../util/seeded.js';
+import {
+  META_IDEMPOTENCY,
+  META_PRESET,
+  META_TIMED_SHUTDOWN,
+  type NetworkSpec,
+  type Vm,
+  type VmSpec,
+  type VmState,
+} from '../../types.js';
+import type { DummyOptions, Range } from './options.js';
+
+/** A VM as the simulated cloud stores it. Its status is computed from the clock, so no timers run. */
+export interface SimVm {
+  id: string;
+  name: string;
+  flavor?: string;
+  image?: string;
+  keyName?: string;
+  userdata?: string;
+  network: NetworkSpec;
+  metadata: Record<string, string>;
+  ip: string;
+  createdAt: number;
+  /** When the current build, reboot, rebuild or resize ends. */
+  readyAt: number;
+  bootFails: boolean;
+  diesAt: number | null;
+  poweredOff: boolean;
+  /** Operation in progress until readyAt: BUILD, REBOOT, REBUILD, RESIZE. */
+  task: 'BUILD' | 'REBOOT' | 'REBUILD' | 'RESIZE';
+}
+
+export interface SimSnapshot {
+  version: 1;
+  serial: number;
+  vms: SimVm[];
+}
+
+const STATE_OF: Record<string, VmState> = {
+  ACTIVE: 'running',
+  BUILD: 'pending',
+  REBOOT: 'pending',
+  REBUILD: 'pending',
+  RESIZE: 'pending',
+  ERROR: 'error',
+  SHUTOFF: 'stopped',
+};
+
+/**
+ * The simulated cloud: an account with VMs that boot, fail and die on a deterministic schedule, API calls
+ * with latency and injected faults, quota and per-flavor capacity. One instance serves every preset of
+ * one account. A product feature for demos, tests and benchmarks, not a mock.
+ */
+export class SimulatedCloud {
+  private readonly vms = new Map<string, SimVm>();
+  private readonly byPreset = new Map<string, Set<string>>();
+  private readonly calls = new Map<string, number>();
+  private serial = 0;
+  /** Distinguishes the ids of two simulated clouds with different options but the same seed. */
+  private readonly tag: number;
+  /** Called after every change (the state file hooks in here). */
+  onChange: (() => void) | undefined;
+
+  constructor(
+    private readonly o: DummyOptions,
+    private readonly clock: Clock,
+  ) {
+    this.tag = Math.floor(unitHash(o.seed, JSON.stringify(o)) * 0x100000000);
+  }
+
+  // ----- the API, with latency and faults ------------------------------------------------------------
+
+  list(preset: string, signal?: AbortSignal): Promise<Vm[]> {
+    return this.call('list', signal, () =>
+      [...(this.byPreset.get(preset) ?? [])].map((id) => this.view(this.vms.get(id)!)),
+    );
+  }
+
+  listAll(signal?: AbortSignal): Promise<Vm[]> {
+    return this.call('list', signal, () =>
+      [...this.vms.values()].filter((v) => v.metadata[META_PRESET]).map((v) => this.view(v)),
+    );
+  }
+
+  get(id: string, signal?: AbortSignal): Promise<Vm | null> {
+    return this.call('get', signal, () => {
+      const vm = this.vms.get(id);
+      return vm ? this.view(vm) : null;
+    });
+  }
+
+  create(spec: VmSpec, idempotencyKey: string, signal?: AbortSignal): Promise<Vm> {
+    return this.call('create', signal, () => this.build(spec, idempotencyKey));
+  }
+
+  terminate(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call('terminate', signal, () => {
+      this.remove(id);
+    });
+  }
+
+  stop(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call('stop', signal, () => this.mutate(id, ['ACTIVE'], (vm) => (vm.poweredOff = true)));
+  }
+
+  start(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call('start', signal, () =>
+      this.mutate(id, ['SHUTOFF'], (vm) => {
+        vm.poweredOff = false;
+        this.restartTask(vm, 'REBOOT');
+      }),
+    );
+  }
+
+  reboot(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call('reboot', signal, () =>
+      this.mutate(id, ['ACTIVE', 'ERROR', 'SHUTOFF'], (vm) => this.restartTask(vm, 'REBOOT')),
+    );
+  }
+
+  rebuild(id: string, image: string | undefined, signal?: AbortSignal): Promise<void> {
+    return this.call('rebuild', signal, () =>
+      this.mutate(id, ['ACTIVE', 'ERROR', 'SHUTOFF'], (vm) => {
+        if (image) vm.image = image;
+        this.restartTask(vm, 'REBUILD');
+      }),
+    );
+  }
+
+  resize(id: string, flavor: string, signal?: AbortSignal): Promise<void> {
+    return this.call('resize', signal, () =>
+      this.mutate(id, ['ACTIVE', 'SHUTOFF'], (vm) => {
+        this.checkFlavor(flavor, 1);
+        vm.flavor = flavor;
+        this.restartTask(vm, 'RESIZE');
+      }),
+    );
+  }
+
+  // ----- state ---------------------------------------------------------------------------------------
+
+  snapshot(): SimSnapshot {
+    return { version: 1, serial: this.serial, vms: [...this.vms.values()] };
+  }
+
+  restore(snapshot: SimSnapshot): void {
+    this.vms.clear();
+    this.byPreset.clear();
+    this.serial = snapshot.serial;
+    for (const vm of snapshot.vms) this.insert(vm);
+  }
+
+  /** Number of VMs in the account (for tests and benchmarks; free of latency and faults). */
+  size(): number {
+    return this.vms.size;
+  }
+
+  /** Every VM now, without latency or faults: what an observer of the whole cloud sees (tests, benchmarks). */
+  peek(): Vm[] {
+    return [...this.vms.values()].map((vm) => this.view(vm));
+  }
+
+  /** Status word of a VM now, as a cloud would report it. */
+  status(vm: SimVm, now = this.clock.now()): string {
+    if (now < vm.readyAt) return vm.task;
+    if (vm.bootFails) return 'ERROR';
+    if (vm.diesAt !== null && now >= vm.diesAt) return 'ERROR';
+    return vm.poweredOff ? 'SHUTOFF' : 'ACTIVE';
+  }
+
+  // ----- internals -----------------------------------------------------------------------------------
+
+  private async call<T>(verb: string, signal: AbortSignal | undefined, effect: () => T): Promise<T> {
+    const n = (this.calls.get(verb) ?? 0) + 1;
+    this.calls.set(verb, n);
+    let latency = pick(this.o.latency, unitHash(this.o.seed, 'latency', verb, n));
+    const slow = this.o.slow_calls;
+    if (slow && unitHash(this.o.seed, 'slow', verb, n) < slow.rate) latency = slow.latency;
+    const timedOut = latency > this.o.call_timeout;
+    if (latency > 0) await this.clock.sleep(Math.min(latency, this.o.call_timeout) * 1000, signal);
+    if (this.o.error_rate > 0 && unitHash(this.o.seed, 'error', verb, n) < this.o.error_rate) {
+      throw new ShepherdError('dummy_call_2001', `${verb} (call ${n})`, { details: { verb } });
+    }
+    const result = effect();
+    if (timedOut) {
+      // Like a real API behind a slow network: the effect happened, the caller only sees a timeout.
+      throw new ShepherdError('dummy_call_2002', `${verb} after ${this.o.call_timeout}s`, {
+        details: { verb },
+      });
+    }
+    return result;
+  }
+
+  private build(spec: VmSpec, idempotencyKey: string): Vm {
+    for (const id of this.byPreset.get(spec.preset) ?? []) {
+      const existing = this.vms.get(id)!;
+      if (existing.metadata[META_IDEMPOTENCY] === idempotencyKey) return this.view(existing);
+    }
+    if (this.o.images && spec.image && !this.o.images.includes(spec.image)) {
+      throw new ShepherdError('dummy_create_0003', `image '${spec.image}'`, {
+        details: { image: spec.image },
+      });
+    }
+    if (this.o.flavors && spec.flavor && !this.o.flavors.includes(spec.flavor)) {
+      throw new ShepherdError('dummy_create_0003', `flavor '${spec.flavor}'`, {
+        details: { flavor: spec.flavor },
+      });
+    }
+    if (this.o.quota && this.vms.size >= this.o.quota.instances) {
+      throw new ShepherdError(
+        'dummy_create_0001',
+        `${this.vms.size} of ${this.o.quota.instances} instances used`,
+        {
+          details: { used: this.vms.size, limit: this.o.quota.instances },
+        },
+      );
+    }
+    if (spec.flavor) this.checkFlavor(spec.flavor, 0);
+    this.serial += 1;
+    const id = vmId(this.o.seed, this.tag, this.serial);
+    const now = this.clock.now();
+    const bootMs = pick(this.o.boot_time, unitHash(this.o.seed, 'boot', id)) * 1000;
+    const metadata: Record<string, string> = { ...spec.metadata, [META_IDEMPOTENCY]: idempotencyKey };
+    if (this.o.timed_shutdown !== undefined) {
+      metadata[META_TIMED_SHUTDOWN] = String(Math.floor((now + this.o.timed_shutdown * 1000) / 1000));
+    }
+    const vm: SimVm = {
+      id,
+      name: spec.name,
+      ...(spec.flavor ? { flavor: spec.flavor } : {}),
+      ...(spec.image ? { image: spec.image } : {}),
+      ...(spec.keyName ? { keyName: spec.keyName } : {}),
+      ...(spec.userdata ? { userdata: spec.userdata } : {}),
+      network: spec.network,
+      metadata,
+      ip: this.o.addresses === 'loopback' ? '127.0.0.1' : privateIp(this.serial),
+      createdAt: now,
+      readyAt: now + bootMs,
+      bootFails: unitHash(this.o.seed, 'bootfail', id) < this.o.boot_failure_rate,
+      diesAt: this.deathTime(id, now + bootMs),
+      poweredOff: false,
+      task: 'BUILD',
+    };
+    this.insert(vm);
+    this.onChange?.();
+    return this.view(vm);
+  }
+
+  private checkFlavor(flavor: string, extra: number): void {
+    const limit = this.o.capacity?.[flavor];
+    if (limit === undefined) return;
+    let used = extra;
+    for (const vm of this.vms.values()) if (vm.flavor === flavor) used++;
+    if (used >= limit) {
+      throw new ShepherdError('dummy_create_0002', `flavor '${flavor}': ${used} of ${limit} hosts used`, {
+        details: { flavor, used, limit },
+      });
+    }
+  }
+
+  /** Exponentially distributed lifetime from the VM's id: the same seed kills the same VMs at the same age. */
+  private deathTime(id: string, from: number): number | null {
+    if (this.o.death_rate <= 0) return null;
+    const u = unitHash(this.o.seed, 'death', id);
+    return from + (-Math.log(1 - u) / this.o.death_rate) * 3_600_000;
+  }
+
+  private restartTask(vm: SimVm, task: SimVm['task']): void {
+    const now = this.clock.now();
+    vm.task = task;
+    vm.readyAt = now + pick(this.o.boot_time, unitHash(this.o.seed, 'boot', vm.id, now)) * 1000;
+    vm.diesAt = this.deathTime(`${vm.id}:${now}`, vm.readyAt);
+    vm.bootFails = false;
+  }
+
+  private mutate(id: string, allowed: string[], change: (vm: SimVm) => void): void {
+    const vm = this.vms.get(id);
+    if (!vm) throw new ShepherdError('dummy_op_0001', id, { details: { vmId: id } });
+    const status = this.status(vm);
+    if (!allowed.includes(status)) {
+      throw new ShepherdError('dummy_op_0002', `${id} is ${status}; allowed from ${allowed.join(', ')}`, {
+        details: { vmId: id, status },
+      });
+    }
+    change(vm);
+    this.onChange?.();
+  }
+
+  private insert(vm: SimVm): void {
+    this.vms.set(vm.id, vm);
+    const preset = vm.metadata[META_PRESET];
+    if (preset === undefined) return;
+    let ids = this.byPreset.get(preset);
+    if (!ids) {
+      ids = new Set();
+      this.byPreset.set(preset, ids);
+    }
+    ids.add(vm.id);
+  }
+
+  private remove(id: string): void {
+    const vm = this.vms.get(id);
+    if (!vm) return; // idempotent: gone is success
+    this.vms.delete(id);
+    const preset = vm.metadata[META_PRESET];
+    if (preset !== undefined) {
+      const ids = this.byPreset.get(preset);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byPreset.delete(preset);
+    }
+    this.onChange?.();
+  }
+
+  private view(vm: SimVm): Vm {
+    const status = this.status(vm);
+    const shutdown = vm.metadata[META_TIMED_SHUTDOWN];
+    const fault =
+      status === 'ERROR'
+        ? vm.bootFails
+          ? 'simulated: the VM failed to boot [dummy_boot_2001]'
+          : 'simulated: the VM died [dummy_run_2001]'
+        : undefined;
+    return {
+      id: vm.id,
+      name: vm.name,
+      state: STATE_OF[status] ?? 'unknown',
+      providerStatus: status,
+      ips: [vm.ip],
+      createdAt: new Date(vm.createdAt).toISOString(),
+      metadata: { ...vm.metadata },
+      ...(vm.image ? { image: vm.image } : {}),
+      ...(vm.flavor ? { flavor: vm.flavor } : {}),
+      ...(fault ? { fault } : {}),
+      ...(shutdown && Number.isFinite(Number(shutdown)) ? { timedShutdownAt: Number(shutdown) * 1000 } : {}),
+    };
+  }
+}
+
+function pick(r: Range, u: number): number {
+  return typeof r === 'number' ? r : r.min + (r.max - r.min) * u;
+}
+
+/** UUID-shaped: the cloud's tag, hash bits, and the serial (unique within the cloud). */
+function vmId(seed: number, tag: number, serial: number): string {
+  const a = Math.floor(unitHash(seed, 'id', tag, serial) * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
+  const t = tag.toString(16).padStart(8, '0');
+  return `${t}-${a.slice(0, 4)}-4${a.slice(5, 8)}-${t.slice(0, 4)}-${serial.toString(16).padStart(12, '0')}`;
+}
+
+function privateIp(serial: number): string {
+  return `10.${(serial >> 16) & 255}.${(serial >> 8) & 255}.${serial & 255}`;
+}

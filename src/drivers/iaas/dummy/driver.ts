@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import { zodOptions } from '../../../config/zod-issues.js';
+import { defineDriver, type IaasDriver } from '../../types.js';
+import { SimulatedCloud } from './cloud.js';
+import { type DummyOptions, dummyOptionsSchema } from './options.js';
+import { StateFile } from './state-file.js';
+
+const live = new Set<SimulatedCloud>();
+
+/** The simulated clouds of this process, for observers that must not go through the API (tests, benchmarks). */
+export function simulatedClouds(): SimulatedCloud[] {
+  return [...live];
+}
+
+/**
+ * The simulated cloud as an IaaS driver. Presets with equal options share one driver instance (the
+ * daemon caches by accountKey) and therefore one simulated account.
+ */
+export const dummyIaasDriver = defineDriver({
+  kind: 'iaas',
+  name: 'DummyIaasDriver',
+  description:
+    'Simulated cloud: boot times, latency, quota, capacity and fault injection, deterministic under a seed',
+  ...zodOptions(dummyOptionsSchema as z.ZodObject),
+  accountKey: (o) => JSON.stringify(o),
+  create: (options, ctx): IaasDriver => {
+    const o = options as DummyOptions;
+    const cloud = new SimulatedCloud(o, ctx.clock);
+    live.add(cloud);
+    let stateFile: StateFile | undefined;
+    if (o.state_file) {
+      stateFile = new StateFile(ctx.resolvePath(o.state_file), cloud);
+      stateFile.load();
+      cloud.onChange = () => stateFile?.changed();
+    }
+    const driver = dummyDriverFor(cloud, stateFile);
+    const close = driver.close;
+    driver.close = async () => {
+      live.delete(cloud);
+      await close?.();
+    };
+    return driver;
+  },
+});
+
+export function dummyDriverFor(cloud: SimulatedCloud, stateFile?: StateFile): IaasDriver {
+  return {
+    list: (preset, call) => cloud.list(preset, call?.signal),
+    listAll: (call) => cloud.listAll(call?.signal),
+    get: (id, call) => cloud.get(id, call?.signal),
+    create: (spec, call) => cloud.create(spec, call.idempotencyKey, call.signal),
+    terminate: (id, call) => cloud.terminate(id, call?.signal),
+    capabilities: {
+      stop: (id, call) => cloud.stop(id, call?.signal),
+      start: (id, call) => cloud.start(id, call?.signal),
+      reboot: (id, call) => cloud.reboot(id, call?.signal),
+      rebuild: (id, spec, call) => cloud.rebuild(id, spec.image, call?.signal),
+      resize: (id, spec, call) => cloud.resize(id, spec.flavor ?? '', call?.signal),
+    },
+    close: async () => {
+      await stateFile?.flush();
+    },
+  };
+}

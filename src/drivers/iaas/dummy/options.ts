@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const seconds = z.number().nonnegative();
+const range = z.union([seconds, z.strictObject({ min: seconds, max: seconds })]);
+
+export const dummyOptionsSchema = z.strictObject({
+  account: z
+    .string()
+    .default('default')
+    .describe('name of the simulated account; presets with equal options share one cloud'),
+  latency: range.default(0.1).describe('seconds per API call (a number, or {min, max})'),
+  boot_time: range.default(3).describe('seconds from create (BUILD) to ACTIVE'),
+  error_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('chance that any call fails before doing anything'),
+  slow_calls: z
+    .strictObject({
+      rate: z.number().min(0).max(1).describe('chance that a call is slow'),
+      latency: seconds.describe('seconds a slow call takes'),
+    })
+    .optional(),
+  call_timeout: z
+    .number()
+    .positive()
+    .default(30)
+    .describe('a call slower than this fails with a timeout after taking effect'),
+  quota: z
+    .strictObject({ instances: z.number().int().nonnegative() })
+    .optional()
+    .describe('instance quota of the account'),
+  capacity: z
+    .record(z.string(), z.number().int().nonnegative())
+    .optional()
+    .describe('max VMs per flavor (no valid host beyond)'),
+  boot_failure_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('chance that a VM goes to ERROR instead of ACTIVE'),
+  death_rate: z
+    .number()
+    .nonnegative()
+    .default(0)
+    .describe('VM deaths per VM-hour (a running VM goes to ERROR)'),
+  timed_shutdown: seconds
+    .optional()
+    .describe('set iaas_timed_shutdown on each VM this many seconds after creation'),
+  images: z.array(z.string()).optional().describe('known images; default: any'),
+  flavors: z.array(z.string()).optional().describe('known flavors; default: any'),
+  addresses: z
+    .enum(['private', 'loopback'])
+    .default('private')
+    .describe('10.x.y.z per VM, or 127.0.0.1 for all'),
+  state_file: z.string().optional().describe('JSON file that keeps the VMs across restarts'),
+  seed: z.number().int().default(1).describe('same seed, same faults'),
+  // The original's DummyIaasDriver example carried these; accepted and ignored.
+  api_key: z.string().optional(),
+  api_secret: z.string().optional(),
+});
+
+export type DummyOptions = z.output<typeof dummyOptionsSchema>;
+export type Range = z.output<typeof range>;

@@ -1,0 +1,84 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { z } from 'zod';
+import { zodOptions } from '../../config/zod-issues.js';
+import { ShepherdError } from '../../errors/shepherd-error.js';
+import { defineDriver, type PresetSource, type PresetSourceSet, type PresetStore } from '../types.js';
+
+const options = z.strictObject({
+  path: z.string().min(1).describe('directory holding one YAML preset per file'),
+  extensions: z
+    .array(z.string().startsWith('.'))
+    .default(['.conf'])
+    .describe('file name endings read (the original: .conf)'),
+});
+
+/**
+ * Presets from the files directly inside one directory, as the original read them. A file's revision is
+ * its mtime and size, so an unchanged file is never read or parsed again; a change is noticed by
+ * watching the directory and by the periodic refresh.
+ */
+export const directoryDriver = defineDriver({
+  kind: 'presets',
+  name: 'DirectoryDriver',
+  description: 'Presets from *.conf YAML files in a directory',
+  ...zodOptions(options),
+  create: (o, ctx): PresetStore => {
+    const dir = ctx.resolvePath(o.path);
+    const shown = (file: string) => relative(process.cwd(), file) || file;
+    return {
+      async load(): Promise<PresetSourceSet> {
+        let names: string[];
+        try {
+          names = (await readdir(dir)).filter((n) => o.extensions.includes(extname(n))).sort();
+        } catch (err) {
+          return {
+            sources: [],
+            errors: [
+              new ShepherdError('preset_load_2001', `${shown(dir)}: ${(err as Error).message}`, {
+                cause: err,
+              }),
+            ],
+          };
+        }
+        const sources: PresetSource[] = [];
+        const errors: Error[] = [];
+        await Promise.all(
+          names.map(async (name) => {
+            const file = join(dir, name);
+            try {
+              const s = await stat(file);
+              if (!s.isFile()) return;
+              sources.push({
+                id: file,
+                file: shown(file),
+                revision: `${s.mtimeMs.toFixed(3)}-${s.size}`,
+                sourceRoot: dir,
+                read: () => readFile(file, 'utf8'),
+              });
+            } catch (err) {
+              errors.push(
+                new ShepherdError('preset_load_2001', `${shown(file)}: ${(err as Error).message}`, {
+                  cause: err,
+                }),
+              );
+            }
+          }),
+        );
+        sources.sort((a, b) => a.id.localeCompare(b.id));
+        return { sources, errors };
+      },
+      watch(onChange) {
+        let watcher: FSWatcher | undefined;
+        try {
+          watcher = watch(dir, { persistent: false }, () => onChange());
+          watcher.on('error', () => watcher?.close());
+        } catch {
+          // The periodic refresh still notices changes.
+        }
+        return () => watcher?.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { zodOptions } from '../../config/zod-issues.js';
+import { ShepherdError } from '../../errors/shepherd-error.js';
+import type { Clock } from '../../util/clock.js';
+import { defineDriver, type Lease, type RuntimeStore } from '../types.js';
+
+interface LeaseRow {
+  owner: string;
+  token: number;
+  expiresAt: number;
+  released: boolean;
+}
+
+/**
+ * Runtime state in this process's memory: leases with owner, expiry and fencing token exactly as the
+ * shared stores keep them, so the reconcile loop behaves the same whichever store is configured.
+ * State is kept as JSON text: what the loop saves is exactly what a shared store would give back.
+ */
+export class InMemoryRuntime {
+  private readonly leases = new Map<string, LeaseRow>();
+  private readonly tokens = new Map<string, number>();
+  private readonly states = new Map<string, { text: string; token: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async acquire(key: string, ttlMs: number, owner = 'local'): Promise<Lease | null> {
+    const now = this.clock.now();
+    const row = this.leases.get(key);
+    if (row && !row.released && row.expiresAt > now) return null;
+    const token = (this.tokens.get(key) ?? 0) + 1;
+    this.tokens.set(key, token);
+    const takenOver = Boolean(row && !row.released);
+    const next = { owner, token, expiresAt: now + ttlMs, released: false };
+    this.leases.set(key, next);
+    return { key, owner, token, expiresAt: next.expiresAt, takenOver };
+  }
+
+  async renew(lease: Lease, ttlMs: number): Promise<Lease | null> {
+    const row = this.leases.get(lease.key);
+    const now = this.clock.now();
+    if (!row || row.released || row.token !== lease.token || row.expiresAt <= now) return null;
+    row.expiresAt = now + ttlMs;
+    return { ...lease, expiresAt: row.expiresAt };
+  }
+
+  async release(lease: Lease): Promise<void> {
+    const row = this.leases.get(lease.key);
+    if (row && row.token === lease.token) row.released = true;
+  }
+
+  async load(preset: string): Promise<unknown | null> {
+    const row = this.states.get(preset);
+    return row ? JSON.parse(row.text) : null;
+  }
+
+  async save(preset: string, state: unknown, lease: Lease): Promise<void> {
+    const row = this.leases.get(lease.key);
+    const current = this.states.get(preset);
+    if (!row || row.released || row.token !== lease.token || (current && current.token > lease.token)) {
+      throw new ShepherdError('runtime_save_0001', `${preset}: token ${lease.token} is stale`, {
+        details: { preset, token: lease.token, current: row?.token },
+      });
+    }
+    this.states.set(preset, { text: JSON.stringify(state), token: lease.token });
+  }
+}
+
+export const inMemoryDriver = defineDriver({
+  kind: 'runtime',
+  name: 'InMemoryDriver',
+  description: 'Leases and preset state in this process (one instance only; lost on restart)',
+  ...zodOptions(z.strictObject({})),
+  create: (_options, ctx) => {
+    const store = new InMemoryRuntime(ctx.clock);
+    return {
+      acquire: (key, ttlMs) => store.acquire(key, ttlMs, ctx.instanceId),
+      renew: (lease, ttlMs) => store.renew(lease, ttlMs),
+      release: (lease) => store.release(lease),
+      load: (preset) => store.load(preset),
+      save: (preset, state, lease) => store.save(preset, state, lease),
+    } satisfies RuntimeStore;
+  },
+});

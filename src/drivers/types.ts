@@ -1,0 +1,234 @@
+/**
+ * The four driver interfaces. Each is small on purpose (the original's were 1-4 methods): the reconcile
+ * loop depends only on this file, never on a concrete driver.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../util/clock.js';
+
+export type DriverKind = 'iaas' | 'presets' | 'runtime' | 'healthcheck';
+export const DRIVER_KINDS: readonly DriverKind[] = ['iaas', 'presets', 'runtime', 'healthcheck'];
+
+/** What every driver gets from the daemon. */
+export interface DriverContext {
+  logger: Logger;
+  clock: Clock;
+  /** This vmshepherd instance, e.g. `host-1234`; owners of leases. */
+  instanceId: string;
+  /** Directory of the main config file. */
+  baseDir: string;
+  /**
+   * Resolves a path from driver options: relative to the config file's directory, or, when nothing
+   * exists there, to the working directory (where the original resolved it).
+   */
+  resolvePath(path: string): string;
+}
+
+/** An option problem found by a driver; `path` is relative to the driver's block. */
+export interface OptionIssue {
+  path: (string | number)[];
+  message: string;
+  /** Set when the issue is an unknown key: the key itself, so the loader can point at it and suggest. */
+  unknownKey?: string;
+  /** The keys allowed where the unknown key was found (for the "did you mean" hint). */
+  knownKeys?: readonly string[];
+}
+
+export type OptionsResult<O> = { ok: true; value: O } | { ok: false; issues: OptionIssue[] };
+
+/** A driver as registered: a name, a kind, an option parser and a factory. */
+export interface DriverDefinition<K extends DriverKind = DriverKind, O = unknown, I = DriverInstance<K>> {
+  kind: K;
+  name: string;
+  description: string;
+  /** Option keys this driver accepts (for "did you mean" hints and the JSON Schema). */
+  optionKeys: readonly string[];
+  parseOptions(raw: Record<string, unknown>): OptionsResult<O>;
+  create(options: O, ctx: DriverContext): I | Promise<I>;
+  /**
+   * IaaS only: a key that is equal for two option sets that talk to the same cloud account. Presets of one
+   * account share one driver instance, one call limiter and one listing per cycle. Defaults to all options.
+   */
+  accountKey?(options: O): string;
+  /** JSON Schema of the options, for editor completion of config and preset files. */
+  optionsJsonSchema?: Record<string, unknown>;
+}
+
+export type DriverInstance<K extends DriverKind> = K extends 'iaas'
+  ? IaasDriver
+  : K extends 'presets'
+    ? PresetStore
+    : K extends 'runtime'
+      ? RuntimeStore
+      : HealthCheck;
+
+// ---------------------------------------------------------------------------------------------------------
+// IaaS
+
+/** Cloud state of a VM, mapped by the driver (the original's OpenStack mapping lives in that driver). */
+export type VmState = 'pending' | 'running' | 'stopped' | 'error' | 'terminated' | 'unknown';
+
+/** Metadata keys vmshepherd writes on every VM it creates; membership is by these, never by name. */
+export const META_PRESET = 'vmshepherd_preset';
+export const META_SPEC = 'vmshepherd_spec';
+export const META_IDEMPOTENCY = 'vmshepherd_idem';
+export const META_REVISION = 'vmshepherd_revision';
+/** The original's VM lease: epoch seconds after which the VM is terminated. */
+export const META_TIMED_SHUTDOWN = 'iaas_timed_shutdown';
+
+export interface Vm {
+  id: string;
+  name: string;
+  state: VmState;
+  /** The cloud's own status word (ACTIVE, BUILD, ...), for people. */
+  providerStatus?: string;
+  ips: string[];
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  metadata: Record<string, string>;
+  image?: string;
+  flavor?: string;
+  /** Why the cloud says the VM failed (kept for the panel). */
+  fault?: string;
+  /** Epoch ms from `iaas_timed_shutdown`, when set. */
+  timedShutdownAt?: number;
+}
+
+export interface NetworkSpec {
+  securityGroups: string[];
+  availabilityZone?: string;
+  /** Network ids or names (the original's `subnets: [{net-id}]` and `subnet: [name]`). */
+  subnets: string[];
+}
+
+/** What to build: everything the cloud needs, already rendered. */
+export interface VmSpec {
+  preset: string;
+  name: string;
+  image?: string;
+  flavor?: string;
+  keyName?: string;
+  userdata?: string;
+  network: NetworkSpec;
+  /** Includes the META_* keys and the preset's meta_tags. */
+  metadata: Record<string, string>;
+  specHash: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface CreateOptions extends CallOptions {
+  /** Also in the VM metadata: a driver retrying an ambiguous create looks it up before creating again. */
+  idempotencyKey: string;
+}
+
+/** Optional verbs a driver may offer; calling an absent one fails with a not-implemented error. */
+export interface IaasCapabilities {
+  stop?(vmId: string, options?: CallOptions): Promise<void>;
+  start?(vmId: string, options?: CallOptions): Promise<void>;
+  reboot?(vmId: string, options?: CallOptions): Promise<void>;
+  /** Rebuilds in place from the spec's image (and userdata, where the cloud can). */
+  rebuild?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
+  /** Changes the flavor in place to the spec's flavor. */
+  resize?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
+}
+export type IaasCapability = keyof IaasCapabilities;
+
+export interface IaasDriver {
+  /** VMs that belong to the preset (by metadata). */
+  list(preset: string, options?: CallOptions): Promise<Vm[]>;
+  /** Every VM of this account that belongs to any preset: one call may serve all presets of a cycle. */
+  listAll?(options?: CallOptions): Promise<Vm[]>;
+  create(spec: VmSpec, options: CreateOptions): Promise<Vm>;
+  /** Idempotent: a VM that is already gone is a success. */
+  terminate(vmId: string, options?: CallOptions): Promise<void>;
+  get(vmId: string, options?: CallOptions): Promise<Vm | null>;
+  capabilities?: IaasCapabilities;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Presets store
+
+/** One preset file as a store sees it. The core parses, validates and renders it. */
+export interface PresetSource {
+  /** Unique within the store, stable across reloads (e.g. the file path). */
+  id: string;
+  /** Path shown in errors, e.g. `presets/web.conf`. */
+  file: string;
+  /** Changes whenever the content may have changed (mtime hash, git blob id). */
+  revision: string;
+  /** Prefix of preset names, e.g. `team.` for GitRepoDriver. */
+  namePrefix?: string;
+  /** Directory `file://` userdata is read from unless the main config sets `userdata_source_root`. */
+  sourceRoot: string;
+  read(): Promise<string>;
+}
+
+export interface PresetSourceSet {
+  sources: PresetSource[];
+  /** Problems of the store itself (unreadable directory, failed fetch); the sources still listed are used. */
+  errors: Error[];
+}
+
+export interface PresetStore {
+  /** Cheap when nothing changed: the core only reads sources whose revision changed. */
+  load(options?: CallOptions): Promise<PresetSourceSet>;
+  /** Calls `onChange` when sources may have changed; returns a function that stops watching. */
+  watch?(onChange: () => void): () => void;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runtime store
+
+export interface Lease {
+  key: string;
+  owner: string;
+  /** Strictly increasing per key: a save carrying a lower token than the store's is refused. */
+  token: number;
+  /** Epoch ms (store clock). */
+  expiresAt: number;
+  /** True when this lease was taken over from a holder whose lease expired without being released. */
+  takenOver: boolean;
+}
+
+export interface RuntimeStore {
+  /** Takes the lease when it is free or expired; null when another owner holds it. */
+  acquire(key: string, ttlMs: number, options?: CallOptions): Promise<Lease | null>;
+  /** Extends the lease; null when it was lost (expired and taken, or released). */
+  renew(lease: Lease, ttlMs: number, options?: CallOptions): Promise<Lease | null>;
+  /** Releases only this lease (same key and token); releasing a lost lease is a no-op. */
+  release(lease: Lease, options?: CallOptions): Promise<void>;
+  load(preset: string, options?: CallOptions): Promise<unknown | null>;
+  /** Refused with `runtime_save_0001` when the lease's token is stale. State is plain JSON. */
+  save(preset: string, state: unknown, lease: Lease, options?: CallOptions): Promise<void>;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Health checks
+
+export type Verdict = 'healthy' | 'unhealthy' | 'unknown';
+
+export interface HealthResult {
+  verdict: Verdict;
+  reason?: string;
+  /** Catalogue code for a failed or impossible check. */
+  code?: string;
+  latencyMs: number;
+}
+
+export interface HealthCheck {
+  /** Never throws for a failed check: a timeout or refused connection is an `unhealthy` verdict. */
+  check(vm: Vm, options?: CallOptions): Promise<HealthResult>;
+  close?(): Promise<void>;
+}
+
+/** Used by drivers to build their definitions with type inference. */
+export function defineDriver<K extends DriverKind, O>(
+  definition: DriverDefinition<K, O, DriverInstance<K>>,
+): DriverDefinition<K, O, DriverInstance<K>> {
+  return definition;
+}

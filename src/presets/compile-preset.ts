@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { DriverOptionsValidator } from '../config/driver-block.js';
+import { liftDriverParams, splitBlock } from '../config/driver-block.js';
+import {
+  HEALTH_CORE_KEYS,
+  IAAS_CORE_KEYS,
+  PRESET_KEYS,
+  type PresetOutput,
+  presetSchema,
+} from '../config/preset-schema.js';
+import { issuesToErrors, type SourceLayer } from '../config/report-issues.js';
+import { closestKey } from '../config/suggest.js';
+import { YamlSource } from '../config/yaml-source.js';
+import { zodIssues } from '../config/zod-issues.js';
+import type { NetworkSpec, PresetSource } from '../drivers/types.js';
+import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
+import { deepMerge, isPlainObject, stableJson } from '../util/deep-merge.js';
+import type { DriverUse, Preset } from './preset.js';
+import { isInside, readUserdataFile, renderTemplate, templateContext } from './render-userdata.js';
+
+export interface CompileContext {
+  validator: DriverOptionsValidator;
+  /** The main config's `defaults:` as written. */
+  defaults: Record<string, unknown>;
+  defaultsLayer?: SourceLayer;
+  /** `userdata_source_root` from the main config (trusted: set by the operator), resolved. */
+  trustedUserdataRoot?: string;
+}
+
+/** A file the compiled preset depends on besides its own (file:// userdata): recompiled when it changes. */
+export interface Dependency {
+  path: string;
+  mtimeMs: number;
+}
+
+export interface CompileResult {
+  preset?: Preset;
+  errors: ShepherdError[];
+  /** The preset is managed, but something looks wrong (e.g. a misspelled top-level key). */
+  warnings: ShepherdError[];
+  dependencies: Dependency[];
+}
+
+const VALUE_CODES = { invalid: 'preset_load_1002', unknown: 'preset_load_1003' } as const;
+const DRIVER_CODES = { invalid: 'driver_options_1001', unknown: 'preset_load_1003' } as const;
+
+/** Parses, merges, validates and renders one preset file. Errors point at file:line:col. */
+export async function compilePreset(
+  source: PresetSource,
+  text: string,
+  ctx: CompileContext,
+): Promise<CompileResult> {
+  const fail = (errors: ShepherdError[]): CompileResult => ({ errors, warnings: [], dependencies: [] });
+  const withWarnings = (errors: ShepherdError[]): CompileResult => ({ errors, warnings, dependencies: [] });
+  const parsed = YamlSource.parse(text, source.file, 'preset_load_1001');
+  if (!parsed.source) return fail(parsed.errors);
+  const yaml = parsed.source;
+  const raw = yaml.toJS();
+  if (!isPlainObject(raw)) {
+    return fail([
+      new ShepherdError('preset_load_1002', 'a preset file must be a mapping of keys', {
+        at: yaml.position([]),
+      }),
+    ]);
+  }
+  const warnings = typoWarnings(raw, yaml);
+  const layers: SourceLayer[] = [
+    { source: yaml, prefix: [] },
+    ...(ctx.defaultsLayer ? [ctx.defaultsLayer] : []),
+  ];
+  const merged = mergeWithDefaults(ctx.defaults, raw);
+
+  const result = presetSchema.safeParse(merged);
+  if (!result.success)
+    return withWarnings(issuesToErrors(zodIssues(result.error, presetSchema), layers, VALUE_CODES));
+  const p = result.data;
+  const errors: ShepherdError[] = [];
+
+  if (p.flavor && p.flavour && p.flavor !== p.flavour) {
+    errors.push(
+      new ShepherdError('preset_load_1007', `flavor '${p.flavor}', flavour '${p.flavour}'`, {
+        at: yaml.position(['flavour']),
+      }),
+    );
+  }
+  const iaas = await driverUse(ctx, 'iaas', p.iaas, IAAS_CORE_KEYS, layers, errors);
+  const health = p.healthcheck
+    ? await driverUse(ctx, 'healthcheck', p.healthcheck, HEALTH_CORE_KEYS, layers, errors)
+    : null;
+
+  const name = `${source.namePrefix ?? ''}${p.name}`;
+  const dependencies: Dependency[] = [];
+  let userdata: string | undefined;
+  try {
+    userdata = await renderUserdata(
+      p,
+      { ...merged, name, meta_tags: merged.meta_tags ?? {} },
+      source,
+      raw,
+      layers,
+      ctx,
+      dependencies,
+    );
+  } catch (err) {
+    if (!(err instanceof ShepherdError)) throw err;
+    errors.push(err);
+  }
+  if (errors.length > 0 || !iaas || (p.healthcheck && !health)) return { errors, warnings, dependencies };
+
+  const network = normalizeNetwork(p.network);
+  const flavor = p.flavor ?? p.flavour;
+  const spec = { image: p.image, flavor, network, keyName: p.key_name, userdata };
+  const preset: Preset = {
+    name,
+    source: { id: source.id, file: source.file, revision: source.revision },
+    count: p.count,
+    ...(p.image ? { image: p.image } : {}),
+    ...(flavor ? { flavor } : {}),
+    ...(p.key_name ? { keyName: p.key_name } : {}),
+    network,
+    ...(userdata ? { userdata } : {}),
+    metaTags: p.meta_tags ?? {},
+    panelLinks: p.panel_links ?? {},
+    manageIntervalMs: p.manage_interval * 1000,
+    leaseTtlMs: p.manage_expire * 1000,
+    unmanaged: p.unmanaged,
+    iaas: {
+      ...iaas,
+      limits: {
+        maxConcurrentCalls: p.iaas.limits?.max_concurrent_calls ?? 32,
+        callsPerSecond: p.iaas.limits?.calls_per_second ?? 0,
+      },
+      shutdownGraceMs: p.iaas.shutdown_grace_period * 1000,
+    },
+    healthcheck:
+      health && p.healthcheck
+        ? {
+            ...health,
+            policy: {
+              unhealthyThreshold: p.healthcheck.unhealthy_threshold,
+              failedDelay: p.healthcheck.terminate_heatlh_failed_delay,
+              startupGrace: p.healthcheck.startup_grace,
+              maxUnhealthy: p.healthcheck.max_unhealthy,
+              timeoutMs: p.healthcheck.timeout * 1000,
+            },
+          }
+        : null,
+    scaleInOrder: p.scale_in_order,
+    bootTimeoutMs: p.boot_timeout * 1000,
+    createConcurrency: p.create_concurrency,
+    maxSurge: p.update?.max_surge ?? 1,
+    specHash: createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16),
+    extra: Object.fromEntries(Object.entries(raw).filter(([k]) => !PRESET_KEYS.includes(k))),
+  };
+  return { preset, errors: [], warnings, dependencies };
+}
+
+/**
+ * `iaas:` and `healthcheck:` are deep-merged over the defaults, as in the original, unless the preset
+ * names another driver (then the defaults' options belong to a different driver and are dropped).
+ * Other default keys (new in vmshepherd) are deep-merged the same way.
+ */
+export function mergeWithDefaults(
+  defaults: Record<string, unknown>,
+  raw: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = deepMerge(defaults, raw) as Record<string, unknown>;
+  for (const block of ['iaas', 'healthcheck']) {
+    const own = liftDriverParams(raw[block]);
+    const base = liftDriverParams(defaults[block]);
+    const ownDriver = isPlainObject(own) ? own.driver : undefined;
+    const baseDriver = isPlainObject(base) ? base.driver : undefined;
+    merged[block] = ownDriver && baseDriver && ownDriver !== baseDriver ? own : deepMerge(base, own);
+    if (merged[block] === undefined) delete merged[block];
+  }
+  return merged;
+}
+
+async function driverUse(
+  ctx: CompileContext,
+  kind: 'iaas' | 'healthcheck',
+  block: Record<string, unknown>,
+  coreKeys: readonly string[],
+  layers: SourceLayer[],
+  errors: ShepherdError[],
+): Promise<DriverUse | undefined> {
+  const driver = String(block.driver);
+  const { options } = splitBlock(block, coreKeys);
+  const v = await ctx.validator.validate(kind, driver, options, layers, [kind], coreKeys, DRIVER_CODES);
+  errors.push(...v.errors);
+  return v.options ? { driver, options: v.options } : undefined;
+}
+
+async function renderUserdata(
+  p: PresetOutput,
+  merged: Record<string, unknown>,
+  source: PresetSource,
+  raw: Record<string, unknown>,
+  layers: SourceLayer[],
+  ctx: CompileContext,
+  dependencies: Dependency[],
+): Promise<string | undefined> {
+  if (!p.userdata) return undefined;
+  const at = positionOf(['userdata'], layers);
+  let template = p.userdata;
+  let templateAt = at;
+  if (template.startsWith('file://')) {
+    const root = userdataRoot(source, raw, ctx, layers);
+    const file = await readUserdataFile(template, root, at);
+    dependencies.push({ path: file.path, mtimeMs: file.mtimeMs });
+    template = file.text;
+    templateAt = { file: file.path, line: 1, col: 1 };
+  }
+  return renderTemplate(template, templateContext(merged), templateAt);
+}
+
+/**
+ * The directory `file://` userdata is read from: the main config's `userdata_source_root` (set by the
+ * operator) or the store's directory. A preset may narrow it to a subdirectory, never widen it.
+ */
+function userdataRoot(
+  source: PresetSource,
+  raw: Record<string, unknown>,
+  ctx: CompileContext,
+  layers: SourceLayer[],
+): string {
+  const base = ctx.trustedUserdataRoot ?? source.sourceRoot;
+  const own = raw.userdata_source_root;
+  if (typeof own !== 'string') return base;
+  const narrowed = resolve(source.sourceRoot, own);
+  if (!isInside(base, narrowed)) {
+    throw new ShepherdError('preset_render_1002', `userdata_source_root '${own}' is outside ${base}`, {
+      at: positionOf(['userdata_source_root'], layers),
+    });
+  }
+  return narrowed;
+}
+
+function positionOf(path: string[], layers: SourceLayer[]): SourcePosition {
+  for (const { source, prefix } of layers)
+    if (source.has([...prefix, ...path])) return source.position([...prefix, ...path]);
+  return layers[0]?.source.position([]) ?? { file: '?', line: 1, col: 1 };
+}
+
+/** `subnets: [{net-id: X}]`, `subnets: [name]` and the original example's `subnet: [name]`, as one list. */
+export function normalizeNetwork(network: PresetOutput['network']): NetworkSpec {
+  const refs = [...(network?.subnets ?? []), ...[network?.subnet ?? []].flat()].map((entry) =>
+    typeof entry === 'string' ? entry : 'net-id' in entry ? entry['net-id'] : entry.name,
+  );
+  return {
+    securityGroups: network?.security_groups ?? [],
+    ...(network?.availability_zone ? { availabilityZone: network.availability_zone } : {}),
+    subnets: [...new Set(refs)],
+  };
+}
+
+/** Top-level keys are template variables when unknown, but one that is one typo away from a key is suspicious. */
+function typoWarnings(raw: Record<string, unknown>, yaml: YamlSource): ShepherdError[] {
+  const warnings: ShepherdError[] = [];
+  for (const key of Object.keys(raw)) {
+    if (PRESET_KEYS.includes(key) || key === 'driver_params') continue;
+    const near = closestKey(key, PRESET_KEYS);
+    if (near) {
+      warnings.push(
+        new ShepherdError('preset_load_1006', `'${key}' (did you mean '${near}'?)`, {
+          at: yaml.keyPosition([key]),
+        }),
+      );
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,61 @@
+import type { CountOrPercent } from '../config/preset-schema.js';
+import type { NetworkSpec } from '../drivers/types.js';
+
+/** Which driver a preset uses and with which (already validated) options. */
+export interface DriverUse {
+  driver: string;
+  options: Record<string, unknown>;
+}
+
+export interface HealthPolicy {
+  unhealthyThreshold: number;
+  /** Seconds a VM must keep failing before replacement; -1 never replaces (the original's default). */
+  failedDelay: number;
+  startupGrace: number;
+  maxUnhealthy: CountOrPercent;
+  timeoutMs: number;
+}
+
+export type ScaleInOrder = 'unhealthy_newest' | 'unhealthy_oldest' | 'newest' | 'oldest';
+
+/** A preset ready to manage: validated, defaults merged, userdata rendered (once per revision). */
+export interface Preset {
+  name: string;
+  /** Where it came from: the store's file and revision (mtime hash, git commit). */
+  source: { id: string; file: string; revision: string };
+  count: number;
+  image?: string;
+  flavor?: string;
+  keyName?: string;
+  network: NetworkSpec;
+  userdata?: string;
+  metaTags: Record<string, string>;
+  panelLinks: Record<string, string>;
+  manageIntervalMs: number;
+  leaseTtlMs: number;
+  unmanaged: boolean;
+  iaas: DriverUse & {
+    limits: { maxConcurrentCalls: number; callsPerSecond: number };
+    shutdownGraceMs: number;
+  };
+  healthcheck: (DriverUse & { policy: HealthPolicy }) | null;
+  scaleInOrder: ScaleInOrder;
+  bootTimeoutMs: number;
+  createConcurrency: number;
+  maxSurge: CountOrPercent;
+  /** Hash of what a VM is built from (image, flavor, network, key, rendered userdata). */
+  specHash: string;
+  /** Keys the schema does not know, kept for templates and shown to operators (never driver options). */
+  extra: Record<string, unknown>;
+}
+
+/** `"40%"` of `total`, rounded down, or the count itself. */
+export function resolveCountOrPercent(
+  value: CountOrPercent,
+  total: number,
+  round: 'down' | 'up' = 'down',
+): number {
+  if (typeof value === 'number') return value;
+  const share = (Number.parseFloat(value) / 100) * total;
+  return round === 'down' ? Math.floor(share + 1e-9) : Math.ceil(share - 1e-9);
+}

@@ -1,0 +1,85 @@
+import type { Vm } from '../drivers/types.js';
+import type { Preset } from '../presets/preset.js';
+import type { VmHealth } from './state.js';
+
+/**
+ * What the loop makes of a VM. The original's states map as: running, pending, unknown; dead
+ * (terminated, error, stopped); expiring = nearby_shutdown; expired = after_time_shutdown;
+ * unhealthy = failing past threshold and delay; stuck = pending longer than boot_timeout.
+ */
+export type VmClass =
+  | 'running'
+  | 'pending'
+  | 'unknown'
+  | 'unhealthy'
+  | 'expiring'
+  | 'expired'
+  | 'dead'
+  | 'stuck';
+
+export interface ClassifiedVm {
+  vm: Vm;
+  class: VmClass;
+  reason: string;
+  /** Failing its checks now (a streak of at least one counted failure): counted by the mass-deletion guard. */
+  failing: boolean;
+  health: VmHealth | undefined;
+}
+
+/** Classes that are gone or going: terminated this cycle and not counted towards `count`. */
+export const DOOMED: ReadonlySet<VmClass> = new Set(['dead', 'expired', 'stuck']);
+
+export function classify(
+  preset: Preset,
+  vms: readonly Vm[],
+  health: Readonly<Record<string, VmHealth>>,
+  now: number,
+): ClassifiedVm[] {
+  return vms.map((vm) => {
+    const h = health[vm.id];
+    const failing = (h?.failures ?? 0) > 0;
+    const [cls, reason] = classOf(preset, vm, h, now);
+    return { vm, class: cls, reason, failing, health: h };
+  });
+}
+
+function classOf(preset: Preset, vm: Vm, h: VmHealth | undefined, now: number): [VmClass, string] {
+  if (vm.state === 'terminated' || vm.state === 'error' || vm.state === 'stopped') {
+    return ['dead', `${vm.providerStatus ?? vm.state}${vm.fault ? `: ${vm.fault}` : ''}`];
+  }
+  if (vm.timedShutdownAt !== undefined && vm.timedShutdownAt <= now) {
+    return ['expired', `iaas_timed_shutdown passed at ${new Date(vm.timedShutdownAt).toISOString()}`];
+  }
+  if (vm.state === 'pending') {
+    const age = now - Date.parse(vm.createdAt);
+    if (age > preset.bootTimeoutMs)
+      return [
+        'stuck',
+        `pending for ${Math.round(age / 1000)}s (boot_timeout ${preset.bootTimeoutMs / 1000}s)`,
+      ];
+    return ['pending', vm.providerStatus ?? 'pending'];
+  }
+  if (vm.timedShutdownAt !== undefined && vm.timedShutdownAt - preset.iaas.shutdownGraceMs <= now) {
+    return ['expiring', `iaas_timed_shutdown at ${new Date(vm.timedShutdownAt).toISOString()}`];
+  }
+  if (h && preset.healthcheck && replaceable(h, preset.healthcheck.policy, vm, now)) {
+    return [
+      'unhealthy',
+      `${h.failures} failed checks since ${new Date(h.failingSince ?? now).toISOString()}: ${h.last?.reason ?? ''}`,
+    ];
+  }
+  if (vm.state === 'unknown') return ['unknown', vm.providerStatus ?? 'unknown'];
+  return ['running', vm.providerStatus ?? 'running'];
+}
+
+function replaceable(
+  h: VmHealth,
+  policy: { unhealthyThreshold: number; failedDelay: number; startupGrace: number },
+  vm: Vm,
+  now: number,
+): boolean {
+  if (policy.failedDelay < 0) return false; // the original's -1: never replace for failed checks
+  if (h.failures < policy.unhealthyThreshold || h.failingSince === null) return false;
+  if (now - h.failingSince < policy.failedDelay * 1000) return false;
+  return now - Date.parse(vm.createdAt) >= policy.startupGrace * 1000;
+}

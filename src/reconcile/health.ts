@@ -1,0 +1,56 @@
+import type { HealthResult, Vm } from '../drivers/types.js';
+import type { HealthPolicy } from '../presets/preset.js';
+import type { VmHealth } from './state.js';
+
+const MARK = { healthy: 'h', unhealthy: 'u', unknown: '?' } as const;
+
+/** VMs worth checking: those the cloud says are running (a booting VM cannot answer yet). */
+export function healthTargets(vms: readonly Vm[]): Vm[] {
+  return vms.filter((vm) => vm.state === 'running');
+}
+
+/**
+ * Folds this cycle's check results into each VM's health. A success resets the streak (as in the
+ * original); an `unknown` verdict changes nothing; failures within `startup_grace` of creation are
+ * recorded but not counted. VMs no longer listed are forgotten.
+ */
+export function updateHealth(
+  previous: Readonly<Record<string, VmHealth>>,
+  vms: readonly Vm[],
+  results: ReadonlyMap<string, HealthResult>,
+  policy: HealthPolicy,
+  now: number,
+  historyLength: number,
+): Record<string, VmHealth> {
+  const next: Record<string, VmHealth> = {};
+  for (const vm of vms) {
+    const prev = previous[vm.id];
+    const result = results.get(vm.id);
+    if (!result) {
+      if (prev) next[vm.id] = prev;
+      continue;
+    }
+    const history = [
+      ...(prev?.history ?? []),
+      [now, MARK[result.verdict]] as [number, 'h' | 'u' | '?'],
+    ].slice(-historyLength);
+    const last = {
+      at: now,
+      verdict: result.verdict,
+      ...(result.reason ? { reason: result.reason } : {}),
+      ...(result.code ? { code: result.code } : {}),
+    };
+    const inGrace = now - Date.parse(vm.createdAt) < policy.startupGrace * 1000;
+    let failures = prev?.failures ?? 0;
+    let failingSince = prev?.failingSince ?? null;
+    if (result.verdict === 'healthy') {
+      failures = 0;
+      failingSince = null;
+    } else if (result.verdict === 'unhealthy' && !inGrace) {
+      failures += 1;
+      failingSince ??= now;
+    }
+    next[vm.id] = { failures, failingSince, last, history };
+  }
+  return next;
+}

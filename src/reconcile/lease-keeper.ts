@@ -1,0 +1,121 @@
+import type { Logger } from 'pino';
+import type { Lease, RuntimeStore } from '../drivers/types.js';
+import { ShepherdError } from '../errors/shepherd-error.js';
+import type { Clock } from '../util/clock.js';
+
+/**
+ * Holds one preset lease while a manage runs: renews it every third of its TTL, and knows locally when
+ * it can no longer be trusted. The local deadline is counted from *before* the acquire or renew request
+ * was sent, so it is never later than the store's expiry, whatever the clocks say.
+ */
+export class LeaseKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private deadline: number;
+  private lost = false;
+  private readonly controller = new AbortController();
+
+  private constructor(
+    private lease: Lease,
+    private readonly ttlMs: number,
+    requestedAt: number,
+    private readonly runtime: RuntimeStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.deadline = requestedAt + ttlMs;
+  }
+
+  /** Takes the lease, or returns null when another instance holds it. */
+  static async acquire(
+    key: string,
+    ttlMs: number,
+    runtime: RuntimeStore,
+    clock: Clock,
+    logger: Logger,
+    signal?: AbortSignal,
+  ) {
+    const requestedAt = clock.now();
+    const lease = await runtime.acquire(key, ttlMs, signal ? { signal } : {});
+    if (!lease) return null;
+    const keeper = new LeaseKeeper(lease, ttlMs, requestedAt, runtime, clock, logger);
+    keeper.schedule();
+    return keeper;
+  }
+
+  get token(): number {
+    return this.lease.token;
+  }
+
+  get current(): Lease {
+    return this.lease;
+  }
+
+  get takenOver(): boolean {
+    return this.lease.takenOver;
+  }
+
+  /** Aborts when the lease is lost: in-flight work should stop issuing cloud calls. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** True while the lease is certainly still ours (with a safety margin of a tenth of the TTL). */
+  valid(): boolean {
+    return !this.lost && this.clock.now() < this.deadline - this.ttlMs / 10;
+  }
+
+  /** Throws `runtime_lease_0001` unless the lease is still valid: called before every cloud mutation. */
+  assertValid(): void {
+    if (!this.valid()) {
+      this.markLost('local deadline passed');
+      throw new ShepherdError('runtime_lease_0001', `${this.lease.key} (token ${this.lease.token})`, {
+        details: { token: this.lease.token },
+      });
+    }
+  }
+
+  async release(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.lost) return;
+    this.lost = true;
+    await this.runtime.release(this.lease).catch((err) => {
+      // The lease expires on its own; releasing only frees it sooner.
+      this.logger.warn({ err, code: 'runtime_lease_0001' }, 'lease release failed; it will expire');
+    });
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => void this.renew(), Math.max(50, this.ttlMs / 3));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.lost) return;
+    const requestedAt = this.clock.now();
+    try {
+      const renewed = await this.runtime.renew(this.lease, this.ttlMs);
+      if (!renewed) {
+        this.markLost('renew refused');
+        return;
+      }
+      this.lease = renewed;
+      this.deadline = requestedAt + this.ttlMs;
+    } catch (err) {
+      this.logger.warn(
+        { err, code: (err as ShepherdError).code },
+        'lease renew failed; retrying until it expires',
+      );
+    }
+    if (!this.lost && this.valid()) this.schedule();
+    else this.markLost('expired while the runtime store was unreachable');
+  }
+
+  private markLost(why: string): void {
+    if (this.lost) return;
+    this.lost = true;
+    clearTimeout(this.timer);
+    this.logger.warn({ code: 'runtime_lease_0001', fence: this.lease.token, why }, 'lease lost');
+    this.controller.abort(new ShepherdError('runtime_lease_0001', `${this.lease.key}: ${why}`));
+  }
+}

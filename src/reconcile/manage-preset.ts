@@ -1,0 +1,236 @@
+import type PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { HealthCheck, IaasDriver, RuntimeStore } from '../drivers/types.js';
+import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
+import { errorFields } from '../observability/error-fields.js';
+import type { Preset } from '../presets/preset.js';
+import type { Clock } from '../util/clock.js';
+import {
+  type ApplyContext,
+  applyCreates,
+  applyTerminations,
+  type CreateOutcome,
+  type TerminationOutcome,
+} from './apply.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
+import { createBudget } from './plan.js';
+import { type PresetEvent, type PresetState, parseState, type VmHealth } from './state.js';
+import { presetStatus, snapshotAfter } from './status.js';
+
+export interface ManageDeps {
+  runtime: RuntimeStore;
+  cloud: IaasDriver;
+  health: HealthCheck | null;
+  healthQueue: PQueue;
+  clock: Clock;
+  /** Already carries the preset name and instance id. */
+  logger: Logger;
+  instanceId: string;
+  eventsKept: number;
+  healthHistory: number;
+  /** The account's listing for this cycle, when the driver can list a whole account at once. */
+  sharedListing?: () => Promise<Listing | undefined>;
+  /** Aborted when the daemon stops: calls in flight finish, no new step or cloud call starts. */
+  stopping: AbortSignal;
+}
+
+export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
+
+export interface ManageOutcome {
+  preset: string;
+  result: ManageResult;
+  created: number;
+  terminated: number;
+  failedActions: number;
+  error?: ShepherdError;
+  /** Epoch ms of the last completed manage (for the scheduler's due check). */
+  lastManagedAt: number | null;
+  state?: PresetState;
+  durationMs: number;
+}
+
+export const leaseKey = (preset: string) => `preset/${preset}`;
+
+/**
+ * One manage of one preset, always under its lease: observe, check health, decide (pure), act, and save
+ * the post-action state with the lease's fencing token. Nothing is done without the lease.
+ */
+export async function managePreset(
+  preset: Preset,
+  deps: ManageDeps,
+  options: { force?: boolean } = {},
+): Promise<ManageOutcome> {
+  const started = deps.clock.now();
+  const outcome = (result: ManageResult, extra: Partial<ManageOutcome> = {}): ManageOutcome => ({
+    preset: preset.name,
+    result,
+    created: 0,
+    terminated: 0,
+    failedActions: 0,
+    lastManagedAt: null,
+    durationMs: deps.clock.now() - started,
+    ...extra,
+  });
+
+  let lease: LeaseKeeper | null;
+  try {
+    lease = await LeaseKeeper.acquire(
+      leaseKey(preset.name),
+      preset.leaseTtlMs,
+      deps.runtime,
+      deps.clock,
+      deps.logger,
+    );
+  } catch (err) {
+    const error = asShepherdError(err, 'reconcile_manage_1001', 'lease acquire');
+    deps.logger.error(errorFields(error), 'cannot take the preset lease');
+    return outcome('failed', { error });
+  }
+  if (!lease) return outcome('leased_elsewhere');
+
+  const events: PresetEvent[] = [];
+  const record = (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) =>
+    events.push({
+      at: new Date(deps.clock.now()).toISOString(),
+      token: lease.token,
+      instance: deps.instanceId,
+      ...e,
+    });
+  let state: PresetState | undefined;
+  try {
+    state = parseState(await deps.runtime.load(preset.name));
+    if (
+      !options.force &&
+      state.lastManagedAt !== null &&
+      started < state.lastManagedAt + preset.manageIntervalMs
+    ) {
+      return outcome('not_due', { lastManagedAt: state.lastManagedAt });
+    }
+    const signal = lease.signal;
+    const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
+    const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
+    const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
+    const now = deps.clock.now();
+    const decision = decide(preset, vms, results, state, now, deps.healthHistory);
+    recordHealthTransitions(state, decision, preset, (e) => {
+      record(e);
+      deps.logger.warn({ event: e.type, vm: e.vm, code: e.code, fence: lease.token }, e.reason);
+    });
+
+    let terminations: TerminationOutcome | undefined;
+    let creates: CreateOutcome | undefined;
+    if (!preset.unmanaged && !deps.stopping.aborted) {
+      const ctx: ApplyContext = {
+        preset,
+        cloud: deps.cloud,
+        lease,
+        logger: deps.logger,
+        record,
+        stopping: deps.stopping,
+      };
+      terminations = await applyTerminations(decision.plan.terminate, ctx);
+      const budget = createBudget(decision.plan, vms.length - terminations.done.length);
+      creates = await applyCreates(budget, ctx);
+    }
+    const failures = [...(terminations?.failed.map((f) => f.error) ?? []), ...(creates?.failed ?? [])];
+    const vmsAfter = snapshotAfter(decision.classified, terminations, creates);
+    const acted = (terminations?.done.length ?? 0) + (creates?.created.length ?? 0) > 0;
+    const next: PresetState = {
+      version: 1,
+      lastManagedAt: started,
+      lastSavedAt: deps.clock.now(),
+      lastManagedBy: deps.instanceId,
+      revision: preset.source.revision,
+      health: decision.health,
+      events: [...state.events, ...events].slice(-deps.eventsKept),
+      vms: vmsAfter,
+      status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
+    };
+    await deps.runtime.save(preset.name, next, lease.current);
+    return outcome('managed', {
+      created: creates?.created.length ?? 0,
+      terminated: terminations?.done.length ?? 0,
+      failedActions: failures.length,
+      lastManagedAt: started,
+      state: next,
+      ...(failures[0] ? { error: failures[0] } : {}),
+    });
+  } catch (err) {
+    const error = asShepherdError(err, 'reconcile_manage_1001');
+    deps.logger.error({ ...errorFields(error), fence: lease.token }, 'manage failed');
+    record({
+      type: error.code === 'runtime_lease_0001' ? 'lease_lost' : 'manage_failed',
+      reason: error.message,
+      code: error.code,
+    });
+    await saveFailure(preset, state, events, error, lease, deps);
+    return outcome('failed', { error, lastManagedAt: state?.lastManagedAt ?? null });
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * After a failed manage the previous state is kept and only the failure is added, so the panel shows
+ * it; `lastManagedAt` is not advanced, so the preset is retried on the next cycle.
+ */
+async function saveFailure(
+  preset: Preset,
+  state: PresetState | undefined,
+  events: PresetEvent[],
+  error: ShepherdError,
+  lease: LeaseKeeper,
+  deps: ManageDeps,
+): Promise<void> {
+  if (!state || !lease.valid()) return;
+  const failed: PresetState = {
+    ...state,
+    events: [...state.events, ...events].slice(-deps.eventsKept),
+    status: {
+      ...(state.status ?? { desired: preset.count, counts: {}, guard: false }),
+      phase: 'failing',
+      code: error.code,
+      message: error.message,
+    },
+  };
+  await deps.runtime.save(preset.name, failed, lease.current).catch((err) => {
+    deps.logger.warn(
+      { err, code: asShepherdError(err, 'reconcile_manage_1001').code },
+      'could not save the failure',
+    );
+  });
+}
+
+function recordHealthTransitions(
+  state: PresetState,
+  decision: Decision,
+  preset: Preset,
+  record: (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) => void,
+): void {
+  const threshold = preset.healthcheck?.policy.unhealthyThreshold ?? Number.POSITIVE_INFINITY;
+  for (const [id, h] of Object.entries(decision.health) as [string, VmHealth][]) {
+    const before = state.health[id]?.failures ?? 0;
+    if (before < threshold && h.failures >= threshold) {
+      record({
+        type: 'health_failing',
+        vm: id,
+        reason: `${h.failures} failed checks: ${h.last?.reason ?? ''}`,
+        ...(h.last?.code ? { code: h.last.code } : {}),
+      });
+    } else if (before >= threshold && h.failures === 0) {
+      record({ type: 'health_recovered', vm: id, reason: 'check passed again' });
+    }
+  }
+  const wasGuarded = state.status?.guard ?? false;
+  const g = decision.plan.guard;
+  if (g.active && !wasGuarded) {
+    record({
+      type: 'guard_on',
+      reason: `${g.failing} of ${g.total} VMs fail their checks; max_unhealthy allows ${g.limit}`,
+      code: 'reconcile_guard_0001',
+    });
+  } else if (!g.active && wasGuarded) {
+    record({ type: 'guard_off', reason: `${g.failing} of ${g.total} VMs fail their checks` });
+  }
+}

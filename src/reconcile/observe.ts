@@ -1,0 +1,126 @@
+import type PQueue from 'p-queue';
+import type { HealthCheck, HealthResult, IaasDriver, Vm } from '../drivers/types.js';
+import type { Preset } from '../presets/preset.js';
+import { type ClassifiedVm, classify } from './classify.js';
+import { healthTargets, updateHealth } from './health.js';
+import { type Plan, plan } from './plan.js';
+import type { PresetState, VmHealth } from './state.js';
+
+/** One listing of a whole cloud account, taken once per cycle and shared by its presets. */
+export interface Listing {
+  startedAt: number;
+  byPreset: ReadonlyMap<string, Vm[]>;
+}
+
+/** Tolerated clock difference between instances when comparing a listing's start with a save time. */
+export const LISTING_SKEW_MS = 1000;
+
+/**
+ * The preset's VMs. The account's shared listing is used only when it certainly includes this preset's
+ * last actions: it started after the preset's state was last saved (with a margin for clock skew between
+ * instances), and the lease was not taken over from an instance that may have acted without saving.
+ * Otherwise the preset is listed on its own.
+ */
+export async function observe(
+  preset: Preset,
+  cloud: IaasDriver,
+  state: PresetState,
+  shared: Listing | undefined,
+  takenOver: boolean,
+  signal: AbortSignal,
+): Promise<Vm[]> {
+  if (
+    shared &&
+    !takenOver &&
+    (state.lastSavedAt === null || shared.startedAt > state.lastSavedAt + LISTING_SKEW_MS)
+  ) {
+    return shared.byPreset.get(preset.name) ?? [];
+  }
+  return cloud.list(preset.name, { signal });
+}
+
+/**
+ * Checks every running VM, all at once within the daemon-wide limit. A check that throws or does not
+ * answer in time becomes a verdict; nothing here aborts the other checks.
+ */
+export async function checkHealth(
+  preset: Preset,
+  vms: readonly Vm[],
+  health: HealthCheck | null,
+  queue: PQueue,
+  signal: AbortSignal,
+): Promise<Map<string, HealthResult>> {
+  const results = new Map<string, HealthResult>();
+  if (!health || !preset.healthcheck) return results;
+  const timeoutMs = preset.healthcheck.policy.timeoutMs;
+  await Promise.all(
+    healthTargets(vms).map(async (vm) => {
+      const result = await queue
+        .add(() => checkOne(health, vm, timeoutMs, signal), { signal })
+        .catch(
+          (err): HealthResult => ({
+            verdict: 'unknown',
+            reason: `not checked: ${(err as Error).message}`,
+            latencyMs: 0,
+          }),
+        );
+      if (result) results.set(vm.id, result);
+    }),
+  );
+  return results;
+}
+
+async function checkOne(
+  health: HealthCheck,
+  vm: Vm,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<HealthResult> {
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const timedOut = new Promise<HealthResult>((resolve) =>
+    timeout.addEventListener(
+      'abort',
+      () =>
+        resolve({
+          verdict: 'unhealthy',
+          reason: `no answer within ${timeoutMs / 1000}s`,
+          code: 'health_check_2001',
+          latencyMs: performance.now() - started,
+        }),
+      { once: true },
+    ),
+  );
+  try {
+    return await Promise.race([health.check(vm, { signal: AbortSignal.any([timeout, signal]) }), timedOut]);
+  } catch (err) {
+    return {
+      verdict: 'unknown',
+      reason: `check failed: ${(err as Error).message}`,
+      code: 'health_check_1001',
+      latencyMs: performance.now() - started,
+    };
+  }
+}
+
+export interface Decision {
+  health: Record<string, VmHealth>;
+  classified: ClassifiedVm[];
+  plan: Plan;
+}
+
+/** The pure part of a manage: fold health results, classify, plan. */
+export function decide(
+  preset: Preset,
+  vms: readonly Vm[],
+  results: ReadonlyMap<string, HealthResult>,
+  state: PresetState,
+  now: number,
+  historyLength: number,
+): Decision {
+  const health = preset.healthcheck
+    ? updateHealth(state.health, vms, results, preset.healthcheck.policy, now, historyLength)
+    : {};
+  const classified = classify(preset, vms, health, now);
+  return { health, classified, plan: plan(preset, classified) };
+}

@@ -1,0 +1,169 @@
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { Preset } from '../presets/preset.js';
+import type { Clock } from '../util/clock.js';
+import type { ManageOutcome } from './manage-preset.js';
+
+/** What one cycle did, logged as one line. */
+export interface CycleSummary {
+  cycle: number;
+  presets: number;
+  managed: number;
+  notDue: number;
+  leasedElsewhere: number;
+  /** Still being managed from an earlier cycle: not started again. */
+  busy: number;
+  failed: number;
+  created: number;
+  terminated: number;
+  failedActions: number;
+  durationMs: number;
+}
+
+export interface CycleContext {
+  id: number;
+  startedAt: number;
+  /** Per-cycle memo (e.g. one listing per cloud account). */
+  shared: Map<string, unknown>;
+}
+
+export interface SchedulerOptions {
+  concurrency: number;
+  intervalMs: () => number;
+  clock: Clock;
+  logger: Logger;
+  presets: () => readonly Preset[];
+  manage: (preset: Preset, cycle: CycleContext) => Promise<ManageOutcome>;
+  onCycle?: (summary: CycleSummary) => void;
+}
+
+/**
+ * Starts a cycle every `worker_interval`: each due preset that is not still being managed is queued in a
+ * bounded pool, so a slow preset delays only itself. Cycles do not wait for each other.
+ */
+export class Scheduler {
+  private readonly pool: PQueue;
+  private readonly inFlight = new Set<string>();
+  /** Epoch ms after which a preset is worth a look (from its last manage as last seen). */
+  private readonly dueAt = new Map<string, number>();
+  private cycle = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly running = new Set<Promise<CycleSummary>>();
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.pool = new PQueue({ concurrency: o.concurrency });
+  }
+
+  /** Runs cycles until stop(). */
+  start(): void {
+    this.loop ??= (async () => {
+      while (!this.stopped) {
+        const cycle = this.runCycle();
+        this.running.add(cycle);
+        void cycle.finally(() => this.running.delete(cycle));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.o.intervalMs());
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+  }
+
+  /** Stops starting cycles and waits for the manages in flight to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    // Queued manages see `stopped` and return at once; clearing the queue would leave their cycles waiting forever.
+    await Promise.allSettled([...this.running]);
+    await this.pool.onIdle();
+  }
+
+  /** Forgets when a preset was last managed, so the next cycle looks at it (manage now, config reload). */
+  markDue(name?: string): void {
+    if (name === undefined) this.dueAt.clear();
+    else this.dueAt.delete(name);
+  }
+
+  isManaging(name: string): boolean {
+    return this.inFlight.has(name);
+  }
+
+  async runCycle(): Promise<CycleSummary> {
+    const id = ++this.cycle;
+    const startedAt = this.o.clock.now();
+    const ctx: CycleContext = { id, startedAt, shared: new Map() };
+    const presets = this.o.presets();
+    const summary: CycleSummary = {
+      cycle: id,
+      presets: presets.length,
+      managed: 0,
+      notDue: 0,
+      leasedElsewhere: 0,
+      busy: 0,
+      failed: 0,
+      created: 0,
+      terminated: 0,
+      failedActions: 0,
+      durationMs: 0,
+    };
+    const launched: Promise<void>[] = [];
+    for (const preset of presets) {
+      if (this.inFlight.has(preset.name)) {
+        summary.busy++;
+        continue;
+      }
+      if ((this.dueAt.get(preset.name) ?? 0) > startedAt) {
+        summary.notDue++;
+        continue;
+      }
+      this.inFlight.add(preset.name);
+      launched.push(
+        this.pool
+          .add(async () => (this.stopped ? undefined : this.o.manage(preset, ctx)))
+          .then((outcome) => {
+            if (outcome) this.count(summary, preset, outcome);
+          })
+          .catch((err) => {
+            summary.failed++;
+            this.o.logger.error(
+              { preset: preset.name, err, code: 'reconcile_manage_1001' },
+              'manage crashed',
+            );
+          })
+          .finally(() => this.inFlight.delete(preset.name)),
+      );
+    }
+    await Promise.all(launched);
+    summary.durationMs = this.o.clock.now() - startedAt;
+    this.o.onCycle?.(summary);
+    return summary;
+  }
+
+  private count(summary: CycleSummary, preset: Preset, outcome: ManageOutcome): void {
+    if (outcome.lastManagedAt !== null)
+      this.dueAt.set(preset.name, outcome.lastManagedAt + preset.manageIntervalMs);
+    switch (outcome.result) {
+      case 'managed':
+        summary.managed++;
+        break;
+      case 'not_due':
+        summary.notDue++;
+        break;
+      case 'leased_elsewhere':
+        summary.leasedElsewhere++;
+        break;
+      case 'failed':
+        summary.failed++;
+        break;
+    }
+    summary.created += outcome.created;
+    summary.terminated += outcome.terminated;
+    summary.failedActions += outcome.failedActions;
+  }
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { META_PRESET, META_REVISION, META_SPEC, type VmSpec } from '../drivers/types.js';
+import type { Preset } from '../presets/preset.js';
+
+/** What the cloud is asked to build for one VM of the preset. */
+export function vmSpec(preset: Preset): VmSpec {
+  return {
+    preset: preset.name,
+    // Names only help people: membership is by metadata, so a unique suffix is enough.
+    name: `${preset.name}-${randomBytes(3).toString('hex')}`,
+    ...(preset.image ? { image: preset.image } : {}),
+    ...(preset.flavor ? { flavor: preset.flavor } : {}),
+    ...(preset.keyName ? { keyName: preset.keyName } : {}),
+    ...(preset.userdata ? { userdata: preset.userdata } : {}),
+    network: preset.network,
+    metadata: {
+      ...preset.metaTags,
+      [META_PRESET]: preset.name,
+      [META_SPEC]: preset.specHash,
+      [META_REVISION]: preset.source.revision,
+    },
+    specHash: preset.specHash,
+  };
+}
+
+export function idempotencyKey(preset: Preset, token: number): string {
+  return `${preset.name}/${token}/${randomBytes(6).toString('hex')}`;
+}

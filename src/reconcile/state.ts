@@ -1,0 +1,102 @@
+import type { Verdict } from '../drivers/types.js';
+
+/** Health of one VM across checks (kept in the runtime state, so another instance can continue it). */
+export interface VmHealth {
+  /** Consecutive failed checks that counted (failures during startup grace do not). */
+  failures: number;
+  /** Epoch ms of the first failure of the current streak. */
+  failingSince: number | null;
+  last: { at: number; verdict: Verdict; reason?: string; code?: string } | null;
+  /** Recent results, oldest first: [epoch ms, h(ealthy) | u(nhealthy) | ?(unknown)]. */
+  history: [number, 'h' | 'u' | '?'][];
+}
+
+export type EventType =
+  | 'created'
+  | 'create_failed'
+  | 'terminated'
+  | 'terminate_failed'
+  | 'health_failing'
+  | 'health_recovered'
+  | 'guard_on'
+  | 'guard_off'
+  | 'manage_failed'
+  | 'lease_lost';
+
+/** One action or notable change, with its reason; kept (bounded) in the preset's runtime state. */
+export interface PresetEvent {
+  /** ISO 8601 UTC. */
+  at: string;
+  type: EventType;
+  vm?: string;
+  reason: string;
+  code?: string;
+  /** Fencing token of the lease under which it happened, and the instance that held it. */
+  token: number;
+  instance: string;
+}
+
+/** A VM as last seen by the loop, after its actions (the API and panel show this). */
+export interface VmSnapshot {
+  id: string;
+  name: string;
+  /** Classification: running, pending, unhealthy, expiring, ... or creating/terminated for this cycle's actions. */
+  state: string;
+  providerStatus?: string;
+  ips: string[];
+  createdAt: string;
+  specHash?: string;
+  revision?: string;
+  image?: string;
+  flavor?: string;
+  fault?: string;
+  timedShutdownAt?: number;
+  health?: { failures: number; verdict?: Verdict; reason?: string; code?: string; since?: number };
+}
+
+export type Phase = 'converged' | 'converging' | 'degraded' | 'failing' | 'unmanaged';
+
+export interface PresetStatus {
+  phase: Phase;
+  code?: string;
+  message: string;
+  desired: number;
+  /** VMs by classification after this cycle's actions. */
+  counts: Record<string, number>;
+  guard: boolean;
+}
+
+export interface PresetState {
+  version: 1;
+  /** Epoch ms when the last completed manage started. */
+  lastManagedAt: number | null;
+  /** Epoch ms when its state was saved (after its actions). */
+  lastSavedAt: number | null;
+  lastManagedBy: string | null;
+  revision: string | null;
+  health: Record<string, VmHealth>;
+  events: PresetEvent[];
+  vms: VmSnapshot[];
+  status: PresetStatus | null;
+}
+
+export function emptyState(): PresetState {
+  return {
+    version: 1,
+    lastManagedAt: null,
+    lastSavedAt: null,
+    lastManagedBy: null,
+    revision: null,
+    health: {},
+    events: [],
+    vms: [],
+    status: null,
+  };
+}
+
+/** Reads a stored state defensively: unknown or older shapes start fresh rather than crash the loop. */
+export function parseState(value: unknown): PresetState {
+  if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1)
+    return emptyState();
+  return { ...emptyState(), ...(value as Partial<PresetState>) } as PresetState;
+}

@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { driverContext } from '../../src/daemon/driver-context.js';
+import { directoryDriver } from '../../src/drivers/presets/directory.js';
+import type { PresetStore } from '../../src/drivers/types.js';
+import { systemClock } from '../../src/util/clock.js';
+import { quietLogger } from '../helpers/catalog.js';
+import { tempDir } from '../helpers/tmp.js';
+import { dirWriter, presetStoreContract } from './presets-contract.js';
+
+const storeIn = (dir: string, path = 'presets') => {
+  const parsed = directoryDriver.parseOptions({ path });
+  if (!parsed.ok) throw new Error('bad options');
+  return directoryDriver.create(
+    parsed.value,
+    driverContext(quietLogger(), systemClock, 't', dir, 'DirectoryDriver'),
+  ) as PresetStore;
+};
+
+presetStoreContract('DirectoryDriver', async () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'presets'));
+  return { store: storeIn(dir), ...dirWriter(join(dir, 'presets')) };
+});
+
+describe('DirectoryDriver', () => {
+  it('reads only *.conf files directly inside the directory', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'x',
+      'presets/b.yaml': 'x',
+      'presets/sub/c.conf': 'x',
+      'presets/README': 'x',
+    });
+    const { sources } = await storeIn(dir).load();
+    expect(sources.map((s) => s.file.split('/').pop())).toEqual(['a.conf']);
+  });
+
+  it('reports a missing directory as an error instead of throwing', async () => {
+    const { sources, errors } = await storeIn(tempDir(), 'nope').load();
+    expect(sources).toEqual([]);
+    expect(errors[0]).toMatchObject({ code: 'preset_load_2001' });
+  });
+
+  it('notices changes by watching the directory', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'x' });
+    const store = storeIn(dir);
+    let changes = 0;
+    const stop = store.watch!(() => changes++);
+    await dirWriter(join(dir, 'presets')).put('b.conf', 'y');
+    await new Promise((r) => setTimeout(r, 300));
+    stop();
+    expect(changes).toBeGreaterThan(0);
+  });
+});

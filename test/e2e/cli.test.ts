@@ -1,0 +1,147 @@
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const original = () => {
+  const dir = tempDir();
+  cpSync('test/fixtures/original', dir, { recursive: true });
+  return dir;
+};
+
+describe('vmshepherd CLI', () => {
+  it('check: validates the original configuration and its presets', async () => {
+    const r = await runCli(['check', '-c', 'settings.yaml'], original());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('2 preset(s) valid: C_DEV-app-dev, web-prod');
+    expect(r.stdout).toContain('configuration OK');
+  });
+
+  it('check: lists every error as file:line:col with its code, and exits 1', async () => {
+    const dir = original();
+    writeFileSync(
+      join(dir, 'presets.d/broken.conf'),
+      'name: broken\ncount: 2\nflavor: x\nmanage_intervall: 3\niaas:\n  latncy: 1\n',
+    );
+    writeFileSync(join(dir, 'presets.d/bad-yaml.conf'), 'name: [x\n');
+    const r = await runCli(['check', '-c', 'settings.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /presets\.d\/broken\.conf:6:3: error preset_load_1003: .*'iaas\.latncy' \(did you mean 'latency'\?\)/,
+    );
+    expect(r.stderr).toMatch(/presets\.d\/broken\.conf:4:1: warning preset_load_1006: /);
+    expect(r.stderr).toMatch(/presets\.d\/bad-yaml\.conf:2:1: error preset_load_1001: /);
+    expect(r.stdout).toContain('2 error(s)');
+    const json = JSON.parse((await runCli(['check', '-c', 'settings.yaml', '--output', 'json'], dir)).stdout);
+    expect(json.ok).toBe(false);
+    expect(json.errors.map((e: { code: string }) => e.code).sort()).toEqual([
+      'preset_load_1001',
+      'preset_load_1003',
+    ]);
+    expect(json.presets.map((p: { name: string }) => p.name)).toEqual(['C_DEV-app-dev', 'web-prod']);
+  });
+
+  it('check: reports a broken main configuration', async () => {
+    const dir = tempDir({
+      'settings.yaml':
+        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: p}\nworkr_interval: 3\n',
+    });
+    const r = await runCli(['check', '-c', 'settings.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "settings.yaml:3:1: error config_load_1003: Unknown configuration key: 'workr_interval' (did you mean 'worker_interval'?)",
+    );
+  });
+
+  it('plan: prints what one cycle would do, and does nothing', async () => {
+    const dir = original();
+    const r = await runCli(['plan', '-c', 'settings.yaml', '--preset', 'web-prod'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('web-prod (count 3');
+    expect(r.stdout).toContain('create 3');
+    const json = JSON.parse((await runCli(['plan', '-c', 'settings.yaml', '--output', 'json'], dir)).stdout);
+    expect(json.map((p: { preset: string; create: number }) => [p.preset, p.create])).toEqual([
+      ['C_DEV-app-dev', 2],
+      ['web-prod', 3],
+    ]);
+    const missing = await runCli(['plan', '-c', 'settings.yaml', '--preset', 'nope'], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cli_preset_1001');
+  });
+
+  it('render: prints the rendered userdata', async () => {
+    const r = await runCli(['render', '-c', 'settings.yaml', '--preset', 'web-prod'], original());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      '#cloud-config\n# web-prod in production\nwrite_files:\n  - path: /etc/tags\n    content: |\n      service=web\n      owner=team-a\n',
+    );
+  });
+
+  it('drivers: lists built-in and plugin drivers with kind and origin', async () => {
+    const r = await runCli(['drivers']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/iaas\s+DummyIaasDriver\s+built-in/);
+    expect(r.stdout).toMatch(/runtime\s+InMemoryDriver\s+built-in/);
+    expect(r.stdout).toMatch(/iaas\s+FixtureCloudDriver\s+npm:vmshepherd-plugin-fixture@1\.2\.3/);
+    const json = JSON.parse((await runCli(['drivers', '--output', 'json'])).stdout);
+    expect(json.drivers.map((d: { name: string }) => d.name)).toEqual(
+      expect.arrayContaining([
+        'DummyIaasDriver',
+        'DirectoryDriver',
+        'InMemoryDriver',
+        'DummyHealthcheck',
+        'HttpHealthcheck',
+        'TcpHealthcheck',
+      ]),
+    );
+  });
+
+  it('run -1: runs one cycle and exits 0', async () => {
+    const r = await runCli(['-c', 'settings.yaml', '-1', '-l', 'debug'], original());
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.msg === 'cycle')).toMatchObject({ managed: 2, created: 5 });
+    expect(lines.some((l) => l.level === 20)).toBe(true); // -l debug overrode log_level: info
+  });
+
+  it('reloads on SIGHUP (keeping the old configuration when the new one is broken) and stops on SIGTERM', async () => {
+    const dir = original();
+    const d = startCli(['-c', 'settings.yaml'], dir);
+    try {
+      await eventually(
+        () => d.lines.filter((l) => l.msg === 'cycle').length,
+        (n) => n >= 2,
+        10_000,
+      );
+      writeFileSync(
+        join(dir, 'settings.yaml'),
+        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets.d}\nworker_intervall: 1\n',
+      );
+      d.child.kill('SIGHUP');
+      await eventually(
+        () => d.lines.filter((l) => String(l.msg).startsWith('reload rejected')),
+        (l) => l.length > 0,
+        5000,
+      );
+      const cycles = d.lines.filter((l) => l.msg === 'cycle').length;
+      await eventually(
+        () => d.lines.filter((l) => l.msg === 'cycle').length,
+        (n) => n > cycles + 1,
+        10_000,
+      );
+      cpSync('test/fixtures/original/settings.yaml', join(dir, 'settings.yaml'));
+      d.child.kill('SIGHUP');
+      await eventually(() => d.lines.some((l) => l.msg === 'configuration reloaded'), Boolean, 5000);
+      d.child.kill('SIGTERM');
+      expect(await d.exited).toBe(0);
+      expect(d.lines.some((l) => l.msg === 'vmshepherd stopped')).toBe(true);
+    } finally {
+      d.child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import type { Vm } from '../../src/drivers/types.js';
+import type { HealthPolicy, Preset } from '../../src/presets/preset.js';
+import type { VmHealth } from '../../src/reconcile/state.js';
+
+export const T0 = Date.parse('2026-11-21T12:00:00Z');
+
+export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPolicy> = {}): Preset {
+  return {
+    name: 'web',
+    source: { id: 'web.conf', file: 'web.conf', revision: 'r1' },
+    count: 3,
+    network: { securityGroups: [], subnets: [] },
+    metaTags: {},
+    panelLinks: {},
+    manageIntervalMs: 0,
+    leaseTtlMs: 120_000,
+    unmanaged: false,
+    iaas: {
+      driver: 'DummyIaasDriver',
+      options: {},
+      limits: { maxConcurrentCalls: 32, callsPerSecond: 0 },
+      shutdownGraceMs: 900_000,
+    },
+    healthcheck: {
+      driver: 'DummyHealthcheck',
+      options: {},
+      policy: {
+        unhealthyThreshold: 5,
+        failedDelay: 0,
+        startupGrace: 0,
+        maxUnhealthy: '40%',
+        timeoutMs: 10_000,
+        ...policy,
+      },
+    },
+    scaleInOrder: 'unhealthy_newest',
+    bootTimeoutMs: 900_000,
+    createConcurrency: 10,
+    maxSurge: 1,
+    specHash: 'spec1',
+    extra: {},
+    ...overrides,
+  };
+}
+
+let serial = 0;
+export function vm(overrides: Partial<Vm> & { ageSeconds?: number } = {}): Vm {
+  const { ageSeconds = 3600, ...rest } = overrides;
+  serial += 1;
+  return {
+    id: `vm-${serial}`,
+    name: `web-${serial}`,
+    state: 'running',
+    ips: [`10.0.0.${serial}`],
+    createdAt: new Date(T0 - ageSeconds * 1000).toISOString(),
+    metadata: {},
+    ...rest,
+  };
+}
+
+export function failing(failures: number, sinceSecondsAgo: number): VmHealth {
+  return {
+    failures,
+    failingSince: failures > 0 ? T0 - sinceSecondsAgo * 1000 : null,
+    last: { at: T0, verdict: failures > 0 ? 'unhealthy' : 'healthy', reason: 'test' },
+    history: [],
+  };
+}

@@ -1,0 +1,226 @@
+import { cpSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { catalogIn, SETTINGS } from '../helpers/catalog.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const codes = (errors: { code: string }[]) => errors.map((e) => e.code).sort();
+
+describe('presets in the original format', () => {
+  it('loads the original example directory unchanged', async () => {
+    const dir = tempDir();
+    cpSync('test/fixtures/original', dir, { recursive: true });
+    const catalog = await catalogIn(
+      dir,
+      `runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets.d}\ndefaults:\n  iaas: {driver: DummyIaasDriver}\n  healthcheck: {driver: DummyHealthcheck, terminate_heatlh_failed_delay: 10}\n`,
+    );
+    const report = await catalog.refresh();
+    expect(report.problems).toEqual([]);
+    expect(catalog.presets().map((p) => p.name)).toEqual(['C_DEV-app-dev', 'web-prod']);
+    const dev = catalog.get('C_DEV-app-dev')!;
+    expect(dev).toMatchObject({
+      flavor: 'm1.small',
+      image: 'ubuntu-xenial',
+      manageIntervalMs: 0,
+      leaseTtlMs: 120_000,
+    });
+    expect(dev.network).toEqual({
+      securityGroups: ['PaaS PrivateCloud', 'paas'],
+      availabilityZone: 'nova',
+      subnets: ['pl-krk-2-something'],
+    });
+    expect(dev.userdata).toBeUndefined();
+    const web = catalog.get('web-prod')!;
+    expect(web.flavor).toBe('m1.medium'); // written `flavour`
+    expect(web.network.subnets).toEqual(['3f1c0a52-6c1e-4a0e-9a55-2f1f7e6b1d11']);
+    expect(web.healthcheck?.policy.failedDelay).toBe(30);
+    expect(dev.healthcheck?.policy.failedDelay).toBe(10);
+    expect(web.userdata).toBe(
+      '#cloud-config\n# web-prod in production\nwrite_files:\n  - path: /etc/tags\n    content: |\n      service=web\n      owner=team-a\n',
+    );
+    expect(web.extra).toEqual({ environment: 'production' });
+  });
+});
+
+describe('preset validation', () => {
+  it('reports a broken file with its position and keeps managing the others', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'name: a\ncount: 1\n',
+      'presets/b.conf': 'name: b\ncount: [1\n',
+      'presets/c.conf': 'name: c\ncount: -1\n',
+      'presets/d.conf': 'name: d\ncount: 1\niaas:\n  latncy: 0.1\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => p.name)).toEqual(['a']);
+    expect(codes(problems)).toEqual(['preset_load_1001', 'preset_load_1002', 'preset_load_1003']);
+    const byCode = Object.fromEntries(problems.map((p) => [p.code, p]));
+    expect(byCode.preset_load_1001!.at).toMatchObject({ file: expect.stringContaining('b.conf'), line: 3 });
+    expect(byCode.preset_load_1002!.at).toMatchObject({
+      file: expect.stringContaining('c.conf'),
+      line: 2,
+      col: 8,
+    });
+    expect(byCode.preset_load_1003!.at).toMatchObject({
+      file: expect.stringContaining('d.conf'),
+      line: 4,
+      col: 3,
+    });
+    expect(byCode.preset_load_1003!.message).toContain("did you mean 'latency'");
+  });
+
+  it('warns about a top-level key that looks like a typo, and still manages the preset', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 1\nmanage_intervall: 0\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.get('a')).toBeDefined();
+    expect(codes(problems)).toEqual(['preset_load_1006']);
+    expect(problems[0]!.message).toContain("did you mean 'manage_interval'");
+  });
+
+  it('refuses flavor and flavour with different values', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 1\nflavor: x\nflavour: y\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    expect(codes((await catalog.refresh()).problems)).toEqual(['preset_load_1007']);
+  });
+
+  it('merges defaults deeply, and drops them when the preset names another driver', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'name: a\ncount: 1\niaas:\n  seed: 5\n',
+      'presets/b.conf': 'name: b\ncount: 1\nhealthcheck:\n  driver: TcpHealthcheck\n  port: 22\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    await catalog.refresh();
+    expect(catalog.get('a')!.iaas.options).toMatchObject({
+      seed: 5,
+      latency: 0,
+      api_secret: 's3cret-from-defaults',
+    });
+    expect(catalog.get('b')!.healthcheck).toMatchObject({
+      driver: 'TcpHealthcheck',
+      options: { port: 22, timeout: 1 },
+    });
+  });
+
+  it('rejects two files declaring one preset name, keeping the first', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: x\ncount: 1\n', 'presets/b.conf': 'name: x\ncount: 2\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    expect(codes((await catalog.refresh()).problems)).toEqual(['preset_load_1004']);
+    expect(catalog.get('x')!.count).toBe(1);
+  });
+});
+
+describe('userdata', () => {
+  it('renders the original meta_tags.items() example', async () => {
+    const dir = tempDir({
+      'presets/a.conf': `name: a\ncount: 1\nmeta_tags: {role: db, zone: b}\nuserdata: "{% for key, value in meta_tags.items() %}{{ key }}: {{ value }}\\n{% endfor %}"\n`,
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    await catalog.refresh();
+    expect(catalog.get('a')!.userdata).toBe('role: db\nzone: b\n');
+  });
+
+  it('never shows driver options or secrets to a template', async () => {
+    const dir = tempDir({
+      'presets/a.conf':
+        'name: a\ncount: 1\nuserdata: "[{{ iaas.driver }}][{{ iaas.api_secret }}][{{ iaas }}][{{ healthcheck }}]"\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    await catalog.refresh();
+    const userdata = catalog.get('a')!.userdata!;
+    expect(userdata).toContain('[DummyIaasDriver]');
+    expect(userdata).not.toContain('s3cret');
+  });
+
+  it('cannot run code from a template', async () => {
+    const attempts = [
+      "{{ ''.constructor.constructor('return process')().pid }}",
+      "{{ name.constructor.constructor('return globalThis')() }}",
+      '{{ meta_tags.__proto__ }}{{ meta_tags.constructor }}',
+      "{% include '/etc/passwd' %}",
+      '{{ cycler.__init__.__globals__ }}',
+    ];
+    for (const attempt of attempts) {
+      const dir = tempDir({
+        'presets/a.conf': `name: a\ncount: 1\nmeta_tags: {a: b}\nuserdata: ${JSON.stringify(attempt)}\n`,
+      });
+      const catalog = await catalogIn(dir, SETTINGS);
+      const { problems } = await catalog.refresh();
+      const out = catalog.get('a')?.userdata ?? '';
+      expect(out).not.toMatch(/\d{2,}|object|function|root:/);
+      if (!catalog.get('a')) expect(problems[0]!.code).toBe('preset_render_1001');
+    }
+  });
+
+  it('keeps file:// inside the preset directory', async () => {
+    const outside = tempDir({ 'secret.txt': 'TOP SECRET' });
+    const dir = tempDir({
+      'presets/a.conf': 'name: a\ncount: 1\nuserdata: file://../secret.txt\n',
+      'presets/b.conf': `name: b\ncount: 1\nuserdata: file://${join(outside, 'secret.txt')}\n`,
+      'presets/c.conf': 'name: c\ncount: 1\nuserdata: file://link.txt\n',
+      'presets/d.conf': 'name: d\ncount: 1\nuserdata_source_root: /etc\nuserdata: file://hostname\n',
+      'presets/e.conf': 'name: e\ncount: 1\nuserdata: file://missing.txt\n',
+      'secret.txt': 'TOP SECRET',
+    });
+    symlinkSync(join(outside, 'secret.txt'), join(dir, 'presets/link.txt'));
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets()).toEqual([]);
+    expect(codes(problems)).toEqual([
+      'preset_render_1002',
+      'preset_render_1002',
+      'preset_render_1002',
+      'preset_render_1002',
+      'preset_render_2001',
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('TOP SECRET');
+  });
+
+  it('reports a template error at the userdata key', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 1\nuserdata: "{{ foo( }}"\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(problems[0]).toMatchObject({ code: 'preset_render_1001', at: { line: 3, col: 11 } });
+  });
+});
+
+describe('catalog refresh', () => {
+  it('renders once per revision, again when the preset or its userdata file changes', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'name: a\ncount: 1\nuserdata: file://ud.txt\n',
+      'presets/ud.txt': 'hello {{ name }}',
+      'presets/b.conf': 'name: b\ncount: 1\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    expect((await catalog.refresh()).compiled).toBe(2);
+    expect((await catalog.refresh()).compiled).toBe(0);
+    writeFileSync(join(dir, 'presets/ud.txt'), 'bye {{ name }}');
+    utimesSync(join(dir, 'presets/ud.txt'), new Date(), new Date(Date.now() + 5000));
+    const report = await catalog.refresh();
+    expect(report.compiled).toBe(1);
+    expect(report.changed).toEqual(['a']);
+    expect(catalog.get('a')!.userdata).toBe('bye a');
+  });
+
+  it('keeps the last good revision of a file that breaks, and reports both', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 2\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    await catalog.refresh();
+    writeFileSync(join(dir, 'presets/a.conf'), 'name: a\ncount: two\n');
+    utimesSync(join(dir, 'presets/a.conf'), new Date(), new Date(Date.now() + 5000));
+    const { problems } = await catalog.refresh();
+    expect(catalog.get('a')!.count).toBe(2);
+    expect(codes(problems)).toEqual(['preset_load_1002', 'preset_load_1005']);
+  });
+
+  it('stops managing a preset whose file was removed', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 2\n', 'presets/b.conf': 'name: b\ncount: 2\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    await catalog.refresh();
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'presets/b.conf'));
+    const report = await catalog.refresh();
+    expect(report.removed).toEqual(['b']);
+    expect(catalog.presets().map((p) => p.name)).toEqual(['a']);
+  });
+});
