@@ -9,6 +9,7 @@ import type { PresetStore, RuntimeStore } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import { createLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
@@ -66,6 +67,7 @@ export class Daemon {
   private readonly reported = new Set<string>();
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
   readonly outcomes = new Map<string, ManageOutcome>();
+  readonly metrics = new Metrics();
   onCycle: ((summary: CycleSummary) => void) | undefined;
 
   private constructor(
@@ -265,6 +267,7 @@ export class Daemon {
     if (old) await old.pool.close();
     const catalog = catalogFor(config, this.registry, store);
     const pool = new DriverPool(this.registry, this.logger, this.clock, this.instanceId, config.baseDir);
+    pool.onCloudCall = (e) => this.metrics.cloudCall(e);
     const unwatch = keepStore
       ? old.unwatch
       : (store.watch?.(debounce(() => void this.refreshPresets(), 300)) ?? (() => {}));
@@ -284,6 +287,7 @@ export class Daemon {
         const level =
           s.failed > 0 || s.failedActions > 0 ? 'warn' : s.managed > 0 || s.cycle === 1 ? 'info' : 'debug';
         this.logger[level]({ cycle, ...counts, duration_ms: Math.round(durationMs) }, 'cycle');
+        this.metrics.cycle(s);
         this.onCycle?.(s);
       },
     });
@@ -342,6 +346,7 @@ export class Daemon {
       { force },
     );
     this.outcomes.set(preset.name, outcome);
+    this.metrics.manage(outcome);
     const { result, created, terminated, failedActions, durationMs } = outcome;
     logger.debug(
       {
@@ -370,6 +375,10 @@ export class Daemon {
 
   /** Logs preset changes, and each problem once (not on every refresh while it persists). */
   private logRefresh(report: RefreshReport): void {
+    this.metrics.presets.set(this.presets().length);
+    this.metrics.presetProblems.reset();
+    for (const p of report.problems) this.metrics.presetProblems.inc({ code: p.code });
+    for (const name of report.removed) this.metrics.forgetPreset(name);
     if (report.added.length || report.changed.length || report.removed.length) {
       this.logger.info(
         {

@@ -1,7 +1,7 @@
 import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { HealthCheck, IaasDriver, RuntimeStore } from '../drivers/types.js';
-import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
+import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
@@ -48,6 +48,10 @@ export interface ManageOutcome {
   lastManagedAt: number | null;
   state?: PresetState;
   durationMs: number;
+  /** The lease this manage ran under. */
+  lease?: { token: number; takenOver: boolean };
+  /** Set when the failure came from the runtime store (lease, load or save), not the cloud. */
+  runtimeFailure?: boolean;
 }
 
 export const leaseKey = (preset: string) => `preset/${preset}`;
@@ -85,10 +89,20 @@ export async function managePreset(
   } catch (err) {
     const error = asShepherdError(err, 'reconcile_manage_1001', 'lease acquire');
     deps.logger.error(errorFields(error), 'cannot take the preset lease');
-    return outcome('failed', { error });
+    return outcome('failed', { error, runtimeFailure: true });
   }
   if (!lease) return outcome('leased_elsewhere');
 
+  const leaseInfo = { token: lease.token, takenOver: lease.takenOver };
+  let runtimeFailure = false;
+  const runtime = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      runtimeFailure = !isShepherdError(err, 'runtime_save_0001');
+      throw err;
+    }
+  };
   const events: PresetEvent[] = [];
   const record = (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) =>
     events.push({
@@ -99,13 +113,13 @@ export async function managePreset(
     });
   let state: PresetState | undefined;
   try {
-    state = parseState(await deps.runtime.load(preset.name));
+    state = parseState(await runtime(() => deps.runtime.load(preset.name)));
     if (
       !options.force &&
       state.lastManagedAt !== null &&
       started < state.lastManagedAt + preset.manageIntervalMs
     ) {
-      return outcome('not_due', { lastManagedAt: state.lastManagedAt });
+      return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
     }
     const signal = lease.signal;
     const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
@@ -147,8 +161,9 @@ export async function managePreset(
       vms: vmsAfter,
       status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
     };
-    await deps.runtime.save(preset.name, next, lease.current);
+    await runtime(() => deps.runtime.save(preset.name, next, lease.current));
     return outcome('managed', {
+      lease: leaseInfo,
       created: creates?.created.length ?? 0,
       terminated: terminations?.done.length ?? 0,
       failedActions: failures.length,
@@ -165,7 +180,12 @@ export async function managePreset(
       code: error.code,
     });
     await saveFailure(preset, state, events, error, lease, deps);
-    return outcome('failed', { error, lastManagedAt: state?.lastManagedAt ?? null });
+    return outcome('failed', {
+      error,
+      lastManagedAt: state?.lastManagedAt ?? null,
+      lease: leaseInfo,
+      runtimeFailure,
+    });
   } finally {
     await lease.release();
   }

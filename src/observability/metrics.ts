@@ -1,0 +1,125 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CloudCallEvent } from '../daemon/cloud-account.js';
+import type { ManageOutcome } from '../reconcile/manage-preset.js';
+import type { CycleSummary } from '../reconcile/scheduler.js';
+
+/**
+ * The daemon's Prometheus metrics, in a registry of its own (not prom-client's global one), so several
+ * daemons in one process (tests, benchmarks) never share counters. Served at /metrics by the HTTP server.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly presetDesired = this.gauge('vmshepherd_preset_desired_vms', 'count of the preset', [
+    'preset',
+  ]);
+  private readonly presetVms = this.gauge(
+    'vmshepherd_preset_vms',
+    'VMs of the preset by state, after the last manage',
+    ['preset', 'state'],
+  );
+  private readonly presetUnhealthy = this.gauge(
+    'vmshepherd_preset_unhealthy_vms',
+    'VMs failing their health checks',
+    ['preset'],
+  );
+  private readonly presetGuard = this.gauge(
+    'vmshepherd_preset_guard_active',
+    '1 while the mass-deletion guard holds',
+    ['preset'],
+  );
+  private readonly manageDuration = new Histogram({
+    name: 'vmshepherd_manage_duration_seconds',
+    help: 'duration of one manage of one preset',
+    labelNames: ['result'],
+    buckets: [0.005, 0.02, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly cycleDuration = new Histogram({
+    name: 'vmshepherd_cycle_duration_seconds',
+    help: 'duration of one cycle (every due preset managed once)',
+    buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  private readonly actions = this.counter('vmshepherd_actions_total', 'VM actions by type and outcome', [
+    'action',
+    'outcome',
+  ]);
+  private readonly cloudCalls = this.counter('vmshepherd_cloud_calls_total', 'cloud API calls', [
+    'driver',
+    'verb',
+  ]);
+  private readonly cloudErrors = this.counter('vmshepherd_cloud_errors_total', 'failed cloud API calls', [
+    'driver',
+    'verb',
+    'code',
+  ]);
+  private readonly cloudLatency = new Histogram({
+    name: 'vmshepherd_cloud_call_duration_seconds',
+    help: 'cloud API call duration, limiter wait included',
+    labelNames: ['driver', 'verb'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly leaseAcquired = this.counter('vmshepherd_lease_acquisitions_total', 'preset leases taken', [
+    'taken_over',
+  ]);
+  readonly leaseBusy = this.counter(
+    'vmshepherd_lease_busy_total',
+    'preset leases found held by another instance',
+    [],
+  );
+  readonly leaseLost = this.counter('vmshepherd_lease_losses_total', 'preset leases lost while managing', []);
+  readonly runtimeErrors = this.counter('vmshepherd_runtime_errors_total', 'runtime store failures', [
+    'code',
+  ]);
+  readonly presetProblems = this.gauge('vmshepherd_preset_problems', 'preset files in error (by code)', [
+    'code',
+  ]);
+  readonly presets = this.gauge('vmshepherd_presets', 'presets managed by the configuration', []);
+
+  manage(outcome: ManageOutcome): void {
+    this.manageDuration.observe({ result: outcome.result }, outcome.durationMs / 1000);
+    if (outcome.result === 'leased_elsewhere') this.leaseBusy.inc();
+    if (outcome.lease) this.leaseAcquired.inc({ taken_over: String(outcome.lease.takenOver) });
+    if (outcome.runtimeFailure && outcome.error) this.runtimeErrors.inc({ code: outcome.error.code });
+    if (outcome.error?.code === 'runtime_lease_0001') this.leaseLost.inc();
+    if (outcome.created) this.actions.inc({ action: 'create', outcome: 'ok' }, outcome.created);
+    if (outcome.terminated) this.actions.inc({ action: 'terminate', outcome: 'ok' }, outcome.terminated);
+    if (outcome.failedActions) this.actions.inc({ action: 'any', outcome: 'failed' }, outcome.failedActions);
+    const status = outcome.state?.status;
+    if (!status) return;
+    const preset = outcome.preset;
+    this.presetDesired.set({ preset }, status.desired);
+    this.presetVms.remove({ preset });
+    for (const [state, n] of Object.entries(status.counts)) this.presetVms.set({ preset, state }, n);
+    this.presetUnhealthy.set(
+      { preset },
+      outcome.state?.vms.filter((v) => (v.health?.failures ?? 0) > 0).length ?? 0,
+    );
+    this.presetGuard.set({ preset }, status.guard ? 1 : 0);
+  }
+
+  /** Forgets the series of presets that are no longer configured. */
+  forgetPreset(preset: string): void {
+    for (const g of [this.presetDesired, this.presetVms, this.presetUnhealthy, this.presetGuard])
+      g.remove({ preset });
+  }
+
+  cycle(summary: CycleSummary): void {
+    this.cycleDuration.observe(summary.durationMs / 1000);
+  }
+
+  cloudCall(e: CloudCallEvent): void {
+    this.cloudCalls.inc({ driver: e.driver, verb: e.verb });
+    this.cloudLatency.observe({ driver: e.driver, verb: e.verb }, e.ms / 1000);
+    if (e.error) this.cloudErrors.inc({ driver: e.driver, verb: e.verb, code: e.error.code });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: L[]) {
+    return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]) {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+}

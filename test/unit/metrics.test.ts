@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { afterCycle, cloudVms, eventually, running, testDaemon } from '../helpers/daemon.js';
+
+describe('metrics', () => {
+  it('count manages, actions, cloud calls and leases, and describe each preset', async () => {
+    const { daemon } = await testDaemon(
+      'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets}\ndefaults:\n  iaas: {driver: DummyIaasDriver, latency: 0, boot_time: 0.01}\n',
+      { 'a.conf': 'name: a\ncount: 2\nmanage_interval: 0\n' },
+    );
+    try {
+      await eventually(
+        afterCycle(daemon, () => cloudVms().get('a')),
+        (v) => running(v) === 2,
+        5000,
+      );
+      await daemon.runOnce();
+      const text = await daemon.metrics.registry.metrics();
+      expect(text).toMatch(/vmshepherd_preset_desired_vms\{preset="a"\} 2/);
+      expect(text).toMatch(/vmshepherd_preset_vms\{preset="a",state="running"\} 2/);
+      expect(text).toMatch(/vmshepherd_actions_total\{action="create",outcome="ok"\} 2/);
+      expect(text).toMatch(/vmshepherd_cloud_calls_total\{driver="DummyIaasDriver",verb="create"\} 2/);
+      expect(text).toMatch(/vmshepherd_lease_acquisitions_total\{taken_over="false"\} [3-9]/);
+      expect(text).toMatch(/vmshepherd_manage_duration_seconds_count\{result="managed"\} [3-9]/);
+      expect(text).toMatch(/vmshepherd_presets 1/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
