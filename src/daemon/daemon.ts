@@ -68,6 +68,7 @@ export class Daemon {
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
   readonly outcomes = new Map<string, ManageOutcome>();
   readonly metrics = new Metrics();
+  private readonly presetLoggers = new Map<string, Logger>();
   onCycle: ((summary: CycleSummary) => void) | undefined;
 
   private constructor(
@@ -152,6 +153,11 @@ export class Daemon {
     return this.scheduler.runCycle();
   }
 
+  /** One cycle over the presets as they are (the refresh runs on its own interval). */
+  runCycle(): Promise<CycleSummary> {
+    return this.scheduler.runCycle();
+  }
+
   /** Manages one preset now, whatever its interval (the API's "manage now"). */
   async manageNow(name: string): Promise<ManageOutcome> {
     const preset = this.gen.catalog.get(name);
@@ -218,6 +224,7 @@ export class Daemon {
     const old = this.gen;
     this.gen = await this.build(config, old);
     this.logger.level = config.logLevel;
+    this.presetLoggers.clear(); // children keep the level they were made with
     this.scheduler = this.makeScheduler();
     await this.refreshPresets();
     if (wasRunning) {
@@ -293,8 +300,17 @@ export class Daemon {
     });
   }
 
+  private presetLogger(name: string): Logger {
+    let logger = this.presetLoggers.get(name);
+    if (!logger) {
+      logger = this.logger.child({ preset: name });
+      this.presetLoggers.set(name, logger);
+    }
+    return logger;
+  }
+
   private async manage(preset: Preset, cycle: CycleContext, force: boolean): Promise<ManageOutcome> {
-    const logger = this.logger.child({ preset: preset.name });
+    const logger = this.presetLogger(preset.name);
     const pool = this.gen.pool;
     let cloud: Awaited<ReturnType<DriverPool['account']>>;
     let health: Awaited<ReturnType<DriverPool['healthcheck']>>;
@@ -378,7 +394,10 @@ export class Daemon {
     this.metrics.presets.set(this.presets().length);
     this.metrics.presetProblems.reset();
     for (const p of report.problems) this.metrics.presetProblems.inc({ code: p.code });
-    for (const name of report.removed) this.metrics.forgetPreset(name);
+    for (const name of report.removed) {
+      this.metrics.forgetPreset(name);
+      this.presetLoggers.delete(name);
+    }
     if (report.added.length || report.changed.length || report.removed.length) {
       this.logger.info(
         {

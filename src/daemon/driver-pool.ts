@@ -16,6 +16,11 @@ import { driverContext } from './driver-context.js';
 export class DriverPool {
   private readonly accounts = new Map<string, Promise<CloudAccount>>();
   private readonly checks = new Map<string, Promise<HealthCheck>>();
+  /** Presets are immutable per revision: remember which account and check each one uses. */
+  private readonly byPreset = new WeakMap<
+    Preset,
+    { account: Promise<CloudAccount>; check: Promise<HealthCheck | null> }
+  >();
   onCloudCall: ((event: CloudCallEvent) => void) | undefined;
 
   constructor(
@@ -26,7 +31,27 @@ export class DriverPool {
     private readonly baseDir: string,
   ) {}
 
-  async account(preset: Preset): Promise<CloudAccount> {
+  account(preset: Preset): Promise<CloudAccount> {
+    return this.forPreset(preset).account;
+  }
+
+  healthcheck(preset: Preset): Promise<HealthCheck | null> {
+    return this.forPreset(preset).check;
+  }
+
+  private forPreset(preset: Preset) {
+    let entry = this.byPreset.get(preset);
+    if (!entry) {
+      entry = { account: this.accountFor(preset), check: this.checkFor(preset) };
+      this.byPreset.set(preset, entry);
+      // A failed creation is retried on the next manage rather than remembered.
+      entry.account.catch(() => this.byPreset.delete(preset));
+      entry.check.catch(() => this.byPreset.delete(preset));
+    }
+    return entry;
+  }
+
+  private async accountFor(preset: Preset): Promise<CloudAccount> {
     const { driver, options, limits } = preset.iaas;
     const definition = await this.registry.resolve('iaas', driver);
     const key = `${driver}:${definition.accountKey ? definition.accountKey(options) : stableJson(options)}`;
@@ -44,7 +69,7 @@ export class DriverPool {
     return account;
   }
 
-  async healthcheck(preset: Preset): Promise<HealthCheck | null> {
+  private async checkFor(preset: Preset): Promise<HealthCheck | null> {
     const hc = preset.healthcheck;
     if (!hc) return null;
     const key = `${hc.driver}:${stableJson(hc.options)}`;

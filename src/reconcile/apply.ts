@@ -64,6 +64,7 @@ export interface CreateOutcome {
 export async function applyCreates(n: number, ctx: ApplyContext): Promise<CreateOutcome> {
   const outcome: CreateOutcome = { created: [], failed: [] };
   let next = 0;
+  const reason = `missing VMs (spec ${ctx.preset.specHash})`; // one string for all creates of this manage
   const worker = async () => {
     while (next < n && !ctx.stopping.aborted) {
       next++;
@@ -71,11 +72,11 @@ export async function applyCreates(n: number, ctx: ApplyContext): Promise<Create
         ctx.lease.assertValid();
         const spec = vmSpec(ctx.preset);
         const vm = await ctx.cloud.create(spec, {
-          idempotencyKey: idempotencyKey(ctx.preset, ctx.lease.token),
+          idempotencyKey: idempotencyKey(ctx.lease.token),
           signal: ctx.lease.signal,
         });
         outcome.created.push(vm);
-        ctx.record({ type: 'created', vm: vm.id, reason: `missing VMs (spec ${ctx.preset.specHash})` });
+        ctx.record({ type: 'created', vm: vm.id, reason });
         ctx.logger.info({ vm: vm.id, name: vm.name, fence: ctx.lease.token }, 'created VM');
       } catch (err) {
         const error = asShepherdError(err, 'reconcile_create_0001');

@@ -65,7 +65,7 @@ function classOf(preset: Preset, vm: Vm, h: VmHealth | undefined, now: number): 
   if (h && preset.healthcheck && replaceable(h, preset.healthcheck.policy, vm, now)) {
     return [
       'unhealthy',
-      `${h.failures} failed checks since ${new Date(h.failingSince ?? now).toISOString()}: ${h.last?.reason ?? ''}`,
+      `${h.failures} failed checks since ${new Date(h.failingSince ?? now).toISOString()}: ${h.reason ?? ''}`,
     ];
   }
   if (vm.state === 'unknown') return ['unknown', vm.providerStatus ?? 'unknown'];

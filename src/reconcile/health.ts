@@ -30,16 +30,6 @@ export function updateHealth(
       if (prev) next[vm.id] = prev;
       continue;
     }
-    const history = [
-      ...(prev?.history ?? []),
-      [now, MARK[result.verdict]] as [number, 'h' | 'u' | '?'],
-    ].slice(-historyLength);
-    const last = {
-      at: now,
-      verdict: result.verdict,
-      ...(result.reason ? { reason: result.reason } : {}),
-      ...(result.code ? { code: result.code } : {}),
-    };
     const inGrace = now - Date.parse(vm.createdAt) < policy.startupGrace * 1000;
     let failures = prev?.failures ?? 0;
     let failingSince = prev?.failingSince ?? null;
@@ -50,7 +40,43 @@ export function updateHealth(
       failures += 1;
       failingSince ??= now;
     }
-    next[vm.id] = { failures, failingSince, last, history };
+    const history = intern(((prev?.history ?? '') + MARK[result.verdict]).slice(-historyLength));
+    // A VM whose health did not change keeps its object: no garbage per VM and check in the steady state.
+    const same =
+      prev !== undefined &&
+      prev.failures === failures &&
+      prev.failingSince === failingSince &&
+      prev.verdict === result.verdict &&
+      prev.reason === result.reason &&
+      prev.code === result.code &&
+      prev.history === history;
+    next[vm.id] = same
+      ? prev
+      : {
+          failures,
+          failingSince,
+          verdict: result.verdict,
+          ...(result.reason ? { reason: result.reason } : {}),
+          ...(result.code ? { code: result.code } : {}),
+          history,
+        };
   }
   return next;
+}
+
+const runs = new Map<string, string>();
+
+/**
+ * Histories made of one mark ("hhhhhhhhhh", the steady state of almost every VM) are shared instead of
+ * kept once per VM.
+ */
+function intern(history: string): string {
+  const first = history[0];
+  if (first === undefined || history !== first.repeat(history.length)) return history;
+  let shared = runs.get(history);
+  if (shared === undefined) {
+    shared = history;
+    runs.set(history, shared);
+  }
+  return shared;
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Lease, RuntimeStore } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
@@ -23,6 +24,8 @@ export class LeaseKeeper {
     private readonly logger: Logger,
   ) {
     this.deadline = requestedAt + ttlMs;
+    // Every call of the manage listens on this signal (creates run in parallel): not a leak.
+    setMaxListeners(1000, this.controller.signal);
   }
 
   /** Takes the lease, or returns null when another instance holds it. */

@@ -148,7 +148,7 @@ export async function managePreset(
       creates = await applyCreates(budget, ctx);
     }
     const failures = [...(terminations?.failed.map((f) => f.error) ?? []), ...(creates?.failed ?? [])];
-    const vmsAfter = snapshotAfter(decision.classified, terminations, creates);
+    const vmsAfter = snapshotAfter(decision.classified, terminations, creates, state.vms);
     const acted = (terminations?.done.length ?? 0) + (creates?.created.length ?? 0) > 0;
     const next: PresetState = {
       version: 1,
@@ -157,7 +157,7 @@ export async function managePreset(
       lastManagedBy: deps.instanceId,
       revision: preset.source.revision,
       health: decision.health,
-      events: [...state.events, ...events].slice(-deps.eventsKept),
+      events: events.length > 0 ? [...state.events, ...events].slice(-deps.eventsKept) : state.events,
       vms: vmsAfter,
       status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
     };
@@ -235,8 +235,8 @@ function recordHealthTransitions(
       record({
         type: 'health_failing',
         vm: id,
-        reason: `${h.failures} failed checks: ${h.last?.reason ?? ''}`,
-        ...(h.last?.code ? { code: h.last.code } : {}),
+        reason: `${h.failures} failed checks: ${h.reason ?? ''}`,
+        ...(h.code ? { code: h.code } : {}),
       });
     } else if (before >= threshold && h.failures === 0) {
       record({ type: 'health_recovered', vm: id, reason: 'check passed again' });

@@ -41,7 +41,8 @@ export async function observe(
 
 /**
  * Checks every running VM, all at once within the daemon-wide limit. A check that throws or does not
- * answer in time becomes a verdict; nothing here aborts the other checks.
+ * answer within the health check timeout becomes a verdict; nothing here aborts the other checks.
+ * One timer and one abort signal serve all checks of the preset: a manage checks many VMs every cycle.
  */
 export async function checkHealth(
   preset: Preset,
@@ -51,48 +52,49 @@ export async function checkHealth(
   signal: AbortSignal,
 ): Promise<Map<string, HealthResult>> {
   const results = new Map<string, HealthResult>();
-  if (!health || !preset.healthcheck) return results;
+  const targets = healthTargets(vms);
+  if (!health || !preset.healthcheck || targets.length === 0) return results;
   const timeoutMs = preset.healthcheck.policy.timeoutMs;
-  await Promise.all(
-    healthTargets(vms).map(async (vm) => {
-      const result = await queue
-        .add(() => checkOne(health, vm, timeoutMs, signal), { signal })
-        .catch(
-          (err): HealthResult => ({
-            verdict: 'unknown',
-            reason: `not checked: ${(err as Error).message}`,
-            latencyMs: 0,
-          }),
+  const controller = new AbortController();
+  const abort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', abort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+      controller.abort(new Error('health check timeout'));
+    }, timeoutMs);
+  });
+  const started = performance.now();
+  try {
+    await Promise.all(
+      targets.map(async (vm) => {
+        const check = queue.add(() => checkOne(health, vm, controller.signal));
+        const result = await Promise.race([check, deadline]);
+        results.set(
+          vm.id,
+          result === 'timeout'
+            ? {
+                verdict: 'unhealthy',
+                reason: `no answer within ${timeoutMs / 1000}s`,
+                code: 'health_check_2001',
+                latencyMs: performance.now() - started,
+              }
+            : (result ?? { verdict: 'unknown', reason: 'not checked', latencyMs: 0 }),
         );
-      if (result) results.set(vm.id, result);
-    }),
-  );
+      }),
+    );
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', abort);
+  }
   return results;
 }
 
-async function checkOne(
-  health: HealthCheck,
-  vm: Vm,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<HealthResult> {
+async function checkOne(health: HealthCheck, vm: Vm, signal: AbortSignal): Promise<HealthResult> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const timedOut = new Promise<HealthResult>((resolve) =>
-    timeout.addEventListener(
-      'abort',
-      () =>
-        resolve({
-          verdict: 'unhealthy',
-          reason: `no answer within ${timeoutMs / 1000}s`,
-          code: 'health_check_2001',
-          latencyMs: performance.now() - started,
-        }),
-      { once: true },
-    ),
-  );
   try {
-    return await Promise.race([health.check(vm, { signal: AbortSignal.any([timeout, signal]) }), timedOut]);
+    return await health.check(vm, { signal });
   } catch (err) {
     return {
       verdict: 'unknown',

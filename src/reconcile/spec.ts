@@ -23,6 +23,7 @@ export function vmSpec(preset: Preset): VmSpec {
   };
 }
 
-export function idempotencyKey(preset: Preset, token: number): string {
-  return `${preset.name}/${token}/${randomBytes(6).toString('hex')}`;
+/** Unique per create attempt; the preset is in the metadata beside it, so it is not repeated here. */
+export function idempotencyKey(token: number): string {
+  return `${token}-${randomBytes(6).toString('hex')}`;
 }

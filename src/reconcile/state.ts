@@ -1,14 +1,20 @@
 import type { Verdict } from '../drivers/types.js';
 
-/** Health of one VM across checks (kept in the runtime state, so another instance can continue it). */
+/**
+ * Health of one VM across checks (kept in the runtime state, so another instance can continue it).
+ * Flat and compact on purpose: one object per VM, at 100,000 VMs.
+ */
 export interface VmHealth {
   /** Consecutive failed checks that counted (failures during startup grace do not). */
   failures: number;
   /** Epoch ms of the first failure of the current streak. */
   failingSince: number | null;
-  last: { at: number; verdict: Verdict; reason?: string; code?: string } | null;
-  /** Recent results, oldest first: [epoch ms, h(ealthy) | u(nhealthy) | ?(unknown)]. */
-  history: [number, 'h' | 'u' | '?'][];
+  /** The last check's result (it ran at the preset's `lastManagedAt`). */
+  verdict: Verdict | null;
+  reason?: string;
+  code?: string;
+  /** Recent verdicts, oldest first, one character each: h healthy, u unhealthy, ? unknown. */
+  history: string;
 }
 
 export type EventType =
@@ -51,7 +57,8 @@ export interface VmSnapshot {
   flavor?: string;
   fault?: string;
   timedShutdownAt?: number;
-  health?: { failures: number; verdict?: Verdict; reason?: string; code?: string; since?: number };
+  /** The VM's health as the loop keeps it (the same object as in `PresetState.health`). */
+  health?: VmHealth;
 }
 
 export type Phase = 'converged' | 'converging' | 'degraded' | 'failing' | 'unmanaged';

@@ -6,16 +6,45 @@ import type { ClassifiedVm } from './classify.js';
 import type { Plan } from './plan.js';
 import type { PresetStatus, VmHealth, VmSnapshot } from './state.js';
 
-/** The VMs after this manage's actions: terminated ones removed, created ones added as `pending`. */
+/**
+ * The VMs after this manage's actions: terminated ones removed, created ones added as `pending`. A VM
+ * that looks exactly as in the previous snapshot keeps its snapshot object (steady presets allocate
+ * nothing per VM).
+ */
 export function snapshotAfter(
   classified: readonly ClassifiedVm[],
   terminations: TerminationOutcome | undefined,
   creates: CreateOutcome | undefined,
+  previous: readonly VmSnapshot[] = [],
 ): VmSnapshot[] {
   const gone = new Set(terminations?.done.map((t) => t.vmId));
-  const kept = classified.filter((c) => !gone.has(c.vm.id)).map((c) => snapshotOf(c.vm, c.class, c.health));
+  const before = new Map(previous.map((s) => [s.id, s]));
+  const kept = classified
+    .filter((c) => !gone.has(c.vm.id))
+    .map((c) => reuse(before.get(c.vm.id), snapshotOf(c.vm, c.class, c.health)));
   const created = (creates?.created ?? []).map((vm) => snapshotOf(vm, 'pending', undefined));
   return [...kept, ...created];
+}
+
+function reuse(old: VmSnapshot | undefined, next: VmSnapshot): VmSnapshot {
+  if (!old) return next;
+  const keys = Object.keys(next) as (keyof VmSnapshot)[];
+  if (keys.length !== Object.keys(old).length) return next;
+  for (const k of keys) {
+    const a = old[k];
+    const b = next[k];
+    if (a === b) continue;
+    if (
+      k === 'ips' &&
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((x, i) => x === b[i])
+    )
+      continue;
+    return next;
+  }
+  return old;
 }
 
 function snapshotOf(vm: Vm, state: string, health: VmHealth | undefined): VmSnapshot {
@@ -34,17 +63,7 @@ function snapshotOf(vm: Vm, state: string, health: VmHealth | undefined): VmSnap
     ...(vm.flavor ? { flavor: vm.flavor } : {}),
     ...(vm.fault ? { fault: vm.fault } : {}),
     ...(vm.timedShutdownAt !== undefined ? { timedShutdownAt: vm.timedShutdownAt } : {}),
-    ...(health
-      ? {
-          health: {
-            failures: health.failures,
-            ...(health.last?.verdict ? { verdict: health.last.verdict } : {}),
-            ...(health.last?.reason ? { reason: health.last.reason } : {}),
-            ...(health.last?.code ? { code: health.last.code } : {}),
-            ...(health.failingSince !== null ? { since: health.failingSince } : {}),
-          },
-        }
-      : {}),
+    ...(health ? { health } : {}),
   };
 }
 

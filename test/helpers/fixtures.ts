@@ -62,7 +62,8 @@ export function failing(failures: number, sinceSecondsAgo: number): VmHealth {
   return {
     failures,
     failingSince: failures > 0 ? T0 - sinceSecondsAgo * 1000 : null,
-    last: { at: T0, verdict: failures > 0 ? 'unhealthy' : 'healthy', reason: 'test' },
-    history: [],
+    verdict: failures > 0 ? 'unhealthy' : 'healthy',
+    reason: 'test',
+    history: '',
   };
 }

@@ -35,12 +35,11 @@ export const dummyHealthcheck = defineDriver({
   description: 'Simulated health check: healthy, or sick/flaky VMs chosen deterministically by seed',
   ...zodOptions(options),
   create: (o, ctx): HealthCheck => {
-    const checks = new Map<string, number>();
+    let checks = 0; // a sequence for flaky results: deterministic per seed, and nothing kept per VM
     return {
       async check(vm, call): Promise<HealthResult> {
         if (o.latency > 0) await ctx.clock.sleep(o.latency * 1000, call?.signal);
-        const n = (checks.get(vm.id) ?? 0) + 1;
-        checks.set(vm.id, n);
+        const n = ++checks;
         const age = (ctx.clock.now() - Date.parse(vm.createdAt)) / 1000;
         const sick =
           o.unhealthy_rate > 0 &&

@@ -14,12 +14,14 @@ interface LeaseRow {
 /**
  * Runtime state in this process's memory: leases with owner, expiry and fencing token exactly as the
  * shared stores keep them, so the reconcile loop behaves the same whichever store is configured.
- * State is kept as JSON text: what the loop saves is exactly what a shared store would give back.
+ * States are kept as the saved objects themselves, deeply frozen: no copy per save and load (a thousand
+ * presets are saved every cycle), and a caller that tried to change a saved state would fail loudly
+ * instead of changing what the store holds.
  */
 export class InMemoryRuntime {
   private readonly leases = new Map<string, LeaseRow>();
   private readonly tokens = new Map<string, number>();
-  private readonly states = new Map<string, { text: string; token: number }>();
+  private readonly states = new Map<string, { state: unknown; token: number }>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -49,8 +51,7 @@ export class InMemoryRuntime {
   }
 
   async load(preset: string): Promise<unknown | null> {
-    const row = this.states.get(preset);
-    return row ? JSON.parse(row.text) : null;
+    return this.states.get(preset)?.state ?? null;
   }
 
   async save(preset: string, state: unknown, lease: Lease): Promise<void> {
@@ -61,7 +62,7 @@ export class InMemoryRuntime {
         details: { preset, token: lease.token, current: row?.token },
       });
     }
-    this.states.set(preset, { text: JSON.stringify(state), token: lease.token });
+    this.states.set(preset, { state: deepFreeze(structuredCloneIfNotPlain(state)), token: lease.token });
   }
 }
 
@@ -81,3 +82,19 @@ export const inMemoryDriver = defineDriver({
     } satisfies RuntimeStore;
   },
 });
+
+/** Freezes a JSON value and everything in it; parts already frozen (shared with an earlier state) are skipped. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+  return value;
+}
+
+/** States must be plain JSON: anything else (a class instance, a Date) is normalised through JSON once. */
+function structuredCloneIfNotPlain(state: unknown): unknown {
+  const proto = typeof state === 'object' && state !== null ? Object.getPrototypeOf(state) : null;
+  return proto === Object.prototype || proto === Array.prototype || proto === null
+    ? state
+    : JSON.parse(JSON.stringify(state));
+}

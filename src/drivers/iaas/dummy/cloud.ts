@@ -12,7 +12,11 @@ import {
 } from '../../types.js';
 import type { DummyOptions, Range } from './options.js';
 
-/** A VM as the simulated cloud stores it. Its status is computed from the clock, so no timers run. */
+/**
+ * A VM as the simulated cloud stores it. Its status is computed from the clock, so no timers run.
+ * Compact on purpose (benchmarks keep 100,000 of them): metadata shared by the VMs of one preset
+ * revision is stored once, and only what differs per VM (idempotency key, shutdown time) is kept here.
+ */
 export interface SimVm {
   id: string;
   name: string;
@@ -21,9 +25,14 @@ export interface SimVm {
   keyName?: string;
   userdata?: string;
   network: NetworkSpec;
-  metadata: Record<string, string>;
-  ip: string;
-  createdAt: number;
+  /** Shared by VMs with the same metadata; without the per-VM keys below. */
+  metadata: Readonly<Record<string, string>>;
+  idem: string;
+  /** iaas_timed_shutdown, epoch seconds. */
+  shutdownAt?: number;
+  ips: readonly string[];
+  /** ISO 8601 UTC. */
+  createdAt: string;
   /** When the current build, reboot, rebuild or resize ends. */
   readyAt: number;
   bootFails: boolean;
@@ -34,7 +43,7 @@ export interface SimVm {
 }
 
 export interface SimSnapshot {
-  version: 1;
+  version: 2;
   serial: number;
   vms: SimVm[];
 }
@@ -58,6 +67,11 @@ export class SimulatedCloud {
   private readonly vms = new Map<string, SimVm>();
   private readonly byPreset = new Map<string, Set<string>>();
   private readonly calls = new Map<string, number>();
+  /** Metadata objects shared by VMs (by content), with the number of VMs using each. */
+  private readonly metadataPool = new Map<
+    string,
+    { metadata: Readonly<Record<string, string>>; users: number }
+  >();
   private serial = 0;
   /** Distinguishes the ids of two simulated clouds with different options but the same seed. */
   private readonly tag: number;
@@ -143,7 +157,7 @@ export class SimulatedCloud {
   // ----- state ---------------------------------------------------------------------------------------
 
   snapshot(): SimSnapshot {
-    return { version: 1, serial: this.serial, vms: [...this.vms.values()] };
+    return { version: 2, serial: this.serial, vms: [...this.vms.values()] };
   }
 
   restore(snapshot: SimSnapshot): void {
@@ -197,7 +211,7 @@ export class SimulatedCloud {
   private build(spec: VmSpec, idempotencyKey: string): Vm {
     for (const id of this.byPreset.get(spec.preset) ?? []) {
       const existing = this.vms.get(id)!;
-      if (existing.metadata[META_IDEMPOTENCY] === idempotencyKey) return this.view(existing);
+      if (existing.idem === idempotencyKey) return this.view(existing);
     }
     if (this.o.images && spec.image && !this.o.images.includes(spec.image)) {
       throw new ShepherdError('dummy_create_0003', `image '${spec.image}'`, {
@@ -223,10 +237,13 @@ export class SimulatedCloud {
     const id = vmId(this.o.seed, this.tag, this.serial);
     const now = this.clock.now();
     const bootMs = pick(this.o.boot_time, unitHash(this.o.seed, 'boot', id)) * 1000;
-    const metadata: Record<string, string> = { ...spec.metadata, [META_IDEMPOTENCY]: idempotencyKey };
-    if (this.o.timed_shutdown !== undefined) {
-      metadata[META_TIMED_SHUTDOWN] = String(Math.floor((now + this.o.timed_shutdown * 1000) / 1000));
-    }
+    const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: askedShutdown, ...metadata } = spec.metadata;
+    const shutdownAt =
+      this.o.timed_shutdown !== undefined
+        ? Math.floor((now + this.o.timed_shutdown * 1000) / 1000)
+        : askedShutdown !== undefined && Number.isFinite(Number(askedShutdown))
+          ? Number(askedShutdown)
+          : undefined;
     const vm: SimVm = {
       id,
       name: spec.name,
@@ -236,8 +253,10 @@ export class SimulatedCloud {
       ...(spec.userdata ? { userdata: spec.userdata } : {}),
       network: spec.network,
       metadata,
-      ip: this.o.addresses === 'loopback' ? '127.0.0.1' : privateIp(this.serial),
-      createdAt: now,
+      idem: idempotencyKey,
+      ...(shutdownAt !== undefined ? { shutdownAt } : {}),
+      ips: this.o.addresses === 'loopback' ? LOOPBACK : Object.freeze([privateIp(this.serial)]),
+      createdAt: new Date(now).toISOString(),
       readyAt: now + bootMs,
       bootFails: unitHash(this.o.seed, 'bootfail', id) < this.o.boot_failure_rate,
       diesAt: this.deathTime(id, now + bootMs),
@@ -290,6 +309,7 @@ export class SimulatedCloud {
   }
 
   private insert(vm: SimVm): void {
+    vm.metadata = this.share(vm.metadata);
     this.vms.set(vm.id, vm);
     const preset = vm.metadata[META_PRESET];
     if (preset === undefined) return;
@@ -305,6 +325,7 @@ export class SimulatedCloud {
     const vm = this.vms.get(id);
     if (!vm) return; // idempotent: gone is success
     this.vms.delete(id);
+    this.unshare(vm.metadata);
     const preset = vm.metadata[META_PRESET];
     if (preset !== undefined) {
       const ids = this.byPreset.get(preset);
@@ -314,9 +335,25 @@ export class SimulatedCloud {
     this.onChange?.();
   }
 
+  private share(metadata: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const key = JSON.stringify(metadata);
+    let entry = this.metadataPool.get(key);
+    if (!entry) {
+      entry = { metadata: Object.freeze({ ...metadata }), users: 0 };
+      this.metadataPool.set(key, entry);
+    }
+    entry.users++;
+    return entry.metadata;
+  }
+
+  private unshare(metadata: Readonly<Record<string, string>>): void {
+    const key = JSON.stringify(metadata);
+    const entry = this.metadataPool.get(key);
+    if (entry && --entry.users === 0) this.metadataPool.delete(key);
+  }
+
   private view(vm: SimVm): Vm {
     const status = this.status(vm);
-    const shutdown = vm.metadata[META_TIMED_SHUTDOWN];
     const fault =
       status === 'ERROR'
         ? vm.bootFails
@@ -328,16 +365,22 @@ export class SimulatedCloud {
       name: vm.name,
       state: STATE_OF[status] ?? 'unknown',
       providerStatus: status,
-      ips: [vm.ip],
-      createdAt: new Date(vm.createdAt).toISOString(),
-      metadata: { ...vm.metadata },
+      ips: vm.ips as string[],
+      createdAt: vm.createdAt,
+      metadata: {
+        ...vm.metadata,
+        [META_IDEMPOTENCY]: vm.idem,
+        ...(vm.shutdownAt !== undefined ? { [META_TIMED_SHUTDOWN]: String(vm.shutdownAt) } : {}),
+      },
       ...(vm.image ? { image: vm.image } : {}),
       ...(vm.flavor ? { flavor: vm.flavor } : {}),
       ...(fault ? { fault } : {}),
-      ...(shutdown && Number.isFinite(Number(shutdown)) ? { timedShutdownAt: Number(shutdown) * 1000 } : {}),
+      ...(vm.shutdownAt !== undefined ? { timedShutdownAt: vm.shutdownAt * 1000 } : {}),
     };
   }
 }
+
+const LOOPBACK: readonly string[] = Object.freeze(['127.0.0.1']);
 
 function pick(r: Range, u: number): number {
   return typeof r === 'number' ? r : r.min + (r.max - r.min) * u;

@@ -32,6 +32,12 @@ export class StateFile {
     } catch (err) {
       throw new ShepherdError('dummy_state_2001', `${this.path} is not valid JSON`, { cause: err });
     }
+    if (snapshot.version !== 2) {
+      throw new ShepherdError(
+        'dummy_state_2001',
+        `${this.path} has format ${snapshot.version}, expected 2 (move it away to start empty)`,
+      );
+    }
     this.cloud.restore(snapshot);
   }
 

@@ -1,0 +1,162 @@
+// Core benchmark (issue 2): 1000 presets × 10 VMs on the simulated cloud with 100 ms per call and at most
+// 32 calls in flight. Measures the first convergence, steady cycles (wall and CPU), calls in flight, and
+// memory at 100,000 VMs. Run with `npm run bench` (builds first); prints a JSON summary.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Daemon } from '../dist/daemon/daemon.js';
+import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const PRESETS = Number(args.presets ?? 1000);
+const COUNT = Number(args.count ?? 10);
+const LATENCY = Number(args.latency ?? 0.1);
+const STEADY = Number(args.steady ?? 7);
+const MEMORY_VMS = Number(args['memory-vms'] ?? 100_000);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sink = () => new Writable({ write: (_c, _e, done) => done() });
+
+async function daemonFor({ presets, count, latency, bootTime }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
+  mkdirSync(join(dir, 'presets'));
+  writeFileSync(
+    join(dir, 'settings.yaml'),
+    `log_level: warn
+worker_interval: 5
+runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+manage: {concurrency: 64}
+defaults:
+  iaas:
+    driver: DummyIaasDriver
+    latency: ${latency}
+    boot_time: ${bootTime}
+    limits: {max_concurrent_calls: 32}
+  healthcheck:
+    driver: DummyHealthcheck
+`,
+  );
+  for (let i = 0; i < presets; i++) {
+    writeFileSync(
+      join(dir, 'presets', `p${i}.conf`),
+      `name: p${i}\ncount: ${count}\nimage: img\nflavor: small\nmanage_interval: 0\nmeta_tags: {team: bench, index: ${i}}\n`,
+    );
+  }
+  const daemon = await Daemon.create({
+    configFile: join(dir, 'settings.yaml'),
+    logDestination: sink(),
+    pretty: false,
+  });
+  await daemon.refreshPresets();
+  return { daemon, dir };
+}
+
+function runningVms() {
+  let n = 0;
+  for (const cloud of simulatedClouds()) for (const vm of cloud.peek()) if (vm.state === 'running') n++;
+  return n;
+}
+
+async function converge(daemon, total) {
+  const started = performance.now();
+  let cycles = 0;
+  while (runningVms() < total) {
+    await daemon.runOnce();
+    cycles++;
+    if (runningVms() < total) await sleep(50);
+  }
+  return { seconds: (performance.now() - started) / 1000, cycles };
+}
+
+/** Converges MEMORY_VMS VMs without latency, runs a few steady cycles, and reports the footprint. */
+async function memoryPhase() {
+  const presets = MEMORY_VMS / COUNT;
+  const { daemon } = await daemonFor({ presets, count: COUNT, latency: 0, bootTime: 0 });
+  await converge(daemon, MEMORY_VMS);
+  for (let i = 0; i < 3; i++) {
+    await sleep(1100);
+    await daemon.runCycle();
+  }
+  global.gc?.();
+  await sleep(200);
+  global.gc?.();
+  const usage = process.memoryUsage();
+  const mb = (n) => Math.round(n / 2 ** 20);
+  const footprint = {
+    vms: MEMORY_VMS,
+    presets,
+    rss_mb: mb(usage.rss),
+    heap_used_mb: mb(usage.heapUsed),
+    heap_total_mb: mb(usage.heapTotal),
+    external_mb: mb(usage.external),
+  };
+  console.log(JSON.stringify(footprint));
+}
+
+async function main() {
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
+    scenario: { presets: PRESETS, count: COUNT, latency_s: LATENCY, max_calls_in_flight: 32 },
+  };
+
+  // 1. First convergence and steady cycles.
+  const { daemon, dir } = await daemonFor({ presets: PRESETS, count: COUNT, latency: LATENCY, bootTime: 1 });
+  const first = await converge(daemon, PRESETS * COUNT);
+  result.first_convergence_s = Number(first.seconds.toFixed(2));
+  result.first_convergence_cycles = first.cycles;
+  const walls = [];
+  const cpu = [];
+  for (let i = 0; i < STEADY; i++) {
+    await sleep(1100); // the shared listing must start after the presets' last save (1 s skew margin)
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const summary = await daemon.runCycle();
+    walls.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+    if (summary.created || summary.terminated || summary.failed) result.steady_not_quiet = summary;
+  }
+  result.steady_cycle_s = {
+    median: Number(median(walls).toFixed(3)),
+    all: walls.map((w) => Number(w.toFixed(3))),
+  };
+  result.steady_cpu_s = { median: Number(median(cpu).toFixed(3)), all: cpu.map((w) => Number(w.toFixed(3))) };
+  const accounts = await daemon.drivers.allAccounts();
+  result.max_calls_in_flight = Math.max(...accounts.map((a) => a.maxInFlight));
+  const calls = await daemon.metrics.registry.getSingleMetricAsString('vmshepherd_cloud_calls_total');
+  result.cloud_calls = Object.fromEntries(
+    [...calls.matchAll(/verb="(\w+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+  );
+  await daemon.stop();
+  rmSync(dir, { recursive: true, force: true });
+
+  // 2. Memory with MEMORY_VMS VMs managed, in a process of its own (RSS never shrinks back).
+  const { execFileSync } = await import('node:child_process');
+  const memory = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      new URL(import.meta.url).pathname,
+      '--phase=memory',
+      `--memory-vms=${MEMORY_VMS}`,
+      `--count=${COUNT}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  result.memory = JSON.parse(memory);
+
+  console.log(JSON.stringify(result, null, 2));
+  const out = join('bench', 'results', `core-${result.date.slice(0, 10)}.json`);
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+if (args.phase === 'memory') await memoryPhase();
+else await main();
+process.exit(0);
