@@ -144,6 +144,22 @@ describe('HttpHealthcheck details', () => {
 });
 
 describe('DummyHealthcheck details', () => {
+  it('makes every Nth VM it sees sick with sick_every', async () => {
+    const check = await create(dummyHealthcheck as never, { sick_every: 3 });
+    const verdicts = [];
+    for (let i = 1; i <= 7; i++) verdicts.push((await check.check(vmAt('10.0.0.1', `vm-${i}`))).verdict);
+    expect(verdicts).toEqual([
+      'healthy',
+      'healthy',
+      'unhealthy',
+      'healthy',
+      'healthy',
+      'unhealthy',
+      'healthy',
+    ]);
+    expect((await check.check(vmAt('10.0.0.1', 'vm-3'))).verdict).toBe('unhealthy'); // for good
+  });
+
   it('turns VMs sick only after unhealthy_after seconds', async () => {
     const check = await create(dummyHealthcheck as never, { unhealthy_rate: 1, unhealthy_after: 60 });
     const young = { ...vmAt('10.0.0.1'), createdAt: new Date().toISOString() };

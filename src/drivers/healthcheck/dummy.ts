@@ -10,6 +10,12 @@ const options = z.strictObject({
     .max(1)
     .default(0)
     .describe('share of VMs that turn unhealthy for good (chosen by VM id and seed)'),
+  sick_every: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('every Nth VM this check sees turns unhealthy for good (0: off); deterministic, for demos'),
   unhealthy_after: z
     .number()
     .nonnegative()
@@ -27,39 +33,42 @@ const options = z.strictObject({
 
 /**
  * A simulated health check for demos, tests and benchmarks: healthy unless configured otherwise, with
- * deterministic sick VMs (`unhealthy_rate`) and flaky checks (`fail_rate`) under a seed.
+ * sick VMs (`unhealthy_rate` by id and seed, or `sick_every` Nth VM seen) and flaky checks (`fail_rate`).
  */
 export const dummyHealthcheck = defineDriver({
   kind: 'healthcheck',
   name: 'DummyHealthcheck',
-  description: 'Simulated health check: healthy, or sick/flaky VMs chosen deterministically by seed',
+  description: 'Simulated health check: healthy, or sick/flaky VMs chosen deterministically',
   ...zodOptions(options),
   create: (o, ctx): HealthCheck => {
     let checks = 0; // a sequence for flaky results: deterministic per seed, and nothing kept per VM
+    const ordinals = new Map<string, number>(); // only with sick_every (demos: a few VMs)
+    const sickByRate = (id: string) =>
+      o.unhealthy_rate > 0 && unitHash(o.seed, 'sick', id) < o.unhealthy_rate;
+    const sickByOrder = (id: string) => {
+      if (o.sick_every === 0) return false;
+      let ordinal = ordinals.get(id);
+      if (ordinal === undefined) {
+        ordinal = ordinals.size + 1;
+        ordinals.set(id, ordinal);
+      }
+      return ordinal % o.sick_every === 0;
+    };
+    const unhealthy = (reason: string): HealthResult => ({
+      verdict: 'unhealthy',
+      reason,
+      code: 'dummy_check_0001',
+      latencyMs: o.latency * 1000,
+    });
     return {
       async check(vm, call): Promise<HealthResult> {
         if (o.latency > 0) await ctx.clock.sleep(o.latency * 1000, call?.signal);
         const n = ++checks;
         const age = (ctx.clock.now() - Date.parse(vm.createdAt)) / 1000;
-        const sick =
-          o.unhealthy_rate > 0 &&
-          unitHash(o.seed, 'sick', vm.id) < o.unhealthy_rate &&
-          age >= o.unhealthy_after;
-        if (sick)
-          return {
-            verdict: 'unhealthy',
-            reason: 'simulated: VM is sick',
-            code: 'dummy_check_0001',
-            latencyMs: o.latency * 1000,
-          };
-        if (o.fail_rate > 0 && unitHash(o.seed, 'flaky', vm.id, n) < o.fail_rate) {
-          return {
-            verdict: 'unhealthy',
-            reason: 'simulated: flaky check',
-            code: 'dummy_check_0001',
-            latencyMs: o.latency * 1000,
-          };
-        }
+        const sick = sickByOrder(vm.id) || sickByRate(vm.id);
+        if (sick && age >= o.unhealthy_after) return unhealthy('simulated: VM is sick');
+        if (o.fail_rate > 0 && unitHash(o.seed, 'flaky', vm.id, n) < o.fail_rate)
+          return unhealthy('simulated: flaky check');
         return { verdict: 'healthy', latencyMs: o.latency * 1000 };
       },
     };
