@@ -75,7 +75,12 @@ export async function applyCreates(n: number, ctx: ApplyContext): Promise<Create
           signal: ctx.lease.signal,
         });
         outcome.created.push(vm);
-        ctx.record({ type: 'created', vm: vm.id, reason: `missing VMs (spec ${ctx.preset.specHash})` });
+        ctx.record({
+          type: 'created',
+          vm: vm.id,
+          reason: `missing VMs (spec ${ctx.preset.specHash})`,
+          revision: ctx.preset.source.revision,
+        });
         ctx.logger.info({ vm: vm.id, name: vm.name, fence: ctx.lease.token }, 'created VM');
       } catch (err) {
         const error = asShepherdError(err, 'reconcile_create_0001');
