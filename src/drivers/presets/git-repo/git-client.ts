@@ -108,6 +108,25 @@ export class GitClient {
     return (await this.commitOf(FETCHED_REF)) as string;
   }
 
+  /**
+   * The commit the server's branch (or HEAD) points at, without fetching: one round trip, no local
+   * writes. Undefined for other refs (tags, commit ids), which are fetched to be resolved.
+   */
+  async remoteCommit(ref: string): Promise<string | undefined> {
+    if (ref !== 'HEAD' && !ref.startsWith('refs/heads/')) return undefined;
+    let out: string;
+    try {
+      out = await this.git.raw(['ls-remote', '--', this.access.url, ref]);
+    } catch (err) {
+      throw fetchError(redact(messageOf(err), this.access.secrets), err);
+    }
+    for (const line of out.split('\n')) {
+      const [commit, name] = line.split('\t');
+      if (name === ref && commit) return commit;
+    }
+    throw fetchError(`couldn't find remote ref ${ref}`, undefined);
+  }
+
   /** The commit a ref points at, or undefined when it does not exist. */
   async commitOf(ref: string): Promise<string | undefined> {
     try {

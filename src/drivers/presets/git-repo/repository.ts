@@ -157,7 +157,11 @@ export class GitRepository {
     const before = { commit: this.served?.commit, problem: this.problem?.message };
     try {
       const client = await this.client();
-      const fetched = await client.fetch(this.config.ref, this.config.depth);
+      const { ref, depth } = this.config;
+      // Unchanged (the common case): one ls-remote, nothing fetched or written.
+      const tip = /^[0-9a-f]{40}$/.test(ref) ? ref : await client.remoteCommit(ref);
+      const known = tip !== undefined && (tip === this.served?.commit || tip === this.refused?.commit);
+      const fetched = known ? tip : await client.fetch(ref, depth);
       if (fetched === this.served?.commit) this.problem = undefined;
       else if (fetched === this.refused?.commit) this.problem = this.refused.problem;
       else await this.judge(client, fetched);

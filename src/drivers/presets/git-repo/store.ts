@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { PresetSourceSet, PresetStore } from '../../types.js';
 import type { RepoConfig } from './options.js';
@@ -18,6 +19,8 @@ export class GitRepoStore implements PresetStore {
 
   constructor(configs: RepoConfig[], deps: StoreDeps) {
     const queue = new PQueue({ concurrency: deps.fetchConcurrency });
+    // Every git command of every repository listens to this one signal.
+    setMaxListeners(0, this.stopping.signal);
     const repositoryDeps: RepositoryDeps = {
       ...deps,
       queue,
