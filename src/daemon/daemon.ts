@@ -125,6 +125,11 @@ export class Daemon {
     return this.gen.catalog;
   }
 
+  /** The preset store in force (GitRepoDriver's has `status()`: repositories, commits, problems). */
+  get presetStore(): PresetStore {
+    return this.gen.store;
+  }
+
   get runtime(): RuntimeStore {
     return this.gen.runtime;
   }

@@ -172,4 +172,17 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     await two.store.close();
     await server.close();
   });
+
+  it('stops a fetch that stays silent longer than timeout, and reports it', async () => {
+    const remote = gitRemote();
+    remote.commit({ 'db.conf': DB });
+    const server = await gitHttpServer(remote.root, undefined, 5000);
+    const t = gitStore({ repositories: { team: `${server.url}/presets.git` }, timeout: 0.5 });
+    const started = Date.now();
+    const { errors } = await t.store.load();
+    expect(codes(errors)).toEqual(['git_fetch_2001']);
+    expect(Date.now() - started).toBeLessThan(4000);
+    await t.store.close();
+    await server.close();
+  });
 });

@@ -290,4 +290,18 @@ describe('GitRepoDriver', () => {
     expect(existsSync(join(cloneDir, 'team', 'HEAD'))).toBe(true);
     await store.close();
   });
+
+  it('writes symbolic links as plain files, so userdata cannot read files of the machine', async () => {
+    const remote = gitRemote();
+    remote.commit({ 'web.conf': WEB });
+    execFileSync('mkdir', ['-p', join(remote.work, 'userdata')]);
+    execFileSync('ln', ['-s', '/etc/hostname', join(remote.work, 'userdata', 'web.yaml')]);
+    const commit = remote.commit({});
+    const { store } = gitStore({ repositories: { team: remote.url } });
+    const catalog = await catalogOver(store);
+    await catalog.refresh();
+    expect(catalog.get('team.web')?.source.revision).toBe(commit);
+    expect(catalog.get('team.web')?.userdata).toBe('/etc/hostname');
+    await store.close();
+  });
 });

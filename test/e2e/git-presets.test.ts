@@ -2,10 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import type { GitRepoStore } from '../../src/drivers/presets/git-repo/store.js';
 import { META_REVISION } from '../../src/drivers/types.js';
 import { parseState } from '../../src/reconcile/state.js';
+import { runCli } from '../helpers/cli.js';
 import { cloudVms, daemonIn, eventually, running } from '../helpers/daemon.js';
-import { gitRemote } from '../helpers/git.js';
+import { gitHttpServer, gitRemote } from '../helpers/git.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let daemon: Daemon | undefined;
@@ -103,5 +105,59 @@ defaults:
         .get('team.db')
         ?.map((v) => v.id),
     ).toEqual([orphanVm?.id]);
+  });
+
+  it('never shows a repository credential in logs, problems, store status or `vmshepherd check`', async () => {
+    const PASSWORD = 'pw-7c1e94d2b5a8';
+    const TOKEN = 'tk-3f60a9e2c4d1';
+    const remote = gitRemote();
+    const commit = remote.commit({ 'web.conf': preset('web', 0) });
+    const server = await gitHttpServer(remote.root, { username: 'deploy', password: PASSWORD });
+    const url = `${server.url}/presets.git`;
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'settings.yaml'),
+      `worker_interval: 0.1
+runtime: {driver: InMemoryDriver}
+presets:
+  driver: GitRepoDriver
+  clone_dir: clones
+  repositories:
+    good: '${url.replace('http://', `http://deploy:${PASSWORD}@`)}'
+    wrong: '${url.replace('http://', 'http://deploy:not-the-password@')}'
+    token: {url: '${url}', token_env: VMS_E2E_GIT_TOKEN, username: deploy}
+defaults:
+  iaas: {driver: DummyIaasDriver, latency: 0}
+`,
+    );
+    process.env.VMS_E2E_GIT_TOKEN = TOKEN;
+    try {
+      const t = await daemonIn(dir);
+      daemon = t.daemon;
+      await daemon.start();
+      expect(daemon.presets().map((p) => `${p.name}@${p.source.revision}`)).toEqual([`good.web@${commit}`]);
+      const problems = daemon.catalog.problems();
+      expect(problems.map((p) => p.code).sort()).toEqual(['git_fetch_0001', 'git_fetch_0001']);
+      await daemon.runOnce();
+      const status = (daemon.presetStore as GitRepoStore).status();
+      expect(status.map((s) => s.url)).toContain(url.replace('http://', 'http://deploy:***@'));
+      const cli = await runCli(['check', '-c', join(dir, 'settings.yaml'), '--output', 'json'], dir, {
+        VMS_E2E_GIT_TOKEN: TOKEN,
+      });
+      expect(JSON.parse(cli.stdout).presets).toHaveLength(1);
+      const shown = [
+        JSON.stringify(t.logs),
+        JSON.stringify(problems),
+        problems.map((p) => `${p.message} ${String(p.cause)}`).join('\n'),
+        JSON.stringify(status),
+        cli.stdout,
+        cli.stderr,
+      ].join('\n');
+      expect(shown).toContain('git_fetch_0001');
+      for (const secret of [PASSWORD, TOKEN, 'not-the-password']) expect(shown).not.toContain(secret);
+    } finally {
+      delete process.env.VMS_E2E_GIT_TOKEN;
+      await server.close();
+    }
   });
 });

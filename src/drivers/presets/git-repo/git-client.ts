@@ -207,16 +207,28 @@ function messageOf(err: unknown): string {
 /** Classifies git's complaint: refused credentials, a missing ref, or anything else (retried). */
 function fetchError(text: string, cause: unknown): ShepherdError {
   const code =
-    /authentication failed|permission denied|could not read (username|password)|\b40[13]\b|access denied|terminal prompts disabled/i.test(
+    /authentication failed|permission denied|host key verification failed|could not read (username|password)|\b40[13]\b|access denied|terminal prompts disabled/i.test(
       text,
     )
       ? 'git_fetch_0001'
       : /couldn't find remote ref|not our ref|no such remote ref|unadvertised object/i.test(text)
         ? 'git_fetch_0002'
         : 'git_fetch_2001';
-  return new ShepherdError(code, text.split('\n').filter(Boolean).slice(0, 3).join(' / '), {
-    cause: cleanCause(cause),
-  });
+  return new ShepherdError(code, summary(text), { cause: cleanCause(cause) });
+}
+
+/** The lines of git's complaint that say what happened (its last ones), without ssh's banners and boilerplate. */
+function summary(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(
+      (l) =>
+        l !== '' &&
+        !l.startsWith('@') &&
+        !/^(please make sure you have the correct access rights|and the repository exists\.)$/i.test(l),
+    );
+  return lines.slice(-3).join(' / ');
 }
 
 /** The cause of a ShepherdError is logged: keep only its (redacted) message, never git's argument list. */

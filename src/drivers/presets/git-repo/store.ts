@@ -14,6 +14,7 @@ export type StoreDeps = Omit<RepositoryDeps, 'queue' | 'signal' | 'changed'> & {
 export class GitRepoStore implements PresetStore {
   readonly repositories: GitRepository[];
   private ready: Promise<void> | undefined;
+  private started = false;
   private readonly watchers = new Set<() => void>();
   private readonly stopping = new AbortController();
 
@@ -26,6 +27,8 @@ export class GitRepoStore implements PresetStore {
       queue,
       signal: this.stopping.signal,
       changed: () => {
+        // Changes found by the first fetches are what the first load() returns: nothing to tell.
+        if (!this.started) return;
         for (const watcher of this.watchers) watcher();
       },
     };
@@ -69,5 +72,6 @@ export class GitRepoStore implements PresetStore {
         r.schedule();
       }),
     );
+    this.started = true;
   }
 }
