@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -302,6 +302,30 @@ describe('GitRepoDriver', () => {
     await catalog.refresh();
     expect(catalog.get('team.web')?.source.revision).toBe(commit);
     expect(catalog.get('team.web')?.userdata).toBe('/etc/hostname');
+    await store.close();
+  });
+
+  it('reuses a clone the original left in clone_dir, and never touches a directory that is not one', async () => {
+    const remote = gitRemote();
+    const first = remote.commit({ 'web.conf': DB });
+    const dir = tempDir();
+    mkdirSync(join(dir, 'clones'));
+    execFileSync('git', ['clone', '--quiet', remote.bare, join(dir, 'clones', 'team')]);
+    mkdirSync(join(dir, 'clones', 'other'));
+    writeFileSync(join(dir, 'clones', 'other', 'notes.txt'), 'mine');
+    const next = remote.commit({ 'db.conf': DB.replace('name: db', 'name: db2') });
+    const { store } = gitStore({ repositories: { team: remote.url, other: remote.url } }, dir);
+    const { sources, errors } = await store.load();
+    expect(sources.filter((s) => s.id.startsWith('team:')).map((s) => s.revision)).toEqual([next, next]);
+    // The original's working tree is left as it was.
+    expect(
+      execFileSync('git', ['-C', join(dir, 'clones', 'team'), 'rev-parse', 'HEAD'], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe(first);
+    expect(codes(errors)).toEqual(['git_clone_2001']);
+    expect(errors[0]?.message).toContain('is not empty and is not a git repository');
+    expect(readFileSync(join(dir, 'clones', 'other', 'notes.txt'), 'utf8')).toBe('mine');
     await store.close();
   });
 });
