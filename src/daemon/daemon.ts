@@ -20,6 +20,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
+import { type OrphanReport, OrphanTracker } from './orphans.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -69,6 +70,7 @@ export class Daemon {
   readonly outcomes = new Map<string, ManageOutcome>();
   readonly metrics = new Metrics();
   private readonly presetLoggers = new Map<string, Logger>();
+  private readonly orphanTracker = new OrphanTracker();
   onCycle: ((summary: CycleSummary) => void) | undefined;
 
   private constructor(
@@ -124,6 +126,11 @@ export class Daemon {
     return this.gen.catalog;
   }
 
+  /** The preset store in force (GitRepoDriver's has `status()`: repositories, commits, problems). */
+  get presetStore(): PresetStore {
+    return this.gen.store;
+  }
+
   get runtime(): RuntimeStore {
     return this.gen.runtime;
   }
@@ -138,13 +145,23 @@ export class Daemon {
 
   /** Re-reads the preset store (cheap when nothing changed) and logs what changed and what is broken. */
   refreshPresets(): Promise<RefreshReport> {
+    const before = this.presets();
     this.refreshing ??= this.gen.catalog.refresh().finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing.then((report) => {
+      this.orphanTracker.note(before, report, this.clock.now(), this.logger);
       this.logRefresh(report);
       return report;
     });
+  }
+
+  /**
+   * VMs of presets that are no longer configured (their file was removed, or a valid commit dropped it),
+   * seen through the cloud accounts. They are left alone: listed here for the API and panel only.
+   */
+  orphans(): Promise<OrphanReport> {
+    return this.orphanTracker.list(this.presets(), (preset) => this.gen.pool.account(preset));
   }
 
   /** One refresh and one cycle (`--run-once`). */

@@ -3,6 +3,7 @@ import { httpHealthcheck } from './healthcheck/http.js';
 import { tcpHealthcheck } from './healthcheck/tcp.js';
 import { dummyIaasDriver } from './iaas/dummy/driver.js';
 import { directoryDriver } from './presets/directory.js';
+import { gitRepoDriver } from './presets/git-repo/driver.js';
 import { inMemoryDriver } from './runtime/memory.js';
 import type { DriverDefinition } from './types.js';
 
@@ -10,6 +11,7 @@ import type { DriverDefinition } from './types.js';
 export const BUILTIN_DRIVERS: readonly DriverDefinition[] = [
   dummyIaasDriver,
   directoryDriver,
+  gitRepoDriver,
   inMemoryDriver,
   dummyHealthcheck,
   httpHealthcheck,

@@ -88,6 +88,43 @@ export const CODES = {
     500,
   ),
 
+  // GitRepoDriver: presets from git repositories (docs/presets-git.md)
+  git_fetch_0001: backoff(
+    'The git server refused the fetch: authentication or permission',
+    'Check the credentials of this repository (ssh_key, token_env, credential_helper); the last good commit is still managed.',
+    502,
+  ),
+  git_fetch_0002: no(
+    'The branch or ref of a repository does not exist on the git server',
+    'Fix `branch`/`ref` of the repository or push it; the last good commit is still managed.',
+    404,
+  ),
+  git_fetch_1001: no(
+    'A repository credential is missing: the environment variable named by token_env is not set',
+    'Export the variable in the environment of vmshepherd; the last good commit is still managed.',
+    500,
+  ),
+  git_fetch_2001: backoff(
+    'Fetching a preset repository failed (network, timeout, unreachable server)',
+    'Check that the server answers; vmshepherd retries on the next refresh and keeps managing the last good commit.',
+    502,
+  ),
+  git_accept_1001: no(
+    'A new commit of a preset repository was refused: it holds no preset file (garbage); the last good commit is still managed',
+    'Push a commit whose `path` holds at least one *.conf preset with a name (revert the bad push).',
+    422,
+  ),
+  git_clone_2001: no(
+    'The clone directory of a repository cannot be prepared or written',
+    'Check `clone_dir`, its permissions and free space; clone_dir/<key> must be a git repository or absent.',
+    500,
+  ),
+  preset_orphan_0001: no(
+    'VMs of a preset that is no longer configured are left alone (orphans)',
+    'Terminate them yourself, or restore the preset file to manage them again; vmshepherd never deletes them.',
+    409,
+  ),
+
   // driver registry
   driver_resolve_1001: no(
     'No driver with this name is built in or declared by an installed package',

@@ -76,7 +76,7 @@ export async function applyCreates(n: number, ctx: ApplyContext): Promise<Create
           signal: ctx.lease.signal,
         });
         outcome.created.push(vm);
-        ctx.record({ type: 'created', vm: vm.id, reason });
+        ctx.record({ type: 'created', vm: vm.id, reason, revision: ctx.preset.source.revision });
         ctx.logger.info({ vm: vm.id, name: vm.name, fence: ctx.lease.token }, 'created VM');
       } catch (err) {
         const error = asShepherdError(err, 'reconcile_create_0001');

@@ -37,6 +37,8 @@ export interface PresetEvent {
   vm?: string;
   reason: string;
   code?: string;
+  /** `created`: the preset revision the VM was built from (for git presets, the commit). */
+  revision?: string;
   /** Fencing token of the lease under which it happened, and the instance that held it. */
   token: number;
   instance: string;

@@ -1,4 +1,4 @@
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PresetStore } from '../../src/drivers/types.js';
@@ -52,6 +52,14 @@ export function presetStoreContract(name: string, make: () => Promise<PresetStor
         expect(rev(changed, a)).not.toBe(rev(first, a));
         expect(rev(changed, b)).toBe(rev(first, b));
         expect(await changed.sources.find((x) => x.id === a)!.read()).toBe('name: a\ncount: 5\n');
+      }));
+
+    it('gives each source an existing directory for file:// userdata', () =>
+      run(async (s) => {
+        await s.put('a.conf', 'name: a\ncount: 1\n');
+        const { sources } = await s.store.load();
+        expect(sources).toHaveLength(1);
+        for (const src of sources) expect(statSync(src.sourceRoot).isDirectory()).toBe(true);
       }));
 
     it('drops removed files', () =>

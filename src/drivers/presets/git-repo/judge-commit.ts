@@ -1,0 +1,46 @@
+import { parse } from 'yaml';
+import { isPlainObject } from '../../../util/deep-merge.js';
+
+export interface PresetFile {
+  /** Path inside the repository, e.g. `presets/web.conf`. */
+  path: string;
+  /** Name inside the preset directory, e.g. `web.conf`. */
+  name: string;
+  text: string;
+}
+
+export type CommitVerdict = { accept: true } | { accept: false; reason: string };
+
+/**
+ * Whether a fetched commit may replace the last good one. A commit is garbage, and refused, when its
+ * preset directory is missing, holds no preset file, or none of its preset files is a YAML mapping with
+ * a `name`: accepting it would stop managing every preset of the repository at once. Anything else is
+ * accepted; the catalog then validates each file, keeps a broken file's last good revision, and reports
+ * presets that disappeared (their VMs are left alone as orphans).
+ */
+export function judgeCommit(
+  dirExists: boolean,
+  dir: string,
+  files: PresetFile[],
+  extensions: string[],
+): CommitVerdict {
+  const where = dir === '' ? 'the top of the repository' : `'${dir}'`;
+  if (!dirExists) return { accept: false, reason: `${where} is not a directory in this commit` };
+  if (files.length === 0) return { accept: false, reason: `no ${extensions.join('/')} file in ${where}` };
+  if (!files.some((f) => looksLikePreset(f.text))) {
+    return {
+      accept: false,
+      reason: `none of the ${files.length} preset files in ${where} is a YAML mapping with a name`,
+    };
+  }
+  return { accept: true };
+}
+
+function looksLikePreset(text: string): boolean {
+  try {
+    const value: unknown = parse(text);
+    return isPlainObject(value) && typeof value.name === 'string' && value.name !== '';
+  } catch {
+    return false;
+  }
+}
