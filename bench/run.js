@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark that needs no external service, one after another.
 import { spawnSync } from 'node:child_process';
 
-const suites = [['bench/core.js', ...process.argv.slice(2)]];
+// Each suite also has its own npm script (bench:git, ...) for running it alone with options.
+const suites = [['bench/core.js', ...process.argv.slice(2)], ['bench/git.js']];
 let failed = 0;
 for (const [script, ...args] of suites) {
   console.log(`== ${script}`);
