@@ -161,6 +161,8 @@ export async function managePreset(
       vms: vmsAfter,
       status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
     };
+    // A manage whose lease ran out must not present itself as current: another instance may manage now.
+    lease.assertValid();
     await runtime(() => deps.runtime.save(preset.name, next, lease.current));
     return outcome('managed', {
       lease: leaseInfo,

@@ -28,7 +28,7 @@ export async function runCommand(
     void daemon.stop().then(
       () => process.exit(0),
       (err) => {
-        daemon.logger.error({ err }, 'stop failed');
+        daemon.logger.error({ err, code: 'reconcile_manage_1001' }, 'stop failed');
         process.exit(1);
       },
     );
