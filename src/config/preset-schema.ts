@@ -56,6 +56,11 @@ export const healthCoreSchema = z.looseObject({
     .default('40%')
     .describe('mass-deletion guard: when more VMs than this fail at once, none is terminated for health'),
   timeout: seconds.default(10).describe('seconds after which a check that has not answered counts as failed'),
+  remedy: z
+    .array(z.enum(['reboot', 'rebuild', 'replace']))
+    .min(1)
+    .default(['replace'])
+    .describe('what is done to an unhealthy VM, one step per time it turns unhealthy; the last step repeats'),
 });
 export const HEALTH_CORE_KEYS = [
   'driver',
@@ -64,6 +69,7 @@ export const HEALTH_CORE_KEYS = [
   'startup_grace',
   'max_unhealthy',
   'timeout',
+  'remedy',
 ] as const;
 
 const subnetEntry = z.union([
@@ -127,7 +133,32 @@ export const presetSchema = z.looseObject({
     .describe('creates of this preset in flight at once'),
   update: z
     .strictObject({
+      strategy: z
+        .enum(['replace', 'in_place', 'on_delete'])
+        .default('replace')
+        .describe('how outdated VMs (built from an older spec) are brought up to date'),
       max_surge: countOrPercent.default(1).describe('VMs allowed above count while replacing'),
+      max_unavailable: countOrPercent
+        .default(0)
+        .describe('VMs that may be not ready below count while replacing'),
+      min_ready: seconds
+        .default(0)
+        .describe('seconds a new VM must pass its checks before it counts as ready'),
+    })
+    .optional(),
+  create_backoff: z
+    .strictObject({
+      initial: z
+        .number()
+        .positive()
+        .default(10)
+        .describe('seconds before the first retry after failed creates'),
+      max: z.number().positive().default(600).describe('longest wait between retries'),
+      quota_window: z
+        .number()
+        .positive()
+        .default(300)
+        .describe('seconds creation of a flavor stops after a quota or capacity error'),
     })
     .optional(),
 });

@@ -13,6 +13,8 @@ export interface CodeSpec {
   readonly retry: 'no' | 'backoff' | 'success';
   /** Status the HTTP API answers with when this error reaches a caller. */
   readonly http: number;
+  /** Quota and capacity errors stop creation of that flavor for a window instead of a short backoff. */
+  readonly limit?: 'quota' | 'capacity';
 }
 
 const no = (message: string, fix: string, http = 400): CodeSpec => ({ message, fix, retry: 'no', http });
@@ -21,6 +23,20 @@ const backoff = (message: string, fix: string, http = 503): CodeSpec => ({
   fix,
   retry: 'backoff',
   http,
+});
+const quota = (message: string, fix: string): CodeSpec => ({
+  message,
+  fix,
+  retry: 'backoff',
+  http: 403,
+  limit: 'quota',
+});
+const capacity = (message: string, fix: string): CodeSpec => ({
+  message,
+  fix,
+  retry: 'backoff',
+  http: 503,
+  limit: 'capacity',
 });
 
 export const CODES = {
@@ -142,15 +158,13 @@ export const CODES = {
   driver_options_1001: no('A driver option is invalid', 'Change the option at the position given.'),
 
   // the simulated cloud
-  dummy_create_0001: backoff(
+  dummy_create_0001: quota(
     'Simulated cloud: instance quota exceeded',
     'Raise `quota.instances` of DummyIaasDriver or lower `count`.',
-    403,
   ),
-  dummy_create_0002: backoff(
+  dummy_create_0002: capacity(
     'Simulated cloud: no capacity left for this flavor',
     'Raise `capacity.<flavor>` of DummyIaasDriver or use another flavor.',
-    503,
   ),
   dummy_call_2001: backoff(
     'Simulated cloud: the call failed (injected fault)',
@@ -265,6 +279,20 @@ export const CODES = {
   ),
 
   // reconcile
+  reconcile_backoff_0001: backoff(
+    'Creation of VMs is paused for this preset after failed creates',
+    'Read the code of the failed creates in the events; creation resumes by itself when the window ends.',
+  ),
+  reconcile_rollout_0001: no(
+    'Rollout paused: a VM built from the new spec failed its health checks or did not boot',
+    'Fix the new image, flavor or userdata (a new spec starts a new rollout), or resume the rollout by hand.',
+    409,
+  ),
+  reconcile_update_1001: no(
+    'In-place update is not possible: the IaaS driver cannot rebuild or resize; the VM is replaced instead',
+    'Use update.strategy: replace, or a driver with rebuild/resize.',
+    501,
+  ),
   reconcile_manage_1001: no(
     'Managing a preset failed with an unexpected error',
     'Read the cause in the log line; report it as a bug if it persists.',

@@ -1,4 +1,4 @@
-import { CODES, type ErrorClass, type ErrorCode, errorClass, isErrorCode } from './codes.js';
+import { CODES, type CodeSpec, type ErrorClass, type ErrorCode, errorClass, isErrorCode } from './codes.js';
 
 /** Where in a source file an error points (1-based line and column). */
 export interface SourcePosition {
@@ -47,6 +47,16 @@ export class ShepherdError extends Error {
 
   get class(): ErrorClass {
     return errorClass(this.code);
+  }
+
+  /** `quota` or `capacity` for errors that mean the cloud has no room (catalogue, or a plugin's `details.limit`). */
+  get limit(): 'quota' | 'capacity' | undefined {
+    if (isErrorCode(this.code)) {
+      const spec: CodeSpec = CODES[this.code];
+      return spec.limit;
+    }
+    const limit = this.details.limit;
+    return limit === 'quota' || limit === 'capacity' ? limit : undefined;
   }
 
   /** True when the daemon may retry the operation later (2xxx, or a catalogue code marked `backoff`). */

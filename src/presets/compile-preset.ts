@@ -143,13 +143,24 @@ export async function compilePreset(
               startupGrace: p.healthcheck.startup_grace,
               maxUnhealthy: p.healthcheck.max_unhealthy,
               timeoutMs: p.healthcheck.timeout * 1000,
+              remedies: p.healthcheck.remedy,
             },
           }
         : null,
     scaleInOrder: p.scale_in_order,
     bootTimeoutMs: p.boot_timeout * 1000,
     createConcurrency: p.create_concurrency,
-    maxSurge: p.update?.max_surge ?? 1,
+    update: {
+      strategy: p.update?.strategy ?? 'replace',
+      maxSurge: p.update?.max_surge ?? 1,
+      maxUnavailable: p.update?.max_unavailable ?? 0,
+      minReadyMs: (p.update?.min_ready ?? 0) * 1000,
+    },
+    createBackoff: {
+      initialMs: (p.create_backoff?.initial ?? 10) * 1000,
+      maxMs: (p.create_backoff?.max ?? 600) * 1000,
+      quotaWindowMs: (p.create_backoff?.quota_window ?? 300) * 1000,
+    },
     specHash: createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16),
     extra: Object.fromEntries(Object.entries(raw).filter(([k]) => !PRESET_KEYS.includes(k))),
   };

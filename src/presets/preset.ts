@@ -14,6 +14,23 @@ export interface HealthPolicy {
   startupGrace: number;
   maxUnhealthy: CountOrPercent;
   timeoutMs: number;
+  /** The remediation ladder: reboot, rebuild, replace (the last step repeats). */
+  remedies: readonly RemedyStep[];
+}
+
+export type RemedyStep = 'reboot' | 'rebuild' | 'replace';
+
+export interface UpdatePolicy {
+  strategy: 'replace' | 'in_place' | 'on_delete';
+  maxSurge: CountOrPercent;
+  maxUnavailable: CountOrPercent;
+  minReadyMs: number;
+}
+
+export interface BackoffPolicy {
+  initialMs: number;
+  maxMs: number;
+  quotaWindowMs: number;
 }
 
 export type ScaleInOrder = 'unhealthy_newest' | 'unhealthy_oldest' | 'newest' | 'oldest';
@@ -42,7 +59,8 @@ export interface Preset {
   scaleInOrder: ScaleInOrder;
   bootTimeoutMs: number;
   createConcurrency: number;
-  maxSurge: CountOrPercent;
+  update: UpdatePolicy;
+  createBackoff: BackoffPolicy;
   /** Hash of what a VM is built from (image, flavor, network, key, rendered userdata). */
   specHash: string;
   /** Keys the schema does not know, kept for templates and shown to operators (never driver options). */

@@ -1,16 +1,22 @@
 import type { Logger } from 'pino';
-import type { IaasDriver, Vm } from '../drivers/types.js';
+import type { CallOptions, IaasCapability, IaasDriver, Vm, VmSpec } from '../drivers/types.js';
 import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import type { Termination } from './plan.js';
+import type { InPlaceUpdate, Remedy, Termination } from './plan.js';
 import { idempotencyKey, vmSpec } from './spec.js';
 import type { PresetEvent } from './state.js';
 
+/** The cloud as the loop uses it: the driver plus its optional verbs (the daemon's CloudAccount). */
+export interface Cloud extends IaasDriver {
+  can(name: IaasCapability): boolean;
+  verb(name: IaasCapability, vmId: string, spec: VmSpec | undefined, options?: CallOptions): Promise<void>;
+}
+
 export interface ApplyContext {
   preset: Preset;
-  cloud: IaasDriver;
+  cloud: Cloud;
   lease: LeaseKeeper;
   logger: Logger;
   record(event: Omit<PresetEvent, 'at' | 'token' | 'instance'>): void;
@@ -88,5 +94,43 @@ export async function applyCreates(n: number, ctx: ApplyContext): Promise<Create
     }
   };
   await Promise.all(Array.from({ length: Math.min(n, ctx.preset.createConcurrency) }, worker));
+  return outcome;
+}
+
+export interface VerbOutcome<T> {
+  done: T[];
+  failed: { action: T; error: ShepherdError }[];
+}
+
+/** Remedies (reboot, rebuild) and in-place updates (rebuild, resize), concurrently, under the lease. */
+export async function applyVerbs<T extends Remedy | InPlaceUpdate>(
+  actions: readonly T[],
+  ctx: ApplyContext,
+  describe: (a: T) => { verb: IaasCapability; event: 'remedied' | 'updated'; reason: string },
+): Promise<VerbOutcome<T>> {
+  const outcome: VerbOutcome<T> = { done: [], failed: [] };
+  const spec = vmSpec(ctx.preset);
+  await Promise.all(
+    actions.map(async (action) => {
+      if (ctx.stopping.aborted) return;
+      const { verb, event, reason } = describe(action);
+      try {
+        ctx.lease.assertValid();
+        await ctx.cloud.verb(verb, action.vmId, spec, { signal: ctx.lease.signal });
+        outcome.done.push(action);
+        ctx.record({ type: event, vm: action.vmId, reason: `${verb}: ${reason}` });
+        ctx.logger.info({ vm: action.vmId, verb, reason, fence: ctx.lease.token }, `${event} VM`);
+      } catch (err) {
+        const error = asShepherdError(err, 'reconcile_manage_1001');
+        outcome.failed.push({ action, error });
+        const failed = event === 'remedied' ? 'remedy_failed' : 'update_failed';
+        ctx.record({ type: failed, vm: action.vmId, reason: `${verb}: ${error.message}`, code: error.code });
+        ctx.logger.warn(
+          { vm: action.vmId, verb, ...errorFields(error), fence: ctx.lease.token },
+          `${verb} failed`,
+        );
+      }
+    }),
+  );
   return outcome;
 }

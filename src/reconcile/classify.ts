@@ -1,4 +1,4 @@
-import type { Vm } from '../drivers/types.js';
+import { META_SPEC, type Vm } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { VmHealth } from './state.js';
 
@@ -24,6 +24,10 @@ export interface ClassifiedVm {
   /** Failing its checks now (a streak of at least one counted failure): counted by the mass-deletion guard. */
   failing: boolean;
   health: VmHealth | undefined;
+  /** Built from another spec than the preset's current one (image, flavor, network, key, userdata). */
+  outdated: boolean;
+  /** Running and passing its checks for `update.min_ready`: counts as available during a rollout. */
+  ready: boolean;
 }
 
 /** Classes that are gone or going: terminated this cycle and not counted towards `count`. */
@@ -39,8 +43,21 @@ export function classify(
     const h = health[vm.id];
     const failing = (h?.failures ?? 0) > 0;
     const [cls, reason] = classOf(preset, vm, h, now);
-    return { vm, class: cls, reason, failing, health: h };
+    const spec = vm.metadata[META_SPEC];
+    // A VM without a spec hash (not built by vmshepherd) is never replaced for drift.
+    const outdated = spec !== undefined && spec !== preset.specHash;
+    return { vm, class: cls, reason, failing, health: h, outdated, ready: isReady(preset, vm, cls, h, now) };
   });
+}
+
+function isReady(preset: Preset, vm: Vm, cls: VmClass, h: VmHealth | undefined, now: number): boolean {
+  if (cls !== 'running') return false;
+  const since = preset.healthcheck
+    ? h?.verdict === 'healthy' && h.failures === 0
+      ? h.healthySince
+      : undefined
+    : Date.parse(vm.createdAt);
+  return since !== undefined && now - since >= preset.update.minReadyMs;
 }
 
 function classOf(preset: Preset, vm: Vm, h: VmHealth | undefined, now: number): [VmClass, string] {

@@ -33,12 +33,17 @@ export function updateHealth(
     const inGrace = now - Date.parse(vm.createdAt) < policy.startupGrace * 1000;
     let failures = prev?.failures ?? 0;
     let failingSince = prev?.failingSince ?? null;
+    let healthySince = prev?.healthySince;
     if (result.verdict === 'healthy') {
       failures = 0;
       failingSince = null;
-    } else if (result.verdict === 'unhealthy' && !inGrace) {
-      failures += 1;
-      failingSince ??= now;
+      healthySince ??= now;
+    } else if (result.verdict === 'unhealthy') {
+      healthySince = undefined;
+      if (!inGrace) {
+        failures += 1;
+        failingSince ??= now;
+      }
     }
     const history = intern(((prev?.history ?? '') + MARK[result.verdict]).slice(-historyLength));
     // A VM whose health did not change keeps its object: no garbage per VM and check in the steady state.
@@ -49,7 +54,8 @@ export function updateHealth(
       prev.verdict === result.verdict &&
       prev.reason === result.reason &&
       prev.code === result.code &&
-      prev.history === history;
+      prev.history === history &&
+      prev.healthySince === healthySince;
     next[vm.id] = same
       ? prev
       : {
@@ -59,6 +65,8 @@ export function updateHealth(
           ...(result.reason ? { reason: result.reason } : {}),
           ...(result.code ? { code: result.code } : {}),
           history,
+          ...(healthySince !== undefined ? { healthySince } : {}),
+          ...(prev?.remedied ? { remedied: prev.remedied } : {}),
         };
   }
   return next;

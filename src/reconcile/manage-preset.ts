@@ -1,6 +1,6 @@
 import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { HealthCheck, IaasDriver, RuntimeStore } from '../drivers/types.js';
+import type { HealthCheck, IaasCapability, RuntimeStore } from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
@@ -9,18 +9,22 @@ import {
   type ApplyContext,
   applyCreates,
   applyTerminations,
+  applyVerbs,
+  type Cloud,
   type CreateOutcome,
   type TerminationOutcome,
+  type VerbOutcome,
 } from './apply.js';
+import { afterCreates, type BackoffState } from './backoff.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
-import { createBudget } from './plan.js';
+import { createBudget, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
 import { type PresetEvent, type PresetState, parseState, type VmHealth } from './state.js';
 import { presetStatus, snapshotAfter } from './status.js';
 
 export interface ManageDeps {
   runtime: RuntimeStore;
-  cloud: IaasDriver;
+  cloud: Cloud;
   health: HealthCheck | null;
   healthQueue: PQueue;
   clock: Clock;
@@ -126,41 +130,63 @@ export async function managePreset(
     const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
     const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
     const now = deps.clock.now();
-    const decision = decide(preset, vms, results, state, now, deps.healthHistory);
+    const decision = decide(preset, vms, results, state, now, deps.healthHistory, capabilitiesOf(deps.cloud));
     recordHealthTransitions(state, decision, preset, (e) => {
       record(e);
       deps.logger.warn({ event: e.type, vm: e.vm, code: e.code, fence: lease.token }, e.reason);
     });
+    const rollout = rolloutAfter(preset, state, decision, now, (e) => {
+      record(e);
+      deps.logger[e.type === 'rollout_paused' ? 'warn' : 'info'](
+        { event: e.type, code: e.code, fence: lease.token },
+        e.reason,
+      );
+    });
 
-    let terminations: TerminationOutcome | undefined;
-    let creates: CreateOutcome | undefined;
-    if (!preset.unmanaged && !deps.stopping.aborted) {
-      const ctx: ApplyContext = {
+    const acts: Acts = {};
+    if (!preset.unmanaged && !deps.stopping.aborted)
+      await act(
         preset,
-        cloud: deps.cloud,
-        lease,
-        logger: deps.logger,
-        record,
-        stopping: deps.stopping,
-      };
-      terminations = await applyTerminations(decision.plan.terminate, ctx);
-      const budget = createBudget(decision.plan, vms.length - terminations.done.length);
-      creates = await applyCreates(budget, ctx);
-    }
-    const failures = [...(terminations?.failed.map((f) => f.error) ?? []), ...(creates?.failed ?? [])];
-    const vmsAfter = snapshotAfter(decision.classified, terminations, creates, state.vms);
-    const acted = (terminations?.done.length ?? 0) + (creates?.created.length ?? 0) > 0;
+        decision,
+        vms.length,
+        { preset, cloud: deps.cloud, lease, logger: deps.logger, record, stopping: deps.stopping },
+        acts,
+      );
+    const health = afterRemedies(decision.health, acts.remedies?.done ?? []);
+    const backoff = acts.creates
+      ? backoffAfter(preset, state, acts.creates, deps.clock.now(), (e) => {
+          record(e);
+          deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
+        })
+      : state.backoff;
+    const failures = [
+      ...(acts.terminations?.failed.map((f) => f.error) ?? []),
+      ...(acts.creates?.failed ?? []),
+      ...(acts.remedies?.failed.map((f) => f.error) ?? []),
+      ...(acts.updates?.failed.map((f) => f.error) ?? []),
+    ];
+    const vmsAfter = snapshotAfter(decision.classified, acts.terminations, acts.creates, state.vms);
+    const acted =
+      (acts.terminations?.done.length ?? 0) +
+        (acts.creates?.created.length ?? 0) +
+        (acts.remedies?.done.length ?? 0) +
+        (acts.updates?.done.length ?? 0) >
+      0;
     const next: PresetState = {
       version: 1,
       lastManagedAt: started,
       lastSavedAt: deps.clock.now(),
       lastManagedBy: deps.instanceId,
       revision: preset.source.revision,
-      health: decision.health,
+      health,
       events: events.length > 0 ? [...state.events, ...events].slice(-deps.eventsKept) : state.events,
       vms: vmsAfter,
       status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
+      ...(rollout ? { rollout } : {}),
+      ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
     };
+    const terminations = acts.terminations;
+    const creates = acts.creates;
     // A manage whose lease ran out must not present itself as current: another instance may manage now.
     lease.assertValid();
     await runtime(() => deps.runtime.save(preset.name, next, lease.current));
@@ -255,4 +281,109 @@ function recordHealthTransitions(
   } else if (!g.active && wasGuarded) {
     record({ type: 'guard_off', reason: `${g.failing} of ${g.total} VMs fail their checks` });
   }
+}
+
+interface Acts {
+  terminations?: TerminationOutcome;
+  creates?: CreateOutcome;
+  remedies?: VerbOutcome<Remedy>;
+  updates?: VerbOutcome<InPlaceUpdate>;
+}
+
+/**
+ * Carries out a plan: terminations first (they free room under the ceiling), then remedies and in-place
+ * updates, then creates, capped by what the terminations actually freed.
+ */
+async function act(
+  preset: Preset,
+  decision: Decision,
+  listed: number,
+  ctx: ApplyContext,
+  acts: Acts,
+): Promise<void> {
+  const p = decision.plan;
+  acts.terminations = await applyTerminations(p.terminate, ctx);
+  const steps = preset.healthcheck?.policy.remedies ?? [];
+  [acts.remedies, acts.updates] = await Promise.all([
+    applyVerbs(p.remedy, ctx, (r) => ({
+      verb: r.action,
+      event: 'remedied' as const,
+      reason: `step ${r.step + 1} of [${steps.join(', ')}]: ${r.reason}`,
+    })),
+    applyVerbs(p.update, ctx, (u) => ({ verb: u.op, event: 'updated' as const, reason: u.reason })),
+  ]);
+  if (p.create > 0)
+    acts.creates = await applyCreates(createBudget(p, listed - acts.terminations.done.length), ctx);
+}
+
+function capabilitiesOf(cloud: Cloud): Set<IaasCapability> {
+  return new Set((['stop', 'start', 'reboot', 'rebuild', 'resize'] as const).filter((c) => cloud.can(c)));
+}
+
+/** A remedied VM starts a new streak: it must fail `unhealthy_threshold` checks again before the next step. */
+function afterRemedies(health: Record<string, VmHealth>, done: readonly Remedy[]): Record<string, VmHealth> {
+  if (done.length === 0) return health;
+  const next = { ...health };
+  for (const r of done) {
+    const h = next[r.vmId];
+    if (!h) continue;
+    const { healthySince: _since, ...rest } = h;
+    next[r.vmId] = { ...rest, failures: 0, failingSince: null, remedied: r.step + 1 };
+  }
+  return next;
+}
+
+type Record_ = (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) => void;
+
+/** The rollout state to save, with events when a rollout starts, pauses or ends. */
+function rolloutAfter(
+  preset: Preset,
+  state: PresetState,
+  decision: Decision,
+  now: number,
+  record: Record_,
+): RolloutState | undefined {
+  const r = decision.plan.rollout;
+  const before = state.rollout?.spec === preset.specHash ? state.rollout : undefined;
+  if (!r.active) {
+    if (before) record({ type: 'rollout_done', reason: `every VM is at spec ${preset.specHash}` });
+    return undefined;
+  }
+  if (!before) {
+    record({
+      type: 'rollout_started',
+      reason: `${r.outdated} VMs to bring to spec ${preset.specHash} (${preset.update.strategy})`,
+    });
+  }
+  if (r.paused && !before?.paused) {
+    record({ type: 'rollout_paused', reason: r.paused, code: 'reconcile_rollout_0001' });
+    return { spec: preset.specHash, paused: { reason: r.paused, at: now } };
+  }
+  return before ?? { spec: preset.specHash };
+}
+
+/** The create backoff after this manage's creates, with an event for each window that starts. */
+function backoffAfter(
+  preset: Preset,
+  state: PresetState,
+  creates: CreateOutcome,
+  now: number,
+  record: Record_,
+): BackoffState {
+  const { state: next, started } = afterCreates(
+    state.backoff ?? {},
+    { created: creates.created.length, failed: creates.failed },
+    preset.flavor,
+    preset.createBackoff,
+    now,
+    Math.random,
+  );
+  for (const b of started) {
+    record({
+      type: 'create_backoff',
+      reason: `no creates until ${new Date(b.until).toISOString()} (${b.key}, failure ${b.failures}): ${b.reason}`,
+      code: b.code,
+    });
+  }
+  return next;
 }

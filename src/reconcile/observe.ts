@@ -1,6 +1,7 @@
 import type PQueue from 'p-queue';
-import type { HealthCheck, HealthResult, IaasDriver, Vm } from '../drivers/types.js';
+import type { HealthCheck, HealthResult, IaasCapability, IaasDriver, Vm } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
+import { createBlock } from './backoff.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { healthTargets, updateHealth } from './health.js';
 import { type Plan, plan } from './plan.js';
@@ -119,10 +120,17 @@ export function decide(
   state: PresetState,
   now: number,
   historyLength: number,
+  capabilities: ReadonlySet<IaasCapability> = new Set(),
 ): Decision {
   const health = preset.healthcheck
     ? updateHealth(state.health, vms, results, preset.healthcheck.policy, now, historyLength)
     : {};
   const classified = classify(preset, vms, health, now);
-  return { health, classified, plan: plan(preset, classified) };
+  const ctx = {
+    now,
+    capabilities,
+    rollout: state.rollout,
+    createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
+  };
+  return { health, classified, plan: plan(preset, classified, ctx) };
 }

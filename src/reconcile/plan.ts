@@ -1,9 +1,27 @@
+import type { IaasCapability } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
+import type { CreateBlock } from './backoff.js';
 import { type ClassifiedVm, DOOMED, type VmClass } from './classify.js';
 
 export interface Termination {
   vmId: string;
-  class: VmClass | 'surplus';
+  class: VmClass | 'surplus' | 'outdated';
+  reason: string;
+}
+
+/** An outdated VM brought to the current spec in place (`update.strategy: in_place`). */
+export interface InPlaceUpdate {
+  vmId: string;
+  op: 'rebuild' | 'resize';
+  reason: string;
+}
+
+/** A step of the remediation ladder other than replacement. */
+export interface Remedy {
+  vmId: string;
+  action: 'reboot' | 'rebuild';
+  /** Index of this step in `healthcheck.remedy`. */
+  step: number;
   reason: string;
 }
 
@@ -15,62 +33,240 @@ export interface GuardVerdict {
   limit: number;
 }
 
+export interface RolloutVerdict {
+  /** VMs still built from an older spec. */
+  outdated: number;
+  /** Outdated VMs exist and the strategy replaces them (not `on_delete`). */
+  active: boolean;
+  /** Why the rollout stands still (a new VM failed), or null. */
+  paused: string | null;
+  /** Ready VMs now, and the least the rollout keeps: count - max_unavailable. */
+  ready: number;
+  minReady: number;
+  /** `in_place` asked but the cloud can neither rebuild nor resize: outdated VMs are replaced. */
+  fallback?: 'replace';
+}
+
+/** What the last manages decided about a rollout, kept in the preset's runtime state. */
+export interface RolloutState {
+  spec: string;
+  paused?: { reason: string; at: number };
+}
+
+export interface PlanContext {
+  now: number;
+  /** Optional verbs the preset's cloud offers (reboot, rebuild, resize...). */
+  capabilities: ReadonlySet<IaasCapability>;
+  rollout?: RolloutState | undefined;
+  /** A create backoff window in force (see backoff.ts). */
+  createBlock?: CreateBlock | null;
+}
+
 export interface Plan {
   terminate: Termination[];
+  update: InPlaceUpdate[];
+  remedy: Remedy[];
   /** VMs to create when every termination succeeds; see createBudget for the cap when some fail. */
   create: number;
   createReason: string;
+  /** Creates that were due but wait for a backoff window. */
+  createBlocked: CreateBlock | null;
   guard: GuardVerdict;
+  rollout: RolloutVerdict;
   /** VMs that count towards `count` after the plan (running, pending, unknown, kept unhealthy). */
   serving: number;
   /** Most VMs that may exist at once: count + max_surge. */
   ceiling: number;
 }
 
+const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
+
 /**
- * The decision of one manage, a pure function of the preset and its classified VMs:
- * terminate dead, expired and stuck VMs; replace unhealthy ones unless the mass-deletion guard holds;
- * scale in surplus; create what is missing, never above count + max_surge VMs in all.
+ * The decision of one manage, a pure function of the preset, its classified VMs and the context:
+ * 1. terminate dead, expired and stuck VMs;
+ * 2. remedy unhealthy ones (reboot, rebuild or replace, by the ladder) unless the mass-deletion guard holds;
+ * 3. roll outdated VMs to the current spec under max_surge / max_unavailable, or scale in surplus;
+ * 4. create what is missing (and the rollout's surge), never above count + max_surge VMs in all, unless
+ *    a backoff window holds creation.
  */
-export function plan(preset: Preset, vms: readonly ClassifiedVm[]): Plan {
-  const terminate: Termination[] = vms
-    .filter((v) => DOOMED.has(v.class))
-    .map((v) => ({ vmId: v.vm.id, class: v.class, reason: v.reason }));
+export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext = NO_CONTEXT): Plan {
+  const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
   const alive = vms.filter((v) => !DOOMED.has(v.class));
   const guard = massDeletionGuard(preset, alive);
-  const unhealthy = alive.filter((v) => v.class === 'unhealthy');
+  const remedy: Remedy[] = [];
   if (!guard.active) {
-    terminate.push(...unhealthy.map((v) => ({ vmId: v.vm.id, class: v.class, reason: v.reason })));
+    for (const v of alive.filter((x) => x.class === 'unhealthy')) {
+      const step = remedyFor(preset, v, ctx.capabilities);
+      if (step) remedy.push(step);
+      else terminate.push(termination(v, 'unhealthy'));
+    }
   }
+  const terminated = new Set(terminate.map((t) => t.vmId));
   // Expiring VMs still serve until their time, but are not counted: their replacements are.
-  let serving = alive.filter((v) => v.class !== 'expiring' && (guard.active || v.class !== 'unhealthy'));
-  if (serving.length > preset.count) {
-    const victims = scaleInOrder(serving, preset.scaleInOrder).slice(0, serving.length - preset.count);
-    const ids = new Set(victims.map((v) => v.vm.id));
-    terminate.push(
-      ...victims.map((v) => ({
-        vmId: v.vm.id,
-        class: 'surplus' as const,
-        reason: `count is ${preset.count}`,
-      })),
-    );
-    serving = serving.filter((v) => !ids.has(v.vm.id));
-  }
+  let serving = alive.filter((v) => v.class !== 'expiring' && !terminated.has(v.vm.id));
   const expiring = alive.filter((v) => v.class === 'expiring').length;
-  const missing = Math.max(0, preset.count - serving.length);
-  const ceiling = preset.count + resolveCountOrPercent(preset.maxSurge, preset.count, 'up');
-  const create = Math.min(missing, Math.max(0, ceiling - serving.length - expiring));
+
+  const count = preset.count;
+  const ceiling = count + resolveCountOrPercent(preset.update.maxSurge, count, 'up');
+  const minReady = Math.max(0, count - resolveCountOrPercent(preset.update.maxUnavailable, count, 'down'));
+  const ready = serving.filter((v) => v.ready).length;
+  const outdated = serving.filter((v) => v.outdated);
+  const paused = rolloutPause(preset, vms, outdated.length, ctx.rollout);
+  const active = outdated.length > 0 && preset.update.strategy !== 'on_delete';
+  const rolling = active && paused === null;
+  const inPlace = rolling && preset.update.strategy === 'in_place' && canUpdateInPlace(ctx.capabilities);
+
+  // Surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
+  // (in place, the surge VM stays until every VM is updated); otherwise by scale_in_order.
+  let budget = Math.max(0, ready - minReady);
+  const update: InPlaceUpdate[] = [];
+  if (serving.length > count && !inPlace) {
+    const victims = rolling
+      ? takeWithinBudget(outdated, serving.length - count, budget)
+      : scaleInOrder(serving, preset.scaleInOrder).slice(0, serving.length - count);
+    budget -= victims.filter((v) => v.ready).length;
+    for (const v of victims)
+      terminate.push(termination(v, rolling ? 'outdated' : 'surplus', `count is ${count}`));
+    const gone = new Set(victims.map((v) => v.vm.id));
+    serving = serving.filter((v) => !gone.has(v.vm.id));
+  }
+  // Replacing also spends what max_unavailable allows: outdated VMs go before their replacements exist.
+  if (rolling && !inPlace) {
+    const more = takeWithinBudget(
+      serving.filter((v) => v.outdated),
+      Number.POSITIVE_INFINITY,
+      budget,
+    );
+    budget -= more.filter((v) => v.ready).length;
+    for (const v of more) terminate.push(termination(v, 'outdated', `spec ${preset.specHash} replaces it`));
+    const gone = new Set(more.map((v) => v.vm.id));
+    serving = serving.filter((v) => !gone.has(v.vm.id));
+  }
+  const availabilityRoom = budget > 0;
+  if (inPlace) {
+    // A VM already being rebuilt (pending) is not picked again.
+    const remaining = serving.filter((v) => v.outdated && v.class === 'running');
+    for (const v of takeWithinBudget(remaining, remaining.length, budget)) {
+      const op = inPlaceOp(preset, v, ctx.capabilities);
+      if (op)
+        update.push({
+          vmId: v.vm.id,
+          op,
+          reason: `spec ${v.vm.metadata.vmshepherd_spec ?? '?'} → ${preset.specHash}`,
+        });
+    }
+  }
+
+  const missing = Math.max(0, count - serving.length);
+  // A rollout adds new VMs beyond count (the surge) until every outdated one has a replacement.
+  const current = serving.filter((v) => !v.outdated).length;
+  // In place, a spare VM is only needed when no VM may be taken down (max_unavailable reached).
+  const surge = rolling && !(inPlace && availabilityRoom) ? Math.max(0, count - current - missing) : 0;
+  const room = Math.max(0, ceiling - serving.length - expiring);
+  let create = Math.min(missing + surge, room);
+  const block = create > 0 && ctx.createBlock && ctx.createBlock.until > ctx.now ? ctx.createBlock : null;
+  if (block) create = 0;
   return {
     terminate,
+    update,
+    remedy,
     create,
-    createReason:
-      missing === 0
-        ? ''
-        : `${serving.length} of ${preset.count} VMs${expiring ? `, ${expiring} expiring` : ''}`,
+    createReason: createReason(serving.length, count, expiring, surge),
+    createBlocked: block,
     guard,
+    rollout: {
+      outdated: outdated.length,
+      active,
+      paused,
+      ready,
+      minReady,
+      ...(rolling && preset.update.strategy === 'in_place' && !inPlace
+        ? { fallback: 'replace' as const }
+        : {}),
+    },
     serving: serving.length,
     ceiling,
   };
+}
+
+function termination(v: ClassifiedVm, cls: Termination['class'], reason = v.reason): Termination {
+  return { vmId: v.vm.id, class: cls, reason };
+}
+
+function createReason(serving: number, count: number, expiring: number, surge: number): string {
+  if (serving >= count && surge === 0) return '';
+  const parts = [`${serving} of ${count} VMs`];
+  if (expiring) parts.push(`${expiring} expiring`);
+  if (surge) parts.push(`${surge} to replace outdated VMs`);
+  return parts.join(', ');
+}
+
+/** Unready VMs first (taking them down costs no availability), then ready ones while the budget lasts. */
+function takeWithinBudget(vms: readonly ClassifiedVm[], n: number, budget: number): ClassifiedVm[] {
+  const taken = vms.filter((v) => !v.ready).slice(0, n);
+  for (const v of vms) {
+    if (taken.length >= n || budget <= 0) break;
+    if (!v.ready) continue;
+    taken.push(v);
+    budget--;
+  }
+  return taken;
+}
+
+/**
+ * A rollout stands still when a VM of the new spec fails its checks, dies or does not boot while outdated
+ * VMs remain: replacing more VMs with a broken spec would only loop. It stays paused for this spec until
+ * the spec changes again or an operator resumes it.
+ */
+function rolloutPause(
+  preset: Preset,
+  vms: readonly ClassifiedVm[],
+  outdated: number,
+  state: RolloutState | undefined,
+): string | null {
+  if (state?.spec === preset.specHash && state.paused) return state.paused.reason;
+  if (outdated === 0) return null;
+  const threshold = preset.healthcheck?.policy.unhealthyThreshold ?? Number.POSITIVE_INFINITY;
+  const failed = vms.find(
+    (v) =>
+      !v.outdated &&
+      (v.class === 'dead' ||
+        v.class === 'stuck' ||
+        v.class === 'unhealthy' ||
+        (v.health?.failures ?? 0) >= threshold),
+  );
+  return failed ? `${failed.vm.id} of spec ${preset.specHash} is ${failed.class}: ${failed.reason}` : null;
+}
+
+/** The remedy step for an unhealthy VM, or null when it is replaced (last step, or the cloud cannot do it). */
+function remedyFor(
+  preset: Preset,
+  v: ClassifiedVm,
+  capabilities: ReadonlySet<IaasCapability>,
+): Remedy | null {
+  const steps = preset.healthcheck?.policy.remedies ?? ['replace'];
+  const index = Math.min(v.health?.remedied ?? 0, steps.length - 1);
+  const action = steps[index];
+  if ((action === 'reboot' || action === 'rebuild') && capabilities.has(action)) {
+    return { vmId: v.vm.id, action, step: index, reason: v.reason };
+  }
+  return null;
+}
+
+function canUpdateInPlace(capabilities: ReadonlySet<IaasCapability>): boolean {
+  return capabilities.has('rebuild') || capabilities.has('resize');
+}
+
+/** Resize when only the flavor differs, rebuild otherwise; null when the cloud cannot do that one. */
+function inPlaceOp(
+  preset: Preset,
+  v: ClassifiedVm,
+  capabilities: ReadonlySet<IaasCapability>,
+): InPlaceUpdate['op'] | null {
+  const flavorOnly =
+    v.vm.flavor !== undefined && v.vm.flavor !== preset.flavor && v.vm.image === preset.image;
+  const op = flavorOnly ? 'resize' : 'rebuild';
+  return capabilities.has(op) ? op : null;
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { Verdict } from '../drivers/types.js';
+import type { BackoffState } from './backoff.js';
+import type { RolloutState } from './plan.js';
 
 /**
  * Health of one VM across checks (kept in the runtime state, so another instance can continue it).
@@ -15,9 +17,21 @@ export interface VmHealth {
   code?: string;
   /** Recent verdicts, oldest first, one character each: h healthy, u unhealthy, ? unknown. */
   history: string;
+  /** Epoch ms since when the VM passes its checks without interruption (for `update.min_ready`). */
+  healthySince?: number;
+  /** Remedy steps already applied to this VM (index into `healthcheck.remedy`). */
+  remedied?: number;
 }
 
 export type EventType =
+  | 'updated'
+  | 'update_failed'
+  | 'remedied'
+  | 'remedy_failed'
+  | 'create_backoff'
+  | 'rollout_started'
+  | 'rollout_paused'
+  | 'rollout_done'
   | 'created'
   | 'create_failed'
   | 'terminated'
@@ -87,6 +101,10 @@ export interface PresetState {
   events: PresetEvent[];
   vms: VmSnapshot[];
   status: PresetStatus | null;
+  /** The rollout to the current spec, while outdated VMs remain. */
+  rollout?: RolloutState;
+  /** Create backoff windows (see backoff.ts). */
+  backoff?: BackoffState;
 }
 
 export function emptyState(): PresetState {

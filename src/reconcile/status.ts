@@ -93,7 +93,33 @@ export function presetStatus(
       message: `${summary}; mass-deletion guard: ${p.guard.failing} of ${p.guard.total} VMs fail their checks (max_unhealthy allows ${p.guard.limit})`,
     };
   }
+  const block = p.createBlocked;
+  if (block) {
+    const until = new Date(block.until).toISOString();
+    return {
+      ...base,
+      phase: 'failing',
+      code: block.code,
+      message: `${summary}; creation waits until ${until}: ${block.reason}`,
+    };
+  }
+  const r = p.rollout;
+  if (r.paused)
+    return {
+      ...base,
+      phase: 'degraded',
+      code: 'reconcile_rollout_0001',
+      message: `${summary}; rollout paused: ${r.paused}`,
+    };
   if (failingVms > 0 || (counts.unhealthy ?? 0) > 0) return { ...base, phase: 'degraded', message: summary };
+  if (r.active) {
+    const how = r.fallback ? ' (in_place not possible here: replacing)' : '';
+    return {
+      ...base,
+      phase: 'converging',
+      message: `${summary}; rolling out spec ${preset.specHash}${how}: ${r.outdated} outdated, ${r.ready} ready (min ${r.minReady})`,
+    };
+  }
   // Expiring VMs may linger beside their replacements until their shutdown time.
   const others = vms.length - running - (counts.expiring ?? 0);
   const settled = running === preset.count && others === 0 && !acted;

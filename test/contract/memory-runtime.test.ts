@@ -17,5 +17,5 @@ runtimeContract(
     const backend = new InMemoryRuntime(systemClock);
     return { a: as(backend, 'a'), b: as(backend, 'b') };
   },
-  { ttlMs: 100 },
+  { ttlMs: 400 },
 );

@@ -20,13 +20,13 @@ describe('metrics', () => {
       expect(text).toMatch(/vmshepherd_actions_total\{action="create",outcome="ok"\} 2/);
       expect(text).toMatch(/vmshepherd_cloud_calls_total\{driver="DummyIaasDriver",verb="create"\} 2/);
       const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
-      // At least the cycles run above (the exact number depends on how fast the VMs booted).
+      // At least the two cycles run above (more when the VMs booted slowly).
       expect(value(/vmshepherd_lease_acquisitions_total\{taken_over="false"\} (\d+)/)).toBeGreaterThanOrEqual(
-        3,
+        2,
       );
       expect(
         value(/vmshepherd_manage_duration_seconds_count\{result="managed"\} (\d+)/),
-      ).toBeGreaterThanOrEqual(3);
+      ).toBeGreaterThanOrEqual(2);
       expect(text).toMatch(/vmshepherd_presets 1/);
     } finally {
       await daemon.stop();

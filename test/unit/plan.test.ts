@@ -270,7 +270,7 @@ function cases(): Case[] {
   });
   add({
     name: 'surge as a percentage rounds up: 50% of 3 → 2',
-    preset: preset({ maxSurge: '50%' }),
+    preset: preset({ update: { strategy: 'replace', maxSurge: '50%', maxUnavailable: 0, minReadyMs: 0 } }),
     vms: [
       vm({ timedShutdownAt: T0 + 1000 }),
       vm({ timedShutdownAt: T0 + 1000 }),

@@ -135,20 +135,30 @@ export class SimulatedCloud {
     );
   }
 
-  rebuild(id: string, image: string | undefined, signal?: AbortSignal): Promise<void> {
+  /** Rebuilds from the spec's image, key and userdata (without a spec: the same image again). */
+  rebuild(id: string, spec: VmSpec | undefined, signal?: AbortSignal): Promise<void> {
     return this.call('rebuild', signal, () =>
       this.mutate(id, ['ACTIVE', 'ERROR', 'SHUTOFF'], (vm) => {
-        if (image) vm.image = image;
+        if (spec) {
+          if (spec.image) vm.image = spec.image;
+          if (spec.keyName) vm.keyName = spec.keyName;
+          if (spec.userdata) vm.userdata = spec.userdata;
+          this.respec(vm, spec);
+        }
         this.restartTask(vm, 'REBUILD');
       }),
     );
   }
 
-  resize(id: string, flavor: string, signal?: AbortSignal): Promise<void> {
+  resize(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
     return this.call('resize', signal, () =>
       this.mutate(id, ['ACTIVE', 'SHUTOFF'], (vm) => {
-        this.checkFlavor(flavor, 1);
-        vm.flavor = flavor;
+        const flavor = spec.flavor ?? vm.flavor;
+        if (flavor) {
+          this.checkFlavor(flavor, 1);
+          vm.flavor = flavor;
+        }
+        this.respec(vm, spec);
         this.restartTask(vm, 'RESIZE');
       }),
     );
@@ -258,7 +268,8 @@ export class SimulatedCloud {
       ips: this.o.addresses === 'loopback' ? LOOPBACK : Object.freeze([privateIp(this.serial)]),
       createdAt: new Date(now).toISOString(),
       readyAt: now + bootMs,
-      bootFails: unitHash(this.o.seed, 'bootfail', id) < this.o.boot_failure_rate,
+      bootFails:
+        this.brokenImage(spec.image) || unitHash(this.o.seed, 'bootfail', id) < this.o.boot_failure_rate,
       diesAt: this.deathTime(id, now + bootMs),
       poweredOff: false,
       task: 'BUILD',
@@ -292,7 +303,11 @@ export class SimulatedCloud {
     vm.task = task;
     vm.readyAt = now + pick(this.o.boot_time, unitHash(this.o.seed, 'boot', vm.id, now)) * 1000;
     vm.diesAt = this.deathTime(`${vm.id}:${now}`, vm.readyAt);
-    vm.bootFails = false;
+    vm.bootFails = this.brokenImage(vm.image);
+  }
+
+  private brokenImage(image: string | undefined): boolean {
+    return image !== undefined && (this.o.broken_images?.includes(image) ?? false);
   }
 
   private mutate(id: string, allowed: string[], change: (vm: SimVm) => void): void {
@@ -333,6 +348,13 @@ export class SimulatedCloud {
       if (ids?.size === 0) this.byPreset.delete(preset);
     }
     this.onChange?.();
+  }
+
+  /** After an in-place change the VM carries the new spec's metadata (spec hash, revision, tags). */
+  private respec(vm: SimVm, spec: VmSpec): void {
+    const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: _shutdown, ...metadata } = spec.metadata;
+    this.unshare(vm.metadata);
+    vm.metadata = this.share(metadata);
   }
 
   private share(metadata: Readonly<Record<string, string>>): Readonly<Record<string, string>> {

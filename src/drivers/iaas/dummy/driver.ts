@@ -54,8 +54,8 @@ export function dummyDriverFor(cloud: SimulatedCloud, stateFile?: StateFile): Ia
       stop: (id, call) => cloud.stop(id, call?.signal),
       start: (id, call) => cloud.start(id, call?.signal),
       reboot: (id, call) => cloud.reboot(id, call?.signal),
-      rebuild: (id, spec, call) => cloud.rebuild(id, spec.image, call?.signal),
-      resize: (id, spec, call) => cloud.resize(id, spec.flavor ?? '', call?.signal),
+      rebuild: (id, spec, call) => cloud.rebuild(id, spec, call?.signal),
+      resize: (id, spec, call) => cloud.resize(id, spec, call?.signal),
     },
     close: async () => {
       await stateFile?.flush();

@@ -41,6 +41,10 @@ export const dummyOptionsSchema = z.strictObject({
     .max(1)
     .default(0)
     .describe('chance that a VM goes to ERROR instead of ACTIVE'),
+  broken_images: z
+    .array(z.string())
+    .optional()
+    .describe('images whose VMs always fail to boot (a bad release)'),
   death_rate: z
     .number()
     .nonnegative()
