@@ -14,6 +14,11 @@ export interface Cloud extends IaasDriver {
   verb(name: IaasCapability, vmId: string, spec: VmSpec | undefined, options?: CallOptions): Promise<void>;
 }
 
+/** The optional verbs a cloud offers, for the pure plan. */
+export function capabilitiesOf(cloud: Cloud): Set<IaasCapability> {
+  return new Set((['stop', 'start', 'reboot', 'rebuild', 'resize'] as const).filter((c) => cloud.can(c)));
+}
+
 export interface ApplyContext {
   preset: Preset;
   cloud: Cloud;

@@ -1,6 +1,6 @@
 import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { HealthCheck, IaasCapability, RuntimeStore } from '../drivers/types.js';
+import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
@@ -12,6 +12,7 @@ import {
   applyVerbs,
   type Cloud,
   type CreateOutcome,
+  capabilitiesOf,
   type TerminationOutcome,
   type VerbOutcome,
 } from './apply.js';
@@ -314,10 +315,6 @@ async function act(
   ]);
   if (p.create > 0)
     acts.creates = await applyCreates(createBudget(p, listed - acts.terminations.done.length), ctx);
-}
-
-function capabilitiesOf(cloud: Cloud): Set<IaasCapability> {
-  return new Set((['stop', 'start', 'reboot', 'rebuild', 'resize'] as const).filter((c) => cloud.can(c)));
 }
 
 /** A remedied VM starts a new streak: it must fail `unhealthy_threshold` checks again before the next step. */

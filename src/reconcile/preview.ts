@@ -1,10 +1,12 @@
 import type PQueue from 'p-queue';
-import type { HealthCheck, IaasDriver, RuntimeStore } from '../drivers/types.js';
+import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
+import { type Cloud, capabilitiesOf } from './apply.js';
+import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
 import { checkHealth, decide } from './observe.js';
-import type { GuardVerdict, Termination } from './plan.js';
+import type { GuardVerdict, InPlaceUpdate, Remedy, RolloutVerdict, Termination } from './plan.js';
 import { parseState } from './state.js';
 
 /** What one manage of a preset would do now, for `vmshepherd plan`. */
@@ -13,11 +15,24 @@ export interface PresetPreview {
   count: number;
   revision: string;
   unmanaged: boolean;
-  vms: { id: string; name: string; class: VmClass; reason: string; failing: boolean }[];
+  specHash: string;
+  vms: {
+    id: string;
+    name: string;
+    class: VmClass;
+    reason: string;
+    failing: boolean;
+    outdated: boolean;
+    ready: boolean;
+  }[];
   terminate: Termination[];
+  update: InPlaceUpdate[];
+  remedy: Remedy[];
   create: number;
   createReason: string;
+  createBlocked: CreateBlock | null;
   guard: GuardVerdict;
+  rollout: RolloutVerdict & { strategy: string };
 }
 
 /**
@@ -27,7 +42,7 @@ export interface PresetPreview {
 export async function previewPreset(
   preset: Preset,
   deps: {
-    cloud: IaasDriver;
+    cloud: Cloud;
     health: HealthCheck | null;
     runtime: RuntimeStore;
     healthQueue: PQueue;
@@ -39,22 +54,39 @@ export async function previewPreset(
   const state = parseState(await deps.runtime.load(preset.name));
   const vms = await deps.cloud.list(preset.name, { signal });
   const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
-  const decision = decide(preset, vms, results, state, deps.clock.now(), deps.healthHistory);
+  const decision = decide(
+    preset,
+    vms,
+    results,
+    state,
+    deps.clock.now(),
+    deps.healthHistory,
+    capabilitiesOf(deps.cloud),
+  );
+  const p = decision.plan;
+  const acts = !preset.unmanaged;
   return {
     preset: preset.name,
     count: preset.count,
     revision: preset.source.revision,
     unmanaged: preset.unmanaged,
+    specHash: preset.specHash,
     vms: decision.classified.map((c) => ({
       id: c.vm.id,
       name: c.vm.name,
       class: c.class,
       reason: c.reason,
       failing: c.failing,
+      outdated: c.outdated,
+      ready: c.ready,
     })),
-    terminate: preset.unmanaged ? [] : decision.plan.terminate,
-    create: preset.unmanaged ? 0 : decision.plan.create,
-    createReason: decision.plan.createReason,
-    guard: decision.plan.guard,
+    terminate: acts ? p.terminate : [],
+    update: acts ? p.update : [],
+    remedy: acts ? p.remedy : [],
+    create: acts ? p.create : 0,
+    createReason: p.createReason,
+    createBlocked: p.createBlocked,
+    guard: p.guard,
+    rollout: { ...p.rollout, strategy: preset.update.strategy },
   };
 }

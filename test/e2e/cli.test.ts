@@ -71,6 +71,26 @@ describe('vmshepherd CLI', () => {
     expect(missing.stderr).toContain('cli_preset_1001');
   });
 
+  it('plan: shows the rollout step when the spec changed', async () => {
+    const dir = tempDir({
+      'settings.yaml': `runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+defaults:
+  iaas: {driver: DummyIaasDriver, latency: 0, boot_time: 0, state_file: cloud.json}
+  healthcheck: {driver: DummyHealthcheck}
+`,
+      'presets/web.conf': 'name: web\ncount: 2\nimage: img-1\nmanage_interval: 0\n',
+    });
+    expect((await runCli(['-c', 'settings.yaml', '-1'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'presets/web.conf'), 'name: web\ncount: 2\nimage: img-2\nmanage_interval: 0\n');
+    const r = await runCli(['plan', '-c', 'settings.yaml'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('rollout (replace): 2 outdated VMs; 2 ready, keeps at least 2');
+    expect(r.stdout).toContain('this step: start 1 of the new spec');
+    const json = JSON.parse((await runCli(['plan', '-c', 'settings.yaml', '--output', 'json'], dir)).stdout);
+    expect(json[0].rollout).toMatchObject({ active: true, outdated: 2, strategy: 'replace' });
+  });
+
   it('render: prints the rendered userdata', async () => {
     const r = await runCli(['render', '-c', 'settings.yaml', '--preset', 'web-prod'], original());
     expect(r.code).toBe(0);

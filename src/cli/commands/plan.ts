@@ -21,14 +21,45 @@ export function formatPreview(p: PresetPreview): string {
   for (const vm of p.vms) byClass.set(vm.class, (byClass.get(vm.class) ?? 0) + 1);
   const counts = [...byClass].map(([c, n]) => `${n} ${c}`).join(', ') || 'no VMs';
   const lines = [
-    `${p.preset} (count ${p.count}, revision ${p.revision}${p.unmanaged ? ', unmanaged' : ''}): ${counts}`,
+    `${p.preset} (count ${p.count}, spec ${p.specHash}, revision ${p.revision}${p.unmanaged ? ', unmanaged' : ''}): ${counts}`,
   ];
+  const r = p.rollout;
+  if (r.active) {
+    const state = r.paused ? `PAUSED: ${r.paused}` : `${r.ready} ready, keeps at least ${r.minReady}`;
+    lines.push(
+      `  rollout (${r.strategy}${r.fallback ? ', replacing: the cloud cannot rebuild or resize' : ''}): ${r.outdated} outdated VMs; ${state}`,
+    );
+    lines.push(`    this step: ${rolloutStep(p)}`);
+  } else if (r.outdated > 0) {
+    lines.push(`  ${r.outdated} outdated VMs kept (update.strategy: ${r.strategy})`);
+  }
   for (const t of p.terminate) lines.push(`  terminate ${t.vmId}  (${t.class}: ${t.reason})`);
+  for (const u of p.update) lines.push(`  ${u.op} ${u.vmId} in place  (${u.reason})`);
+  for (const m of p.remedy) lines.push(`  ${m.action} ${m.vmId}  (remedy step ${m.step + 1}: ${m.reason})`);
   if (p.create > 0) lines.push(`  create ${p.create}  (${p.createReason})`);
-  if (p.guard.active)
+  if (p.createBlocked) {
+    lines.push(
+      `  creates wait until ${new Date(p.createBlocked.until).toISOString()}  (${p.createBlocked.code}: ${p.createBlocked.reason})`,
+    );
+  }
+  if (p.guard.active) {
     lines.push(
       `  mass-deletion guard ON: ${p.guard.failing} of ${p.guard.total} VMs failing (max ${p.guard.limit}); no VM terminated for health`,
     );
-  if (p.terminate.length === 0 && p.create === 0 && !p.guard.active) lines.push('  nothing to do');
+  }
+  const idle = p.terminate.length + p.update.length + p.remedy.length + p.create === 0;
+  if (idle && !p.guard.active && !p.createBlocked) lines.push('  nothing to do');
   return lines.join('\n');
+}
+
+/** One line on where the rollout stands: what this manage does for it, or what it waits for. */
+function rolloutStep(p: PresetPreview): string {
+  const replaced = p.terminate.filter((t) => t.class === 'outdated').length;
+  const parts: string[] = [];
+  if (replaced) parts.push(`retire ${replaced} outdated`);
+  if (p.update.length) parts.push(`update ${p.update.length} in place`);
+  if (p.create) parts.push(`start ${p.create} of the new spec`);
+  if (parts.length > 0) return parts.join(', ');
+  const waiting = p.vms.filter((v) => !v.outdated && !v.ready).length;
+  return waiting ? `wait for ${waiting} new VMs to become ready` : 'wait';
 }
