@@ -76,6 +76,21 @@ export const configSchema = z.strictObject({
   ),
   presets: driverBlock().describe('preset store: DirectoryDriver or GitRepoDriver, with its options'),
   defaults: defaultsSchema.default({}),
+  tracing: z
+    .strictObject({
+      otlp_endpoint: z
+        .url()
+        .optional()
+        .describe('OTLP/HTTP traces endpoint (default: OTEL_EXPORTER_OTLP_* variables)'),
+      headers: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe('sent with every export, e.g. an API key'),
+      service_name: z.string().min(1).default('vmshepherd'),
+      sample_ratio: z.number().min(0).max(1).default(1).describe('share of cycles traced'),
+    })
+    .optional()
+    .describe('OpenTelemetry traces of cycles, manages, cloud calls and verbs'),
   manage: z
     .strictObject({
       concurrency: z

@@ -34,6 +34,8 @@ export interface ShepherdConfig {
   /** Positions of the defaults, for errors about merged presets. */
   defaultsLayer: SourceLayer;
   manage: ConfigOutput['manage'];
+  /** Set when traces are exported (the `tracing:` section or the OTEL_EXPORTER_OTLP_* environment). */
+  tracing: ConfigOutput['tracing'];
 }
 
 /** Command line flags: each overrides the file only when given. */
@@ -154,6 +156,7 @@ export async function parseConfig(
       defaults: (raw.defaults ?? {}) as Record<string, unknown>,
       defaultsLayer: { source, prefix: ['defaults'] },
       manage: c.manage,
+      tracing: c.tracing,
     },
     errors: [],
   };

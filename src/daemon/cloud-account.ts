@@ -11,6 +11,7 @@ import {
 import PQueue from 'p-queue';
 import type { CallOptions, CreateOptions, IaasCapability, IaasDriver, Vm, VmSpec } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import { inSpan } from '../observability/tracing.js';
 
 export interface CloudCallEvent {
   account: string;
@@ -114,7 +115,20 @@ export class CloudAccount implements IaasDriver {
     return this.driver.close?.() ?? Promise.resolve();
   }
 
-  private async call<T>(
+  private call<T>(
+    verb: string,
+    policy: IPolicy,
+    options: CallOptions | undefined,
+    fn: (o: CallOptions) => Promise<T>,
+  ): Promise<T> {
+    return inSpan(
+      `vmshepherd.cloud.${verb}`,
+      { 'vmshepherd.driver': this.driverName, 'vmshepherd.verb': verb },
+      () => this.limited(verb, policy, options, fn),
+    );
+  }
+
+  private async limited<T>(
     verb: string,
     policy: IPolicy,
     options: CallOptions | undefined,

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { type ConfigOverrides, loadConfig, type ShepherdConfig } from '../config/load-config.js';
@@ -10,6 +11,7 @@ import { ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { failSpan, inSpan, startTracing, stopTracing, tracingFromEnv } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
@@ -32,6 +34,8 @@ export interface DaemonOptions {
   pretty?: boolean;
   /** Extra directories whose node_modules may hold plugin packages. */
   pluginRoots?: string[];
+  /** Tests: where spans go (tracing is then on whatever the configuration says). */
+  spanExporter?: SpanExporter;
 }
 
 /** Thrown when the configuration cannot be loaded; carries every error found. */
@@ -95,6 +99,16 @@ export class Daemon {
     const registry = Daemon.registryFor(options);
     const config = await Daemon.load(options, registry);
     const daemon = new Daemon(options, registry, options.clock ?? systemClock, config);
+    if (config.tracing || options.spanExporter || tracingFromEnv(options.env ?? process.env)) {
+      startTracing({
+        serviceName: config.tracing?.service_name ?? 'vmshepherd',
+        instanceId: daemon.instanceId,
+        sampleRatio: config.tracing?.sample_ratio ?? 1,
+        ...(config.tracing?.otlp_endpoint ? { endpoint: config.tracing.otlp_endpoint } : {}),
+        ...(config.tracing?.headers ? { headers: config.tracing.headers } : {}),
+        ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
+      });
+    }
     daemon.gen = await daemon.build(config, undefined);
     daemon.scheduler = daemon.makeScheduler();
     return daemon;
@@ -262,6 +276,9 @@ export class Daemon {
     this.gen.unwatch();
     await this.gen.store.close?.();
     await this.gen.runtime.close?.();
+    await stopTracing().catch((err) =>
+      this.logger.warn({ err, code: 'reconcile_manage_1001' }, 'trace export failed'),
+    );
     this.logger.info('vmshepherd stopped');
     await new Promise<void>((done) => this.logger.flush(() => done()));
   }
@@ -361,23 +378,30 @@ export class Daemon {
           return listing;
         }
       : undefined;
-    const outcome = await managePreset(
-      preset,
-      {
-        runtime: this.gen.runtime,
-        cloud,
-        health,
-        healthQueue: this.healthQueue,
-        clock: this.clock,
-        logger,
-        instanceId: this.instanceId,
-        eventsKept: this.gen.config.manage.events_kept,
-        healthHistory: this.gen.config.manage.health_history,
-        stopping: this.stopping.signal,
-        ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
-      },
-      { force },
-    );
+    const deps = {
+      runtime: this.gen.runtime,
+      cloud,
+      health,
+      healthQueue: this.healthQueue,
+      clock: this.clock,
+      logger,
+      instanceId: this.instanceId,
+      eventsKept: this.gen.config.manage.events_kept,
+      healthHistory: this.gen.config.manage.health_history,
+      stopping: this.stopping.signal,
+      ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
+    };
+    const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
+      const o = await managePreset(preset, deps, { force });
+      span.setAttributes({
+        'vmshepherd.result': o.result,
+        'vmshepherd.created': o.created,
+        'vmshepherd.terminated': o.terminated,
+        ...(o.lease ? { 'vmshepherd.fence': o.lease.token } : {}),
+      });
+      if (o.error) failSpan(span, o.error);
+      return o;
+    });
     this.outcomes.set(preset.name, outcome);
     this.metrics.manage(outcome);
     const { result, created, terminated, failedActions, durationMs } = outcome;

@@ -1,5 +1,6 @@
 import { type Logger, pino } from 'pino';
 import type { LogLevel } from '../config/config-schema.js';
+import { traceFields } from './tracing.js';
 
 /**
  * Keys whose values never reach a log line, wherever they appear. Driver options are never logged as a
@@ -36,6 +37,7 @@ export function createLogger(o: LoggerOptions): Logger {
       level: o.level,
       base,
       redact,
+      mixin: traceFields,
       transport: {
         target: 'pino-pretty',
         options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
@@ -43,7 +45,7 @@ export function createLogger(o: LoggerOptions): Logger {
     });
   }
   return pino(
-    { level: o.level, base, redact, timestamp: pino.stdTimeFunctions.isoTime },
+    { level: o.level, base, redact, mixin: traceFields, timestamp: pino.stdTimeFunctions.isoTime },
     o.destination ?? pino.destination(1),
   );
 }

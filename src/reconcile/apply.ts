@@ -47,7 +47,12 @@ export async function applyTerminations(
         ctx.lease.assertValid();
         await ctx.cloud.terminate(t.vmId, { signal: ctx.lease.signal });
         outcome.done.push(t);
-        ctx.record({ type: 'terminated', vm: t.vmId, reason: `${t.class}: ${t.reason}` });
+        ctx.record({
+          type: 'terminated',
+          vm: t.vmId,
+          reason: `${t.class}: ${t.reason}`,
+          ...(t.data ? { data: t.data } : {}),
+        });
         ctx.logger.info(
           { vm: t.vmId, class: t.class, reason: t.reason, fence: ctx.lease.token },
           'terminated VM',

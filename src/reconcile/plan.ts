@@ -7,6 +7,8 @@ export interface Termination {
   vmId: string;
   class: VmClass | 'surplus' | 'outdated';
   reason: string;
+  /** Facts recorded with the event (an outdated VM: the ready VMs before it went, and the least kept). */
+  data?: Record<string, number>;
 }
 
 /** An outdated VM brought to the current spec in place (`update.strategy: in_place`). */
@@ -157,6 +159,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     }
   }
 
+  for (const t of terminate) if (t.class === 'outdated') t.data = { ready, min_ready: minReady };
   const missing = Math.max(0, count - serving.length);
   // A rollout adds new VMs beyond count (the surge) until every outdated one has a replacement.
   const current = serving.filter((v) => !v.outdated).length;

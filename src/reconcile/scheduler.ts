@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import { inSpan } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import type { ManageOutcome } from './manage-preset.js';
@@ -94,8 +95,20 @@ export class Scheduler {
     return this.inFlight.has(name);
   }
 
-  async runCycle(): Promise<CycleSummary> {
+  runCycle(): Promise<CycleSummary> {
     const id = ++this.cycle;
+    return inSpan('vmshepherd.cycle', { 'vmshepherd.cycle': id }, async (span) => {
+      const summary = await this.cycleBody(id);
+      span.setAttributes({
+        'vmshepherd.presets': summary.presets,
+        'vmshepherd.managed': summary.managed,
+        'vmshepherd.failed': summary.failed,
+      });
+      return summary;
+    });
+  }
+
+  private async cycleBody(id: number): Promise<CycleSummary> {
     const startedAt = this.o.clock.now();
     const ctx: CycleContext = { id, startedAt, shared: new Map() };
     const presets = this.o.presets();

@@ -53,6 +53,8 @@ export interface PresetEvent {
   code?: string;
   /** `created`: the preset revision the VM was built from (for git presets, the commit). */
   revision?: string;
+  /** Structured facts beside the reason (e.g. ready VMs when an outdated VM was retired). */
+  data?: Record<string, number | string>;
   /** Fencing token of the lease under which it happened, and the instance that held it. */
   token: number;
   instance: string;
