@@ -146,6 +146,9 @@ export const presetSchema = z.looseObject({
         .describe('seconds a new VM must pass its checks before it counts as ready'),
     })
     .optional(),
+  scrub_grace: seconds
+    .default(3600)
+    .describe('seconds a scrubbed VM is kept (stopped, restorable) before it is deleted'),
   create_backoff: z
     .strictObject({
       initial: z

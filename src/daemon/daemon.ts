@@ -17,12 +17,15 @@ import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js'
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
+import { checkVerb, runVerb } from '../reconcile/run-verb.js';
 import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
+import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
 import { type OrphanReport, OrphanTracker } from './orphans.js';
+import { type Task, TaskRunner } from './tasks.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -73,6 +76,8 @@ export class Daemon {
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
   readonly outcomes = new Map<string, ManageOutcome>();
   readonly metrics = new Metrics();
+  /** Verbs requested on VMs (quiesce, restart, scrub, restore, update), run in the background. */
+  readonly tasks = new TaskRunner();
   private readonly presetLoggers = new Map<string, Logger>();
   private readonly orphanTracker = new OrphanTracker();
   onCycle: ((summary: CycleSummary) => void) | undefined;
@@ -196,6 +201,35 @@ export class Daemon {
     return this.manage(preset, { id: 0, startedAt: this.clock.now(), shared: new Map() }, true);
   }
 
+  /**
+   * Queues a verb on a VM of a preset and returns its task at once. An unknown preset or VM, an illegal
+   * transition or a verb the cloud cannot do is refused here, before anything is queued.
+   */
+  async requestVerb(presetName: string, vmId: string, verb: VerbName, by: string): Promise<Task> {
+    const preset = this.gen.catalog.get(presetName);
+    if (!preset) throw new ShepherdError('cli_preset_1001', presetName);
+    const cloud = await this.gen.pool.account(preset);
+    const request = { preset, vmId, verb, by };
+    await checkVerb(request, { runtime: this.gen.runtime, cloud });
+    const deps = {
+      runtime: this.gen.runtime,
+      cloud,
+      clock: this.clock,
+      logger: this.presetLogger(preset.name),
+      instanceId: this.instanceId,
+      eventsKept: this.gen.config.manage.events_kept,
+      scrubGraceMs: preset.scrubGraceMs,
+      leaseWaitMs: 60_000,
+    };
+    return this.tasks.submit({ preset: preset.name, vm: vmId, verb, by }, () =>
+      inSpan(
+        'vmshepherd.verb',
+        { 'vmshepherd.preset': preset.name, 'vmshepherd.vm': vmId, 'vmshepherd.verb': verb },
+        () => runVerb(request, deps),
+      ),
+    );
+  }
+
   /** What the next manage of each preset (or of one) would do, touching nothing. */
   async plan(name?: string): Promise<PresetPreview[]> {
     const presets =
@@ -272,6 +306,7 @@ export class Daemon {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
     await this.scheduler.stop();
+    await this.tasks.idle();
     await this.gen.pool.close();
     this.gen.unwatch();
     await this.gen.store.close?.();

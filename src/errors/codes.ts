@@ -319,6 +319,23 @@ export const CODES = {
     504,
   ),
 
+  // VM verbs (quiesce, restart, scrub, restore, update)
+  vm_verb_0001: no(
+    'The VM is not in a state this verb applies to',
+    'See the VM lifecycle in the API or panel; e.g. restore applies only to a scrubbing VM.',
+    409,
+  ),
+  vm_verb_0002: no(
+    'No VM with this id in the preset',
+    'Check the VM id: verbs apply only to VMs of the named preset.',
+    404,
+  ),
+  vm_verb_2001: backoff(
+    'The verb could not take the preset lease in time',
+    'Retry; another instance or a long manage held the preset.',
+    503,
+  ),
+
   // command line
   cli_args_1001: no('Invalid command line', 'See `vmshepherd --help`.'),
   cli_preset_1001: no('No preset with this name', 'List presets with `vmshepherd check -c FILE`.', 404),

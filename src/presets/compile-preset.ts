@@ -156,6 +156,7 @@ export async function compilePreset(
       maxUnavailable: p.update?.max_unavailable ?? 0,
       minReadyMs: (p.update?.min_ready ?? 0) * 1000,
     },
+    scrubGraceMs: p.scrub_grace * 1000,
     createBackoff: {
       initialMs: (p.create_backoff?.initial ?? 10) * 1000,
       maxMs: (p.create_backoff?.max ?? 600) * 1000,

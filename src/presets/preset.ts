@@ -61,6 +61,7 @@ export interface Preset {
   createConcurrency: number;
   update: UpdatePolicy;
   createBackoff: BackoffPolicy;
+  scrubGraceMs: number;
   /** Hash of what a VM is built from (image, flavor, network, key, rendered userdata). */
   specHash: string;
   /** Keys the schema does not know, kept for templates and shown to operators (never driver options). */

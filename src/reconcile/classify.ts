@@ -1,6 +1,7 @@
 import { META_SPEC, type Vm } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { VmHealth } from './state.js';
+import type { VmLifecycle } from './verbs.js';
 
 /**
  * What the loop makes of a VM. The original's states map as: running, pending, unknown; dead
@@ -15,7 +16,13 @@ export type VmClass =
   | 'expiring'
   | 'expired'
   | 'dead'
-  | 'stuck';
+  | 'stuck'
+  /** Stopped by an operator's quiesce: kept, counted, left alone. */
+  | 'quiesced'
+  /** Stopped by an operator's scrub: not counted, deleted when its grace ends unless restored. */
+  | 'scrubbing'
+  /** A scrubbing VM whose grace ended: deleted now. */
+  | 'scrubbed';
 
 export interface ClassifiedVm {
   vm: Vm;
@@ -31,23 +38,40 @@ export interface ClassifiedVm {
 }
 
 /** Classes that are gone or going: terminated this cycle and not counted towards `count`. */
-export const DOOMED: ReadonlySet<VmClass> = new Set(['dead', 'expired', 'stuck']);
+export const DOOMED: ReadonlySet<VmClass> = new Set(['dead', 'expired', 'stuck', 'scrubbed']);
+
+/** Classes an operator's verb put a VM in: the loop neither checks, remedies nor rolls them. */
+export const HELD: ReadonlySet<VmClass> = new Set(['quiesced', 'scrubbing']);
 
 export function classify(
   preset: Preset,
   vms: readonly Vm[],
   health: Readonly<Record<string, VmHealth>>,
   now: number,
+  lifecycle: Readonly<Record<string, VmLifecycle>> = {},
 ): ClassifiedVm[] {
   return vms.map((vm) => {
     const h = health[vm.id];
-    const failing = (h?.failures ?? 0) > 0;
-    const [cls, reason] = classOf(preset, vm, h, now);
+    const held = heldClass(vm, lifecycle[vm.id], now);
+    const failing = !held && (h?.failures ?? 0) > 0;
+    const [cls, reason] = held ?? classOf(preset, vm, h, now);
     const spec = vm.metadata[META_SPEC];
     // A VM without a spec hash (not built by vmshepherd) is never replaced for drift.
-    const outdated = spec !== undefined && spec !== preset.specHash;
+    const outdated = !held && spec !== undefined && spec !== preset.specHash;
     return { vm, class: cls, reason, failing, health: h, outdated, ready: isReady(preset, vm, cls, h, now) };
   });
+}
+
+/** The class an operator's verb gives a VM, unless the cloud says it is gone or broken. */
+function heldClass(vm: Vm, l: VmLifecycle | undefined, now: number): [VmClass, string] | undefined {
+  if (!l || vm.state === 'terminated' || vm.state === 'error') return undefined;
+  const who = `by ${l.by} at ${new Date(l.since).toISOString()}`;
+  if (l.state === 'quiesced') return ['quiesced', `quiesced ${who}`];
+  if (l.deleteAt !== undefined && now >= l.deleteAt) return ['scrubbed', `scrubbed ${who}, grace ended`];
+  return [
+    'scrubbing',
+    `scrubbed ${who}; deleted at ${new Date(l.deleteAt ?? now).toISOString()} unless restored`,
+  ];
 }
 
 function isReady(preset: Preset, vm: Vm, cls: VmClass, h: VmHealth | undefined, now: number): boolean {

@@ -22,6 +22,7 @@ import { checkHealth, type Decision, decide, type Listing, observe } from './obs
 import { createBudget, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
 import { type PresetEvent, type PresetState, parseState, type VmHealth } from './state.js';
 import { presetStatus, snapshotAfter } from './status.js';
+import type { VmLifecycle } from './verbs.js';
 
 export interface ManageDeps {
   runtime: RuntimeStore;
@@ -185,6 +186,7 @@ export async function managePreset(
       status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
+      ...lifecycleOf(state, vmsAfter),
     };
     const terminations = acts.terminations;
     const creates = acts.creates;
@@ -383,4 +385,15 @@ function backoffAfter(
     });
   }
   return next;
+}
+
+/** Lifecycle records of VMs that still exist (a scrubbed or vanished VM's record goes with it). */
+function lifecycleOf(
+  state: PresetState,
+  vms: readonly { id: string }[],
+): { lifecycle?: Record<string, VmLifecycle> } {
+  if (!state.lifecycle) return {};
+  const ids = new Set(vms.map((v) => v.id));
+  const kept = Object.entries(state.lifecycle).filter(([id]) => ids.has(id));
+  return kept.length > 0 ? { lifecycle: Object.fromEntries(kept) } : {};
 }

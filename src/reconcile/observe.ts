@@ -125,7 +125,7 @@ export function decide(
   const health = preset.healthcheck
     ? updateHealth(state.health, vms, results, preset.healthcheck.policy, now, historyLength)
     : {};
-  const classified = classify(preset, vms, health, now);
+  const classified = classify(preset, vms, health, now, state.lifecycle);
   const ctx = {
     now,
     capabilities,

@@ -1,7 +1,7 @@
 import type { IaasCapability } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
-import { type ClassifiedVm, DOOMED, type VmClass } from './classify.js';
+import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
 
 export interface Termination {
   vmId: string;
@@ -77,8 +77,10 @@ export interface Plan {
   rollout: RolloutVerdict;
   /** VMs that count towards `count` after the plan (running, pending, unknown, kept unhealthy). */
   serving: number;
-  /** Most VMs that may exist at once: count + max_surge. */
+  /** Most VMs that may exist at once: count + max_surge (scrubbing VMs aside). */
   ceiling: number;
+  /** VMs that exist but are not held to the ceiling (scrubbing, on their way out). */
+  exempt: number;
 }
 
 const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
@@ -94,7 +96,10 @@ const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
 export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext = NO_CONTEXT): Plan {
   const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
   const alive = vms.filter((v) => !DOOMED.has(v.class));
-  const guard = massDeletionGuard(preset, alive);
+  const guard = massDeletionGuard(
+    preset,
+    alive.filter((v) => !HELD.has(v.class)),
+  );
   const remedy: Remedy[] = [];
   if (!guard.active) {
     for (const v of alive.filter((x) => x.class === 'unhealthy')) {
@@ -104,13 +109,21 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     }
   }
   const terminated = new Set(terminate.map((t) => t.vmId));
-  // Expiring VMs still serve until their time, but are not counted: their replacements are.
-  let serving = alive.filter((v) => v.class !== 'expiring' && !terminated.has(v.vm.id));
+  // Expiring VMs still serve until their time, but are not counted: their replacements are (within the
+  // surge). Scrubbing VMs are on their way out at an operator's word: neither counted nor in the way of
+  // their replacements. Quiesced VMs count, as their owner asked.
+  let serving = alive.filter(
+    (v) => v.class !== 'expiring' && v.class !== 'scrubbing' && !terminated.has(v.vm.id),
+  );
   const expiring = alive.filter((v) => v.class === 'expiring').length;
+  const quiesced = serving.filter((v) => v.class === 'quiesced').length;
 
   const count = preset.count;
   const ceiling = count + resolveCountOrPercent(preset.update.maxSurge, count, 'up');
-  const minReady = Math.max(0, count - resolveCountOrPercent(preset.update.maxUnavailable, count, 'down'));
+  const minReady = Math.max(
+    0,
+    count - quiesced - resolveCountOrPercent(preset.update.maxUnavailable, count, 'down'),
+  );
   const ready = serving.filter((v) => v.ready).length;
   const outdated = serving.filter((v) => v.outdated);
   const paused = rolloutPause(preset, vms, outdated.length, ctx.rollout);
@@ -189,6 +202,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     },
     serving: serving.length,
     ceiling,
+    exempt: alive.filter((v) => v.class === 'scrubbing').length,
   };
 }
 
@@ -266,10 +280,17 @@ function inPlaceOp(
   v: ClassifiedVm,
   capabilities: ReadonlySet<IaasCapability>,
 ): InPlaceUpdate['op'] | null {
-  const flavorOnly =
-    v.vm.flavor !== undefined && v.vm.flavor !== preset.flavor && v.vm.image === preset.image;
-  const op = flavorOnly ? 'resize' : 'rebuild';
+  const op = updateOpFor(preset, v.vm.flavor, v.vm.image);
   return capabilities.has(op) ? op : null;
+}
+
+/** How a VM is brought to the preset's spec in place: resize when only the flavor differs, else rebuild. */
+export function updateOpFor(
+  preset: Preset,
+  flavor: string | undefined,
+  image: string | undefined,
+): 'rebuild' | 'resize' {
+  return flavor !== undefined && flavor !== preset.flavor && image === preset.image ? 'resize' : 'rebuild';
 }
 
 /**
@@ -301,5 +322,5 @@ export function scaleInOrder(vms: readonly ClassifiedVm[], order: Preset['scaleI
  * still hold quota), so they take room under the ceiling.
  */
 export function createBudget(p: Plan, existingAfterTerminations: number): number {
-  return Math.max(0, Math.min(p.create, p.ceiling - existingAfterTerminations));
+  return Math.max(0, Math.min(p.create, p.ceiling - (existingAfterTerminations - p.exempt)));
 }

@@ -1,6 +1,7 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
 import type { RolloutState } from './plan.js';
+import type { VmLifecycle } from './verbs.js';
 
 /**
  * Health of one VM across checks (kept in the runtime state, so another instance can continue it).
@@ -24,6 +25,8 @@ export interface VmHealth {
 }
 
 export type EventType =
+  | 'verb'
+  | 'verb_failed'
   | 'updated'
   | 'update_failed'
   | 'remedied'
@@ -107,6 +110,8 @@ export interface PresetState {
   rollout?: RolloutState;
   /** Create backoff windows (see backoff.ts). */
   backoff?: BackoffState;
+  /** VMs an operator quiesced or scrubbed (verbs.ts), by VM id. */
+  lifecycle?: Record<string, VmLifecycle>;
 }
 
 export function emptyState(): PresetState {

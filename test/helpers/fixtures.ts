@@ -39,6 +39,7 @@ export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPo
     createConcurrency: 10,
     update: { strategy: 'replace', maxSurge: 1, maxUnavailable: 0, minReadyMs: 0 },
     createBackoff: { initialMs: 10_000, maxMs: 600_000, quotaWindowMs: 300_000 },
+    scrubGraceMs: 3_600_000,
     specHash: 'spec1',
     extra: {},
     ...overrides,

@@ -1,0 +1,96 @@
+import type { IaasCapability } from '../drivers/types.js';
+import { ShepherdError } from '../errors/shepherd-error.js';
+
+/** Where a VM stands in its operator-driven lifecycle. `active` is the default and is not stored. */
+export type Lifecycle = 'active' | 'quiesced' | 'scrubbing';
+
+export type VerbName = 'quiesce' | 'restart' | 'scrub' | 'restore' | 'update';
+export const VERB_NAMES: readonly VerbName[] = ['quiesce', 'restart', 'scrub', 'restore', 'update'];
+
+/** One legal transition: from a lifecycle, the cloud operation it takes (if any) and where it leads. */
+interface Transition {
+  from: Lifecycle;
+  /** Cloud verb; `spec` ones get the preset's current spec (rebuild/resize to it). */
+  op: IaasCapability | 'update' | null;
+  to: Lifecycle;
+}
+
+/**
+ * The verbs as data. quiesce stops a VM and keeps it (it still counts towards `count`); restart reboots a
+ * running VM or starts a quiesced one; scrub stops a VM and deletes it after `scrub_grace` unless restored
+ * (a scrubbing VM no longer counts: its replacement starts); update brings a VM to the current spec in place.
+ */
+export const VERBS: Readonly<Record<VerbName, readonly Transition[]>> = {
+  quiesce: [{ from: 'active', op: 'stop', to: 'quiesced' }],
+  restart: [
+    { from: 'active', op: 'reboot', to: 'active' },
+    { from: 'quiesced', op: 'start', to: 'active' },
+  ],
+  scrub: [
+    { from: 'active', op: 'stop', to: 'scrubbing' },
+    { from: 'quiesced', op: null, to: 'scrubbing' },
+  ],
+  restore: [{ from: 'scrubbing', op: 'start', to: 'active' }],
+  update: [
+    { from: 'active', op: 'update', to: 'active' },
+    { from: 'quiesced', op: 'update', to: 'quiesced' },
+  ],
+};
+
+/** The operator's record of a VM, kept in the preset's runtime state while it is not `active`. */
+export interface VmLifecycle {
+  state: Exclude<Lifecycle, 'active'>;
+  /** Epoch ms of the transition, and who asked. */
+  since: number;
+  by: string;
+  /** Scrubbing: epoch ms after which the VM is deleted. */
+  deleteAt?: number;
+}
+
+export interface VerbDecision {
+  transition: Transition;
+  /** The cloud verb to call (update resolved to rebuild or resize), or null. */
+  op: IaasCapability | null;
+}
+
+/**
+ * Checks a verb request against the VM's lifecycle and the cloud's capabilities, before anything is queued:
+ * an illegal transition is `vm_verb_0001`, a verb the driver cannot do is `iaas_verb_1001`.
+ */
+export function decideVerb(
+  verb: VerbName,
+  current: Lifecycle,
+  capabilities: ReadonlySet<IaasCapability>,
+  updateOp: 'rebuild' | 'resize' = 'rebuild',
+): VerbDecision {
+  const transition = VERBS[verb].find((t) => t.from === current);
+  if (!transition) {
+    const allowed = VERBS[verb].map((t) => t.from).join(' or ');
+    throw new ShepherdError('vm_verb_0001', `${verb} of a VM that is ${current} (allowed from ${allowed})`, {
+      details: { verb, lifecycle: current },
+    });
+  }
+  const op = transition.op === 'update' ? updateOp : transition.op;
+  if (op && !capabilities.has(op)) {
+    throw new ShepherdError(
+      'iaas_verb_1001',
+      `${verb} needs ${op}, which this cloud's driver does not offer`,
+      {
+        details: { verb, op },
+      },
+    );
+  }
+  return { transition, op };
+}
+
+/** The lifecycle record after a verb (undefined: back to `active`, nothing stored). */
+export function lifecycleAfter(
+  d: VerbDecision,
+  now: number,
+  by: string,
+  scrubGraceMs: number,
+): VmLifecycle | undefined {
+  const to = d.transition.to;
+  if (to === 'active') return undefined;
+  return { state: to, since: now, by, ...(to === 'scrubbing' ? { deleteAt: now + scrubGraceMs } : {}) };
+}

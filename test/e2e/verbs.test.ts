@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import type { Task } from '../../src/daemon/tasks.js';
+import { parseState } from '../../src/reconcile/state.js';
+import { afterCycle, cloudVms, eventually, running, testDaemon } from '../helpers/daemon.js';
+
+let daemon: Daemon | undefined;
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+});
+
+const settings = (iaas = 'DummyIaasDriver, latency: 0.001, boot_time: 0.05') => `
+runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+defaults:
+  iaas: {driver: ${iaas}}
+  healthcheck: {driver: DummyHealthcheck}
+`;
+
+async function converged(extra = '') {
+  const t = await testDaemon(settings(), {
+    'web.conf': `name: web\ncount: 3\nimage: img-1\nmanage_interval: 0\n${extra}`,
+    'db.conf': 'name: db\ncount: 1\nimage: img-1\nmanage_interval: 0\n',
+  });
+  daemon = t.daemon;
+  const d = t.daemon;
+  await eventually(
+    afterCycle(d, () => cloudVms()),
+    (m) => running(m.get('web')) === 3 && running(m.get('db')) === 1,
+    10_000,
+  );
+  await d.runCycle();
+  return d;
+}
+
+async function finished(d: Daemon, task: Task): Promise<Task> {
+  await d.tasks.idle();
+  return d.tasks.get(task.id)!;
+}
+
+describe('verbs on VMs', () => {
+  it('quiesce stops a VM and keeps it counted; restart brings it back', async () => {
+    const d = await converged();
+    const [vm] = cloudVms().get('web')!;
+    const task = await d.requestVerb('web', vm!.id, 'quiesce', 'ops');
+    expect(task.state).toBe('queued'); // the caller never waits on the cloud
+    expect((await finished(d, task)).state).toBe('done');
+    for (let i = 0; i < 3; i++) await d.runCycle();
+    const web = cloudVms().get('web')!;
+    expect(web).toHaveLength(3); // not replaced
+    expect(web.find((v) => v.id === vm!.id)?.state).toBe('stopped');
+    const state = parseState(await d.runtime.load('web'));
+    expect(state.vms.find((v) => v.id === vm!.id)?.state).toBe('quiesced');
+    expect(
+      state.events.some((e) => e.type === 'verb' && e.reason.startsWith('quiesce by ops: active → quiesced')),
+    ).toBe(true);
+    await finished(d, await d.requestVerb('web', vm!.id, 'restart', 'ops'));
+    await eventually(
+      afterCycle(d, () => cloudVms().get('web')),
+      (v) => running(v) === 3,
+      5000,
+    );
+  });
+
+  it('scrub stops a VM, starts its replacement, and deletes it after the grace; restore brings one back', async () => {
+    const d = await converged('scrub_grace: 3\n');
+    const [a, b] = cloudVms().get('web')!;
+    await finished(d, await d.requestVerb('web', a!.id, 'scrub', 'ops'));
+    await finished(d, await d.requestVerb('web', b!.id, 'scrub', 'ops'));
+    await eventually(
+      afterCycle(d, () => cloudVms().get('web')),
+      (v) => running(v) === 3,
+      5000,
+    ); // replacements
+    expect(
+      cloudVms()
+        .get('web')!
+        .map((v) => v.id),
+    ).toEqual(expect.arrayContaining([a!.id, b!.id])); // still there
+    await finished(d, await d.requestVerb('web', b!.id, 'restore', 'ops'));
+    await new Promise((r) => setTimeout(r, 3100));
+    const web = await eventually(
+      afterCycle(d, () => cloudVms().get('web')!),
+      (v) => v.length === 3 && running(v) === 3,
+      5000,
+    );
+    const ids = web.map((v) => v.id);
+    expect(ids).not.toContain(a!.id); // deleted when its grace ended
+    expect(ids).toContain(b!.id); // restored, and the surplus replacement went instead
+    const events = parseState(await d.runtime.load('web')).events.map(
+      (e) => `${e.type}:${e.vm === a!.id ? 'a' : e.vm === b!.id ? 'b' : '-'}`,
+    );
+    expect(events).toContain('terminated:a');
+  });
+
+  it('refuses illegal, unknown and foreign requests at once, with their codes', async () => {
+    const d = await converged();
+    const [vm] = cloudVms().get('web')!;
+    const [dbVm] = cloudVms().get('db')!;
+    await expect(d.requestVerb('web', vm!.id, 'restore', 'ops')).rejects.toMatchObject({
+      code: 'vm_verb_0001',
+    });
+    await expect(d.requestVerb('web', dbVm!.id, 'quiesce', 'ops')).rejects.toMatchObject({
+      code: 'vm_verb_0002',
+    });
+    await expect(d.requestVerb('web', 'nope', 'quiesce', 'ops')).rejects.toMatchObject({
+      code: 'vm_verb_0002',
+    });
+    await expect(d.requestVerb('nope', vm!.id, 'quiesce', 'ops')).rejects.toMatchObject({
+      code: 'cli_preset_1001',
+    });
+  });
+
+  it('updates a VM in place to the current spec', async () => {
+    const d = await converged('update: {strategy: on_delete}\n');
+    const { writeFileSync } = await import('node:fs');
+    const t = d.config.baseDir;
+    writeFileSync(
+      `${t}/presets/web.conf`,
+      'name: web\ncount: 3\nimage: img-2\nmanage_interval: 0\nupdate: {strategy: on_delete}\n',
+    );
+    await d.refreshPresets();
+    const [vm] = cloudVms().get('web')!;
+    expect((await finished(d, await d.requestVerb('web', vm!.id, 'update', 'ops'))).state).toBe('done');
+    expect(
+      cloudVms()
+        .get('web')!
+        .find((v) => v.id === vm!.id)?.image,
+    ).toBe('img-2');
+  });
+
+  it('reports a verb the driver cannot do as not implemented', async () => {
+    const t = await testDaemon(settings('FixtureCloudDriver, region: verbs'), {
+      'web.conf': 'name: web\ncount: 1\nimage: img-1\nmanage_interval: 0\n',
+    });
+    daemon = t.daemon;
+    await t.daemon.runOnce();
+    const vm = parseState(await t.daemon.runtime.load('web')).vms[0]!;
+    await expect(t.daemon.requestVerb('web', vm.id, 'quiesce', 'ops')).rejects.toMatchObject({
+      code: 'iaas_verb_1001',
+    });
+  });
+
+  it('marks a task failed with the code when the cloud call fails', async () => {
+    const d = await converged();
+    const [vm] = cloudVms().get('web')!;
+    // Stop the VM behind vmshepherd's back: a quiesce (stop) of a stopped VM is refused by the cloud.
+    const { simulatedClouds } = await import('../../src/drivers/iaas/dummy/driver.js');
+    await simulatedClouds()[0]!.stop(vm!.id);
+    const task = await finished(d, await d.requestVerb('web', vm!.id, 'quiesce', 'ops'));
+    expect(task).toMatchObject({ state: 'failed', error: { code: 'dummy_op_0002' } });
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { IaasCapability } from '../../src/drivers/types.js';
+import {
+  decideVerb,
+  type Lifecycle,
+  lifecycleAfter,
+  VERB_NAMES,
+  type VerbName,
+} from '../../src/reconcile/verbs.js';
+
+const ALL: ReadonlySet<IaasCapability> = new Set(['stop', 'start', 'reboot', 'rebuild', 'resize']);
+
+// [verb, from, cloud operation, to] for every legal transition; everything else is refused.
+const LEGAL: [VerbName, Lifecycle, string | null, Lifecycle][] = [
+  ['quiesce', 'active', 'stop', 'quiesced'],
+  ['restart', 'active', 'reboot', 'active'],
+  ['restart', 'quiesced', 'start', 'active'],
+  ['scrub', 'active', 'stop', 'scrubbing'],
+  ['scrub', 'quiesced', null, 'scrubbing'],
+  ['restore', 'scrubbing', 'start', 'active'],
+  ['update', 'active', 'rebuild', 'active'],
+  ['update', 'quiesced', 'rebuild', 'quiesced'],
+];
+const LIFECYCLES: Lifecycle[] = ['active', 'quiesced', 'scrubbing'];
+
+describe('verb state machine', () => {
+  const rows = VERB_NAMES.flatMap((verb) =>
+    LIFECYCLES.map((from) => ({ verb, from, legal: LEGAL.find((l) => l[0] === verb && l[1] === from) })),
+  );
+
+  it.each(rows)('$verb from $from', ({ verb, from, legal }) => {
+    if (!legal) {
+      expect(() => decideVerb(verb, from, ALL)).toThrow(expect.objectContaining({ code: 'vm_verb_0001' }));
+      return;
+    }
+    const d = decideVerb(verb, from, ALL);
+    expect(d.op).toBe(legal[2]);
+    expect(d.transition.to).toBe(legal[3]);
+  });
+
+  it('refuses a verb the cloud cannot do with a not-implemented error', () => {
+    expect(() => decideVerb('quiesce', 'active', new Set())).toThrow(
+      expect.objectContaining({ code: 'iaas_verb_1001' }),
+    );
+    expect(() => decideVerb('update', 'active', new Set(['rebuild']), 'resize')).toThrow(
+      expect.objectContaining({ code: 'iaas_verb_1001' }),
+    );
+    expect(decideVerb('scrub', 'quiesced', new Set()).op).toBeNull(); // already stopped: nothing to ask the cloud
+  });
+
+  it('records who did it, and when a scrubbed VM goes', () => {
+    const scrub = decideVerb('scrub', 'active', ALL);
+    expect(lifecycleAfter(scrub, 1000, 'ops', 60_000)).toEqual({
+      state: 'scrubbing',
+      since: 1000,
+      by: 'ops',
+      deleteAt: 61_000,
+    });
+    expect(lifecycleAfter(decideVerb('restore', 'scrubbing', ALL), 2000, 'ops', 60_000)).toBeUndefined();
+  });
+});
