@@ -22,6 +22,24 @@ defaults:
 const presetFile = (image: string, extra = '') =>
   `name: web\ncount: 4\nimage: ${image}\nflavor: small\nmanage_interval: 0\n${extra}`;
 
+/** A daemon with the preset at 4 running VMs. */
+async function converged(preset: string, iaas = '') {
+  const t = await testDaemon(settings(iaas), { 'web.conf': preset });
+  daemon = t.daemon;
+  await eventually(
+    afterCycle(t.daemon, () => cloudVms().get('web')),
+    (v) => running(v) === 4,
+    10_000,
+  );
+  return t;
+}
+
+/** Writes a new version of the preset and loads it. */
+async function change(t: { daemon: Daemon; dir: string }, preset: string) {
+  writeFileSync(join(t.dir, 'presets/web.conf'), preset);
+  await t.daemon.refreshPresets();
+}
+
 /** Runs cycles until `done`, sampling the cloud after each: the least running VMs and the most VMs seen. */
 async function cycleUntil(d: Daemon, done: () => boolean | Promise<boolean>, timeoutMs: number) {
   let minRunning = Number.POSITIVE_INFINITY;
@@ -40,21 +58,14 @@ async function cycleUntil(d: Daemon, done: () => boolean | Promise<boolean>, tim
 
 describe('rolling replacement on the simulated cloud', () => {
   it('replaces every VM one at a time when the image changes, never below count running', async () => {
-    const t = await testDaemon(settings(), { 'web.conf': presetFile('img-1') });
-    daemon = t.daemon;
-    const d = daemon;
-    await eventually(
-      afterCycle(d, () => cloudVms().get('web')),
-      (v) => running(v) === 4,
-      10_000,
-    );
+    const t = await converged(presetFile('img-1'));
+    const d = t.daemon;
     const before = new Set(
       cloudVms()
         .get('web')!
         .map((v) => v.id),
     );
-    writeFileSync(join(t.dir, 'presets/web.conf'), presetFile('img-2'));
-    await d.refreshPresets();
+    await change(t, presetFile('img-2'));
     const spec = d.catalog.get('web')!.specHash;
     const seen = await cycleUntil(
       d,
@@ -117,16 +128,9 @@ describe('rolling replacement on the simulated cloud', () => {
 
   it('backs off when the cloud refuses the new spec, without a create storm', async () => {
     // The simulated cloud refuses images it does not know (dummy_create_0003).
-    const t = await testDaemon(settings(', images: [img-1]'), { 'web.conf': presetFile('img-1') });
-    daemon = t.daemon;
-    const d = daemon;
-    await eventually(
-      afterCycle(d, () => cloudVms().get('web')),
-      (v) => running(v) === 4,
-      10_000,
-    );
-    writeFileSync(join(t.dir, 'presets/web.conf'), presetFile('img-broken'));
-    await d.refreshPresets();
+    const t = await converged(presetFile('img-1'), ', images: [img-1]');
+    const d = t.daemon;
+    await change(t, presetFile('img-broken'));
     for (let i = 0; i < 15; i++) {
       await d.runCycle();
       await new Promise((r) => setTimeout(r, 30));
@@ -139,16 +143,9 @@ describe('rolling replacement on the simulated cloud', () => {
   });
 
   it('pauses the rollout when VMs of the new image do not boot, and keeps the old ones serving', async () => {
-    const t = await testDaemon(settings(', broken_images: [img-bad]'), { 'web.conf': presetFile('img-1') });
-    daemon = t.daemon;
-    const d = daemon;
-    await eventually(
-      afterCycle(d, () => cloudVms().get('web')),
-      (v) => running(v) === 4,
-      10_000,
-    );
-    writeFileSync(join(t.dir, 'presets/web.conf'), presetFile('img-bad'));
-    await d.refreshPresets();
+    const t = await converged(presetFile('img-1'), ', broken_images: [img-bad]');
+    const d = t.daemon;
+    await change(t, presetFile('img-bad'));
     for (let i = 0; i < 25; i++) {
       await d.runCycle();
       await new Promise((r) => setTimeout(r, 30));

@@ -8,14 +8,7 @@ import { quietLogger } from '../helpers/catalog.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function stores(backend = new InMemoryRuntime(systemClock)) {
-  const as = (owner: string): RuntimeStore => ({
-    acquire: (k, ttl) => backend.acquire(k, ttl, owner),
-    renew: (l, ttl) => backend.renew(l, ttl),
-    release: (l) => backend.release(l),
-    load: (p) => backend.load(p),
-    save: (p, s, l) => backend.save(p, s, l),
-  });
-  return { a: as('a'), b: as('b') };
+  return { a: backend.as('a'), b: backend.as('b') };
 }
 
 describe('LeaseKeeper', () => {

@@ -5,7 +5,7 @@ import { SimulatedCloud } from '../../src/drivers/iaas/dummy/cloud.js';
 import { dummyDriverFor } from '../../src/drivers/iaas/dummy/driver.js';
 import { dummyOptionsSchema } from '../../src/drivers/iaas/dummy/options.js';
 import { InMemoryRuntime } from '../../src/drivers/runtime/memory.js';
-import type { IaasDriver, RuntimeStore } from '../../src/drivers/types.js';
+import type { IaasDriver } from '../../src/drivers/types.js';
 import { ShepherdError } from '../../src/errors/shepherd-error.js';
 import { leaseKey, type ManageDeps, managePreset } from '../../src/reconcile/manage-preset.js';
 import { parseState } from '../../src/reconcile/state.js';
@@ -15,13 +15,7 @@ import { preset } from '../helpers/fixtures.js';
 
 function setup(cloudOverride?: Partial<IaasDriver>) {
   const backend = new InMemoryRuntime(systemClock);
-  const runtimeAs = (owner: string): RuntimeStore => ({
-    acquire: (k, ttl) => backend.acquire(k, ttl, owner),
-    renew: (l, ttl) => backend.renew(l, ttl),
-    release: (l) => backend.release(l),
-    load: (p) => backend.load(p),
-    save: (p, s, l) => backend.save(p, s, l),
-  });
+  const runtimeAs = (owner: string) => backend.as(owner);
   const cloud = new SimulatedCloud(dummyOptionsSchema.parse({ latency: 0, boot_time: 0 }), systemClock);
   const driver = { ...dummyDriverFor(cloud), ...cloudOverride };
   const deps: ManageDeps = {

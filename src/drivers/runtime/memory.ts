@@ -25,6 +25,17 @@ export class InMemoryRuntime {
 
   constructor(private readonly clock: Clock) {}
 
+  /** The store as one instance (owner) sees it; several owners on one backend share its leases. */
+  as(owner: string): RuntimeStore {
+    return {
+      acquire: (key, ttlMs) => this.acquire(key, ttlMs, owner),
+      renew: (lease, ttlMs) => this.renew(lease, ttlMs),
+      release: (lease) => this.release(lease),
+      load: (preset) => this.load(preset),
+      save: (preset, state, lease) => this.save(preset, state, lease),
+    };
+  }
+
   async acquire(key: string, ttlMs: number, owner = 'local'): Promise<Lease | null> {
     const now = this.clock.now();
     const row = this.leases.get(key);
@@ -71,16 +82,7 @@ export const inMemoryDriver = defineDriver({
   name: 'InMemoryDriver',
   description: 'Leases and preset state in this process (one instance only; lost on restart)',
   ...zodOptions(z.strictObject({})),
-  create: (_options, ctx) => {
-    const store = new InMemoryRuntime(ctx.clock);
-    return {
-      acquire: (key, ttlMs) => store.acquire(key, ttlMs, ctx.instanceId),
-      renew: (lease, ttlMs) => store.renew(lease, ttlMs),
-      release: (lease) => store.release(lease),
-      load: (preset) => store.load(preset),
-      save: (preset, state, lease) => store.save(preset, state, lease),
-    } satisfies RuntimeStore;
-  },
+  create: (_options, ctx) => new InMemoryRuntime(ctx.clock).as(ctx.instanceId),
 });
 
 /** Freezes a JSON value and everything in it; parts already frozen (shared with an earlier state) are skipped. */
