@@ -79,9 +79,12 @@ async function memoryPhase() {
   const presets = MEMORY_VMS / COUNT;
   const { daemon } = await daemonFor({ presets, count: COUNT, latency: 0, bootTime: 0 });
   await converge(daemon, MEMORY_VMS);
-  for (let i = 0; i < 3; i++) {
+  const samples = [];
+  const until = performance.now() + Number(args['memory-steady'] ?? 3) * 1000;
+  while (performance.now() < until) {
     await sleep(1100);
     await daemon.runCycle();
+    samples.push(Math.round(process.memoryUsage().rss / 2 ** 20));
   }
   global.gc?.();
   await sleep(200);
@@ -95,6 +98,8 @@ async function memoryPhase() {
     heap_used_mb: mb(usage.heapUsed),
     heap_total_mb: mb(usage.heapTotal),
     external_mb: mb(usage.external),
+    steady_s: Number(args['memory-steady'] ?? 3),
+    rss_during_steady_cycles_mb: samples,
   };
   console.log(JSON.stringify(footprint));
 }
@@ -146,6 +151,7 @@ async function main() {
       new URL(import.meta.url).pathname,
       '--phase=memory',
       `--memory-vms=${MEMORY_VMS}`,
+      `--memory-steady=${args['memory-steady'] ?? 3}`,
       `--count=${COUNT}`,
     ],
     { encoding: 'utf8' },
