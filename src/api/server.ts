@@ -3,6 +3,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import type { Daemon } from '../daemon/daemon.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
@@ -26,7 +27,7 @@ export const PANEL_HEADER = 'x-vmshepherd-panel';
 export function buildServer(daemon: Daemon): FastifyInstance {
   const app = Fastify({
     loggerInstance: daemon.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // A request can never hang the server (the original's defect 8).
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
@@ -46,6 +47,14 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     reply.header('referrer-policy', 'no-referrer');
     reply.header('cache-control', 'no-store');
     return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    daemon.metrics.httpRequest(
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
   app.setErrorHandler((err, req, reply) => sendError(reply, req, err));
   app.setNotFoundHandler((req, reply) =>

@@ -98,6 +98,7 @@ export class Daemon {
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
     this.healthQueue = new PQueue({ concurrency: config.manage.health_concurrency });
+    this.tasks.onFinished = (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state });
     this.gen = undefined as unknown as Generation;
     this.scheduler = undefined as unknown as Scheduler;
   }
