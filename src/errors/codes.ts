@@ -384,6 +384,10 @@ export const CODES = {
   ),
 
   // command line
+  cli_api_2001: backoff(
+    'The vmshepherd API cannot be reached',
+    'Check --url (or VMSHEPHERD_URL) and that the daemon runs with an `http:` section.',
+  ),
   cli_args_1001: no('Invalid command line', 'See `vmshepherd --help`.'),
   cli_preset_1001: no('No preset with this name', 'List presets with `vmshepherd check -c FILE`.', 404),
 } as const satisfies Record<string, CodeSpec>;

@@ -19,10 +19,12 @@ table.grid{width:100%;border-collapse:collapse;background:var(--card);border:1px
 .grid td{padding:3px 6px;border-bottom:1px solid #eef0f2;vertical-align:middle;white-space:nowrap}
 .grid tbody tr:hover{background:#f3f8ff}
 .n{text-align:right}.mono{font-family:var(--mono);font-size:12px}.dim{color:var(--dim)}
-td.msg{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:520px}
+td.msg{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:560px}
+.presets td.msg{width:100%;max-width:0}.grid td.n,.grid th.n{width:1%}
+tr.failing{background:#fff5f5}tr.row-failing{background:#fff5f5}tr.row-degraded{background:#fffbeb}tr.row-paused{background:#f8f5ff}
 td.name a{font-weight:600}
 .short{color:var(--bad);font-weight:600}.bad{color:var(--bad);font-weight:600}.warn{color:var(--warn)}
-.phase{display:inline-block;min-width:78px;padding:1px 6px;border-radius:3px;font-size:11px;font-weight:600;text-transform:uppercase;letter-spacing:.03em;color:#fff;text-align:center}
+.phase{display:inline-block;min-width:92px;padding:1px 6px;border-radius:3px;font-size:11px;font-weight:600;text-transform:uppercase;letter-spacing:.03em;color:#fff;text-align:center}
 .phase.big{font-size:12px;padding:2px 10px;margin:0 8px}
 .ph-converged{background:var(--ok);color:#fff}.ph-converging{background:var(--info);color:#fff}.ph-degraded{background:#bf8700;color:#fff}
 .ph-failing{background:var(--bad);color:#fff}.ph-paused{background:var(--pause);color:#fff}.ph-unmanaged,.ph-new{background:#8c959f;color:#fff}
@@ -35,19 +37,19 @@ td.name a{font-weight:600}
 .code{font-family:var(--mono);font-size:11px;color:var(--bad)}
 .hist i{display:inline-block;width:7px;height:12px;margin-right:1px;border-radius:1px;vertical-align:middle}
 .h-ok{background:#2da44e}.h-bad{background:#cf222e}.h-unk{background:#afb8c1}
-.head{background:var(--card);border:1px solid var(--line);padding:8px 12px;margin-bottom:10px}
+.head{background:var(--card);border:1px solid var(--line);padding:8px 12px;margin-bottom:6px}
 .title{display:flex;align-items:center;gap:4px}.title h1{font-size:18px;margin:0}.back{color:var(--dim)}
-.count{margin-left:auto;font-size:14px}.head .msg{margin:4px 0;color:#424a53}
-.actions{display:flex;gap:6px;margin-top:4px}
+.count{margin-left:14px;font-size:14px}.head .msg{margin:4px 0 6px;color:#424a53}
+.actions{display:flex;gap:6px}
 .btn{font:inherit;font-size:12px;padding:3px 10px;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;color:var(--fg);cursor:pointer}
 .btn:hover:not([disabled]){background:#eef1f4;border-color:#afb8c1}.btn[disabled]{opacity:.45;cursor:not-allowed}
 .btn.sm{font-size:11px;padding:1px 6px}.btn.danger{color:var(--bad)}.btn.danger:hover:not([disabled]){background:var(--bad);color:#fff}.btn.warn{color:var(--warn)}
-td.acts{display:flex;gap:3px}
+div.acts{display:flex;gap:3px}
 .cols{display:grid;grid-template-columns:minmax(380px,1fr) minmax(300px,1fr);gap:10px;margin-bottom:6px}
 .cols2{display:grid;grid-template-columns:3fr 2fr;gap:10px}
-.kv{display:grid;grid-template-columns:80px 1fr;gap:2px 8px;margin:0;background:var(--card);border:1px solid var(--line);padding:8px 12px}
+.kv{display:grid;grid-template-columns:repeat(5,auto minmax(0,1fr));gap:2px 8px;margin:0;padding:6px 0;border-top:1px solid #eef0f2}
 .kv dt{color:var(--dim)}.kv dd{margin:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.conds{list-style:none;margin:0;padding:8px 12px;background:var(--card);border:1px solid var(--line)}
+.conds{list-style:none;margin:0;padding:4px 0 0;display:flex;gap:16px;flex-wrap:wrap;border-top:1px solid #eef0f2}
 .conds li{padding:1px 0}.conds li.off{color:var(--dim)}.conds li.on b{color:var(--warn)}.conds li.ok b{color:var(--ok)}
 h2{font-size:13px;margin:12px 0 4px;text-transform:uppercase;letter-spacing:.04em;color:#424a53}
 .ev{font-family:var(--mono);font-size:11px}

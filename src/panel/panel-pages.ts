@@ -41,6 +41,10 @@ ${a.tokens ? html`<a class="signin" href="/login">${a.who === 'anonymous' ? 'sig
 
 const PHASE_ORDER = ['failing', 'degraded', 'paused', 'converging', 'new', 'unmanaged', 'converged'];
 
+/** Presets that need attention first, then by name. */
+const bySeverity = (a: PresetSummary, b: PresetSummary) =>
+  PHASE_ORDER.indexOf(a.phase) - PHASE_ORDER.indexOf(b.phase) || a.name.localeCompare(b.name);
+
 export function presetsBody(presets: readonly PresetSummary[], q: string, now: number): Html {
   const byPhase = new Map<string, number>();
   for (const p of presets) byPhase.set(p.phase, (byPhase.get(p.phase) ?? 0) + 1);
@@ -54,17 +58,18 @@ export function presetsBody(presets: readonly PresetSummary[], q: string, now: n
   )}</div>
 <span class="grow"></span><span class="totals"><b>${presets.length}</b> presets · <b>${running}</b>/${desired} VMs running · ${vms} seen</span></section>
 <table class="grid presets" id="presets"><thead><tr><th>status</th><th>preset</th><th class="n">run/want</th><th class="n">pend</th><th class="n">unhl</th><th>VMs by state</th><th>code</th><th>message</th><th class="n">managed</th><th class="n">next</th></tr></thead>
-<tbody>${presets.map((p) => presetRow(p, now))}</tbody></table>
+<tbody>${[...presets].sort(bySeverity).map((p) => presetRow(p, now))}</tbody></table>
 ${presets.length === 0 ? html`<p class="empty">No preset matches.</p>` : ''}`;
 }
 
 function presetRow(p: PresetSummary, now: number): Html {
   const running = p.counts.running ?? 0;
+  const active = running + (p.counts.quiesced ?? 0);
   const states = Object.entries(p.counts).sort(([a], [b]) => a.localeCompare(b));
   return html`<tr data-name="${p.name}" class="row-${p.phase}">
 <td><span class="phase ph-${p.phase}">${p.phase}</span>${p.guard ? html` <span class="tag warn" title="mass-deletion guard active">guard</span>` : ''}</td>
 <td class="name"><a href="/presets/${encodeURIComponent(p.name)}">${p.name}</a></td>
-<td class="n ${running < p.count ? 'short' : ''}">${running}/${p.count}</td>
+<td class="n ${active < p.count ? 'short' : ''}">${running}/${p.count}</td>
 <td class="n">${p.counts.pending ?? ''}</td>
 <td class="n ${p.unhealthy > 0 ? 'bad' : ''}">${p.unhealthy || ''}</td>
 <td class="states">${states.map(([s, n]) => html`<span class="st st-${s}">${s} ${n}</span>`)}</td>
@@ -98,11 +103,12 @@ export function presetBody(
   const base = `/api/v1/presets/${encodeURIComponent(d.name)}`;
   const s = d.spec;
   const running = d.counts.running ?? 0;
+  const quiesced = d.counts.quiesced ?? 0;
+  const active = running + quiesced;
   return html`<section class="head">
 <div class="title"><a href="/" class="back">presets /</a> <h1>${d.name}</h1><span class="phase big ph-${d.phase}">${d.phase}</span>${d.code ? html`<span class="code">${d.code}</span>` : ''}
-<span class="count ${running < d.count ? 'short' : ''}"><b>${running}</b>/${d.count} running</span></div>
-<p class="msg">${d.message}</p>
-<div class="actions">
+<span class="count ${active < d.count ? 'short' : ''}" title="running (quiesced VMs count too)"><b>${running}</b>/${d.count} running${quiesced ? ` + ${quiesced} quiesced` : ''}</span>
+<span class="grow"></span><span class="actions">
 ${actionButton(access, 'Manage now', 'POST', `${base}/manage`, `Manage preset ${d.name} now?`)}
 ${
   d.paused
@@ -121,17 +127,16 @@ ${
         `Pause preset ${d.name}? The loop will observe it but take no action (on every instance).`,
         'warn',
       )
-}
-</div></section>
-<section class="cols">
+}</span></div>
+<p class="msg">${d.message}</p>
 <dl class="kv"><dt>image</dt><dd>${s.image ?? '–'}</dd><dt>flavor</dt><dd>${s.flavor ?? '–'}</dd><dt>key</dt><dd>${s.keyName ?? '–'}</dd>
 <dt>network</dt><dd>${[s.network.availabilityZone, ...s.network.securityGroups.map((g) => `sg:${g}`), ...s.network.subnets.map((n) => `net:${n}`)].filter(Boolean).join(' ') || '–'}</dd>
 <dt>drivers</dt><dd>${s.iaasDriver}${s.healthcheckDriver ? ` · ${s.healthcheckDriver}` : ''}</dd>
 <dt>update</dt><dd>${s.update.strategy}, surge ${s.update.maxSurge}</dd>
 <dt>spec</dt><dd class="mono">${s.specHash}</dd><dt>revision</dt><dd class="mono" title="${s.file}">${d.revision}</dd>
-<dt>interval</dt><dd>${s.manageInterval}s · managed ${d.lastManagedAt ? `${shortDuration(now - Date.parse(d.lastManagedAt))} ago` : 'never'}${d.lastManagedBy ? ` by ${d.lastManagedBy}` : ''}</dd>
+<dt>managed</dt><dd>${d.lastManagedAt ? `${shortDuration(now - Date.parse(d.lastManagedAt))} ago` : 'never'}${d.lastManagedBy ? ` by ${d.lastManagedBy}` : ''}, every ${s.manageInterval}s</dd>
 <dt>tags</dt><dd>${Object.entries(s.metaTags).map(([k, v]) => html`<span class="tag">${k}=${v}</span> `)}${Object.keys(s.metaTags).length === 0 ? '–' : ''}</dd></dl>
-<ul class="conds">${d.conditions.map((c) => html`<li class="${c.status ? (c.type === 'Converged' ? 'ok' : 'on') : 'off'}"><b>${c.type}</b> ${c.status ? 'yes' : 'no'}${c.code ? html` <span class="code">${c.code}</span>` : ''}${c.status && c.type !== 'Converged' ? html` <span class="dim">${c.message}</span>` : ''}</li>`)}</ul>
+<ul class="conds">${d.conditions.map((c) => html`<li class="${c.status ? (c.type === 'Converged' ? 'ok' : 'on') : 'off'}" title="${c.message}"><b>${c.status ? '●' : '○'} ${c.type}</b>${c.code ? html` <span class="code">${c.code}</span>` : ''}${c.status && c.type !== 'Converged' ? html` <span class="dim">${c.message}</span>` : ''}</li>`)}</ul>
 </section>
 <h2>VMs <span class="dim">${vms.length}</span></h2>
 <table class="grid vms" id="vms"><thead><tr><th>VM</th><th>state</th><th>IP</th><th class="n">age</th><th>health (old → new)</th><th class="n">fails</th><th>reason</th><th>spec</th><th>links</th><th>actions</th></tr></thead>
@@ -150,17 +155,17 @@ function vmRow(d: PresetDetail, v: VmView, access: PanelAccess): Html {
   const h = v.health;
   const vmUrl = `/api/v1/presets/${encodeURIComponent(d.name)}/vms/${encodeURIComponent(v.id)}`;
   const verbs = VERB_NAMES.filter((verb) => verbApplies(verb, v.lifecycle));
-  return html`<tr data-vm="${v.id}" class="vm-${v.state}">
+  return html`<tr data-vm="${v.id}" class="vm-${v.state}${h && h.failures > 0 ? ' failing' : ''}">
 <td class="mono" title="${v.name}">${v.id}</td>
-<td><span class="st st-${v.state}">${v.state}</span>${v.lifecycle !== 'active' ? html` <span class="tag">${v.lifecycle}</span>` : ''}${v.providerStatus ? html` <span class="dim">${v.providerStatus}</span>` : ''}</td>
+<td><span class="st st-${v.state}">${v.state}</span>${v.lifecycle !== 'active' && v.lifecycle !== v.state ? html` <span class="tag">${v.lifecycle}</span>` : ''}${v.providerStatus ? html` <span class="dim">${v.providerStatus}</span>` : ''}</td>
 <td class="mono">${v.ips.join(' ') || '–'}</td>
 <td class="n">${shortDuration(v.ageSeconds * 1000)}</td>
 <td class="hist">${h ? [...h.history].map((c) => html`<i class="h-${c === 'h' ? 'ok' : c === 'u' ? 'bad' : 'unk'}" title="${c === 'h' ? 'healthy' : c === 'u' ? 'unhealthy' : 'unknown'}"></i>`) : html`<span class="dim">–</span>`}</td>
-<td class="n ${h && h.failures > 0 ? 'bad' : ''}">${h?.failures ?? ''}</td>
+<td class="n ${h && h.failures > 0 ? 'bad' : ''}">${h?.failures || ''}</td>
 <td class="msg" title="${v.fault ?? h?.reason ?? ''}">${h?.code ? html`<span class="code">${h.code}</span> ` : ''}${v.fault ?? (h && h.verdict !== 'healthy' ? h.reason : '') ?? ''}</td>
 <td class="mono ${v.outdated ? 'warn' : 'dim'}" title="${v.outdated ? 'built from an older spec' : 'current spec'}">${v.specHash ?? '–'}</td>
 <td>${Object.entries(v.links).map(([label, url]) => html`<a href="${url}" rel="noopener noreferrer" target="_blank">${label}</a> `)}</td>
-<td class="acts">${verbs.map((verb) => actionButton(access, verb, 'POST', `${vmUrl}/${verb}`, `${verb} VM ${v.id} of ${d.name}?`, 'sm'))}${actionButton(access, 'terminate', 'DELETE', vmUrl, `Terminate VM ${v.id} of ${d.name}? The loop will replace it.`, 'sm danger')}</td></tr>`;
+<td><div class="acts">${verbs.map((verb) => actionButton(access, verb, 'POST', `${vmUrl}/${verb}`, `${verb} VM ${v.id} of ${d.name}?`, 'sm'))}${actionButton(access, 'terminate', 'DELETE', vmUrl, `Terminate VM ${v.id} of ${d.name}? The loop will replace it.`, 'sm danger')}</div></td></tr>`;
 }
 
 /** Only the verbs legal from the VM's lifecycle are offered (the API refuses the others anyway). */
