@@ -23,6 +23,11 @@ import {
 import type { StateReader } from './state-reader.js';
 import { eventsOf, presetDetailOf, presetSummaryOf, taskViewOf, vmViewOf } from './views.js';
 
+/** A response already serialised (shared between requests by `StateReader.memo`). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 export interface RouteContext {
   daemon: Daemon;
   reader: StateReader;
@@ -61,13 +66,15 @@ export const REST_ROUTES: RouteDef[] = [
     access: 'read',
     query: presetsQuery,
     response: z.array(presetSummary),
-    handler: async ({ reader, query }) => {
-      const q = (query.q as string | undefined)?.toLowerCase();
-      return (await reader.all())
-        .filter(({ preset }) => q === undefined || preset.name.toLowerCase().includes(q))
-        .map(({ preset, state }) => presetSummaryOf(preset, state, now()))
-        .filter((s) => query.phase === undefined || s.phase === query.phase);
-    },
+    handler: ({ reader, query }) =>
+      reader.memo(`rest:presets:${query.q ?? ''}:${query.phase ?? ''}`, async () => {
+        const q = (query.q as string | undefined)?.toLowerCase();
+        const list = (await reader.all())
+          .filter(({ preset }) => q === undefined || preset.name.toLowerCase().includes(q))
+          .map(({ preset, state }) => presetSummaryOf(preset, state, now()))
+          .filter((s) => query.phase === undefined || s.phase === query.phase);
+        return new RawJson(JSON.stringify(list));
+      }),
   },
   {
     method: 'GET',

@@ -12,7 +12,7 @@ import { registerPanel } from '../panel/panel-routes.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
-import { REST_ROUTES, type RouteDef } from './rest-routes.js';
+import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
 import { StateReader } from './state-reader.js';
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
@@ -120,7 +120,10 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
         params: params as Record<string, string>,
         query,
       });
-      return reply.code(route.status ?? 200).send(result);
+      reply.code(route.status ?? 200);
+      if (result instanceof RawJson)
+        return reply.header('content-type', 'application/json; charset=utf-8').send(result.text);
+      return reply.send(result);
     },
   });
 }

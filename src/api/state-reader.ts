@@ -9,6 +9,7 @@ import type { PresetState } from '../reconcile/state.js';
  */
 export class StateReader {
   private readonly cache = new Map<string, { at: number; state: Promise<PresetState> }>();
+  private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(
     private readonly daemon: Daemon,
@@ -33,7 +34,24 @@ export class StateReader {
     return presets.map((preset, i) => ({ preset, state: states[i] as PresetState }));
   }
 
+  /**
+   * A response built from the states (the list of 1000 presets, as JSON or HTML), shared by the requests
+   * of the same short window: under load, each window renders it once instead of once per request.
+   */
+  memo<T>(key: string, build: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.memos.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T>;
+    if (this.memos.size > 256) this.memos.clear();
+    const value = build();
+    this.memos.set(key, { at: now, value });
+    value.catch(() => this.memos.delete(key));
+    return value;
+  }
+
+  /** After an action on a preset: its state, and every response built from it, are read again. */
   forget(name: string): void {
     this.cache.delete(name);
+    this.memos.clear();
   }
 }

@@ -67,9 +67,12 @@ export function registerPanel(
     });
     if (url.pathname === '/') {
       const q = url.searchParams.get('q') ?? '';
-      const all = (await reader.all()).map(({ preset, state }) => presetSummaryOf(preset, state, now));
-      const shown = q ? all.filter((p) => p.name.toLowerCase().includes(q.toLowerCase())) : all;
-      return { frame: frame('Presets', 'presets'), body: presetsBody(shown, q, now) };
+      const body = await reader.memo(`panel:presets:${q}`, async () => {
+        const all = (await reader.all()).map(({ preset, state }) => presetSummaryOf(preset, state, now));
+        const shown = q ? all.filter((p) => p.name.toLowerCase().includes(q.toLowerCase())) : all;
+        return presetsBody(shown, q, now);
+      });
+      return { frame: frame('Presets', 'presets'), body };
     }
     if (url.pathname === '/tasks')
       return { frame: frame('Tasks', 'tasks'), body: tasksBody(daemon.tasks.list()) };
@@ -78,14 +81,15 @@ export function registerPanel(
       const name = decodeURIComponent(m[1] as string);
       const preset = daemon.catalog.get(name);
       if (!preset) throw new ShepherdError('cli_preset_1001', name);
-      const state = await reader.state(name);
-      const detail = presetDetailOf(preset, state, now, access.canOperate);
-      const vms = state.vms.map((vm) => vmViewOf(preset, state, vm, now));
-      const events = eventsOf(name, state).reverse();
-      return {
-        frame: frame(name, 'preset'),
-        body: presetBody(detail, vms, events, daemon.tasks.list(name), access, now),
-      };
+      // The body differs only by role (buttons, userdata): shared within a short window per role.
+      const body = await reader.memo(`panel:preset:${name}:${caller.role}`, async () => {
+        const state = await reader.state(name);
+        const detail = presetDetailOf(preset, state, now, access.canOperate);
+        const vms = state.vms.map((vm) => vmViewOf(preset, state, vm, now));
+        const events = eventsOf(name, state).reverse();
+        return presetBody(detail, vms, events, daemon.tasks.list(name), access, now);
+      });
+      return { frame: frame(name, 'preset'), body };
     }
     return null;
   };
