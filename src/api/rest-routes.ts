@@ -25,7 +25,11 @@ import { eventsOf, presetDetailOf, presetSummaryOf, taskViewOf, vmViewOf } from 
 
 /** A response already serialised (shared between requests by `StateReader.memo`). */
 export class RawJson {
-  constructor(readonly text: string) {}
+  /** Encoded once: sending a Buffer skips the UTF-8 encoding of a large string on every request. */
+  readonly bytes: Buffer;
+  constructor(text: string) {
+    this.bytes = Buffer.from(text);
+  }
 }
 
 export interface RouteContext {

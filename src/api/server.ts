@@ -122,7 +122,7 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
       });
       reply.code(route.status ?? 200);
       if (result instanceof RawJson)
-        return reply.header('content-type', 'application/json; charset=utf-8').send(result.text);
+        return reply.header('content-type', 'application/json; charset=utf-8').send(result.bytes);
       return reply.send(result);
     },
   });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, callerOf, TOKEN_COOKIE } from '../api/auth.js';
 import type { StateReader } from '../api/state-reader.js';
@@ -110,21 +111,27 @@ export function registerPanel(
     return caller;
   };
 
-  const sendPage = (reply: FastifyReply, status: number, frame: PageFrame, body: Html) =>
+  const sendHtml = (reply: FastifyReply, status: number, bytes: Buffer | string) =>
     reply
       .code(status)
       .header('content-type', 'text/html; charset=utf-8')
       .header('content-security-policy', CSP)
-      .send(page(frame, body).value);
+      .send(bytes);
+  const sendPage = (reply: FastifyReply, status: number, frame: PageFrame, body: Html) =>
+    sendHtml(reply, status, page(frame, body).value);
 
   for (const path of ['/', '/tasks', '/presets/:name']) {
     app.get(path, async (req, reply) => {
       const caller = readerOrLogin(req, reply);
       if (!caller) return reply;
       try {
-        const view = await render(req.url, caller);
-        if (!view) throw new ShepherdError('api_request_0002', req.url);
-        return sendPage(reply, 200, view.frame, view.body);
+        // The whole page, encoded once per short window and identity (the list of 1000 presets is large).
+        const bytes = await reader.memo(`page:${req.url}:${caller.name}:${caller.role}`, async () => {
+          const view = await render(req.url, caller);
+          if (!view) throw new ShepherdError('api_request_0002', req.url);
+          return Buffer.from(page(view.frame, view.body).value);
+        });
+        return sendHtml(reply, 200, bytes);
       } catch (err) {
         const e = asShepherdError(err, 'reconcile_manage_1001');
         const frame: PageFrame = {
@@ -177,6 +184,11 @@ export function registerPanel(
     reply.header('content-type', 'text/javascript; charset=utf-8').send(PANEL_JS),
   );
 
+  // Open streams never idle, so closing the server ends them first (else close would wait for browsers).
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+  });
   app.get('/panel/stream', async (req, reply) => {
     const caller = readerOrLogin(req, reply);
     if (!caller) return reply;
@@ -210,7 +222,10 @@ export function registerPanel(
       }
     };
     const timer = setInterval(() => void push(), STREAM_INTERVAL_MS);
-    req.raw.on('close', () => clearInterval(timer));
-    app.server.on('close', () => clearInterval(timer));
+    streams.add(res);
+    res.on('close', () => {
+      clearInterval(timer);
+      streams.delete(res);
+    });
   });
 }
