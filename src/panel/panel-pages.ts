@@ -147,7 +147,11 @@ ${vms.length === 0 ? html`<p class="empty">No VM yet.</p>` : ''}
 <table class="grid events" id="events"><thead><tr><th>at</th><th>event</th><th>VM</th><th>code</th><th>reason</th></tr></thead>
 <tbody>${events.slice(0, 60).map((e) => html`<tr class="ev-${e.type}"><td class="n" title="${e.at}">${e.at.slice(11, 19)}</td><td><span class="ev">${e.type}</span></td><td class="mono">${e.vm ?? ''}</td><td class="code">${e.code ?? ''}</td><td class="msg" title="${e.reason}">${e.reason}</td></tr>`)}</tbody></table></section>
 <section><h2>Tasks</h2>${tasksTable(tasks.slice(0, 20), false)}
-${d.userdata !== undefined ? html`<details class="userdata"><summary>Rendered userdata</summary><pre>${d.userdata}</pre></details>` : html`<p class="dim">Rendered userdata: shown to operate tokens only.</p>`}</section>
+${
+  d.userdata !== undefined
+    ? html`<details class="userdata"><summary>Rendered userdata</summary><pre>${d.userdata}</pre></details>`
+    : html`<p class="dim">${access.canOperate ? 'No userdata.' : 'Rendered userdata: shown to operate tokens only.'}</p>`
+}</section>
 </div>`;
 }
 
