@@ -2,7 +2,12 @@
 import { spawnSync } from 'node:child_process';
 
 // Each suite also has its own npm script (bench:git, ...) for running it alone with options.
-const suites = [['bench/core.js', ...process.argv.slice(2)], ['bench/rollout.js'], ['bench/git.js']];
+const suites = [
+  ['bench/core.js', ...process.argv.slice(2)],
+  ['bench/rollout.js'],
+  ['bench/git.js'],
+  ['bench/http.js'],
+];
 let failed = 0;
 for (const [script, ...args] of suites) {
   console.log(`== ${script}`);

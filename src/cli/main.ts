@@ -2,11 +2,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { normalizeLogLevel } from '../config/config-schema.js';
 import { ConfigErrors } from '../daemon/daemon.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import { apiTarget } from './api-client.js';
 import { checkCommand } from './commands/check.js';
 import { driversCommand } from './commands/drivers.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
+import { tasksCommand, vmCommand } from './commands/vm.js';
 import { errorLine, type OutputFormat, printErr } from './output.js';
 
 const outputOption = () =>
@@ -81,6 +83,31 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('-c, --config-file <file>', 'also find plugins installed next to this configuration')
     .addOption(outputOption())
     .action((o) => done(driversCommand(o.configFile, o.output as OutputFormat)));
+
+  const apiOptions = (c: Command) =>
+    c
+      .option('--url <url>', 'the daemon API (default VMSHEPHERD_URL or http://127.0.0.1:8888)')
+      .option('--token <token>', 'bearer token (default VMSHEPHERD_TOKEN)')
+      .addOption(outputOption());
+
+  apiOptions(
+    program
+      .command('vm')
+      .description('run a verb on a VM through the API: quiesce, restart, scrub, restore, update')
+      .argument('<verb>', 'quiesce, restart, scrub, restore or update')
+      .argument('<preset>', 'the preset the VM belongs to')
+      .argument('<vm-id>', 'the VM id')
+      .option('--wait', 'follow the task until it is done or failed'),
+  ).action((verb: string, preset: string, vmId: string, o) =>
+    done(vmCommand(verb, preset, vmId, apiTarget(o), o.output as OutputFormat, Boolean(o.wait))),
+  );
+
+  apiOptions(
+    program
+      .command('tasks')
+      .description('list the verbs requested on VMs, newest first, through the API')
+      .option('--preset <name>', 'only this preset'),
+  ).action((o) => done(tasksCommand(o.preset, apiTarget(o), o.output as OutputFormat)));
 
   return program;
 }

@@ -69,6 +69,37 @@ export const configSchema = z.strictObject({
           allowed_methods: z.array(z.string()).optional().describe('JSON-RPC methods that may be called'),
         })
         .optional(),
+      tokens: z
+        .array(
+          z
+            .strictObject({
+              name: z.string().min(1).describe('who calls: recorded in events and tasks'),
+              role: z.enum(['read', 'operate']).describe('read: every GET; operate: also every action'),
+              token: z
+                .string()
+                .min(16)
+                .optional()
+                .describe('the bearer token (use ${ENV}); at least 16 chars'),
+              sha256: z
+                .string()
+                .regex(/^[0-9a-f]{64}$/)
+                .optional()
+                .describe('hex SHA-256 of the token, to keep it hashed at rest'),
+            })
+            .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), {
+              message: 'give exactly one of token or sha256',
+            }),
+        )
+        .optional()
+        .describe(
+          'new: bearer tokens of the HTTP API and panel; without any, reads are open and actions refused',
+        ),
+      open_reads: z
+        .boolean()
+        .optional()
+        .describe(
+          'new: let reads (GET, read-only RPC methods, panel) through without a token even when tokens exist',
+        ),
     })
     .optional(),
   runtime: driverBlock('InMemoryDriver').describe(

@@ -26,7 +26,16 @@ export interface ShepherdConfig {
   logLevel: LogLevel;
   workerIntervalMs: number;
   instanceId: string | undefined;
-  http: { listenPort: number; host: string; allowedMethods: string[] | undefined; enabled: boolean };
+  http: {
+    listenPort: number;
+    host: string;
+    allowedMethods: string[] | undefined;
+    enabled: boolean;
+    /** Bearer tokens, kept only as SHA-256 hashes. */
+    tokens: { name: string; role: 'read' | 'operate'; sha256: string }[];
+    /** Reads need no token: when no token is configured (the original's behaviour), or when opened. */
+    openReads: boolean;
+  };
   runtime: DriverSelection;
   presets: DriverSelection;
   /** `defaults:` as written (validated as a partial preset); merged under each preset. */
@@ -149,6 +158,16 @@ export async function parseConfig(
         host: c.http?.host ?? '127.0.0.1',
         allowedMethods: c.http?.api?.allowed_methods,
         enabled: c.http !== undefined || overrides.port !== undefined,
+        tokens: (c.http?.tokens ?? []).map((t) => ({
+          name: t.name,
+          role: t.role,
+          sha256:
+            t.sha256 ??
+            createHash('sha256')
+              .update(t.token ?? '')
+              .digest('hex'),
+        })),
+        openReads: (c.http?.tokens ?? []).length === 0 || c.http?.open_reads === true,
       },
       runtime,
       presets,

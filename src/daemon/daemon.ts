@@ -16,9 +16,11 @@ import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
+import { setPaused, terminateVm } from '../reconcile/operator-actions.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
 import { checkVerb, runVerb } from '../reconcile/run-verb.js';
 import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
+import { type PresetState, parseState } from '../reconcile/state.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { catalogFor } from './catalog-for.js';
@@ -96,6 +98,7 @@ export class Daemon {
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
     this.healthQueue = new PQueue({ concurrency: config.manage.health_concurrency });
+    this.tasks.onFinished = (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state });
     this.gen = undefined as unknown as Generation;
     this.scheduler = undefined as unknown as Scheduler;
   }
@@ -228,6 +231,45 @@ export class Daemon {
         () => runVerb(request, deps),
       ),
     );
+  }
+
+  /** Pauses (or resumes) a preset in its runtime state, under its lease: every instance honours it. */
+  async setPaused(presetName: string, paused: boolean, by: string): Promise<PresetState> {
+    const preset = this.presetNamed(presetName);
+    const state = await setPaused(preset, paused, by, await this.operatorDeps(preset));
+    this.scheduler.markDue(preset.name);
+    return state;
+  }
+
+  /** Terminates a VM of a preset under its lease, with an event; the next manage replaces it. */
+  async terminateVm(presetName: string, vmId: string, by: string): Promise<PresetState> {
+    const preset = this.presetNamed(presetName);
+    const state = await terminateVm(preset, vmId, by, await this.operatorDeps(preset));
+    this.scheduler.markDue(preset.name);
+    return state;
+  }
+
+  /** The preset's state as last saved by whichever instance managed it. */
+  async presetState(name: string): Promise<PresetState> {
+    return parseState(await this.gen.runtime.load(name));
+  }
+
+  private presetNamed(name: string): Preset {
+    const preset = this.gen.catalog.get(name);
+    if (!preset) throw new ShepherdError('cli_preset_1001', name);
+    return preset;
+  }
+
+  private async operatorDeps(preset: Preset) {
+    return {
+      runtime: this.gen.runtime,
+      cloud: await this.gen.pool.account(preset),
+      clock: this.clock,
+      logger: this.presetLogger(preset.name),
+      instanceId: this.instanceId,
+      eventsKept: this.gen.config.manage.events_kept,
+      leaseWaitMs: 10_000,
+    };
   }
 
   /** What the next manage of each preset (or of one) would do, touching nothing. */

@@ -27,6 +27,8 @@ export interface Task {
 export class TaskRunner {
   private readonly tasks = new Map<string, Task>();
   private readonly queue: PQueue;
+  /** Called when a task ends (metrics). */
+  onFinished: ((task: Task) => void) | undefined;
 
   constructor(
     concurrency = 8,
@@ -52,6 +54,7 @@ export class TaskRunner {
         task.error = { code: e.code, message: e.message };
       } finally {
         task.finishedAt = new Date().toISOString();
+        this.onFinished?.(task);
       }
     });
     return submitted;

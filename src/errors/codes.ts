@@ -336,7 +336,58 @@ export const CODES = {
     503,
   ),
 
+  // HTTP API, JSON-RPC and panel
+  api_auth_0001: no(
+    'A bearer token is required',
+    'Send `Authorization: Bearer TOKEN` with a token of `http.tokens` (or open reads with `http.open_reads: true`).',
+    401,
+  ),
+  api_auth_0002: no(
+    'The token is not valid',
+    'Use a token listed in `http.tokens` (compare its SHA-256 if the config keeps hashes).',
+    401,
+  ),
+  api_auth_0003: no(
+    'This action needs a token with the operate role',
+    'Use a token whose `role` is `operate` in `http.tokens`.',
+    403,
+  ),
+  api_auth_0004: no(
+    'Actions are disabled: the configuration defines no API token',
+    'Add `http.tokens: [{name: ops, role: operate, token: ${VMSHEPHERD_TOKEN}}]` to the configuration and send it as `Authorization: Bearer TOKEN`.',
+    403,
+  ),
+  api_request_0001: no(
+    'The request is invalid',
+    'Fix the parameter named in the message; the OpenAPI document at /api/v1/openapi.json lists them.',
+    400,
+  ),
+  api_request_0002: no('No such route', 'See /api/v1/openapi.json for the routes.', 404),
+  api_rpc_0001: no(
+    'JSON-RPC method not found or not allowed',
+    'Call one of the methods listed in `http.api.allowed_methods` (or the seven methods of the original).',
+    404,
+  ),
+  api_task_0001: no(
+    'No task with this id',
+    'Tasks are kept for the last 1000 verbs; list them at /api/v1/tasks.',
+    404,
+  ),
+  api_ready_2001: backoff(
+    'The runtime store did not answer the readiness probe in time',
+    'Check the runtime store (PostgreSQL, ZooKeeper) and the network to it.',
+  ),
+  api_server_2001: no(
+    'The HTTP server cannot listen on the configured address',
+    'Free the port, or change `http.listen_port`/`http.host` (port 0 picks a free one).',
+    500,
+  ),
+
   // command line
+  cli_api_2001: backoff(
+    'The vmshepherd API cannot be reached',
+    'Check --url (or VMSHEPHERD_URL) and that the daemon runs with an `http:` section.',
+  ),
   cli_args_1001: no('Invalid command line', 'See `vmshepherd --help`.'),
   cli_preset_1001: no('No preset with this name', 'List presets with `vmshepherd check -c FILE`.', 404),
 } as const satisfies Record<string, CodeSpec>;

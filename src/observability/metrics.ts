@@ -77,6 +77,29 @@ export class Metrics {
   ]);
   readonly presets = this.gauge('vmshepherd_presets', 'presets managed by the configuration', []);
 
+  private readonly httpRequests = this.counter('vmshepherd_http_requests_total', 'HTTP requests served', [
+    'method',
+    'route',
+    'status',
+  ]);
+  private readonly httpDuration = new Histogram({
+    name: 'vmshepherd_http_request_duration_seconds',
+    help: 'HTTP request duration (API, JSON-RPC, panel)',
+    labelNames: ['route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly verbTasks = this.counter('vmshepherd_verb_tasks_total', 'VM verb tasks by verb and outcome', [
+    'verb',
+    'state',
+  ]);
+
+  /** One HTTP request, by route pattern (never the raw URL: ids would explode the series). */
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ method, route, status: String(status) });
+    this.httpDuration.observe({ route }, seconds);
+  }
+
   manage(outcome: ManageOutcome): void {
     this.manageDuration.observe({ result: outcome.result }, outcome.durationMs / 1000);
     if (outcome.result === 'leased_elsewhere') this.leaseBusy.inc();

@@ -146,7 +146,8 @@ export async function managePreset(
     });
 
     const acts: Acts = {};
-    if (!preset.unmanaged && !deps.stopping.aborted)
+    // A paused preset is observed and checked like an unmanaged one: the operator holds its actions.
+    if (!preset.unmanaged && !state.paused && !deps.stopping.aborted)
       await act(
         preset,
         decision,
@@ -183,10 +184,11 @@ export async function managePreset(
       health,
       events: events.length > 0 ? [...state.events, ...events].slice(-deps.eventsKept) : state.events,
       vms: vmsAfter,
-      status: presetStatus(preset, decision.plan, vmsAfter, failures, acted),
+      status: presetStatus(preset, decision.plan, vmsAfter, failures, acted, state.paused),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
       ...lifecycleOf(state, vmsAfter),
+      ...(state.paused ? { paused: state.paused } : {}),
     };
     const terminations = acts.terminations;
     const creates = acts.creates;

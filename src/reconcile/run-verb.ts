@@ -61,7 +61,7 @@ export async function checkVerb(req: VerbRequest, deps: Pick<VerbDeps, 'runtime'
  * event and the lease's fencing token.
  */
 export async function runVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
-  const lease = await acquire(req.preset, deps);
+  const lease = await acquireWaiting(req.preset, deps);
   try {
     const state = parseState(await deps.runtime.load(req.preset.name));
     const vm = await deps.cloud.get(req.vmId, { signal: lease.signal });
@@ -108,7 +108,11 @@ export async function runVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
   }
 }
 
-async function acquire(preset: Preset, deps: VerbDeps): Promise<LeaseKeeper> {
+/** Takes the preset's lease, waiting up to `leaseWaitMs` for a manage in progress to release it. */
+export async function acquireWaiting(
+  preset: Preset,
+  deps: Pick<VerbDeps, 'runtime' | 'clock' | 'logger' | 'leaseWaitMs'>,
+): Promise<LeaseKeeper> {
   const until = deps.clock.now() + deps.leaseWaitMs;
   for (;;) {
     const lease = await LeaseKeeper.acquire(

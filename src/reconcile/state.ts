@@ -44,7 +44,9 @@ export type EventType =
   | 'guard_on'
   | 'guard_off'
   | 'manage_failed'
-  | 'lease_lost';
+  | 'lease_lost'
+  | 'paused'
+  | 'resumed';
 
 /** One action or notable change, with its reason; kept (bounded) in the preset's runtime state. */
 export interface PresetEvent {
@@ -82,7 +84,7 @@ export interface VmSnapshot {
   health?: VmHealth;
 }
 
-export type Phase = 'converged' | 'converging' | 'degraded' | 'failing' | 'unmanaged';
+export type Phase = 'converged' | 'converging' | 'degraded' | 'failing' | 'unmanaged' | 'paused';
 
 export interface PresetStatus {
   phase: Phase;
@@ -112,6 +114,8 @@ export interface PresetState {
   backoff?: BackoffState;
   /** VMs an operator quiesced or scrubbed (verbs.ts), by VM id. */
   lifecycle?: Record<string, VmLifecycle>;
+  /** Set by an operator (API, panel): the loop observes and checks health but takes no action. */
+  paused?: { by: string; at: number };
 }
 
 export function emptyState(): PresetState {

@@ -74,6 +74,7 @@ export function presetStatus(
   vms: readonly VmSnapshot[],
   failures: readonly ShepherdError[],
   acted: boolean,
+  paused?: { by: string; at: number },
 ): PresetStatus {
   const counts: Record<string, number> = {};
   for (const vm of vms) counts[vm.state] = (counts[vm.state] ?? 0) + 1;
@@ -82,6 +83,12 @@ export function presetStatus(
   const base = { desired: preset.count, counts, guard: p.guard.active };
   const summary = `${running}/${preset.count} running${counts.pending ? `, ${counts.pending} pending` : ''}${failingVms ? `, ${failingVms} failing checks` : ''}`;
   if (preset.unmanaged) return { ...base, phase: 'unmanaged', message: `unmanaged: ${summary}` };
+  if (paused)
+    return {
+      ...base,
+      phase: 'paused',
+      message: `paused by ${paused.by} at ${new Date(paused.at).toISOString()}: ${summary}`,
+    };
   const failure = failures[0];
   if (failure)
     return { ...base, phase: 'failing', code: failure.code, message: `${summary}; ${failure.message}` };

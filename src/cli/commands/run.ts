@@ -1,3 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import { startServer } from '../../api/server.js';
 import type { ConfigOverrides } from '../../config/load-config.js';
 import { Daemon } from '../../daemon/daemon.js';
 
@@ -18,6 +20,7 @@ export async function runCommand(
     return summary.failed > 0 ? 1 : 0;
   }
   let stopping = false;
+  let server: FastifyInstance | undefined;
   const stop = (signal: string) => {
     if (stopping) {
       daemon.logger.warn({ signal }, 'second signal: exiting now');
@@ -25,13 +28,15 @@ export async function runCommand(
     }
     stopping = true;
     daemon.logger.info({ signal }, 'stopping: finishing calls in flight');
-    void daemon.stop().then(
-      () => process.exit(0),
-      (err) => {
-        daemon.logger.error({ err, code: 'reconcile_manage_1001' }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    void (server?.close() ?? Promise.resolve())
+      .then(() => daemon.stop())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          daemon.logger.error({ err, code: 'reconcile_manage_1001' }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -39,6 +44,8 @@ export async function runCommand(
     daemon.logger.info('SIGHUP: reloading configuration and presets');
     void daemon.reload();
   });
+  // The panel and API serve as soon as the daemon is built; pages fill in as presets are managed.
+  if (daemon.config.http.enabled) server = await startServer(daemon);
   await daemon.start();
   return new Promise<number>(() => {}); // runs until a signal ends the process
 }

@@ -1,0 +1,192 @@
+// HTTP benchmark (issue 6): 1000 presets × 10 VMs managed on the simulated cloud (as bench/core.js), the
+// API and panel served by the daemon's own process; autocannon (in a child process, 50 connections) loads
+// one route at a time while the daemon keeps cycling. Reports latency median and p99 per route, and the
+// steady cycle with and without the load. Run with `npm run bench:http` (builds first).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { buildServer } from '../dist/api/server.js';
+import { Daemon } from '../dist/daemon/daemon.js';
+import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const PRESETS = Number(args.presets ?? 1000);
+const COUNT = Number(args.count ?? 10);
+const LATENCY = Number(args.latency ?? 0.1);
+const CONNECTIONS = Number(args.connections ?? 50);
+const DURATION = Number(args.duration ?? 12);
+const STEADY = Number(args.steady ?? 7);
+const mid = Math.floor(PRESETS / 2);
+const ROUTES = [
+  '/api/v1/presets',
+  `/api/v1/presets/p${mid}`,
+  `/api/v1/presets/p${mid}/vms`,
+  '/',
+  `/presets/p${mid}`,
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round = (n, d = 3) => Number(n.toFixed(d));
+
+async function daemonFor() {
+  const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-http-'));
+  mkdirSync(join(dir, 'presets'));
+  writeFileSync(
+    join(dir, 'settings.yaml'),
+    `log_level: warn
+worker_interval: 5
+http: {listen_port: 0}
+runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+manage: {concurrency: 64}
+defaults:
+  iaas:
+    driver: DummyIaasDriver
+    latency: ${LATENCY}
+    boot_time: 1
+    limits: {max_concurrent_calls: 32}
+  healthcheck:
+    driver: DummyHealthcheck
+`,
+  );
+  for (let i = 0; i < PRESETS; i++) {
+    writeFileSync(
+      join(dir, 'presets', `p${i}.conf`),
+      `name: p${i}\ncount: ${COUNT}\nimage: img\nflavor: small\nmanage_interval: 0\nmeta_tags: {team: bench, index: ${i}}\npanel_links: {status: "http://ip:8080/"}\n`,
+    );
+  }
+  const daemon = await Daemon.create({
+    configFile: join(dir, 'settings.yaml'),
+    logDestination: new Writable({ write: (_c, _e, done) => done() }),
+    pretty: false,
+  });
+  await daemon.refreshPresets();
+  return { daemon, dir };
+}
+
+function runningVms() {
+  let n = 0;
+  for (const cloud of simulatedClouds()) for (const vm of cloud.peek()) if (vm.state === 'running') n++;
+  return n;
+}
+
+/** Steady cycles, one every 1.1 s (the shared listing must start after the last save), until `until()`. */
+async function cycles(daemon, until) {
+  const walls = [];
+  while (!until()) {
+    await sleep(1100);
+    const t0 = performance.now();
+    await daemon.runCycle();
+    walls.push((performance.now() - t0) / 1000);
+  }
+  return walls;
+}
+
+/** autocannon in a child process, so the load generator does not share the daemon's event loop. */
+function autocannon(url) {
+  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [bin, '-c', String(CONNECTIONS), '-d', String(DURATION), '-j', url],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exit ${code}`)),
+    );
+  });
+}
+
+async function main() {
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
+    scenario: {
+      presets: PRESETS,
+      count: COUNT,
+      latency_s: LATENCY,
+      connections: CONNECTIONS,
+      duration_s: DURATION,
+    },
+  };
+  const { daemon, dir } = await daemonFor();
+  const t0 = performance.now();
+  while (runningVms() < PRESETS * COUNT) {
+    await daemon.runOnce();
+    await sleep(50);
+  }
+  result.converged_s = round((performance.now() - t0) / 1000, 1);
+  const app = buildServer(daemon);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${app.server.address().port}`;
+
+  let n = 0;
+  const quiet = await cycles(daemon, () => n++ >= STEADY);
+  result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
+
+  result.routes = [];
+  const loaded = [];
+  for (const route of ROUTES) {
+    let done = false;
+    const load = autocannon(`${base}${route}`).finally(() => {
+      done = true;
+    });
+    const walls = await cycles(daemon, () => done);
+    const r = await load;
+    loaded.push(...walls);
+    result.routes.push({
+      route,
+      p50_ms: r.latency.p50,
+      p99_ms: r.latency.p99,
+      req_per_s: Math.round(r.requests.average),
+      kb_per_response: Math.round(r.throughput.average / Math.max(1, r.requests.average) / 1024),
+      non2xx: r.non2xx,
+      errors: r.errors,
+      cycles_during: walls.map((w) => round(w)),
+    });
+    console.error(
+      `${route}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s`,
+    );
+  }
+  result.steady_cycle_loaded_s = { median: round(median(loaded)), all: loaded.map((w) => round(w)) };
+  result.cycle_slowdown_pct = round(
+    ((result.steady_cycle_loaded_s.median - result.steady_cycle_idle_s.median) /
+      result.steady_cycle_idle_s.median) *
+      100,
+    1,
+  );
+  await app.close();
+  await daemon.stop();
+  rmSync(dir, { recursive: true, force: true });
+
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    `bench/results/http-${result.date.slice(0, 10)}.json`,
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  console.log(JSON.stringify(result, null, 2));
+  console.log('\n| route | p50 | p99 | req/s | KB/response |\n| --- | --- | --- | --- | --- |');
+  for (const r of result.routes)
+    console.log(
+      `| \`GET ${r.route}\` | ${r.p50_ms} ms | ${r.p99_ms} ms | ${r.req_per_s} | ${r.kb_per_response} |`,
+    );
+  console.log(
+    `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

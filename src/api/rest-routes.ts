@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import type { Daemon } from '../daemon/daemon.js';
+import { ShepherdError } from '../errors/shepherd-error.js';
+import type { Preset } from '../presets/preset.js';
+import type { VerbName } from '../reconcile/verbs.js';
+import type { Caller } from './auth.js';
+import {
+  eventsQuery,
+  eventView,
+  manageResult,
+  okResult,
+  presetDetail,
+  presetParams,
+  presetSummary,
+  presetsQuery,
+  taskParams,
+  tasksQuery,
+  taskView,
+  verbParams,
+  vmParams,
+  vmView,
+} from './schemas.js';
+import type { StateReader } from './state-reader.js';
+import { eventsOf, presetDetailOf, presetSummaryOf, taskViewOf, vmViewOf } from './views.js';
+
+/** A response already serialised (shared between requests by `StateReader.memo`). */
+export class RawJson {
+  /** Encoded once: sending a Buffer skips the UTF-8 encoding of a large string on every request. */
+  readonly bytes: Buffer;
+  constructor(text: string) {
+    this.bytes = Buffer.from(text);
+  }
+}
+
+export interface RouteContext {
+  daemon: Daemon;
+  reader: StateReader;
+  caller: Caller;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+}
+
+/** One REST route: its schemas serve both the validation and the OpenAPI document. */
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to /api/v1, fastify style (`:name`). */
+  path: string;
+  summary: string;
+  access: 'read' | 'operate';
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  response: z.ZodType;
+  status?: number;
+  handler: (ctx: RouteContext) => Promise<unknown>;
+}
+
+const now = () => Date.now();
+
+function presetOf(daemon: Daemon, name: string): Preset {
+  const preset = daemon.catalog.get(name);
+  if (!preset) throw new ShepherdError('cli_preset_1001', name);
+  return preset;
+}
+
+export const REST_ROUTES: RouteDef[] = [
+  {
+    method: 'GET',
+    path: '/presets',
+    summary: 'Every preset with its status at a glance',
+    access: 'read',
+    query: presetsQuery,
+    response: z.array(presetSummary),
+    handler: ({ reader, query }) =>
+      reader.memo(`rest:presets:${query.q ?? ''}:${query.phase ?? ''}`, async () => {
+        const q = (query.q as string | undefined)?.toLowerCase();
+        const list = (await reader.all())
+          .filter(({ preset }) => q === undefined || preset.name.toLowerCase().includes(q))
+          .map(({ preset, state }) => presetSummaryOf(preset, state, now()))
+          .filter((s) => query.phase === undefined || s.phase === query.phase);
+        return new RawJson(JSON.stringify(list));
+      }),
+  },
+  {
+    method: 'GET',
+    path: '/presets/:name',
+    summary: 'One preset: spec, revision, conditions, counts by state, last and next manage',
+    access: 'read',
+    params: presetParams,
+    response: presetDetail,
+    handler: async ({ daemon, reader, params, caller }) => {
+      const preset = presetOf(daemon, params.name as string);
+      // Rendered userdata may carry secrets: only operators see it.
+      return presetDetailOf(preset, await reader.state(preset.name), now(), caller.role === 'operate');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/presets/:name/vms',
+    summary: "The preset's VMs as its last manage left them: state, health history, IPs, age, spec, fault",
+    access: 'read',
+    params: presetParams,
+    response: z.array(vmView),
+    handler: async ({ daemon, reader, params }) => {
+      const preset = presetOf(daemon, params.name as string);
+      const state = await reader.state(preset.name);
+      return state.vms.map((vm) => vmViewOf(preset, state, vm, now()));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/events',
+    summary: 'Events with their reasons, newest first, filtered by preset, VM and time',
+    access: 'read',
+    query: eventsQuery,
+    response: z.array(eventView),
+    handler: async ({ daemon, reader, query }) => {
+      const names =
+        query.preset !== undefined
+          ? [presetOf(daemon, query.preset as string).name]
+          : daemon.presets().map((p) => p.name);
+      const since = query.since ? Date.parse(query.since as string) : Number.NEGATIVE_INFINITY;
+      const until = query.until ? Date.parse(query.until as string) : Number.POSITIVE_INFINITY;
+      const all = (await Promise.all(names.map(async (n) => eventsOf(n, await reader.state(n))))).flat();
+      return all
+        .filter((e) => query.vm === undefined || e.vm === query.vm)
+        .filter((e) => {
+          const t = Date.parse(e.at);
+          return t >= since && t < until;
+        })
+        .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+        .slice(0, query.limit as number);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/tasks',
+    summary: 'Verbs requested on VMs, newest first (queued, running, done, failed)',
+    access: 'read',
+    query: tasksQuery,
+    response: z.array(taskView),
+    handler: async ({ daemon, query }) =>
+      daemon.tasks.list(query.preset as string | undefined).map(taskViewOf),
+  },
+  {
+    method: 'GET',
+    path: '/tasks/:id',
+    summary: 'One task',
+    access: 'read',
+    params: taskParams,
+    response: taskView,
+    handler: async ({ daemon, params }) => {
+      const task = daemon.tasks.get(params.id as string);
+      if (!task) throw new ShepherdError('api_task_0001', params.id);
+      return taskViewOf(task);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/presets/:name/manage',
+    summary: 'Manage the preset now, whatever its interval',
+    access: 'operate',
+    params: presetParams,
+    response: manageResult,
+    handler: async ({ daemon, reader, params }) => {
+      const o = await daemon.manageNow(params.name as string);
+      reader.forget(o.preset);
+      return {
+        preset: o.preset,
+        result: o.result,
+        created: o.created,
+        terminated: o.terminated,
+        failedActions: o.failedActions,
+        ...(o.error ? { code: o.error.code } : {}),
+      };
+    },
+  },
+  ...(['pause', 'resume'] as const).map(
+    (action): RouteDef => ({
+      method: 'POST',
+      path: `/presets/:name/${action}`,
+      summary:
+        action === 'pause'
+          ? 'Pause the preset: every instance observes and checks it, none acts on it'
+          : 'Resume a paused preset',
+      access: 'operate',
+      params: presetParams,
+      response: okResult,
+      handler: async ({ daemon, reader, params, caller }) => {
+        const preset = presetOf(daemon, params.name as string);
+        const state = await daemon.setPaused(preset.name, action === 'pause', caller.name);
+        reader.forget(preset.name);
+        const s = presetSummaryOf(preset, state, now());
+        return { preset: preset.name, phase: s.phase, message: s.message };
+      },
+    }),
+  ),
+  {
+    method: 'DELETE',
+    path: '/presets/:name/vms/:id',
+    summary: "Terminate a VM of the preset (under the preset's lease, with an event); the loop replaces it",
+    access: 'operate',
+    params: vmParams,
+    response: okResult,
+    handler: async ({ daemon, reader, params, caller }) => {
+      const preset = presetOf(daemon, params.name as string);
+      const state = await daemon.terminateVm(preset.name, params.id as string, caller.name);
+      reader.forget(preset.name);
+      const s = presetSummaryOf(preset, state, now());
+      return { preset: preset.name, phase: s.phase, message: `terminated ${params.id}` };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/presets/:name/vms/:id/:verb',
+    summary:
+      'Run a verb on a VM (quiesce, restart, scrub, restore, update) as a background task; answers at once',
+    access: 'operate',
+    params: verbParams,
+    response: taskView,
+    status: 202,
+    handler: async ({ daemon, reader, params, caller }) => {
+      const task = await daemon.requestVerb(
+        params.name as string,
+        params.id as string,
+        params.verb as VerbName,
+        caller.name,
+      );
+      reader.forget(params.name as string);
+      return taskViewOf(task);
+    },
+  },
+];

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { VERB_NAMES } from '../reconcile/verbs.js';
+
+/**
+ * The REST API's request and response shapes. Requests are validated with these schemas and the OpenAPI
+ * document (/api/v1/openapi.json) is generated from the same ones, so the two cannot drift apart.
+ */
+export const PHASES = [
+  'converged',
+  'converging',
+  'degraded',
+  'failing',
+  'unmanaged',
+  'paused',
+  'new',
+] as const;
+
+export const presetParams = z.strictObject({ name: z.string().min(1).max(256).describe('preset name') });
+export const vmParams = presetParams.extend({ id: z.string().min(1).max(256).describe('VM id') });
+export const verbParams = vmParams.extend({
+  verb: z.enum(VERB_NAMES as unknown as [string, ...string[]]).describe('the verb to run on the VM'),
+});
+export const taskParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const presetsQuery = z.strictObject({
+  q: z.string().max(200).optional().describe('substring of the name'),
+  phase: z.enum(PHASES).optional(),
+});
+export const eventsQuery = z.strictObject({
+  preset: z.string().optional(),
+  vm: z.string().optional(),
+  since: z.iso.datetime({ offset: true }).optional().describe('ISO time, inclusive'),
+  until: z.iso.datetime({ offset: true }).optional().describe('ISO time, exclusive'),
+  limit: z.coerce.number().int().min(1).max(5000).default(200),
+});
+export const tasksQuery = z.strictObject({ preset: z.string().optional() });
+
+const isoOrNull = z.string().nullable();
+
+export const presetSummary = z.object({
+  name: z.string(),
+  count: z.number().int(),
+  phase: z.enum(PHASES),
+  code: z.string().optional(),
+  message: z.string(),
+  counts: z.record(z.string(), z.number().int()).describe('VMs by state after the last manage'),
+  unhealthy: z.number().int().describe('VMs failing their checks'),
+  guard: z.boolean(),
+  paused: z.boolean(),
+  unmanaged: z.boolean(),
+  revision: z.string(),
+  lastManagedAt: isoOrNull,
+  lastManagedBy: z.string().nullable(),
+  nextManageAt: isoOrNull,
+});
+
+export const condition = z.object({
+  type: z.enum(['Converged', 'Paused', 'GuardActive', 'RollingOut', 'CreateBackoff']),
+  status: z.boolean(),
+  code: z.string().optional(),
+  message: z.string(),
+});
+
+export const presetDetail = presetSummary.extend({
+  spec: z.object({
+    image: z.string().optional(),
+    flavor: z.string().optional(),
+    keyName: z.string().optional(),
+    network: z.object({
+      securityGroups: z.array(z.string()),
+      availabilityZone: z.string().optional(),
+      subnets: z.array(z.string()),
+    }),
+    metaTags: z.record(z.string(), z.string()),
+    panelLinks: z.record(z.string(), z.string()),
+    manageInterval: z.number(),
+    iaasDriver: z.string(),
+    healthcheckDriver: z.string().nullable(),
+    update: z.object({ strategy: z.string(), maxSurge: z.union([z.number(), z.string()]) }),
+    specHash: z.string(),
+    file: z.string(),
+  }),
+  conditions: z.array(condition),
+  userdata: z.string().optional().describe('rendered userdata: only for operate tokens'),
+});
+
+export const vmView = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  lifecycle: z.enum(['active', 'quiesced', 'scrubbing']),
+  providerStatus: z.string().optional(),
+  ips: z.array(z.string()),
+  createdAt: z.string(),
+  ageSeconds: z.number(),
+  specHash: z.string().optional(),
+  outdated: z.boolean(),
+  image: z.string().optional(),
+  flavor: z.string().optional(),
+  fault: z.string().optional(),
+  health: z
+    .object({
+      verdict: z.string().nullable(),
+      failures: z.number().int(),
+      history: z.string().describe('oldest first: h healthy, u unhealthy, ? unknown'),
+      reason: z.string().optional(),
+      code: z.string().optional(),
+    })
+    .nullable(),
+  links: z.record(z.string(), z.string()).describe("the preset's panel_links for this VM"),
+});
+
+export const eventView = z.object({
+  preset: z.string(),
+  at: z.string(),
+  type: z.string(),
+  vm: z.string().optional(),
+  reason: z.string(),
+  code: z.string().optional(),
+  token: z.number(),
+  instance: z.string(),
+});
+
+export const taskView = z.object({
+  id: z.string(),
+  preset: z.string(),
+  vm: z.string(),
+  verb: z.string(),
+  by: z.string(),
+  state: z.enum(['queued', 'running', 'done', 'failed']),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+export const manageResult = z.object({
+  preset: z.string(),
+  result: z.string(),
+  created: z.number().int(),
+  terminated: z.number().int(),
+  failedActions: z.number().int(),
+  code: z.string().optional(),
+});
+
+export const okResult = z.object({ preset: z.string(), phase: z.enum(PHASES), message: z.string() });
+export const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), fix: z.string().optional() }),
+});

@@ -1,0 +1,176 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Daemon } from '../daemon/daemon.js';
+import { CODES, isErrorCode } from '../errors/codes.js';
+import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import { registerPanel } from '../panel/panel-routes.js';
+import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
+import { handleRpc } from './json-rpc.js';
+import { openApiDocument } from './openapi.js';
+import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
+import { StateReader } from './state-reader.js';
+
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+/** A request from the panel (cookie) may act only with this header, which no other site can send. */
+export const PANEL_HEADER = 'x-vmshepherd-panel';
+
+/**
+ * Builds the HTTP server (not listening: tests use `inject`): /healthz, /readyz, /metrics, the REST API
+ * under /api/v1 with its OpenAPI document, the original's JSON-RPC at POST /api, and the panel at /.
+ */
+export function buildServer(daemon: Daemon): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: daemon.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // A request can never hang the server (the original's defect 8).
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    bodyLimit: 1024 * 1024,
+  });
+  const reader = new StateReader(daemon);
+  // The original's scripts may post JSON-RPC without a JSON content type.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    daemon.metrics.httpRequest(
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.setErrorHandler((err, req, reply) => sendError(reply, req, err));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, req, new ShepherdError('api_request_0002', `${req.method} ${req.url.split('?')[0]}`)),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await withTimeout(daemon.runtime.load('__readyz__'), 2000);
+      return { status: 'ready', presets: daemon.presets().length };
+    } catch (err) {
+      const e = asShepherdError(err, 'reconcile_manage_1001');
+      return reply.code(503).send({ status: 'not ready', error: { code: e.code, message: e.message } });
+    }
+  });
+  app.get('/metrics', async (req, reply) => {
+    assertCanRead(daemon.config.http, callerFrom(daemon, req));
+    reply.header('content-type', daemon.metrics.registry.contentType);
+    return daemon.metrics.registry.metrics();
+  });
+  app.get('/api/v1/openapi.json', async () => openApiDocument(REST_ROUTES, VERSION));
+  for (const route of REST_ROUTES) registerRoute(app, daemon, reader, route);
+  app.post('/api', async (req, reply) => {
+    const answer = await handleRpc(req.body, { daemon, reader, caller: callerFrom(daemon, req) });
+    return reply.code(200).send(answer);
+  });
+  registerPanel(app, daemon, reader, (req) => callerFrom(daemon, req));
+  return app;
+}
+
+/** Builds the server and listens on `http.host:http.listen_port` (0: a free port); logs the address. */
+export async function startServer(daemon: Daemon): Promise<FastifyInstance> {
+  const app = buildServer(daemon);
+  const { host, listenPort } = daemon.config.http;
+  try {
+    await app.listen({ host, port: listenPort });
+  } catch (err) {
+    throw new ShepherdError('api_server_2001', `${host}:${listenPort}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : listenPort;
+  daemon.logger.info({ host, port, url: `http://${host}:${port}/` }, 'HTTP API and panel listening');
+  return app;
+}
+
+function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader, route: RouteDef): void {
+  app.route({
+    method: route.method,
+    url: `/api/v1${route.path}`,
+    handler: async (req, reply) => {
+      const caller = callerFrom(daemon, req);
+      if (route.access === 'operate') assertCanOperate(daemon.config.http, caller);
+      else assertCanRead(daemon.config.http, caller);
+      const params = parse(route.params, req.params, 'path');
+      const query = parse(route.query, req.query, 'query');
+      const result = await route.handler({
+        daemon,
+        reader,
+        caller,
+        params: params as Record<string, string>,
+        query,
+      });
+      reply.code(route.status ?? 200);
+      if (result instanceof RawJson)
+        return reply.header('content-type', 'application/json; charset=utf-8').send(result.bytes);
+      return reply.send(result);
+    },
+  });
+}
+
+function parse(schema: RouteDef['params'], value: unknown, where: 'path' | 'query'): Record<string, unknown> {
+  if (!schema) return {};
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data as Record<string, unknown>;
+  const issue = r.error.issues[0];
+  throw new ShepherdError(
+    'api_request_0001',
+    `${where} ${issue?.path.join('.') || 'parameters'}: ${issue?.message ?? 'invalid'}`,
+  );
+}
+
+/**
+ * The caller of a request: from `Authorization: Bearer`, or from the panel's cookie. A cookie alone
+ * does not authorise an action unless the panel's header is present (no cross-site request can set it).
+ */
+export function callerFrom(daemon: Daemon, req: FastifyRequest): Caller {
+  const authorization = req.headers.authorization;
+  const cookieUsable = req.method === 'GET' || req.method === 'HEAD' || req.headers[PANEL_HEADER] === '1';
+  const token = bearerOf(authorization, authorization || cookieUsable ? req.headers.cookie : undefined);
+  return callerOf(daemon.config.http, token);
+}
+
+function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+  const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
+  const e =
+    err instanceof ShepherdError
+      ? err
+      : typeof fastifyErr.statusCode === 'number' && fastifyErr.statusCode < 500
+        ? new ShepherdError('api_request_0001', fastifyErr.message)
+        : asShepherdError(err, 'reconcile_manage_1001');
+  const status = isErrorCode(e.code) ? CODES[e.code].http : e.class === 'primitive' ? 503 : 500;
+  if (status >= 500) req.log.error({ err, code: e.code, url: req.url }, 'request failed');
+  const fix = isErrorCode(e.code) ? CODES[e.code].fix : undefined;
+  if (status === 401) reply.header('www-authenticate', 'Bearer realm="vmshepherd"');
+  return reply.code(status).send({ error: { code: e.code, message: e.message, ...(fix ? { fix } : {}) } });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new ShepherdError('api_ready_2001', `no answer in ${ms} ms`)), ms);
+    }),
+  ]);
+}

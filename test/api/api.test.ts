@@ -1,0 +1,477 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { REST_ROUTES } from '../../src/api/rest-routes.js';
+import { presetDetail, presetSummary, taskView, vmView } from '../../src/api/schemas.js';
+import { simulatedClouds } from '../../src/drivers/iaas/dummy/driver.js';
+import {
+  type ApiFixture,
+  apiFixture,
+  bearer,
+  HC_SECRET,
+  OPERATE_TOKEN,
+  PRESETS,
+  READ_TOKEN,
+  settings,
+  tokensBlock,
+  USERDATA_SECRET,
+} from '../helpers/api.js';
+import { afterCycle, cloudVms, eventually, running } from '../helpers/daemon.js';
+
+const FIXTURE_PRESET = {
+  'plain.conf':
+    'name: plain\ncount: 1\nimage: img-1\nmanage_interval: 0\niaas: {driver: FixtureCloudDriver, region: verbs}\n',
+};
+
+async function converge(f: ApiFixture) {
+  await eventually(
+    afterCycle(f.daemon, () => cloudVms()),
+    (m) => running(m.get('web')) === 3 && running(m.get('db')) === 1,
+    15_000,
+  );
+  await f.daemon.runCycle();
+}
+
+type Who = 'none' | 'read' | 'operate';
+const TOKENS: Record<Who, string | undefined> = { none: undefined, read: READ_TOKEN, operate: OPERATE_TOKEN };
+
+/** Every read route, as called in the matrix (one concrete URL per route of the table). */
+const READS = [
+  '/api/v1/presets',
+  '/api/v1/presets?q=we&phase=converged',
+  '/api/v1/presets/web',
+  '/api/v1/presets/web/vms',
+  '/api/v1/events?preset=web&limit=5',
+  '/api/v1/tasks',
+  '/metrics',
+  '/',
+  '/tasks',
+  '/presets/web',
+];
+
+describe('HTTP API with tokens (reads need a token)', () => {
+  let f: ApiFixture;
+  const call = (method: string, url: string, who: Who = 'operate', payload?: unknown) =>
+    f.app.inject({
+      method: method as 'GET',
+      url,
+      headers: bearer(TOKENS[who]),
+      ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
+    });
+  const vmsOf = async (preset: string) =>
+    z.array(vmView).parse((await call('GET', `/api/v1/presets/${preset}/vms`)).json());
+
+  beforeAll(async () => {
+    f = await apiFixture(settings(tokensBlock()), { ...PRESETS, ...FIXTURE_PRESET });
+    await f.daemon.refreshPresets();
+    await converge(f);
+  });
+  afterAll(() => f?.close());
+
+  it.each(READS)('GET %s: 401 without a token, 200 with a read or an operate token', async (url) => {
+    const anonymous = await call('GET', url, 'none');
+    if (url.startsWith('/api') || url === '/metrics') {
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json().error.code).toBe('api_auth_0001');
+      expect(anonymous.headers['www-authenticate']).toContain('Bearer');
+    } else {
+      expect(anonymous.statusCode).toBe(303); // the panel sends a browser to sign in
+      expect(anonymous.headers.location).toBe('/login');
+    }
+    for (const who of ['read', 'operate'] as const)
+      expect((await call('GET', url, who)).statusCode).toBe(200);
+    const wrong = await f.app.inject({
+      method: 'GET',
+      url: '/api/v1/presets',
+      headers: bearer('not-a-token'),
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.code).toBe('api_auth_0002');
+  });
+
+  const MUTATIONS: [string, string][] = [
+    ['POST', '/api/v1/presets/web/manage'],
+    ['POST', '/api/v1/presets/web/pause'],
+    ['POST', '/api/v1/presets/web/resume'],
+    ['DELETE', '/api/v1/presets/web/vms/VMID'],
+    ...(['quiesce', 'restart', 'scrub', 'restore', 'update'].map((v) => [
+      'POST',
+      `/api/v1/presets/web/vms/VMID/${v}`,
+    ]) as [string, string][]),
+  ];
+
+  it.each(MUTATIONS)(
+    '%s %s: 401 without a token, 403 with a read token, and nothing happens',
+    async (method, url) => {
+      const [vm] = await vmsOf('web');
+      const u = url.replace('VMID', vm!.id);
+      const before = await f.daemon.presetState('web');
+      const none = await call(method, u, 'none');
+      expect(none.statusCode).toBe(401);
+      expect(none.json().error.code).toBe('api_auth_0001');
+      const read = await call(method, u, 'read');
+      expect(read.statusCode).toBe(403);
+      expect(read.json().error).toMatchObject({ code: 'api_auth_0003' });
+      expect((await f.daemon.presetState('web')).events).toEqual(before.events);
+      // A cookie alone (what a forged cross-site form would carry) does not act either.
+      const cookie = await f.app.inject({
+        method: method as 'POST',
+        url: u,
+        headers: { cookie: `vmshepherd_token=${OPERATE_TOKEN}` },
+      });
+      expect(cookie.statusCode).toBe(401);
+    },
+  );
+
+  it('lists presets with status at a glance, and one preset with spec, conditions and VMs', async () => {
+    const list = z.array(presetSummary).parse((await call('GET', '/api/v1/presets', 'read')).json());
+    expect(list.map((p) => p.name)).toEqual(['db', 'plain', 'probe', 'web']);
+    const web = list.find((p) => p.name === 'web')!;
+    expect(web).toMatchObject({ count: 3, phase: 'converged', paused: false });
+    expect(web.counts.running).toBe(3);
+    expect(
+      (await call('GET', '/api/v1/presets?q=DB', 'read')).json().map((p: { name: string }) => p.name),
+    ).toEqual(['db']);
+    const detail = presetDetail.parse((await call('GET', '/api/v1/presets/web', 'read')).json());
+    expect(detail.spec).toMatchObject({
+      image: 'img-1',
+      iaasDriver: 'DummyIaasDriver',
+      metaTags: { team: 'storefront' },
+    });
+    expect(detail.conditions.find((c) => c.type === 'Converged')?.status).toBe(true);
+    expect(detail.userdata).toBeUndefined(); // read token: no rendered userdata
+    const asOperator = presetDetail.parse((await call('GET', '/api/v1/presets/web', 'operate')).json());
+    expect(asOperator.userdata).toContain(USERDATA_SECRET);
+    const vms = await vmsOf('web');
+    expect(vms).toHaveLength(3);
+    expect(vms[0]).toMatchObject({ state: 'running', lifecycle: 'active', outdated: false });
+    expect(vms[0]!.links.status).toBe(`http://${vms[0]!.ips[0]}:8080/status`);
+    expect(vms[0]!.health?.history).toMatch(/^h+$/);
+    const missing = await call('GET', '/api/v1/presets/nope', 'read');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('cli_preset_1001');
+    const bad = await call('GET', '/api/v1/events?limit=0', 'read');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('api_request_0001');
+    expect((await call('GET', '/api/v1/nothing', 'read')).json().error.code).toBe('api_request_0002');
+  });
+
+  it('terminates a VM of the named preset only, under the lease with an event; the loop replaces it', async () => {
+    const [victim] = await vmsOf('web');
+    const [dbVm] = await vmsOf('db');
+    const wrong = await call('DELETE', `/api/v1/presets/web/vms/${dbVm!.id}`);
+    expect(wrong.statusCode).toBe(404);
+    expect(wrong.json().error.code).toBe('vm_verb_0002');
+    expect(
+      cloudVms()
+        .get('db')!
+        .some((v) => v.id === dbVm!.id && v.state === 'running'),
+    ).toBe(true);
+    const res = await call('DELETE', `/api/v1/presets/web/vms/${victim!.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().message).toBe(`terminated ${victim!.id}`);
+    const state = await f.daemon.presetState('web');
+    const event = state.events.at(-1)!;
+    expect(event).toMatchObject({ type: 'terminated', vm: victim!.id, reason: 'terminated by ops' });
+    expect(event.token).toBeGreaterThan(0);
+    expect(
+      cloudVms()
+        .get('web')!
+        .some((v) => v.id === victim!.id && v.state === 'running'),
+    ).toBe(false);
+    await eventually(
+      afterCycle(f.daemon, () => cloudVms().get('web')),
+      (v) => running(v) === 3,
+      10_000,
+    );
+    const events = (await call('GET', `/api/v1/events?preset=web&vm=${victim!.id}`, 'read')).json();
+    expect(events[0]).toMatchObject({ type: 'terminated', preset: 'web' });
+  });
+
+  it('pause holds every action of the loop until resume', async () => {
+    const paused = await call('POST', '/api/v1/presets/db/pause');
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json()).toMatchObject({ preset: 'db', phase: 'paused' });
+    const [vm] = cloudVms().get('db')!;
+    await simulatedClouds()[0]!.terminate(vm!.id); // the VM dies behind vmshepherd's back
+    for (let i = 0; i < 3; i++) await f.daemon.runCycle();
+    expect(running(cloudVms().get('db'))).toBe(0); // not replaced while paused
+    const summary = (await call('GET', '/api/v1/presets?q=db', 'read')).json()[0];
+    expect(summary).toMatchObject({ phase: 'paused', paused: true });
+    expect(summary.message).toContain('paused by ops');
+    expect((await call('POST', '/api/v1/presets/db/resume')).json().phase).not.toBe('paused');
+    await eventually(
+      afterCycle(f.daemon, () => cloudVms().get('db')),
+      (v) => running(v) === 1,
+      10_000,
+    );
+    const types = (await f.daemon.presetState('db')).events.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['paused', 'resumed', 'created']));
+  });
+
+  it('manage now answers with what the manage did', async () => {
+    const res = await call('POST', '/api/v1/presets/web/manage');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ preset: 'web', result: 'managed' });
+    expect((await call('POST', '/api/v1/presets/nope/manage')).statusCode).toBe(404);
+  });
+
+  it('runs verbs as tasks: 202 at once, then visible until done; illegal and unknown requests get their codes', async () => {
+    const [vm] = await vmsOf('web');
+    const res = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/quiesce`);
+    expect(res.statusCode).toBe(202);
+    const task = taskView.parse(res.json());
+    expect(task).toMatchObject({ state: 'queued', verb: 'quiesce', by: 'ops', vm: vm!.id });
+    await f.daemon.tasks.idle();
+    const done = taskView.parse((await call('GET', `/api/v1/tasks/${task.id}`, 'read')).json());
+    expect(done.state).toBe('done');
+    expect((await call('GET', '/api/v1/tasks?preset=web', 'read')).json()[0].id).toBe(task.id);
+    await f.daemon.runCycle();
+    expect((await vmsOf('web')).find((v) => v.id === vm!.id)?.lifecycle).toBe('quiesced');
+    const illegal = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/restore`);
+    expect(illegal.statusCode).toBe(409);
+    expect(illegal.json().error.code).toBe('vm_verb_0001');
+    const back = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/restart`);
+    expect(back.statusCode).toBe(202);
+    await f.daemon.tasks.idle();
+    const unknownVerb = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/explode`);
+    expect(unknownVerb.statusCode).toBe(400);
+    expect(unknownVerb.json().error.code).toBe('api_request_0001');
+    const unknownVm = await call('POST', '/api/v1/presets/web/vms/no-such-vm/quiesce');
+    expect(unknownVm.statusCode).toBe(404);
+    expect(unknownVm.json().error.code).toBe('vm_verb_0002');
+    expect((await call('GET', '/api/v1/tasks/nope', 'read')).json().error.code).toBe('api_task_0001');
+    // A driver without stop: not implemented.
+    const [plainVm] = await vmsOf('plain');
+    const notImpl = await call('POST', `/api/v1/presets/plain/vms/${plainVm!.id}/quiesce`);
+    expect(notImpl.statusCode).toBe(501);
+    expect(notImpl.json().error.code).toBe('iaas_verb_1001');
+  });
+
+  it("answers the original's JSON-RPC methods with their shapes", async () => {
+    const rpc = async (method: string, params?: unknown, who: Who = 'read') =>
+      (await call('POST', '/api', who, { jsonrpc: '2.0', method, params, id: 7 })).json();
+    expect((await rpc('list_presets')).result).toEqual(['db', 'plain', 'probe', 'web']);
+    expect((await rpc('list_presets_with_tags')).result.web).toEqual({ team: 'storefront' });
+    expect((await rpc('get_preset_tags', { preset: 'web' })).result).toEqual({ team: 'storefront' });
+    const [count, vms] = (await rpc('list_vms', ['web'])).result;
+    expect(count).toBe(3);
+    const [id, first] = Object.entries(
+      vms as Record<string, { ip: string; state: string; created: string }>,
+    )[0]!;
+    expect(first).toMatchObject({ state: expect.any(String), ip: expect.stringMatching(/^10\./) });
+    expect(Date.parse(first.created)).not.toBeNaN();
+    expect((await rpc('get_vm_ip', { preset_name: 'web', vm_id: id })).result).toEqual({ vm_ip: first.ip });
+    const meta = (await rpc('get_vm_metadata', { preset: 'web', vm_id: id })).result;
+    expect(meta).toMatchObject({
+      tags: { team: 'storefront' },
+      iaas_shutdown: null,
+      vmshepherd_preset: 'web',
+    });
+    const other = await rpc('get_vm_ip', { preset_name: 'db', vm_id: id });
+    expect(other.error).toMatchObject({ code: -32000, data: { code: 'vm_verb_0002' } });
+    expect((await rpc('nope')).error).toMatchObject({ code: -32601 });
+    expect((await rpc('get_preset_tags', {})).error).toMatchObject({ code: -32602 });
+    // terminate_vm: operate only, and only a VM of the named preset.
+    const denied = await rpc('terminate_vm', { preset: 'web', vm_id: id }, 'read');
+    expect(denied.error).toMatchObject({ code: -32000, data: { code: 'api_auth_0003' } });
+    const dbVm = cloudVms()
+      .get('db')!
+      .find((v) => v.state === 'running')!;
+    const cross = await rpc('terminate_vm', { preset: 'web', vm_id: dbVm.id }, 'operate');
+    expect(cross.error.data.code).toBe('vm_verb_0002');
+    expect(running(cloudVms().get('db'))).toBe(1);
+    expect(await rpc('terminate_vm', { preset: 'web', vm_id: id }, 'operate')).toEqual({
+      jsonrpc: '2.0',
+      result: 'OK',
+      id: 7,
+    });
+    expect((await f.daemon.presetState('web')).events.at(-1)).toMatchObject({ type: 'terminated', vm: id });
+    const anonymous = await call('POST', '/api', 'none', { jsonrpc: '2.0', method: 'list_presets', id: 1 });
+    expect(anonymous.json().error.data.code).toBe('api_auth_0001');
+    const batch = await call('POST', '/api', 'read', [
+      { jsonrpc: '2.0', method: 'list_presets', id: 1 },
+      { jsonrpc: '2.0', method: 'get_preset_tags', params: ['db'], id: 2 },
+    ]);
+    expect(batch.json().map((a: { id: number }) => a.id)).toEqual([1, 2]);
+  });
+
+  it('serves an OpenAPI document generated from the route table', async () => {
+    const doc = (await call('GET', '/api/v1/openapi.json', 'none')).json();
+    expect(doc.openapi).toBe('3.1.0');
+    for (const r of REST_ROUTES) {
+      const op = doc.paths[`/api/v1${r.path.replace(/:(\w+)/g, '{$1}')}`]?.[r.method.toLowerCase()];
+      expect(op, `${r.method} ${r.path}`).toBeDefined();
+      expect(op['x-vmshepherd-role']).toBe(r.access);
+    }
+    const verb = doc.paths['/api/v1/presets/{name}/vms/{id}/{verb}'].post;
+    expect(verb.parameters.find((p: { name: string }) => p.name === 'verb').schema.enum).toEqual([
+      'quiesce',
+      'restart',
+      'scrub',
+      'restore',
+      'update',
+    ]);
+    expect(Object.keys(verb.responses)).toContain('202');
+  });
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    expect((await call('GET', '/healthz', 'none')).json()).toEqual({ status: 'ok' });
+    expect((await call('GET', '/readyz', 'none')).json()).toMatchObject({ status: 'ready', presets: 4 });
+    const metrics = (await call('GET', '/metrics', 'read')).body;
+    expect(metrics).toMatch(/vmshepherd_preset_desired_vms\{preset="web"\} 3/);
+    expect(metrics).toContain('vmshepherd_manage_duration_seconds_bucket');
+    expect(metrics).toMatch(/vmshepherd_cloud_calls_total\{driver="DummyIaasDriver",verb="create"\} \d+/);
+    expect(metrics).toMatch(
+      /vmshepherd_http_requests_total\{method="GET",route="\/api\/v1\/presets\/:name",status="200"\} \d+/,
+    );
+    expect(metrics).toMatch(/vmshepherd_verb_tasks_total\{verb="quiesce",state="done"\} 1/);
+  });
+
+  it('never shows a secret: tokens, driver options, and userdata to anyone but operators', async () => {
+    const [vm] = await vmsOf('web');
+    const urls = [
+      ...READS,
+      '/api/v1/openapi.json',
+      '/api/v1/presets/probe',
+      '/api/v1/events',
+      '/readyz',
+      '/login',
+      `/api/v1/tasks`,
+    ];
+    for (const who of ['none', 'read', 'operate'] as const) {
+      for (const url of urls) {
+        const body = (await call('GET', url, who)).body;
+        for (const secret of [READ_TOKEN, OPERATE_TOKEN, HC_SECRET])
+          expect(body, `${who} ${url}`).not.toContain(secret);
+        if (who !== 'operate') expect(body, `${who} ${url}`).not.toContain(USERDATA_SECRET);
+      }
+      for (const method of ['list_presets_with_tags', 'get_preset_tags', 'list_vms', 'get_vm_metadata']) {
+        const body = (
+          await call('POST', '/api', who, {
+            jsonrpc: '2.0',
+            method,
+            params: { preset: 'web', vm_id: vm!.id },
+            id: 1,
+          })
+        ).body;
+        for (const secret of [READ_TOKEN, OPERATE_TOKEN, HC_SECRET, USERDATA_SECRET])
+          expect(body).not.toContain(secret);
+      }
+    }
+    // The operator does see the rendered userdata, on the page as in the API.
+    expect((await call('GET', '/presets/web', 'operate')).body).toContain(USERDATA_SECRET);
+  });
+
+  it('signs a browser in with a token cookie; the panel acts only with its header', async () => {
+    const login = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(login.statusCode).toBe(303);
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    const page = await f.app.inject({
+      method: 'GET',
+      url: '/presets/web',
+      headers: { cookie: cookie.split(';')[0] },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.body).toContain('reader · read-only');
+    expect(page.body).toMatch(/<button class="btn sm danger" disabled title="This token has the read role/);
+    const bad = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'token=wrong',
+    });
+    expect(bad.headers.location).toBe('/login?bad=1');
+    const panelAct = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/presets/web/manage',
+      headers: { cookie: `vmshepherd_token=${OPERATE_TOKEN}`, 'x-vmshepherd-panel': '1' },
+    });
+    expect(panelAct.statusCode).toBe(200);
+  });
+});
+
+describe('HTTP API without tokens (every original configuration)', () => {
+  let f: ApiFixture;
+  beforeAll(async () => {
+    f = await apiFixture(
+      settings('http: {listen_port: 0, api: {allowed_methods: [list_presets, terminate_vm]}}'),
+    );
+    await f.daemon.refreshPresets();
+    await converge(f);
+  });
+  afterAll(() => f?.close());
+
+  it('keeps reads open and refuses every action, saying how to configure a token', async () => {
+    for (const url of READS) expect((await f.app.inject({ url })).statusCode, url).toBe(200);
+    const [vm] = cloudVms().get('web')!;
+    for (const [method, url] of [
+      ['POST', '/api/v1/presets/web/manage'],
+      ['POST', '/api/v1/presets/web/pause'],
+      ['DELETE', `/api/v1/presets/web/vms/${vm!.id}`],
+      ['POST', `/api/v1/presets/web/vms/${vm!.id}/quiesce`],
+    ] as const) {
+      const res = await f.app.inject({ method, url, headers: bearer('whatever-token') });
+      expect(res.statusCode).toBe(401); // an unknown token is refused, never ignored
+      const anon = await f.app.inject({ method, url });
+      expect(anon.statusCode).toBe(403);
+      expect(anon.json().error.code).toBe('api_auth_0004');
+      expect(anon.json().error.fix).toContain('http.tokens');
+    }
+    const page = await f.app.inject({ url: '/presets/web' });
+    expect(page.body).toContain('anonymous · read-only');
+    expect(page.body).toContain('configuration defines no API token');
+  });
+
+  it('honours http.api.allowed_methods, and terminate_vm still needs a token', async () => {
+    const rpc = async (method: string, params?: unknown) =>
+      (
+        await f.app.inject({
+          method: 'POST',
+          url: '/api',
+          payload: { jsonrpc: '2.0', method, params, id: 1 },
+        })
+      ).json();
+    expect((await rpc('list_presets')).result).toEqual(['db', 'probe', 'web']);
+    expect((await rpc('list_vms', { preset: 'web' })).error).toMatchObject({
+      code: -32601,
+      data: { code: 'api_rpc_0001' },
+    });
+    const [vm] = cloudVms().get('web')!;
+    expect((await rpc('terminate_vm', { preset: 'web', vm_id: vm!.id })).error.data.code).toBe(
+      'api_auth_0004',
+    );
+    // The original's scripts may post without a JSON content type.
+    const plain = await f.app.inject({
+      method: 'POST',
+      url: '/api',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"jsonrpc":"2.0","method":"list_presets","id":3}',
+    });
+    expect(plain.json().result).toEqual(['db', 'probe', 'web']);
+  });
+});
+
+describe('HTTP API with tokens and open reads', () => {
+  let f: ApiFixture;
+  beforeAll(async () => {
+    f = await apiFixture(settings(tokensBlock('  open_reads: true')), { 'db.conf': PRESETS['db.conf']! });
+    await f.daemon.refreshPresets();
+  });
+  afterAll(() => f?.close());
+
+  it('lets reads through without a token and still needs operate for actions', async () => {
+    expect((await f.app.inject({ url: '/api/v1/presets' })).statusCode).toBe(200);
+    expect((await f.app.inject({ url: '/' })).statusCode).toBe(200);
+    const act = await f.app.inject({ method: 'POST', url: '/api/v1/presets/db/pause' });
+    expect(act.statusCode).toBe(401);
+    expect(act.json().error.code).toBe('api_auth_0001');
+  });
+});

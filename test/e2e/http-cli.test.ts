@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { OPERATE_TOKEN, PRESETS, READ_TOKEN, settings, tokensBlock } from '../helpers/api.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let stop: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+describe('the daemon serves its API, and the CLI drives verbs through it', () => {
+  it('listens on a free port (logged), runs vm verbs as tasks and lists them', async () => {
+    const dir = tempDir({
+      'settings.yaml': settings(tokensBlock()),
+      'presets/web.conf': PRESETS['web.conf']!,
+    });
+    const d = startCli(['-c', 'settings.yaml'], dir);
+    stop = async () => {
+      d.child.kill('SIGTERM');
+      return d.exited;
+    };
+    const listening = await eventually(
+      () => d.lines.find((l) => l.msg === 'HTTP API and panel listening'),
+      (l) => l !== undefined,
+      20_000,
+    );
+    const url = `http://127.0.0.1:${listening!.port}`;
+    expect(listening!.port).toBeGreaterThan(0);
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const auth = { authorization: `Bearer ${READ_TOKEN}` };
+    const vms = await eventually(
+      async () =>
+        (await (await fetch(`${url}/api/v1/presets/web/vms`, { headers: auth })).json()) as {
+          id: string;
+          state: string;
+        }[],
+      (v) => v.filter((x) => x.state === 'running').length === 3,
+      20_000,
+    );
+    const vm = vms[0]!.id;
+    const api = ['--url', url, '--token', OPERATE_TOKEN];
+
+    const quiesce = await runCli(['vm', 'quiesce', 'web', vm, ...api, '--wait', '--output', 'json'], dir);
+    expect(quiesce.stderr).toBe('');
+    expect(quiesce.code).toBe(0);
+    const task = JSON.parse(quiesce.stdout);
+    expect(task).toMatchObject({ verb: 'quiesce', vm, preset: 'web', by: 'ops', state: 'done' });
+
+    const illegal = await runCli(['vm', 'restore', 'web', vm, ...api], dir);
+    expect(illegal.code).toBe(1);
+    expect(illegal.stderr).toContain('error vm_verb_0001');
+    expect(illegal.stderr).toContain('restore of a VM that is quiesced');
+
+    const readOnly = await runCli(['vm', 'restart', 'web', vm, '--url', url], dir, {
+      VMSHEPHERD_TOKEN: READ_TOKEN,
+    });
+    expect(readOnly.code).toBe(1);
+    expect(readOnly.stderr).toContain('api_auth_0003');
+
+    const restart = await runCli(['vm', 'restart', 'web', vm, ...api], dir);
+    expect(restart.code).toBe(0);
+    expect(restart.stdout).toMatch(/queued|running|done/);
+
+    const tasks = await runCli(['tasks', '--url', url, '--preset', 'web'], dir, {
+      VMSHEPHERD_TOKEN: READ_TOKEN,
+    });
+    expect(tasks.code).toBe(0);
+    const lines = tasks.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('restart');
+    expect(lines[1]).toContain(`quiesce  web/${vm}  by ops`);
+
+    const unreachable = await runCli(['tasks', '--url', 'http://127.0.0.1:9'], dir);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('cli_api_2001');
+
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+    stop = undefined;
+  });
+});
