@@ -39,6 +39,9 @@ ${a.tokens ? html`<a class="signin" href="/login">${a.who === 'anonymous' ? 'sig
 </body></html>`;
 }
 
+/** Rows the preset list shows at most (presets needing attention first). */
+export const PANEL_ROWS = 250;
+
 const PHASE_ORDER = ['failing', 'degraded', 'paused', 'converging', 'new', 'unmanaged', 'converged'];
 
 /** Presets that need attention first, then by name. */
@@ -51,6 +54,14 @@ export function presetsBody(presets: readonly PresetSummary[], q: string, now: n
   const vms = presets.reduce((n, p) => n + Object.values(p.counts).reduce((a, b) => a + b, 0), 0);
   const desired = presets.reduce((n, p) => n + p.count, 0);
   const running = presets.reduce((n, p) => n + (p.counts.running ?? 0), 0);
+  // Presets that need attention come first; past a few hundred rows a page stops being read (and costs
+  // every live update), so the rest is counted, and the filter (server-side too) finds any of them.
+  const sorted = [...presets].sort(bySeverity);
+  const shown = sorted.slice(0, PANEL_ROWS);
+  const hidden = sorted.length - shown.length;
+  const rest = new Map<string, number>();
+  for (const p of sorted.slice(PANEL_ROWS)) rest.set(p.phase, (rest.get(p.phase) ?? 0) + 1);
+  const hiddenPhases = [...rest].map(([ph, n]) => `${n} ${ph}`).join(', ');
   return html`<section class="bar">
 <form class="search" action="/" method="get"><input type="search" name="q" id="q" value="${q}" placeholder="filter presets…" autocomplete="off" aria-label="filter presets"></form>
 <div class="chips">${PHASE_ORDER.filter((ph) => byPhase.has(ph)).map(
@@ -58,8 +69,9 @@ export function presetsBody(presets: readonly PresetSummary[], q: string, now: n
   )}</div>
 <span class="grow"></span><span class="totals"><b>${presets.length}</b> presets · <b>${running}</b>/${desired} VMs running · ${vms} seen</span></section>
 <table class="grid presets" id="presets"><thead><tr><th>status</th><th>preset</th><th class="n">run/want</th><th class="n">pend</th><th class="n">unhl</th><th>VMs by state</th><th>code</th><th>message</th><th class="n">managed</th><th class="n">next</th></tr></thead>
-<tbody>${[...presets].sort(bySeverity).map((p) => presetRow(p, now))}</tbody></table>
-${presets.length === 0 ? html`<p class="empty">No preset matches.</p>` : ''}`;
+<tbody>${shown.map((p) => presetRow(p, now))}</tbody></table>
+${presets.length === 0 ? html`<p class="empty">No preset matches.</p>` : ''}
+${hidden > 0 ? html`<p class="more" id="more">${hidden} more presets (${hiddenPhases}) not listed: type in the filter to find one.</p>` : ''}`;
 }
 
 function presetRow(p: PresetSummary, now: number): Html {
