@@ -44,7 +44,8 @@ td.name a{font-weight:600}
 .btn{font:inherit;font-size:12px;padding:3px 10px;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;color:var(--fg);cursor:pointer}
 .btn:hover:not([disabled]){background:#eef1f4;border-color:#afb8c1}.btn[disabled]{opacity:.45;cursor:not-allowed}
 .btn.sm{font-size:11px;padding:1px 6px}.btn.danger{color:var(--bad)}.btn.danger:hover:not([disabled]){background:var(--bad);color:#fff}.btn.warn{color:var(--warn)}
-div.acts{display:flex;gap:3px}
+div.acts{display:flex;gap:3px}.wrap{overflow-x:auto}
+td.id{max-width:240px;overflow:hidden;text-overflow:ellipsis}
 .cols{display:grid;grid-template-columns:minmax(380px,1fr) minmax(300px,1fr);gap:10px;margin-bottom:6px}
 .cols2{display:grid;grid-template-columns:3fr 2fr;gap:10px}
 .kv{display:grid;grid-template-columns:repeat(5,auto minmax(0,1fr));gap:2px 8px;margin:0;padding:6px 0;border-top:1px solid #eef0f2}

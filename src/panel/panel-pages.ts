@@ -151,8 +151,8 @@ ${
 <ul class="conds">${d.conditions.map((c) => html`<li class="${c.status ? (c.type === 'Converged' ? 'ok' : 'on') : 'off'}" title="${c.message}"><b>${c.status ? '●' : '○'} ${c.type}</b>${c.code ? html` <span class="code">${c.code}</span>` : ''}${c.status && c.type !== 'Converged' ? html` <span class="dim">${c.message}</span>` : ''}</li>`)}</ul>
 </section>
 <h2>VMs <span class="dim">${vms.length}</span></h2>
-<table class="grid vms" id="vms"><thead><tr><th>VM</th><th>state</th><th>IP</th><th class="n">age</th><th>health (old → new)</th><th class="n">fails</th><th>reason</th><th>spec</th><th>links</th><th>actions</th></tr></thead>
-<tbody>${vms.map((v) => vmRow(d, v, access))}</tbody></table>
+<div class="wrap"><table class="grid vms" id="vms"><thead><tr><th>VM</th><th>state</th><th>IP</th><th class="n">age</th><th>health (old → new)</th><th class="n">fails</th><th>reason</th><th>spec</th><th>links</th><th>actions</th></tr></thead>
+<tbody>${vms.map((v) => vmRow(d, v, access))}</tbody></table></div>
 ${vms.length === 0 ? html`<p class="empty">No VM yet.</p>` : ''}
 <div class="cols2">
 <section><h2>Events <span class="dim">newest first</span></h2>
@@ -172,7 +172,7 @@ function vmRow(d: PresetDetail, v: VmView, access: PanelAccess): Html {
   const vmUrl = `/api/v1/presets/${encodeURIComponent(d.name)}/vms/${encodeURIComponent(v.id)}`;
   const verbs = VERB_NAMES.filter((verb) => verbApplies(verb, v.lifecycle));
   return html`<tr data-vm="${v.id}" class="vm-${v.state}${h && h.failures > 0 ? ' failing' : ''}">
-<td class="mono" title="${v.name}">${v.id}</td>
+<td class="mono id" title="${v.id} (${v.name})">${v.id}</td>
 <td><span class="st st-${v.state}">${v.state}</span>${v.lifecycle !== 'active' && v.lifecycle !== v.state ? html` <span class="tag">${v.lifecycle}</span>` : ''}${v.providerStatus ? html` <span class="dim">${v.providerStatus}</span>` : ''}</td>
 <td class="mono">${v.ips.join(' ') || '–'}</td>
 <td class="n">${shortDuration(v.ageSeconds * 1000)}</td>
