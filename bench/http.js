@@ -135,6 +135,19 @@ async function main() {
   const quiet = await cycles(daemon, () => n++ >= STEADY);
   result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
 
+  // The server alone (no cycle running), then with the daemon cycling as it does in production.
+  result.routes_no_cycle = [];
+  for (const route of ROUTES) {
+    const r = await autocannon(`${base}${route}`);
+    result.routes_no_cycle.push({
+      route,
+      p50_ms: r.latency.p50,
+      p99_ms: r.latency.p99,
+      req_per_s: Math.round(r.requests.average),
+    });
+    console.error(`${route} (no cycle): p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+  }
+
   result.routes = [];
   const loaded = [];
   for (const route of ROUTES) {
@@ -176,11 +189,15 @@ async function main() {
     `${JSON.stringify(result, null, 2)}\n`,
   );
   console.log(JSON.stringify(result, null, 2));
-  console.log('\n| route | p50 | p99 | req/s | KB/response |\n| --- | --- | --- | --- | --- |');
-  for (const r of result.routes)
+  console.log(
+    '\n| route | KB | p50 / p99, no cycle | req/s | p50 / p99, cycling | req/s |\n| --- | --- | --- | --- | --- | --- |',
+  );
+  result.routes.forEach((r, i) => {
+    const q = result.routes_no_cycle[i];
     console.log(
-      `| \`GET ${r.route}\` | ${r.p50_ms} ms | ${r.p99_ms} ms | ${r.req_per_s} | ${r.kb_per_response} |`,
+      `| \`GET ${r.route}\` | ${r.kb_per_response} | ${q.p50_ms} / ${q.p99_ms} ms | ${q.req_per_s} | ${r.p50_ms} / ${r.p99_ms} ms | ${r.req_per_s} |`,
     );
+  });
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );
