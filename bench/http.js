@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { buildServer } from '../dist/api/server.js';
 import { Daemon } from '../dist/daemon/daemon.js';
@@ -148,10 +149,13 @@ async function main() {
     console.error(`${route} (no cycle): p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
   }
 
+  // How long the event loop stalls while cycling: what a request waits for, whatever its route.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
   result.routes = [];
   const loaded = [];
   for (const route of ROUTES) {
     let done = false;
+    loop.enable();
     const load = autocannon(`${base}${route}`).finally(() => {
       done = true;
     });
@@ -172,6 +176,12 @@ async function main() {
       `${route}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s`,
     );
   }
+  loop.disable();
+  result.event_loop_delay_cycling_ms = {
+    p50: round(loop.percentile(50) / 1e6, 1),
+    p99: round(loop.percentile(99) / 1e6, 1),
+    max: round(loop.max / 1e6, 1),
+  };
   result.steady_cycle_loaded_s = { median: round(median(loaded)), all: loaded.map((w) => round(w)) };
   result.cycle_slowdown_pct = round(
     ((result.steady_cycle_loaded_s.median - result.steady_cycle_idle_s.median) /
@@ -198,6 +208,8 @@ async function main() {
       `| \`GET ${r.route}\` | ${r.kb_per_response} | ${q.p50_ms} / ${q.p99_ms} ms | ${q.req_per_s} | ${r.p50_ms} / ${r.p99_ms} ms | ${r.req_per_s} |`,
     );
   });
+  const eld = result.event_loop_delay_cycling_ms;
+  console.log(`\nevent loop delay while cycling: p50 ${eld.p50} ms, p99 ${eld.p99} ms, max ${eld.max} ms`);
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );
