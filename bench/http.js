@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { buildServer } from '../dist/api/server.js';
 import { Daemon } from '../dist/daemon/daemon.js';
@@ -135,10 +136,26 @@ async function main() {
   const quiet = await cycles(daemon, () => n++ >= STEADY);
   result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
 
+  // The server alone (no cycle running), then with the daemon cycling as it does in production.
+  result.routes_no_cycle = [];
+  for (const route of ROUTES) {
+    const r = await autocannon(`${base}${route}`);
+    result.routes_no_cycle.push({
+      route,
+      p50_ms: r.latency.p50,
+      p99_ms: r.latency.p99,
+      req_per_s: Math.round(r.requests.average),
+    });
+    console.error(`${route} (no cycle): p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+  }
+
+  // How long the event loop stalls while cycling: what a request waits for, whatever its route.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
   result.routes = [];
   const loaded = [];
   for (const route of ROUTES) {
     let done = false;
+    loop.enable();
     const load = autocannon(`${base}${route}`).finally(() => {
       done = true;
     });
@@ -159,6 +176,12 @@ async function main() {
       `${route}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s`,
     );
   }
+  loop.disable();
+  result.event_loop_delay_cycling_ms = {
+    p50: round(loop.percentile(50) / 1e6, 1),
+    p99: round(loop.percentile(99) / 1e6, 1),
+    max: round(loop.max / 1e6, 1),
+  };
   result.steady_cycle_loaded_s = { median: round(median(loaded)), all: loaded.map((w) => round(w)) };
   result.cycle_slowdown_pct = round(
     ((result.steady_cycle_loaded_s.median - result.steady_cycle_idle_s.median) /
@@ -176,11 +199,17 @@ async function main() {
     `${JSON.stringify(result, null, 2)}\n`,
   );
   console.log(JSON.stringify(result, null, 2));
-  console.log('\n| route | p50 | p99 | req/s | KB/response |\n| --- | --- | --- | --- | --- |');
-  for (const r of result.routes)
+  console.log(
+    '\n| route | KB | p50 / p99, no cycle | req/s | p50 / p99, cycling | req/s |\n| --- | --- | --- | --- | --- | --- |',
+  );
+  result.routes.forEach((r, i) => {
+    const q = result.routes_no_cycle[i];
     console.log(
-      `| \`GET ${r.route}\` | ${r.p50_ms} ms | ${r.p99_ms} ms | ${r.req_per_s} | ${r.kb_per_response} |`,
+      `| \`GET ${r.route}\` | ${r.kb_per_response} | ${q.p50_ms} / ${q.p99_ms} ms | ${q.req_per_s} | ${r.p50_ms} / ${r.p99_ms} ms | ${r.req_per_s} |`,
     );
+  });
+  const eld = result.event_loop_delay_cycling_ms;
+  console.log(`\nevent loop delay while cycling: p50 ${eld.p50} ms, p99 ${eld.p99} ms, max ${eld.max} ms`);
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );

@@ -44,7 +44,8 @@ td.name a{font-weight:600}
 .btn{font:inherit;font-size:12px;padding:3px 10px;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;color:var(--fg);cursor:pointer}
 .btn:hover:not([disabled]){background:#eef1f4;border-color:#afb8c1}.btn[disabled]{opacity:.45;cursor:not-allowed}
 .btn.sm{font-size:11px;padding:1px 6px}.btn.danger{color:var(--bad)}.btn.danger:hover:not([disabled]){background:var(--bad);color:#fff}.btn.warn{color:var(--warn)}
-div.acts{display:flex;gap:3px}
+div.acts{display:flex;gap:3px}.wrap{overflow-x:auto}
+td.id{max-width:240px;overflow:hidden;text-overflow:ellipsis}
 .cols{display:grid;grid-template-columns:minmax(380px,1fr) minmax(300px,1fr);gap:10px;margin-bottom:6px}
 .cols2{display:grid;grid-template-columns:3fr 2fr;gap:10px}
 .kv{display:grid;grid-template-columns:repeat(5,auto minmax(0,1fr));gap:2px 8px;margin:0;padding:6px 0;border-top:1px solid #eef0f2}
@@ -57,7 +58,7 @@ h2{font-size:13px;margin:12px 0 4px;text-transform:uppercase;letter-spacing:.04e
 .ev-created .ev,.ev-health_recovered .ev{color:var(--ok)}.ev-paused .ev,.ev-resumed .ev,.ev-verb .ev{color:var(--pause)}
 .ts{font-size:11px;padding:0 5px;border-radius:3px}.ts-done{background:#dafbe1;color:#116329}.ts-failed{background:#ffebe9;color:#a40e26}.ts-running,.ts-queued{background:#ddf4ff;color:#0550ae}
 .userdata pre{background:#1f2328;color:#e6edf3;padding:8px;overflow:auto;max-height:300px;font-size:12px}
-.empty{color:var(--dim);padding:8px}
+.empty,.more{color:var(--dim);padding:8px}
 dialog{border:1px solid var(--line);border-radius:6px;padding:14px 18px;min-width:360px;box-shadow:0 8px 24px rgba(0,0,0,.2)}
 dialog p{margin:0 0 12px;font-size:14px}dialog menu{display:flex;justify-content:flex-end;gap:8px;margin:0;padding:0}
 #toast{position:fixed;right:14px;bottom:14px;max-width:520px;padding:8px 12px;border-radius:4px;background:#1f2328;color:#fff;display:none}
@@ -82,7 +83,9 @@ export const PANEL_JS = `(() => {
   };
   const streamPath = () => location.pathname + location.search;
   let source;
+  let refilter;
   const connect = () => {
+    if (source) source.close();
     source = new EventSource('/panel/stream?path=' + encodeURIComponent(streamPath()));
     source.onopen = () => state.classList.remove('off');
     source.onerror = () => state.classList.add('off');
@@ -107,6 +110,9 @@ export const PANEL_JS = `(() => {
     const u = new URL(location.href);
     if (e.target.value) u.searchParams.set('q', e.target.value); else u.searchParams.delete('q');
     history.replaceState(null, '', u);
+    // The list is capped server-side: ask the stream for the filtered list too.
+    clearTimeout(refilter);
+    refilter = setTimeout(connect, 250);
   });
   document.addEventListener('submit', (e) => { if (e.target.classList.contains('search')) e.preventDefault(); });
   const toast = (text, err) => {

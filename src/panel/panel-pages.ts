@@ -39,6 +39,9 @@ ${a.tokens ? html`<a class="signin" href="/login">${a.who === 'anonymous' ? 'sig
 </body></html>`;
 }
 
+/** Rows the preset list shows at most (presets needing attention first). */
+export const PANEL_ROWS = 250;
+
 const PHASE_ORDER = ['failing', 'degraded', 'paused', 'converging', 'new', 'unmanaged', 'converged'];
 
 /** Presets that need attention first, then by name. */
@@ -51,6 +54,14 @@ export function presetsBody(presets: readonly PresetSummary[], q: string, now: n
   const vms = presets.reduce((n, p) => n + Object.values(p.counts).reduce((a, b) => a + b, 0), 0);
   const desired = presets.reduce((n, p) => n + p.count, 0);
   const running = presets.reduce((n, p) => n + (p.counts.running ?? 0), 0);
+  // Presets that need attention come first; past a few hundred rows a page stops being read (and costs
+  // every live update), so the rest is counted, and the filter (server-side too) finds any of them.
+  const sorted = [...presets].sort(bySeverity);
+  const shown = sorted.slice(0, PANEL_ROWS);
+  const hidden = sorted.length - shown.length;
+  const rest = new Map<string, number>();
+  for (const p of sorted.slice(PANEL_ROWS)) rest.set(p.phase, (rest.get(p.phase) ?? 0) + 1);
+  const hiddenPhases = [...rest].map(([ph, n]) => `${n} ${ph}`).join(', ');
   return html`<section class="bar">
 <form class="search" action="/" method="get"><input type="search" name="q" id="q" value="${q}" placeholder="filter presets…" autocomplete="off" aria-label="filter presets"></form>
 <div class="chips">${PHASE_ORDER.filter((ph) => byPhase.has(ph)).map(
@@ -58,8 +69,9 @@ export function presetsBody(presets: readonly PresetSummary[], q: string, now: n
   )}</div>
 <span class="grow"></span><span class="totals"><b>${presets.length}</b> presets · <b>${running}</b>/${desired} VMs running · ${vms} seen</span></section>
 <table class="grid presets" id="presets"><thead><tr><th>status</th><th>preset</th><th class="n">run/want</th><th class="n">pend</th><th class="n">unhl</th><th>VMs by state</th><th>code</th><th>message</th><th class="n">managed</th><th class="n">next</th></tr></thead>
-<tbody>${[...presets].sort(bySeverity).map((p) => presetRow(p, now))}</tbody></table>
-${presets.length === 0 ? html`<p class="empty">No preset matches.</p>` : ''}`;
+<tbody>${shown.map((p) => presetRow(p, now))}</tbody></table>
+${presets.length === 0 ? html`<p class="empty">No preset matches.</p>` : ''}
+${hidden > 0 ? html`<p class="more" id="more">${hidden} more presets (${hiddenPhases}) not listed: type in the filter to find one.</p>` : ''}`;
 }
 
 function presetRow(p: PresetSummary, now: number): Html {
@@ -139,8 +151,8 @@ ${
 <ul class="conds">${d.conditions.map((c) => html`<li class="${c.status ? (c.type === 'Converged' ? 'ok' : 'on') : 'off'}" title="${c.message}"><b>${c.status ? '●' : '○'} ${c.type}</b>${c.code ? html` <span class="code">${c.code}</span>` : ''}${c.status && c.type !== 'Converged' ? html` <span class="dim">${c.message}</span>` : ''}</li>`)}</ul>
 </section>
 <h2>VMs <span class="dim">${vms.length}</span></h2>
-<table class="grid vms" id="vms"><thead><tr><th>VM</th><th>state</th><th>IP</th><th class="n">age</th><th>health (old → new)</th><th class="n">fails</th><th>reason</th><th>spec</th><th>links</th><th>actions</th></tr></thead>
-<tbody>${vms.map((v) => vmRow(d, v, access))}</tbody></table>
+<div class="wrap"><table class="grid vms" id="vms"><thead><tr><th>VM</th><th>state</th><th>IP</th><th class="n">age</th><th>health (old → new)</th><th class="n">fails</th><th>reason</th><th>spec</th><th>links</th><th>actions</th></tr></thead>
+<tbody>${vms.map((v) => vmRow(d, v, access))}</tbody></table></div>
 ${vms.length === 0 ? html`<p class="empty">No VM yet.</p>` : ''}
 <div class="cols2">
 <section><h2>Events <span class="dim">newest first</span></h2>
@@ -160,7 +172,7 @@ function vmRow(d: PresetDetail, v: VmView, access: PanelAccess): Html {
   const vmUrl = `/api/v1/presets/${encodeURIComponent(d.name)}/vms/${encodeURIComponent(v.id)}`;
   const verbs = VERB_NAMES.filter((verb) => verbApplies(verb, v.lifecycle));
   return html`<tr data-vm="${v.id}" class="vm-${v.state}${h && h.failures > 0 ? ' failing' : ''}">
-<td class="mono" title="${v.name}">${v.id}</td>
+<td class="mono id" title="${v.id} (${v.name})">${v.id}</td>
 <td><span class="st st-${v.state}">${v.state}</span>${v.lifecycle !== 'active' && v.lifecycle !== v.state ? html` <span class="tag">${v.lifecycle}</span>` : ''}${v.providerStatus ? html` <span class="dim">${v.providerStatus}</span>` : ''}</td>
 <td class="mono">${v.ips.join(' ') || '–'}</td>
 <td class="n">${shortDuration(v.ageSeconds * 1000)}</td>

@@ -221,6 +221,7 @@ export function registerPanel(
         busy = false;
       }
     };
+    void push(); // at once: a stream opened for a new filter shows it without waiting a tick
     const timer = setInterval(() => void push(), STREAM_INTERVAL_MS);
     streams.add(res);
     res.on('close', () => {

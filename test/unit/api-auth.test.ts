@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { assertCanOperate, assertCanRead, bearerOf, callerOf } from '../../src/api/auth.js';
+import type { PresetSummary } from '../../src/api/views.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { DriverRegistry } from '../../src/drivers/registry.js';
 import { html } from '../../src/panel/html.js';
+import { PANEL_ROWS, presetsBody } from '../../src/panel/panel-pages.js';
 
 const registry = new DriverRegistry([process.cwd()]);
 const base = 'presets: {driver: DirectoryDriver, path: presets}\n';
@@ -70,5 +72,31 @@ describe('panel HTML', () => {
       '<td title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;1</td>',
     );
     expect(html`<b>${html`<i>${'&'}</i>`}</b>`.value).toBe('<b><i>&amp;</i></b>');
+  });
+
+  it('lists presets needing attention first and counts the rows past the cap', () => {
+    const summary = (i: number, phase: PresetSummary['phase']): PresetSummary => ({
+      name: `p${String(i).padStart(3, '0')}`,
+      count: 2,
+      phase,
+      message: '',
+      counts: { running: 2 },
+      unhealthy: 0,
+      guard: false,
+      paused: false,
+      unmanaged: false,
+      revision: 'r',
+      lastManagedAt: null,
+      lastManagedBy: null,
+      nextManageAt: null,
+    });
+    const presets = Array.from({ length: PANEL_ROWS + 20 }, (_, i) =>
+      summary(i, i === PANEL_ROWS + 10 ? 'failing' : 'converged'),
+    );
+    const out = presetsBody(presets, '', Date.now()).value;
+    const rows = [...out.matchAll(/<tr data-name="(p\d+)"/g)].map((m) => m[1]);
+    expect(rows).toHaveLength(PANEL_ROWS);
+    expect(rows[0]).toBe(`p${PANEL_ROWS + 10}`); // the failing one, first
+    expect(out).toContain('20 more presets (20 converged) not listed');
   });
 });
