@@ -1,0 +1,27 @@
+import type { z } from 'zod';
+import { zodOptions } from '../../../config/zod-issues.js';
+import { defineDriver, type IaasDriver } from '../../types.js';
+import { defaultSources, resolveCredentials } from './credentials.js';
+import { OpenStackCloud } from './openstack-cloud.js';
+import { type OpenStackOptions, openStackOptionsSchema } from './options.js';
+
+/**
+ * OpenStack (Keystone v3, Nova, Glance v2, Neutron) over its REST APIs. Presets with equal options share
+ * one instance: one token, one set of caches, one listing per cycle.
+ */
+export const openStackDriver = defineDriver({
+  kind: 'iaas',
+  name: 'OpenStackDriver',
+  description: 'OpenStack Nova servers; credentials from options, clouds.yaml or OS_* variables',
+  ...zodOptions(openStackOptionsSchema as z.ZodObject),
+  accountKey: (o) => JSON.stringify(o),
+  create: (options, ctx): IaasDriver => {
+    const o = options as OpenStackOptions;
+    const creds = resolveCredentials(
+      o,
+      defaultSources((p) => ctx.resolvePath(p)),
+    );
+    if (creds.cacert) creds.cacert = ctx.resolvePath(creds.cacert);
+    return new OpenStackCloud(creds, o, ctx.clock);
+  },
+});
