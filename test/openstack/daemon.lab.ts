@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
-import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
+import { type NovaServer, stateOf } from '../../src/drivers/iaas/openstack/server-view.js';
 import { META_PRESET, META_SPEC } from '../../src/drivers/types.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { testDaemon } from '../helpers/daemon.js';
 import {
   api,
+  brief,
   emptyProject,
   FLAVOR,
   IMAGE,
@@ -73,7 +74,7 @@ async function rewrite(d: Daemon, file: string, text: string): Promise<void> {
 /** Servers of a preset that are not being deleted, as the API shows them now. */
 async function live(name: string): Promise<NovaServer[]> {
   const all = (await serversByPreset(demoCloud)).get(name) ?? [];
-  return all.filter((s) => s['OS-EXT-STS:task_state'] !== 'deleting');
+  return all.filter((s) => stateOf(s) !== 'terminated'); // DELETED or deleting: gone
 }
 const active = (servers: NovaServer[]) => servers.filter((s) => s.status === 'ACTIVE');
 
@@ -87,6 +88,7 @@ function converge(d: Daemon, name: string, ok: (s: NovaServer[]) => boolean, tim
     ok,
     timeoutMs,
     250,
+    brief,
   );
 }
 

@@ -86,6 +86,16 @@ export async function serversByPreset(cloud: OpenStackCloud): Promise<Map<string
   return out;
 }
 
+/** Servers in short: `id:STATUS:task:spec`, for failure messages. */
+export function brief(servers: NovaServer[]): string {
+  return servers
+    .map(
+      (s) =>
+        `${s.id.slice(0, 8)}:${s.status}:${s['OS-EXT-STS:task_state'] ?? '-'}:${s.metadata?.vmshepherd_spec ?? ''}`,
+    )
+    .join(' ');
+}
+
 /** Deletes every server of the demo project and waits until they are gone (each test starts empty). */
 export async function emptyProject(cloud: OpenStackCloud, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -103,14 +113,12 @@ export async function waitFor<T>(
   ok: (v: T) => boolean,
   timeoutMs: number,
   stepMs = 500,
+  show: (v: T) => string = (v) => JSON.stringify(v).slice(0, 400),
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last = await fn();
   while (!ok(last)) {
-    if (Date.now() > end)
-      throw new Error(
-        `condition not met within ${timeoutMs} ms; last: ${JSON.stringify(last).slice(0, 400)}`,
-      );
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms; last: ${show(last)}`);
     await new Promise((r) => setTimeout(r, stepMs));
     last = await fn();
   }

@@ -248,8 +248,10 @@ describe('OpenStack servers as VMs', () => {
     const cases: [string, string | null, string][] = [
       ['ACTIVE', null, 'running'],
       ['BUILD', 'spawning', 'pending'],
-      ['REBUILD', null, 'pending'],
-      ['HARD_REBOOT', null, 'pending'],
+      ['REBUILD', 'rebuild_spawning', 'unknown'],
+      ['HARD_REBOOT', 'rebooting_hard', 'unknown'],
+      ['VERIFY_RESIZE', null, 'unknown'],
+      ['SHUTOFF', 'powering-on', 'unknown'],
       ['ERROR', null, 'error'],
       ['SHUTOFF', null, 'stopped'],
       ['SUSPENDED', null, 'stopped'],

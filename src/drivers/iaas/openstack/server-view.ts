@@ -18,21 +18,16 @@ export interface NovaServer {
 }
 
 /**
- * The original's mapping (ACTIVE → running, BUILD/REBUILD → pending, the rest terminated or unknown), made
- * finer where the loop needs it: ERROR and SHUTOFF keep their meaning (both are dead to the loop unless an
- * operator quiesced the VM), and in-place tasks (reboot, resize) are pending like a build.
+ * The original's mapping (ACTIVE → running, BUILD → pending, anything else unknown or dead), made finer
+ * where the loop needs it: ERROR and SHUTOFF keep their meaning (both are dead to the loop unless an
+ * operator quiesced the VM). In-place tasks (reboot, rebuild, resize, power on/off) are `unknown`, not
+ * pending: the loop measures pending from the creation time, so an old server being rebooted would look
+ * stuck and be replaced; unknown servers are kept and counted.
  */
 const STATES: Record<string, VmState> = {
   ACTIVE: 'running',
-  BUILD: 'pending',
-  REBUILD: 'pending',
-  REBOOT: 'pending',
-  HARD_REBOOT: 'pending',
-  RESIZE: 'pending',
-  VERIFY_RESIZE: 'pending',
-  REVERT_RESIZE: 'pending',
-  MIGRATING: 'pending',
   PASSWORD: 'running',
+  BUILD: 'pending',
   ERROR: 'error',
   SHUTOFF: 'stopped',
   SUSPENDED: 'stopped',
@@ -43,9 +38,14 @@ const STATES: Record<string, VmState> = {
   SOFT_DELETED: 'terminated',
 };
 
+/** Task states of a server changing in place (Nova sets them before it answers the action). */
+const IN_PLACE_TASK = /^(powering-(on|off)|reboot|rebuild|resize|migrat|unshelv|unpaus|resum)/;
+
 export function stateOf(s: Pick<NovaServer, 'status' | 'OS-EXT-STS:task_state'>): VmState {
+  const task = s['OS-EXT-STS:task_state'] ?? '';
   // A server being deleted still says ACTIVE for a moment: it is gone for the loop.
-  if (s['OS-EXT-STS:task_state'] === 'deleting') return 'terminated';
+  if (task === 'deleting') return 'terminated';
+  if (s.status !== 'BUILD' && s.status !== 'ERROR' && IN_PLACE_TASK.test(task)) return 'unknown';
   return STATES[s.status] ?? 'unknown';
 }
 
