@@ -5,6 +5,13 @@ import { defaultSources, resolveCredentials } from './credentials.js';
 import { OpenStackCloud } from './openstack-cloud.js';
 import { type OpenStackOptions, openStackOptionsSchema } from './options.js';
 
+const live = new Set<OpenStackCloud>();
+
+/** The OpenStack driver instances of this process, for benchmarks that count API requests. */
+export function openStackClouds(): OpenStackCloud[] {
+  return [...live];
+}
+
 /**
  * OpenStack (Keystone v3, Nova, Glance v2, Neutron) over its REST APIs. Presets with equal options share
  * one instance: one token, one set of caches, one listing per cycle.
@@ -22,6 +29,13 @@ export const openStackDriver = defineDriver({
       defaultSources((p) => ctx.resolvePath(p)),
     );
     if (creds.cacert) creds.cacert = ctx.resolvePath(creds.cacert);
-    return new OpenStackCloud(creds, o, ctx.clock);
+    const cloud = new OpenStackCloud(creds, o, ctx.clock);
+    live.add(cloud);
+    const close = cloud.close.bind(cloud);
+    cloud.close = async () => {
+      live.delete(cloud);
+      await close();
+    };
+    return cloud;
   },
 });
