@@ -279,8 +279,8 @@ export const CODES = {
     502,
   ),
   openstack_resize_2001: backoff(
-    'OpenStack: a resize did not reach VERIFY_RESIZE in time and was not confirmed',
-    'Check the server; raise `resize_timeout` for slow resizes.',
+    'OpenStack: a resize did not happen (Nova gave it up, or it did not reach VERIFY_RESIZE in time)',
+    'Check the server events (no host to resize to?); raise `resize_timeout` for slow resizes.',
     504,
   ),
 

@@ -167,6 +167,32 @@ describe('OpenStackDriver on the lab', () => {
     expect(rebuilt?.metadata[META_IDEMPOTENCY]).toBe('v1');
     await c.terminate(vm.id);
   });
+
+  it('reports a resize Nova gives up with its code, and leaves the server on its flavor', async () => {
+    // The lab has one compute host and Nova resizes to another host by default: the resize is given up.
+    const c = cloud({ resize_timeout: 60 });
+    const preset = `resize-${process.pid}`;
+    const spec = specFor(
+      preset,
+      { image: IMAGE, flavor: FLAVOR },
+      { network: { securityGroups: [], subnets: [NETWORK] } },
+    );
+    const vm = await c.create(spec, { idempotencyKey: 'r1' });
+    await waitFor(
+      () => c.get(vm.id),
+      (v) => v?.state === 'running',
+      60_000,
+    );
+    await expect(c.capabilities.resize(vm.id, { ...spec, flavor: 'm1.small' })).rejects.toMatchObject({
+      code: 'openstack_resize_2001',
+    });
+    const after = await c.get(vm.id);
+    expect(after).toMatchObject({ state: 'running', flavor: FLAVOR });
+    // Resizing to the flavor it has only records the spec.
+    await c.capabilities.resize(vm.id, { ...spec, metadata: { ...spec.metadata, vmshepherd_spec: 'v3' } });
+    expect((await c.get(vm.id))?.metadata.vmshepherd_spec).toBe('v3');
+    await c.terminate(vm.id);
+  });
 });
 
 function demoUrl(): string {

@@ -241,7 +241,7 @@ export class OpenStackCloud implements IaasDriver {
           body: { resize: { flavorRef } },
           signal,
         });
-        await this.confirmResize(id, signal);
+        await this.confirmResize(id, flavorRef, signal);
       }
     }
     await this.send('compute', 'POST', `/servers/${enc(id)}/metadata`, {
@@ -250,7 +250,11 @@ export class OpenStackCloud implements IaasDriver {
     });
   }
 
-  private async confirmResize(id: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for VERIFY_RESIZE and confirms. A server back to ACTIVE with no task and the old flavor means
+   * Nova gave the resize up (e.g. no host to resize to); with the new flavor, the cloud confirmed it itself.
+   */
+  private async confirmResize(id: string, flavorRef: string, signal?: AbortSignal): Promise<void> {
     const end = this.clock.now() + this.o.resize_timeout * 1000;
     while (this.clock.now() < end) {
       const s = await this.mustServer(id, signal);
@@ -263,9 +267,17 @@ export class OpenStackCloud implements IaasDriver {
       }
       if (s.status === 'ERROR')
         throw new ShepherdError('openstack_boot_2001', `resize of ${id}: ${s.fault?.message ?? 'ERROR'}`);
+      if (s.status === 'ACTIVE' && !s['OS-EXT-STS:task_state']) {
+        const name = this.flavors.peek().find((f) => f.id === flavorRef)?.name;
+        if (s.flavor?.id === flavorRef || (name !== undefined && s.flavor?.original_name === name)) return;
+        throw new ShepherdError(
+          'openstack_resize_2001',
+          `server ${id}: Nova gave the resize up (see \`openstack server event list ${id}\`)`,
+        );
+      }
       await this.clock.sleep(1000, signal);
     }
-    throw new ShepherdError('openstack_resize_2001', `server ${id}`);
+    throw new ShepherdError('openstack_resize_2001', `server ${id}: no VERIFY_RESIZE in time`);
   }
 
   // ----- lookups -----------------------------------------------------------------------------------------
@@ -352,10 +364,29 @@ export class OpenStackCloud implements IaasDriver {
     return s;
   }
 
-  /** Every server matching the query, page by page (`limit`/`marker`). */
-  servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
-    return this.pages<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
+  /**
+   * Every server matching the query, page by page (`limit`/`marker`). Nova lists servers still waiting for
+   * a cell (BUILD, task `scheduling`) before the others, so one that leaves that list between two pages
+   * can jump over the marker and be missed. When a listing spans pages and holds such servers, it is
+   * taken again (up to three passes) and the passes are merged, the latest view of each server winning.
+   */
+  async servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
+    const merged = new Map<string, NovaServer>();
+    for (let pass = 0; pass < 3; pass++) {
+      const before = this.pageCount;
+      const servers = await this.pages<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
+      for (const s of servers) merged.set(s.id, s);
+      const multiPage = this.pageCount - before > 1;
+      const scheduling = servers.some(
+        (s) => s.status === 'BUILD' && s['OS-EXT-STS:task_state'] === 'scheduling',
+      );
+      if (!multiPage || !scheduling) break;
+    }
+    return [...merged.values()];
   }
+
+  /** Listing pages fetched so far. */
+  private pageCount = 0;
 
   private async pages<T extends { id: string }>(
     type: ServiceType,
@@ -373,6 +404,7 @@ export class OpenStackCloud implements IaasDriver {
         ...(marker ? { marker } : {}),
       });
       const body = await this.json(type, 'GET', `${path}?${q}`, { signal, microversion: MV_READ });
+      this.pageCount++;
       const page = (body[key] ?? []) as T[];
       for (const item of page) out.set(item.id, item);
       const links = (body[`${key}_links`] ?? []) as { rel?: string }[];
