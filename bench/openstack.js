@@ -181,6 +181,9 @@ async function steady() {
   await daemon.runCycle(); // settle: post-create bookkeeping
   const perCycle = [];
   for (let i = 0; i < 5; i++) {
+    // As the daemon's worker_interval does: a cycle trusts the shared listing only when it started more
+    // than a second after a preset's last save (observe.ts), so back-to-back cycles would list per preset.
+    await sleep(2000);
     const before = requests();
     await daemon.runCycle();
     perCycle.push(requests() - before);
