@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
@@ -21,7 +22,8 @@ export const openStackDriver = defineDriver({
   name: 'OpenStackDriver',
   description: 'OpenStack Nova servers; credentials from options, clouds.yaml or OS_* variables',
   ...zodOptions(openStackOptionsSchema as z.ZodObject),
-  accountKey: (o) => JSON.stringify(o),
+  // A digest: the key identifies the account in memory and must not carry the password along.
+  accountKey: (o) => createHash('sha256').update(JSON.stringify(o)).digest('hex'),
   create: (options, ctx): IaasDriver => {
     const o = options as OpenStackOptions;
     const creds = resolveCredentials(
