@@ -2,6 +2,7 @@ import { dummyHealthcheck } from './healthcheck/dummy.js';
 import { httpHealthcheck } from './healthcheck/http.js';
 import { tcpHealthcheck } from './healthcheck/tcp.js';
 import { dummyIaasDriver } from './iaas/dummy/driver.js';
+import { openStackDriver } from './iaas/openstack/driver.js';
 import { directoryDriver } from './presets/directory.js';
 import { gitRepoDriver } from './presets/git-repo/driver.js';
 import { inMemoryDriver } from './runtime/memory.js';
@@ -10,6 +11,7 @@ import type { DriverDefinition } from './types.js';
 /** Drivers that ship with vmshepherd, registered statically (plugins are found by the registry). */
 export const BUILTIN_DRIVERS: readonly DriverDefinition[] = [
   dummyIaasDriver,
+  openStackDriver,
   directoryDriver,
   gitRepoDriver,
   inMemoryDriver,

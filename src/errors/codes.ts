@@ -203,6 +203,87 @@ export const CODES = {
     400,
   ),
 
+  // OpenStackDriver (docs/openstack.md)
+  openstack_config_1001: no(
+    'OpenStack credentials are incomplete, or the clouds.yaml entry cannot be found',
+    'Set the missing option in the iaas block, in clouds.yaml (`cloud:`) or as OS_* environment variable.',
+    500,
+  ),
+  openstack_auth_0001: no(
+    'Keystone refused the credentials',
+    'Check username/password/project (or the application credential) and that the user has a role in the project.',
+    502,
+  ),
+  openstack_catalog_1001: no(
+    'The service is not in the Keystone catalog for this region and interface',
+    'Check `region_name` and `interface`; the user needs a project-scoped token whose catalog lists compute, image and network.',
+    500,
+  ),
+  openstack_resolve_0001: no(
+    'The image, flavor or network named in the preset does not exist in this project',
+    'Use a name or id that `openstack image list`, `flavor list` or `network list` shows for this project.',
+    400,
+  ),
+  openstack_resolve_0002: no(
+    'The name matches several networks or flavors',
+    'Use the id instead of the name.',
+    400,
+  ),
+  openstack_create_0001: quota(
+    'OpenStack: quota exceeded',
+    'Raise the project quota (instances, cores, RAM, ports) or lower `count`; creation of this flavor resumes after a window.',
+  ),
+  openstack_create_0002: capacity(
+    'OpenStack: no valid host was found for this flavor (no capacity)',
+    'Add compute capacity or use another flavor or availability zone; creation of this flavor resumes after a window.',
+  ),
+  openstack_call_0001: backoff(
+    'OpenStack: rate limited (429)',
+    'None needed: the call is retried after Retry-After; lower `limits.calls_per_second` if frequent.',
+    429,
+  ),
+  openstack_call_0002: no(
+    'OpenStack: the request conflicts with the state of the server (409)',
+    'Wait until the server has finished its current task.',
+    409,
+  ),
+  openstack_call_0003: no('OpenStack: not found (404)', 'The resource is gone; nothing to do.', 404),
+  openstack_call_0004: no(
+    'OpenStack refused the request as invalid',
+    'Read the message from OpenStack; usually a preset value (image, flavor, key_name, network) the cloud rejects.',
+    400,
+  ),
+  openstack_call_0005: no(
+    'OpenStack: forbidden by policy (403)',
+    'Give the user the role the call needs (see docs/openstack.md, permissions).',
+    403,
+  ),
+  openstack_call_2001: backoff(
+    'OpenStack API unreachable (connection failed)',
+    'Check the endpoint, DNS and TLS settings (`cacert`); calls are retried.',
+    502,
+  ),
+  openstack_call_2002: backoff(
+    'OpenStack API call timed out',
+    'Check the API, or raise `http_timeout`; a create that timed out is looked up by its idempotency key, never repeated blindly.',
+    504,
+  ),
+  openstack_call_2003: backoff(
+    'OpenStack API failed with a server error (5xx)',
+    'Check the OpenStack service logs; calls are retried.',
+    502,
+  ),
+  openstack_boot_2001: backoff(
+    'OpenStack: the server went to ERROR (its fault message is kept on the VM)',
+    'Read the fault in the panel or API; the server is replaced.',
+    502,
+  ),
+  openstack_resize_2001: backoff(
+    'OpenStack: a resize did not happen (Nova gave it up, or it did not reach VERIFY_RESIZE in time)',
+    'Check the server events (no host to resize to?); raise `resize_timeout` for slow resizes.',
+    504,
+  ),
+
   // any IaaS driver, through the per-account limiter
   iaas_call_1001: no(
     'An IaaS driver failed with an error that has no catalogue code',

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { zodOptions } from '../../../config/zod-issues.js';
+import { defineDriver, type IaasDriver } from '../../types.js';
+import { defaultSources, resolveCredentials } from './credentials.js';
+import { OpenStackCloud } from './openstack-cloud.js';
+import { type OpenStackOptions, openStackOptionsSchema } from './options.js';
+
+const live = new Set<OpenStackCloud>();
+
+/** The OpenStack driver instances of this process, for benchmarks that count API requests. */
+export function openStackClouds(): OpenStackCloud[] {
+  return [...live];
+}
+
+/**
+ * OpenStack (Keystone v3, Nova, Glance v2, Neutron) over its REST APIs. Presets with equal options share
+ * one instance: one token, one set of caches, one listing per cycle.
+ */
+export const openStackDriver = defineDriver({
+  kind: 'iaas',
+  name: 'OpenStackDriver',
+  description: 'OpenStack Nova servers; credentials from options, clouds.yaml or OS_* variables',
+  ...zodOptions(openStackOptionsSchema as z.ZodObject),
+  // A digest: the key identifies the account in memory and must not carry the password along.
+  accountKey: (o) => createHash('sha256').update(JSON.stringify(o)).digest('hex'),
+  create: (options, ctx): IaasDriver => {
+    const o = options as OpenStackOptions;
+    const creds = resolveCredentials(
+      o,
+      defaultSources((p) => ctx.resolvePath(p)),
+    );
+    if (creds.cacert) creds.cacert = ctx.resolvePath(creds.cacert);
+    const cloud = new OpenStackCloud(creds, o, ctx.clock);
+    live.add(cloud);
+    const close = cloud.close.bind(cloud);
+    cloud.close = async () => {
+      live.delete(cloud);
+      await close();
+    };
+    return cloud;
+  },
+});

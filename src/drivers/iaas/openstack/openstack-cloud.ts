@@ -1,0 +1,469 @@
+import { ShepherdError } from '../../../errors/shepherd-error.js';
+import type { Clock } from '../../../util/clock.js';
+import {
+  type CallOptions,
+  type CreateOptions,
+  type IaasDriver,
+  META_IDEMPOTENCY,
+  META_PRESET,
+  type Vm,
+  type VmSpec,
+} from '../../types.js';
+import type { Credentials } from './credentials.js';
+import { HttpClient, type HttpResponse, isCode } from './http.js';
+import { KeystoneSession, type ServiceType } from './keystone.js';
+import type { OpenStackOptions } from './options.js';
+import { type NovaServer, serverToVm } from './server-view.js';
+import { TtlCache } from './ttl-cache.js';
+
+/** Read calls use 2.47 (flavor embedded in the server, extended attributes from 2.3 on). */
+const MV_READ = '2.47';
+/** Creates without networks use the pre-2.37 rule (Nova picks the project's only network), as the original did. */
+const MV_CREATE_DEFAULT_NET = '2.36';
+/** Rebuild sends key_name (2.54) and user_data (2.57). */
+const MV_REBUILD = '2.57';
+
+interface Flavor {
+  id: string;
+  name: string;
+}
+interface Image {
+  id: string;
+  name?: string;
+  status?: string;
+  created_at?: string;
+}
+interface Network {
+  id: string;
+  name?: string;
+}
+interface Subnet {
+  id: string;
+  name?: string;
+  network_id: string;
+}
+
+interface Request {
+  body?: unknown;
+  microversion?: string;
+  accept?: readonly number[];
+  signal?: AbortSignal | undefined;
+}
+
+/** Creates whose outcome was unknown (timeout, dropped connection, 5xx from a proxy): they may have taken effect. */
+const AMBIGUOUS = ['openstack_call_2001', 'openstack_call_2002', 'openstack_call_2003'];
+/** How many idempotency keys of this process's creates are remembered. */
+const KEYS_KEPT = 10_000;
+
+/**
+ * One OpenStack project as an IaaS driver: Nova for servers, Glance for images, Neutron for networks,
+ * Keystone for the token and the catalog. Membership is by metadata (never by name), listings follow
+ * `limit`/`marker` pages, and flavors, images and networks are cached.
+ */
+export class OpenStackCloud implements IaasDriver {
+  readonly http: HttpClient;
+  readonly session: KeystoneSession;
+  private readonly flavors: TtlCache<Flavor>;
+  private readonly images: TtlCache<Image>;
+  private readonly networks: TtlCache<Network>;
+  private readonly subnets: TtlCache<Subnet>;
+  /** Idempotency key → server id, for creates of this process. */
+  private readonly byKey = new Map<string, string>();
+
+  constructor(
+    creds: Credentials,
+    private readonly o: OpenStackOptions,
+    private readonly clock: Clock,
+  ) {
+    this.http = new HttpClient({
+      timeoutMs: o.http_timeout * 1000,
+      insecure: creds.insecure,
+      ...(creds.cacert ? { cacert: creds.cacert } : {}),
+    });
+    this.session = new KeystoneSession(creds, this.http, clock);
+    const ttl = o.cache_ttl * 1000;
+    this.flavors = new TtlCache(
+      (s) => this.pages<Flavor>('compute', '/flavors/detail', 'flavors', s),
+      clock,
+      ttl,
+    );
+    this.images = new TtlCache((s) => this.imagePages(s), clock, ttl);
+    this.networks = new TtlCache(
+      async (s) =>
+        (await this.json('network', 'GET', '/networks?fields=id&fields=name', { signal: s })).networks,
+      clock,
+      ttl,
+    );
+    this.subnets = new TtlCache(
+      async (s) =>
+        (await this.json('network', 'GET', '/subnets?fields=id&fields=name&fields=network_id', { signal: s }))
+          .subnets,
+      clock,
+      ttl,
+    );
+  }
+
+  // ----- IaasDriver ----------------------------------------------------------------------------------
+
+  async list(preset: string, options?: CallOptions): Promise<Vm[]> {
+    return (await this.listAll(options)).filter((vm) => vm.metadata[META_PRESET] === preset);
+  }
+
+  /** One paginated listing of the project; only servers carrying vmshepherd's preset metadata. */
+  async listAll(options?: CallOptions): Promise<Vm[]> {
+    const servers = await this.servers({}, options?.signal);
+    return servers.filter((s) => s.metadata?.[META_PRESET] !== undefined).map((s) => this.view(s));
+  }
+
+  async get(vmId: string, options?: CallOptions): Promise<Vm | null> {
+    const s = await this.server(vmId, options?.signal);
+    return s ? this.view(s) : null;
+  }
+
+  async create(spec: VmSpec, options: CreateOptions): Promise<Vm> {
+    const key = options.idempotencyKey;
+    const signal = options.signal;
+    const known = this.byKey.get(key);
+    if (known) {
+      const vm = await this.get(known, { ...(signal ? { signal } : {}) });
+      if (vm) return vm;
+    }
+    const [imageRef, flavorRef, networks] = await Promise.all([
+      spec.image ? this.imageId(spec.image, signal) : undefined,
+      spec.flavor ? this.flavorId(spec.flavor, signal) : undefined,
+      this.networkRefs(spec.network.subnets, signal),
+    ]);
+    const metadata = { ...spec.metadata, [META_IDEMPOTENCY]: key };
+    const server = {
+      name: spec.name,
+      ...(imageRef ? { imageRef } : {}),
+      ...(flavorRef ? { flavorRef } : {}),
+      metadata,
+      ...(spec.keyName ? { key_name: spec.keyName } : {}),
+      ...(spec.userdata ? { user_data: Buffer.from(spec.userdata, 'utf8').toString('base64') } : {}),
+      ...(spec.network.availabilityZone ? { availability_zone: spec.network.availabilityZone } : {}),
+      ...(spec.network.securityGroups.length > 0
+        ? { security_groups: spec.network.securityGroups.map((name) => ({ name })) }
+        : {}),
+      ...(networks.length > 0 ? { networks } : {}),
+    };
+    let res: HttpResponse;
+    try {
+      res = await this.send('compute', 'POST', '/servers', {
+        body: { server },
+        microversion: networks.length > 0 ? MV_READ : MV_CREATE_DEFAULT_NET,
+        signal,
+      });
+    } catch (err) {
+      // Never repeat a create that may have happened: look for the key first.
+      if (err instanceof ShepherdError && AMBIGUOUS.includes(err.code)) {
+        const found = await this.findByKey(spec.name, key, signal).catch(() => undefined);
+        if (found) return found;
+      }
+      throw err;
+    }
+    const id = (res.body as { server: { id: string } }).server.id;
+    this.remember(key, id);
+    return {
+      id,
+      name: spec.name,
+      state: 'pending',
+      providerStatus: 'BUILD',
+      ips: [],
+      createdAt: new Date(this.clock.now()).toISOString(),
+      metadata,
+      ...(spec.image ? { image: spec.image } : {}),
+      ...(spec.flavor ? { flavor: spec.flavor } : {}),
+    };
+  }
+
+  async terminate(vmId: string, options?: CallOptions): Promise<void> {
+    await this.send('compute', 'DELETE', `/servers/${enc(vmId)}`, { accept: [404], signal: options?.signal });
+  }
+
+  readonly capabilities = {
+    stop: (id: string, o?: CallOptions) => this.action(id, { 'os-stop': null }, 'SHUTOFF', o?.signal),
+    start: (id: string, o?: CallOptions) => this.action(id, { 'os-start': null }, 'ACTIVE', o?.signal),
+    reboot: (id: string, o?: CallOptions) =>
+      this.action(id, { reboot: { type: this.o.reboot_type } }, undefined, o?.signal),
+    rebuild: (id: string, spec: VmSpec, o?: CallOptions) => this.rebuild(id, spec, o?.signal),
+    resize: (id: string, spec: VmSpec, o?: CallOptions) => this.resize(id, spec, o?.signal),
+  };
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  // ----- verbs -----------------------------------------------------------------------------------------
+
+  /** A server action; a 409 because the server is already where the action leads counts as done. */
+  private async action(id: string, body: unknown, target: string | undefined, signal?: AbortSignal) {
+    try {
+      await this.send('compute', 'POST', `/servers/${enc(id)}/action`, { body, signal });
+    } catch (err) {
+      if (target && isCode(err, 'openstack_call_0002')) {
+        const s = await this.server(id, signal);
+        if (s?.status === target) return;
+      }
+      throw err;
+    }
+  }
+
+  /** Rebuilds from the spec's image, key and userdata; the server keeps its metadata, updated to the spec. */
+  private async rebuild(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    const s = await this.mustServer(id, signal);
+    const current = typeof s.image === 'object' && s.image ? s.image.id : undefined;
+    const imageRef = spec.image ? await this.imageId(spec.image, signal) : current;
+    if (!imageRef)
+      throw new ShepherdError('openstack_resolve_0001', `server ${id} has no image to rebuild from`);
+    const rebuild = {
+      imageRef,
+      metadata: { ...s.metadata, ...spec.metadata },
+      ...(spec.keyName ? { key_name: spec.keyName } : {}),
+      ...(spec.userdata ? { user_data: Buffer.from(spec.userdata, 'utf8').toString('base64') } : {}),
+    };
+    await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
+      body: { rebuild },
+      microversion: MV_REBUILD,
+      signal,
+    });
+  }
+
+  /** Resizes to the spec's flavor and confirms it; then records the spec in the metadata. */
+  private async resize(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    const s = await this.mustServer(id, signal);
+    if (spec.flavor) {
+      const flavorRef = await this.flavorId(spec.flavor, signal);
+      const currentName = s.flavor?.original_name;
+      const same = s.flavor?.id === flavorRef || (currentName !== undefined && currentName === spec.flavor);
+      if (!same) {
+        await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
+          body: { resize: { flavorRef } },
+          signal,
+        });
+        await this.confirmResize(id, flavorRef, signal);
+      }
+    }
+    await this.send('compute', 'POST', `/servers/${enc(id)}/metadata`, {
+      body: { metadata: spec.metadata },
+      signal,
+    });
+  }
+
+  /**
+   * Waits for VERIFY_RESIZE and confirms. A server back to ACTIVE with no task and the old flavor means
+   * Nova gave the resize up (e.g. no host to resize to); with the new flavor, the cloud confirmed it itself.
+   */
+  private async confirmResize(id: string, flavorRef: string, signal?: AbortSignal): Promise<void> {
+    const end = this.clock.now() + this.o.resize_timeout * 1000;
+    while (this.clock.now() < end) {
+      const s = await this.mustServer(id, signal);
+      if (s.status === 'VERIFY_RESIZE') {
+        await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
+          body: { confirmResize: null },
+          signal,
+        });
+        return;
+      }
+      if (s.status === 'ERROR')
+        throw new ShepherdError('openstack_boot_2001', `resize of ${id}: ${s.fault?.message ?? 'ERROR'}`);
+      if (s.status === 'ACTIVE' && !s['OS-EXT-STS:task_state']) {
+        const name = this.flavors.peek().find((f) => f.id === flavorRef)?.name;
+        if (s.flavor?.id === flavorRef || (name !== undefined && s.flavor?.original_name === name)) return;
+        throw new ShepherdError(
+          'openstack_resize_2001',
+          `server ${id}: Nova gave the resize up (see \`openstack server event list ${id}\`)`,
+        );
+      }
+      await this.clock.sleep(1000, signal);
+    }
+    throw new ShepherdError('openstack_resize_2001', `server ${id}: no VERIFY_RESIZE in time`);
+  }
+
+  // ----- lookups -----------------------------------------------------------------------------------------
+
+  private async findByKey(name: string, key: string, signal?: AbortSignal): Promise<Vm | undefined> {
+    const servers = await this.servers({ name: `^${escapeRegex(name)}$` }, signal);
+    const s = servers.find((x) => x.metadata?.[META_IDEMPOTENCY] === key);
+    if (!s) return undefined;
+    this.remember(key, s.id);
+    return this.view(s);
+  }
+
+  async flavorId(ref: string, signal?: AbortSignal): Promise<string> {
+    const found = await this.flavors.find((f) => f.id === ref || f.name === ref, signal);
+    return this.pick('flavor', ref, found).id;
+  }
+
+  /** By id, or by name: the newest active image of that name (a re-uploaded image replaces the old one). */
+  async imageId(ref: string, signal?: AbortSignal): Promise<string> {
+    const found = await this.images.find((i) => i.id === ref || i.name === ref, signal);
+    const byId = found.find((i) => i.id === ref);
+    if (byId) return byId.id;
+    const active = found
+      .filter((i) => i.status === undefined || i.status === 'active')
+      .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
+    const image = active[0];
+    if (!image) throw new ShepherdError('openstack_resolve_0001', `image '${ref}'`);
+    return image.id;
+  }
+
+  /** Each entry of the preset's `subnets`: a network id or name, else a subnet id or name (its network). */
+  async networkRefs(refs: readonly string[], signal?: AbortSignal): Promise<{ uuid: string }[]> {
+    const out: { uuid: string }[] = [];
+    for (const ref of refs) {
+      const nets = await this.networks.find((n) => n.id === ref || n.name === ref, signal);
+      if (nets.length > 0) {
+        out.push({ uuid: this.pick('network', ref, nets).id });
+        continue;
+      }
+      const subs = await this.subnets.find((n) => n.id === ref || n.name === ref, signal);
+      out.push({ uuid: this.pick('network or subnet', ref, subs).network_id });
+    }
+    return out;
+  }
+
+  private pick<T extends { id: string }>(what: string, ref: string, found: T[]): T {
+    const byId = found.find((f) => f.id === ref);
+    if (byId) return byId;
+    if (found.length === 0) throw new ShepherdError('openstack_resolve_0001', `${what} '${ref}'`);
+    if (found.length > 1)
+      throw new ShepherdError(
+        'openstack_resolve_0002',
+        `${what} '${ref}': ${found.map((f) => f.id).join(', ')}`,
+      );
+    return found[0] as T;
+  }
+
+  private view(s: NovaServer): Vm {
+    return serverToVm(s, {
+      image: (id) => this.images.peek().find((i) => i.id === id)?.name,
+      flavor: (id) => this.flavors.peek().find((f) => f.id === id)?.name,
+    });
+  }
+
+  private remember(key: string, id: string): void {
+    this.byKey.set(key, id);
+    if (this.byKey.size > KEYS_KEPT) {
+      const oldest = this.byKey.keys().next().value;
+      if (oldest !== undefined) this.byKey.delete(oldest);
+    }
+  }
+
+  // ----- HTTP --------------------------------------------------------------------------------------------
+
+  private async server(id: string, signal?: AbortSignal): Promise<NovaServer | null> {
+    const res = await this.send('compute', 'GET', `/servers/${enc(id)}`, { accept: [404], signal });
+    if (res.status === 404) return null;
+    return (res.body as { server: NovaServer }).server;
+  }
+
+  private async mustServer(id: string, signal?: AbortSignal): Promise<NovaServer> {
+    const s = await this.server(id, signal);
+    if (!s) throw new ShepherdError('openstack_call_0003', `server ${id}`);
+    return s;
+  }
+
+  /**
+   * Every server matching the query, page by page (`limit`/`marker`). Nova lists servers still waiting for
+   * a cell (BUILD, task `scheduling`) before the others, so one that leaves that list between two pages
+   * can jump over the marker and be missed. When a listing spans pages and holds such servers, it is
+   * taken again (up to three passes) and the passes are merged, the latest view of each server winning.
+   */
+  async servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
+    const merged = new Map<string, NovaServer>();
+    for (let pass = 0; pass < 3; pass++) {
+      const before = this.pageCount;
+      const servers = await this.pages<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
+      for (const s of servers) merged.set(s.id, s);
+      const multiPage = this.pageCount - before > 1;
+      const scheduling = servers.some(
+        (s) => s.status === 'BUILD' && s['OS-EXT-STS:task_state'] === 'scheduling',
+      );
+      if (!multiPage || !scheduling) break;
+    }
+    return [...merged.values()];
+  }
+
+  /** Listing pages fetched so far. */
+  private pageCount = 0;
+
+  private async pages<T extends { id: string }>(
+    type: ServiceType,
+    path: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    query: Record<string, string> = {},
+  ): Promise<T[]> {
+    const out = new Map<string, T>();
+    let marker: string | undefined;
+    for (;;) {
+      const q = new URLSearchParams({
+        ...query,
+        limit: String(this.o.page_size),
+        ...(marker ? { marker } : {}),
+      });
+      const body = await this.json(type, 'GET', `${path}?${q}`, { signal, microversion: MV_READ });
+      this.pageCount++;
+      const page = (body[key] ?? []) as T[];
+      for (const item of page) out.set(item.id, item);
+      const links = (body[`${key}_links`] ?? []) as { rel?: string }[];
+      const last = page.at(-1);
+      if (!last || !links.some((l) => l.rel === 'next')) break;
+      marker = last.id;
+    }
+    return [...out.values()];
+  }
+
+  /** Glance v2 pages: `next` is present while more images follow. */
+  private async imagePages(signal?: AbortSignal): Promise<Image[]> {
+    const out = new Map<string, Image>();
+    let marker: string | undefined;
+    for (;;) {
+      const q = new URLSearchParams({ limit: String(this.o.page_size), ...(marker ? { marker } : {}) });
+      const body = await this.json('image', 'GET', `/images?${q}`, { signal });
+      const page = (body.images ?? []) as Image[];
+      for (const item of page) out.set(item.id, item);
+      const last = page.at(-1);
+      if (!last || !body.next) break;
+      marker = last.id;
+    }
+    return [...out.values()];
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of several services, read field by field
+  private async json(type: ServiceType, method: string, path: string, r: Request): Promise<any> {
+    return (await this.send(type, method, path, r)).body ?? {};
+  }
+
+  private send(type: ServiceType, method: string, path: string, r: Request): Promise<HttpResponse> {
+    const call = `${method} ${type} ${path.split('?')[0]}`;
+    return this.session.request(
+      type,
+      (base, token) => ({
+        method,
+        url: `${base}${path}`,
+        call,
+        headers: {
+          'x-auth-token': token,
+          ...(type === 'compute'
+            ? {
+                'openstack-api-version': `compute ${r.microversion ?? MV_READ}`,
+                'x-openstack-nova-api-version': r.microversion ?? MV_READ,
+              }
+            : {}),
+        },
+        ...(r.body !== undefined ? { body: r.body } : {}),
+        ...(r.accept ? { accept: r.accept } : {}),
+        ...(r.signal ? { signal: r.signal } : {}),
+      }),
+      r.signal,
+    );
+  }
+}
+
+const enc = encodeURIComponent;
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

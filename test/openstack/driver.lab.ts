@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
+import { META_IDEMPOTENCY, META_PRESET } from '../../src/drivers/types.js';
+import { systemClock } from '../../src/util/clock.js';
+import { iaasContract, specFor } from '../contract/iaas-contract.js';
+import { api, emptyProject, FLAVOR, IMAGE, labCloud, NETWORK, waitFor } from './lab.js';
+
+const clouds: OpenStackCloud[] = [];
+function cloud(options: Record<string, unknown> = {}): OpenStackCloud {
+  const c = labCloud('demo', options);
+  clouds.push(c);
+  return c;
+}
+
+let admin: OpenStackCloud;
+beforeAll(async () => {
+  admin = labCloud('admin');
+  await emptyProject(cloud());
+});
+afterAll(async () => {
+  await emptyProject(cloud());
+  await Promise.all([...clouds, admin].map((c) => c.close()));
+});
+
+iaasContract(
+  'OpenStackDriver on the lab',
+  async () => {
+    const driver = cloud();
+    return { driver, image: IMAGE, flavor: FLAVOR, close: () => emptyProject(driver) };
+  },
+  { bootTimeoutMs: 60_000, pollMs: 500 },
+);
+
+describe('OpenStackDriver on the lab', () => {
+  it('pages through servers and images with limit/marker', async () => {
+    const c = cloud({ page_size: 2 });
+    const preset = `page-${process.pid}`;
+    const made = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        c.create(specFor(preset, { image: IMAGE, flavor: FLAVOR }), { idempotencyKey: `k${i}` }),
+      ),
+    );
+    const before = c.http.counts.get('GET compute') ?? 0;
+    const listed = await c.list(preset);
+    expect(listed.map((v) => v.id).sort()).toEqual(made.map((v) => v.id).sort());
+    expect((c.http.counts.get('GET compute') ?? 0) - before).toBeGreaterThanOrEqual(3); // 5 servers, 2 a page
+    expect(await c.imageId(IMAGE)).toMatch(/^[0-9a-f-]{36}$/);
+    await emptyProject(c);
+  });
+
+  it('resolves networks by name and subnets by name, and sends key_name, zone and security groups', async () => {
+    const c = cloud();
+    const key = `lab-key-${process.pid}`;
+    await api(c, 'compute', 'POST', '/os-keypairs', { keypair: { name: key } }, '2.1');
+    try {
+      const preset = `net-${process.pid}`;
+      const vm = await c.create(
+        specFor(
+          preset,
+          { image: IMAGE, flavor: 'm1.small' },
+          {
+            keyName: key,
+            network: { securityGroups: ['default'], availabilityZone: 'nova', subnets: ['shared-subnet'] },
+          },
+        ),
+        { idempotencyKey: 'n1' },
+      );
+      const s = (await api(admin, 'compute', 'GET', `/servers/${vm.id}`)) as {
+        server: Record<string, unknown> & { addresses: Record<string, unknown> };
+      };
+      expect(s.server.key_name).toBe(key);
+      expect(s.server['OS-EXT-AZ:availability_zone']).toBe('nova');
+      expect((s.server.flavor as { original_name: string }).original_name).toBe('m1.small');
+      const running = await waitFor(
+        () => c.get(vm.id),
+        (v) => v?.state === 'running',
+        60_000,
+      );
+      expect(running?.ips[0]).toMatch(/^10\.0\./);
+      expect(running?.image).toBe(IMAGE);
+    } finally {
+      await api(c, 'compute', 'DELETE', `/os-keypairs/${key}`, undefined, '2.1');
+      await emptyProject(c);
+    }
+  });
+
+  it('maps refusals to catalogue codes: unknown flavor, image, network; bad key pair', async () => {
+    const c = cloud();
+    const spec = (extra: object) => specFor(`err-${process.pid}`, { image: IMAGE, flavor: FLAVOR }, extra);
+    await expect(c.create(spec({ flavor: 'm9.nope' }), { idempotencyKey: 'e1' })).rejects.toMatchObject({
+      code: 'openstack_resolve_0001',
+    });
+    await expect(c.create(spec({ image: 'no-such-image' }), { idempotencyKey: 'e2' })).rejects.toMatchObject({
+      code: 'openstack_resolve_0001',
+    });
+    await expect(
+      c.create(spec({ network: { securityGroups: [], subnets: ['no-net'] } }), { idempotencyKey: 'e3' }),
+    ).rejects.toMatchObject({ code: 'openstack_resolve_0001' });
+    await expect(c.create(spec({ keyName: 'no-such-key' }), { idempotencyKey: 'e4' })).rejects.toMatchObject({
+      code: 'openstack_call_0004',
+    });
+    expect(await c.list(`err-${process.pid}`)).toEqual([]);
+    const bad = labCloud('demo', {
+      password: 'wrong',
+      auth_url: demoUrl(),
+      username: 'demo',
+      project_name: 'demo',
+    });
+    clouds.push(bad);
+    await expect(bad.listAll()).rejects.toMatchObject({ code: 'openstack_auth_0001' });
+  });
+
+  it('renews the token once when a service answers 401, and before it expires', async () => {
+    const c = cloud();
+    await c.listAll();
+    const token = await c.session.token();
+    // Nova caches validated tokens, so a revocation reaches it late; a token it has never seen is refused at once.
+    token.value = 'gAAAAAB-revoked-token';
+    expect(c.session.issued).toBe(1);
+    await c.listAll();
+    expect(c.session.issued).toBe(2);
+    let skew = 0;
+    const late = labCloud('demo', {}, { now: () => Date.now() + skew, sleep: systemClock.sleep });
+    clouds.push(late);
+    await late.listAll();
+    const first = await late.session.token();
+    skew = first.expiresAt - Date.now() - 60_000; // a minute before expiry: past the renewal point
+    await late.listAll();
+    expect(late.session.issued).toBe(2);
+    expect((await late.session.token()).value).not.toBe(first.value);
+  });
+
+  it('stops, starts, reboots and rebuilds a server, keeping its metadata', async () => {
+    const c = cloud();
+    const preset = `verbs-${process.pid}`;
+    const spec = specFor(
+      preset,
+      { image: IMAGE, flavor: FLAVOR },
+      { network: { securityGroups: [], subnets: [NETWORK] } },
+    );
+    const vm = await c.create(spec, { idempotencyKey: 'v1' });
+    const state = (want: string) =>
+      waitFor(
+        () => c.get(vm.id),
+        (v) => v?.providerStatus === want,
+        60_000,
+      );
+    await state('ACTIVE');
+    await c.capabilities.stop(vm.id);
+    expect((await state('SHUTOFF'))?.state).toBe('stopped');
+    await c.capabilities.stop(vm.id); // already stopped: done
+    await c.capabilities.start(vm.id);
+    await state('ACTIVE');
+    await c.capabilities.reboot(vm.id);
+    await state('ACTIVE');
+    await c.capabilities.rebuild(vm.id, {
+      ...spec,
+      userdata: 'new',
+      metadata: { ...spec.metadata, vmshepherd_spec: 'v2' },
+    });
+    const rebuilt = await waitFor(
+      () => c.get(vm.id),
+      (v) => v?.providerStatus === 'ACTIVE' && v.metadata.vmshepherd_spec === 'v2',
+      60_000,
+    );
+    expect(rebuilt?.metadata[META_PRESET]).toBe(preset);
+    expect(rebuilt?.metadata[META_IDEMPOTENCY]).toBe('v1');
+    await c.terminate(vm.id);
+  });
+
+  it('reports a resize Nova gives up with its code, and leaves the server on its flavor', async () => {
+    // The lab has one compute host and Nova resizes to another host by default: the resize is given up.
+    const c = cloud({ resize_timeout: 60 });
+    const preset = `resize-${process.pid}`;
+    const spec = specFor(
+      preset,
+      { image: IMAGE, flavor: FLAVOR },
+      { network: { securityGroups: [], subnets: [NETWORK] } },
+    );
+    const vm = await c.create(spec, { idempotencyKey: 'r1' });
+    await waitFor(
+      () => c.get(vm.id),
+      (v) => v?.state === 'running',
+      60_000,
+    );
+    await expect(c.capabilities.resize(vm.id, { ...spec, flavor: 'm1.small' })).rejects.toMatchObject({
+      code: 'openstack_resize_2001',
+    });
+    const after = await c.get(vm.id);
+    expect(after).toMatchObject({ state: 'running', flavor: FLAVOR });
+    // Resizing to the flavor it has only records the spec.
+    await c.capabilities.resize(vm.id, { ...spec, metadata: { ...spec.metadata, vmshepherd_spec: 'v3' } });
+    expect((await c.get(vm.id))?.metadata.vmshepherd_spec).toBe('v3');
+    await c.terminate(vm.id);
+  });
+});
+
+function demoUrl(): string {
+  return labCloudUrl;
+}
+const labCloudUrl = (await import('./lab.js')).demo.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3';

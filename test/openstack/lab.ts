@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveCredentials } from '../../src/drivers/iaas/openstack/credentials.js';
+import { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
+import { openStackOptionsSchema } from '../../src/drivers/iaas/openstack/options.js';
+import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
+import { META_PRESET } from '../../src/drivers/types.js';
+import { type Clock, systemClock } from '../../src/util/clock.js';
+
+/** Where ../shared/openstack-lab/up.sh wrote its env files. */
+export const LAB_DIR = process.env.OPENSTACK_LAB_DIR ?? '/tmp/openstack-lab';
+
+/** The variables of one env file of the lab (`demo` or `admin`); fails clearly when the lab is not up. */
+export function labEnv(name: 'demo' | 'admin'): Record<string, string> {
+  const file = join(LAB_DIR, `${name}.env`);
+  if (!existsSync(file))
+    throw new Error(
+      `${file} is missing: start the OpenStack lab first (sudo ../shared/openstack-lab/up.sh, see its README)`,
+    );
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m?.[1]) env[m[1]] = (m[2] ?? '').replace(/^"(.*)"$/, '$1');
+  }
+  return env;
+}
+
+export const demo = labEnv('demo');
+export const IMAGE = demo.OS_LAB_IMAGE ?? 'fake-image';
+export const NETWORK = demo.OS_LAB_NETWORK ?? 'shared-net';
+export const FLAVOR = 'm1.tiny';
+
+/** The iaas block of a preset or settings file for the lab's demo project (YAML flow mapping). */
+export function iaasBlock(extra = ''): string {
+  const e = demo;
+  return `{driver: OpenStackDriver, auth_url: '${e.OS_AUTH_URL}', username: ${e.OS_USERNAME}, password: ${e.OS_PASSWORD}, project_name: ${e.OS_PROJECT_NAME}, user_domain_name: ${e.OS_USER_DOMAIN_NAME}, project_domain_name: ${e.OS_PROJECT_DOMAIN_NAME}, region_name: ${e.OS_REGION_NAME}${extra}}`;
+}
+
+/** A driver instance for a project of the lab, credentials from its env file (the OS_* route). */
+export function labCloud(
+  name: 'demo' | 'admin' = 'demo',
+  options: Record<string, unknown> = {},
+  clock: Clock = systemClock,
+): OpenStackCloud {
+  const o = openStackOptionsSchema.parse(options);
+  const creds = resolveCredentials(o, {
+    env: labEnv(name),
+    resolvePath: (p) => p,
+    readFile: () => undefined,
+  });
+  return new OpenStackCloud(creds, o, clock);
+}
+
+/** A raw API call with the cloud's session (for what vmshepherd never does: admin actions, quotas). */
+export async function api(
+  cloud: OpenStackCloud,
+  type: 'compute' | 'image' | 'network',
+  method: string,
+  path: string,
+  body?: unknown,
+  microversion = '2.47',
+  headers: Record<string, string> = {},
+): Promise<unknown> {
+  const res = await cloud.session.request(type, (base, token) => ({
+    method,
+    url: `${base}${path}`,
+    call: `${method} ${type} ${path}`,
+    headers: {
+      'x-auth-token': token,
+      'openstack-api-version': `compute ${microversion}`,
+      ...headers,
+    },
+    ...(body !== undefined ? { body } : {}),
+  }));
+  return res.body;
+}
+
+/** Every server of the demo project carrying vmshepherd's preset metadata, by preset. */
+export async function serversByPreset(cloud: OpenStackCloud): Promise<Map<string, NovaServer[]>> {
+  const out = new Map<string, NovaServer[]>();
+  for (const s of await cloud.servers({})) {
+    const p = s.metadata?.[META_PRESET];
+    if (p === undefined) continue;
+    out.set(p, [...(out.get(p) ?? []), s]);
+  }
+  return out;
+}
+
+/** Servers in short: `id:STATUS:task:spec`, for failure messages. */
+export function brief(servers: NovaServer[]): string {
+  return servers
+    .map(
+      (s) =>
+        `${s.id.slice(0, 8)}:${s.status}:${s['OS-EXT-STS:task_state'] ?? '-'}:${s.metadata?.vmshepherd_spec ?? ''}`,
+    )
+    .join(' ');
+}
+
+/** Deletes every server of the demo project and waits until they are gone (each test starts empty). */
+export async function emptyProject(cloud: OpenStackCloud, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const servers = await cloud.servers({});
+    if (servers.length === 0) return;
+    if (Date.now() > end) throw new Error(`servers left in the demo project: ${servers.map((s) => s.id)}`);
+    await Promise.all(servers.map((s) => cloud.terminate(s.id)));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function waitFor<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  stepMs = 500,
+  show: (v: T) => string = (v) => JSON.stringify(v).slice(0, 400),
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last = await fn();
+  while (!ok(last)) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms; last: ${show(last)}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+    last = await fn();
+  }
+  return last;
+}
