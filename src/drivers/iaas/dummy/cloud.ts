@@ -48,12 +48,14 @@ export interface SimSnapshot {
   vms: SimVm[];
 }
 
+// A task on an existing VM is `unknown`, not `pending`: the loop times `pending` from the VM's creation
+// (boot_timeout), so a reboot of an old VM would look like a stuck boot. OpenStackDriver does the same.
 const STATE_OF: Record<string, VmState> = {
   ACTIVE: 'running',
   BUILD: 'pending',
-  REBOOT: 'pending',
-  REBUILD: 'pending',
-  RESIZE: 'pending',
+  REBOOT: 'unknown',
+  REBUILD: 'unknown',
+  RESIZE: 'unknown',
   ERROR: 'error',
   SHUTOFF: 'stopped',
 };
