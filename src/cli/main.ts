@@ -7,6 +7,7 @@ import { driversCommand } from './commands/drivers.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
+import { simulatorCommand } from './commands/simulator.js';
 import { errorLine, type OutputFormat, printErr } from './output.js';
 
 const outputOption = () =>
@@ -81,6 +82,29 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('-c, --config-file <file>', 'also find plugins installed next to this configuration')
     .addOption(outputOption())
     .action((o) => done(driversCommand(o.configFile, o.output as OutputFormat)));
+
+  program
+    .command('simulator')
+    .description(
+      'serve one simulated cloud over HTTP, shared by DummyIaasDriver `endpoint` of several daemons',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', port, 8780)
+    .option('--options <yaml>', 'DummyIaasDriver options, e.g. "{latency: 0.05, boot_time: 2}"')
+    .option(
+      '--token <token>',
+      'token clients must send (default: VMSHEPHERD_SIMULATOR_TOKEN, else a new one)',
+    )
+    .action((o) =>
+      done(
+        simulatorCommand({
+          host: o.host,
+          port: o.port,
+          ...(o.options ? { options: o.options } : {}),
+          ...(o.token ? { token: o.token } : {}),
+        }),
+      ),
+    );
 
   return program;
 }

@@ -1,0 +1,99 @@
+import zookeeper from 'node-zookeeper-client';
+import type { Logger } from 'pino';
+import { ShepherdError } from '../../../errors/shepherd-error.js';
+import { serverList, type ZookeeperOptions } from './options.js';
+
+export const { CreateMode, Exception } = zookeeper;
+
+/** The error code of a ZooKeeper exception, or undefined for anything else. */
+export function zkCode(err: unknown): number | undefined {
+  return err instanceof zookeeper.Exception ? err.getCode() : undefined;
+}
+
+/** Epoch ms from a stat's 8-byte time field. */
+export function statTime(buf: Buffer): number {
+  return Number(buf.readBigInt64BE(0));
+}
+
+/**
+ * One ZooKeeper session that is replaced when it expires, with promises and a timeout per request.
+ * `onExpired` runs when a session ends: every ephemeral node (lease) it held is gone.
+ */
+export class ZkConnection {
+  private client!: zookeeper.Client;
+  private connected!: Promise<void>;
+  private closed = false;
+  readonly acls: zookeeper.ACL[];
+
+  constructor(
+    private readonly o: ZookeeperOptions,
+    private readonly logger: Logger,
+    private readonly onExpired: () => void,
+  ) {
+    // Typings lack the ACL constants the library has: with credentials, only the creator may touch the nodes.
+    const acl = zookeeper.ACL as unknown as Record<'CREATOR_ALL_ACL' | 'OPEN_ACL_UNSAFE', zookeeper.ACL[]>;
+    this.acls = o.addauth ? acl.CREATOR_ALL_ACL : acl.OPEN_ACL_UNSAFE;
+    this.open();
+  }
+
+  private open(): void {
+    const client = zookeeper.createClient(serverList(this.o.servers), {
+      sessionTimeout: this.o.session_timeout * 1000,
+      spinDelay: 200,
+      // Never resend by itself: a resent create could make a second lock node.
+      retries: 0,
+    });
+    if (this.o.addauth) client.addAuthInfo(this.o.addauth.scheme, Buffer.from(this.o.addauth.auth));
+    this.connected = new Promise((resolve) => client.once('connected', () => resolve()));
+    this.connected.catch(() => {});
+    client.on('disconnected', () => {
+      if (!this.closed)
+        this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
+    });
+    client.once('expired', () => {
+      if (this.closed) return;
+      this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper session expired: its leases are lost');
+      this.onExpired();
+      client.close();
+      this.open();
+    });
+    client.connect();
+    this.client = client;
+  }
+
+  /** Runs one request; rejects with the ZooKeeper exception, or `zookeeper_call_2001` on timeout. */
+  async call<T>(
+    what: string,
+    fn: (client: zookeeper.Client, done: (err: unknown, value?: T) => void) => void,
+  ): Promise<T> {
+    const ms = this.o.request_timeout * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ShepherdError('zookeeper_call_2001', `${what}: no answer within ${this.o.request_timeout} s`),
+          ),
+        ms,
+      );
+    });
+    try {
+      return await Promise.race([
+        this.connected.then(
+          () =>
+            new Promise<T>((resolve, reject) =>
+              fn(this.client, (err, value) => (err ? reject(err) : resolve(value as T))),
+            ),
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.close();
+  }
+}
