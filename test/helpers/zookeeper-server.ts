@@ -11,6 +11,8 @@ export interface ZookeeperServer {
   /** `127.0.0.1:port`, the ZookeeperDriver's `servers`. */
   servers: string;
   port: number;
+  /** Where the server keeps its data: removing it while stopped makes every session unknown (expired). */
+  dataDir: string;
   /** Kills the server (SIGKILL: an outage, not a shutdown) and starts it again on the same data. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startZookeeper(): Promise<ZookeeperServer> {
   return {
     servers: `127.0.0.1:${port}`,
     port,
+    dataDir: join(dir, 'data'),
     start,
     stop,
     destroy: async () => {

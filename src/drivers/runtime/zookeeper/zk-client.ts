@@ -46,17 +46,29 @@ export class ZkConnection {
     if (this.o.addauth) client.addAuthInfo(this.o.addauth.scheme, Buffer.from(this.o.addauth.auth));
     this.connected = new Promise((resolve) => client.once('connected', () => resolve()));
     this.connected.catch(() => {});
-    client.on('disconnected', () => {
-      if (!this.closed)
-        this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
-    });
-    client.once('expired', () => {
-      if (this.closed) return;
-      this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper session expired: its leases are lost');
+    let stale: NodeJS.Timeout | undefined;
+    const replace = (why: string) => {
+      clearTimeout(stale);
+      if (this.closed || this.client !== client) return;
+      this.logger.warn({ code: 'zookeeper_call_2001' }, `ZooKeeper ${why}: its leases are lost; new session`);
       this.onExpired();
       client.close();
       this.open();
+    };
+    client.on('disconnected', () => {
+      if (this.closed || this.client !== client) return;
+      this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
+      // The server ends the session once this long has passed without a connection; a client that cannot
+      // resume it (e.g. a server restored from an older snapshot refuses it) would otherwise retry forever.
+      clearTimeout(stale);
+      stale = setTimeout(
+        () => replace('session not resumed within session_timeout'),
+        this.o.session_timeout * 1000,
+      );
+      stale.unref();
     });
+    client.on('connected', () => clearTimeout(stale));
+    client.once('expired', () => replace('session expired'));
     client.connect();
     this.client = client;
   }

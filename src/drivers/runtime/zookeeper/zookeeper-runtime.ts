@@ -40,7 +40,10 @@ export class ZookeeperRuntime implements RuntimeStore {
     private readonly owner: string,
     logger: Logger,
   ) {
-    this.zk = new ZkConnection(o, logger, () => this.held.clear());
+    this.zk = new ZkConnection(o, logger, () => {
+      this.held.clear();
+      this.stateVersions.clear();
+    });
   }
 
   async acquire(key: string, ttlMs: number): Promise<Lease | null> {
@@ -125,7 +128,10 @@ export class ZookeeperRuntime implements RuntimeStore {
         }
         // The check failed: our lock node is gone (taken over, or our session expired).
         if (results.failedAt === 0) throw stale();
-        if (results.code === Exception.NO_NODE) await this.ensureParent(this.path('states'));
+        if (results.code === Exception.NO_NODE) {
+          this.parents.delete(this.path('states'));
+          await this.ensureParent(this.path('states'));
+        }
         // Written by someone else since we read it: never overwrite a state saved under a higher token.
         const current = await this.readState(preset);
         if (current && current.token > lease.token) throw stale();
@@ -155,6 +161,8 @@ export class ZookeeperRuntime implements RuntimeStore {
       return await create();
     } catch (err) {
       if (zkCode(err) !== Exception.NO_NODE) throw err;
+      // Missing although we created it once: the tree was lost (a server restored without its data).
+      this.parents.delete(parent);
       await this.ensureParent(parent);
       return create();
     }
