@@ -60,14 +60,18 @@ export class ZkConnection {
       this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
       // The server ends the session once this long has passed without a connection; a client that cannot
       // resume it (e.g. a server restored from an older snapshot refuses it) would otherwise retry forever.
-      clearTimeout(stale);
+      // Counted from the first loss: a client retrying a refused reconnection reports it again and again.
+      if (stale) return;
       stale = setTimeout(
         () => replace('session not resumed within session_timeout'),
         this.o.session_timeout * 1000,
       );
       stale.unref();
     });
-    client.on('connected', () => clearTimeout(stale));
+    client.on('connected', () => {
+      clearTimeout(stale);
+      stale = undefined;
+    });
     client.once('expired', () => replace('session expired'));
     client.connect();
     this.client = client;
@@ -91,12 +95,16 @@ export class ZkConnection {
     });
     try {
       return await Promise.race([
-        this.connected.then(
-          () =>
-            new Promise<T>((resolve, reject) =>
-              fn(this.client, (err, value) => (err ? reject(err) : resolve(value as T))),
-            ),
-        ),
+        this.connected.then(() => {
+          // Never queue behind a lost connection: the client would send every queued request at once
+          // on reconnection, long after its caller gave up, and a restarted server drowns in them.
+          if (this.client.getState() !== zookeeper.State.SYNC_CONNECTED) {
+            throw new ShepherdError('zookeeper_call_2001', `${what}: not connected`);
+          }
+          return new Promise<T>((resolve, reject) =>
+            fn(this.client, (err, value) => (err ? reject(err) : resolve(value as T))),
+          );
+        }),
         timeout,
       ]);
     } finally {
