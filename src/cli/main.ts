@@ -8,6 +8,7 @@ import { driversCommand } from './commands/drivers.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
+import { simulatorCommand } from './commands/simulator.js';
 import { tasksCommand, vmCommand } from './commands/vm.js';
 import { errorLine, type OutputFormat, printErr } from './output.js';
 
@@ -108,6 +109,28 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('list the verbs requested on VMs, newest first, through the API')
       .option('--preset <name>', 'only this preset'),
   ).action((o) => done(tasksCommand(o.preset, apiTarget(o), o.output as OutputFormat)));
+  program
+    .command('simulator')
+    .description(
+      'serve one simulated cloud over HTTP, shared by DummyIaasDriver `endpoint` of several daemons',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', port, 8780)
+    .option('--options <yaml>', 'DummyIaasDriver options, e.g. "{latency: 0.05, boot_time: 2}"')
+    .option(
+      '--token <token>',
+      'token clients must send (default: VMSHEPHERD_SIMULATOR_TOKEN, else a new one)',
+    )
+    .action((o) =>
+      done(
+        simulatorCommand({
+          host: o.host,
+          port: o.port,
+          ...(o.options ? { options: o.options } : {}),
+          ...(o.token ? { token: o.token } : {}),
+        }),
+      ),
+    );
 
   return program;
 }

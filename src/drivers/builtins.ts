@@ -6,6 +6,8 @@ import { openStackDriver } from './iaas/openstack/driver.js';
 import { directoryDriver } from './presets/directory.js';
 import { gitRepoDriver } from './presets/git-repo/driver.js';
 import { inMemoryDriver } from './runtime/memory.js';
+import { postgresDriver } from './runtime/postgres/driver.js';
+import { zookeeperDriver } from './runtime/zookeeper/driver.js';
 import type { DriverDefinition } from './types.js';
 
 /** Drivers that ship with vmshepherd, registered statically (plugins are found by the registry). */
@@ -15,6 +17,8 @@ export const BUILTIN_DRIVERS: readonly DriverDefinition[] = [
   directoryDriver,
   gitRepoDriver,
   inMemoryDriver,
+  postgresDriver,
+  zookeeperDriver,
   dummyHealthcheck,
   httpHealthcheck,
   tcpHealthcheck,

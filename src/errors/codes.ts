@@ -186,6 +186,11 @@ export const CODES = {
     'None needed: injected by `death_rate`; the VM is replaced.',
     502,
   ),
+  dummy_call_2003: backoff(
+    'Simulated cloud: the simulator (`vmshepherd simulator`) at `endpoint` is unreachable or refused the call',
+    'Start the simulator, or check `endpoint` and `token`.',
+    502,
+  ),
   dummy_state_2001: no(
     'Simulated cloud: the state file cannot be read or written',
     'Check `state_file` and its directory permissions.',
@@ -310,6 +315,19 @@ export const CODES = {
     'The preset lease was lost while managing',
     'None needed: the manage stops and another instance takes over; check runtime store latency if frequent.',
     409,
+  ),
+  postgres_call_2001: backoff(
+    'PostgreSQL runtime store unreachable or failing: leases and states cannot be read or written',
+    'Check the database server and the connection options; managing resumes by itself when it answers.',
+  ),
+  postgres_migrate_1001: no(
+    'The PostgreSQL runtime tables were created by a newer vmshepherd, or a migration failed',
+    'Run the newer vmshepherd, or use another `schema`/`table_prefix`; see docs/runtime.md.',
+    500,
+  ),
+  zookeeper_call_2001: backoff(
+    'ZooKeeper runtime store unreachable, or its session expired: leases held through it are lost',
+    'Check the ZooKeeper servers and `session_timeout`; managing resumes by itself when they answer.',
   ),
 
   // health checks (verdict codes: a failed check is a verdict, never an exception)

@@ -82,6 +82,8 @@ export class LeaseKeeper {
     this.timer = undefined;
     if (this.lost) return;
     this.lost = true;
+    // Logged before the store frees it, with the token: the log alone shows who held which preset when.
+    this.logger.debug({ fence: this.lease.token }, 'lease released');
     await this.runtime.release(this.lease).catch((err) => {
       // The lease expires on its own; releasing only frees it sooner.
       this.logger.warn({ err, code: 'runtime_lease_0001' }, 'lease release failed; it will expire');

@@ -98,6 +98,10 @@ export async function managePreset(
     return outcome('failed', { error, runtimeFailure: true });
   }
   if (!lease) return outcome('leased_elsewhere');
+  deps.logger[lease.takenOver ? 'info' : 'debug'](
+    { fence: lease.token, takenOver: lease.takenOver },
+    'lease taken',
+  );
 
   const leaseInfo = { token: lease.token, takenOver: lease.takenOver };
   let runtimeFailure = false;

@@ -66,7 +66,9 @@ export class Scheduler {
         this.running.add(cycle);
         void cycle.finally(() => this.running.delete(cycle));
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.o.intervalMs());
+          // ±20% jitter: instances sharing a runtime store would otherwise keep fixed cycle phases, and the
+          // one whose cycle comes first after presets fall due would take most of them every time.
+          const timer = setTimeout(resolve, this.o.intervalMs() * (0.8 + 0.4 * Math.random()));
           this.wake = () => {
             clearTimeout(timer);
             resolve();

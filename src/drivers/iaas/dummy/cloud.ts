@@ -184,6 +184,11 @@ export class SimulatedCloud {
     return this.vms.size;
   }
 
+  /** Number of VMs of one preset now, in any state (for the simulator's surge watch; no latency). */
+  presetSize(preset: string): number {
+    return this.byPreset.get(preset)?.size ?? 0;
+  }
+
   /** Every VM now, without latency or faults: what an observer of the whole cloud sees (tests, benchmarks). */
   peek(): Vm[] {
     return [...this.vms.values()].map((vm) => this.view(vm));

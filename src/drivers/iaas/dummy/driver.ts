@@ -3,6 +3,7 @@ import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
 import { SimulatedCloud } from './cloud.js';
 import { type DummyOptions, dummyOptionsSchema } from './options.js';
+import { remoteDummyDriver } from './remote.js';
 import { StateFile } from './state-file.js';
 
 const live = new Set<SimulatedCloud>();
@@ -25,6 +26,7 @@ export const dummyIaasDriver = defineDriver({
   accountKey: (o) => JSON.stringify(o),
   create: (options, ctx): IaasDriver => {
     const o = options as DummyOptions;
+    if (o.endpoint) return remoteDummyDriver(o.endpoint, o.token);
     const cloud = new SimulatedCloud(o, ctx.clock);
     live.add(cloud);
     let stateFile: StateFile | undefined;

@@ -59,6 +59,11 @@ export const dummyOptionsSchema = z.strictObject({
     .enum(['private', 'loopback'])
     .default('private')
     .describe('10.x.y.z per VM, or 127.0.0.1 for all'),
+  endpoint: z
+    .url()
+    .optional()
+    .describe('URL of a shared simulator (`vmshepherd simulator`); its own options then apply, not these'),
+  token: z.string().optional().describe("the simulator's token, required with `endpoint` (never logged)"),
   state_file: z.string().optional().describe('JSON file that keeps the VMs across restarts'),
   seed: z.number().int().default(1).describe('same seed, same faults'),
   // The original's DummyIaasDriver example carried these; accepted and ignored.

@@ -1,0 +1,97 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { SimulatedCloud } from '../drivers/iaas/dummy/cloud.js';
+import type { DummyOptions } from '../drivers/iaas/dummy/options.js';
+import { StateFile } from '../drivers/iaas/dummy/state-file.js';
+import type { VmSpec } from '../drivers/types.js';
+import { asShepherdError } from '../errors/shepherd-error.js';
+import type { Clock } from '../util/clock.js';
+
+/** The cloud verbs served, with how their JSON arguments map onto the SimulatedCloud. */
+const VERBS = {
+  list: (c, [preset]) => c.list(preset as string),
+  listAll: (c) => c.listAll(),
+  get: (c, [id]) => c.get(id as string),
+  create: (c, [spec, idem]) => c.create(spec as VmSpec, idem as string),
+  terminate: (c, [id]) => c.terminate(id as string),
+  stop: (c, [id]) => c.stop(id as string),
+  start: (c, [id]) => c.start(id as string),
+  reboot: (c, [id]) => c.reboot(id as string),
+  rebuild: (c, [id, spec]) => c.rebuild(id as string, spec as VmSpec),
+  resize: (c, [id, spec]) => c.resize(id as string, spec as VmSpec),
+} satisfies Record<string, (cloud: SimulatedCloud, args: unknown[]) => Promise<unknown>>;
+
+export type SimulatorVerb = keyof typeof VERBS;
+export const SIMULATOR_VERBS = Object.keys(VERBS) as SimulatorVerb[];
+
+export interface SimulatorServer {
+  app: FastifyInstance;
+  cloud: SimulatedCloud;
+  /** Most VMs each preset ever had at once (checked after every create). */
+  maxPerPreset: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * One simulated cloud served over HTTP, so several vmshepherd processes can share it (a demo of many
+ * instances, the multi-instance tests, benchmarks with the cloud out of the daemon's process). Every
+ * request needs the token: the API creates and deletes VMs.
+ */
+export async function createSimulatorServer(
+  options: DummyOptions,
+  clock: Clock,
+  token: string,
+  resolvePath: (p: string) => string = (p) => p,
+): Promise<SimulatorServer> {
+  const cloud = new SimulatedCloud(options, clock);
+  let stateFile: StateFile | undefined;
+  if (options.state_file) {
+    stateFile = new StateFile(resolvePath(options.state_file), cloud);
+    stateFile.load();
+    cloud.onChange = () => stateFile?.changed();
+  }
+  const maxPerPreset = new Map<string, number>();
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  const expected = Buffer.from(`Bearer ${token}`);
+  app.addHook('onRequest', async (req, reply) => {
+    const got = Buffer.from(req.headers.authorization ?? '');
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      return reply.code(401).send({ error: { code: 'dummy_call_2003', detail: 'missing or wrong token' } });
+    }
+  });
+  app.post<{ Params: { verb: string }; Body: { args?: unknown[] } }>('/v1/:verb', async (req, reply) => {
+    const verb = req.params.verb as SimulatorVerb;
+    const run = VERBS[verb] as ((c: SimulatedCloud, a: unknown[]) => Promise<unknown>) | undefined;
+    if (!run) return reply.code(404).send({ error: { code: 'dummy_call_2003', detail: `no verb ${verb}` } });
+    try {
+      const args = req.body?.args ?? [];
+      const result = await run(cloud, args);
+      if (verb === 'create') {
+        const preset = (args[0] as VmSpec).preset;
+        maxPerPreset.set(preset, Math.max(maxPerPreset.get(preset) ?? 0, cloud.presetSize(preset)));
+      }
+      return { result: result ?? null };
+    } catch (err) {
+      const e = asShepherdError(err, 'dummy_call_2001');
+      return reply.code(500).send({
+        error: {
+          code: e.code,
+          detail: e.detail ?? e.message,
+          details: e.details,
+          retryAfterMs: e.retryAfterMs,
+        },
+      });
+    }
+  });
+  app.get('/v1/peek', async () => ({ vms: cloud.peek() }));
+  app.get('/v1/stats', async () => ({ size: cloud.size(), maxPerPreset: Object.fromEntries(maxPerPreset) }));
+  return {
+    app,
+    cloud,
+    maxPerPreset,
+    close: async () => {
+      await app.close();
+      await stateFile?.flush();
+    },
+  };
+}

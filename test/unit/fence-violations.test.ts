@@ -1,0 +1,59 @@
+import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { fenceViolations, type Instance, type LogLine } from '../helpers/fleet.js';
+
+/** The multi-instance tests trust this log check: it must find the overlaps it is meant to find. */
+const inst = (id: string, lines: [number, string, string, number, boolean?][]): Instance => ({
+  id,
+  child: {} as ChildProcess,
+  lines: lines.map(
+    ([time, msg, preset, fence, takenOver]): LogLine => ({
+      time,
+      msg,
+      preset,
+      fence,
+      instance: id,
+      takenOver,
+    }),
+  ),
+});
+
+describe('fenceViolations', () => {
+  it('accepts holders one after another', () => {
+    const a = inst('a', [
+      [1, 'lease taken', 'p', 1],
+      [2, 'created VM', 'p', 1],
+      [3, 'lease released', 'p', 1],
+    ]);
+    const b = inst('b', [
+      [3, 'lease taken', 'p', 2],
+      [4, 'terminated VM', 'p', 2],
+    ]);
+    expect(fenceViolations([a, b])).toEqual([]);
+  });
+
+  it('finds a lease taken while another instance still held it, unless it was a takeover', () => {
+    const a = inst('a', [
+      [1, 'lease taken', 'p', 1],
+      [5, 'lease released', 'p', 1],
+    ]);
+    expect(fenceViolations([a, inst('b', [[3, 'lease taken', 'p', 2]])])).toHaveLength(1);
+    expect(fenceViolations([a, inst('b', [[3, 'lease taken', 'p', 2, true]])])).toEqual([]);
+  });
+
+  it('finds an action with an older token after a newer lease was taken', () => {
+    const a = inst('a', [
+      [1, 'lease taken', 'p', 1],
+      [6, 'created VM', 'p', 1],
+    ]);
+    const b = inst('b', [[4, 'lease taken', 'p', 2, true]]);
+    expect(fenceViolations([a, b])).toEqual([expect.objectContaining({ preset: 'p' })]);
+  });
+
+  it('does not count a killed holder, which never logs its release', () => {
+    const a = inst('a', [[1, 'lease taken', 'p', 1]]);
+    const b = inst('b', [[8, 'lease taken', 'p', 2]]);
+    expect(fenceViolations([a, b], new Map([['a', 5]]))).toEqual([]);
+    expect(fenceViolations([a, b])).toHaveLength(1);
+  });
+});
