@@ -143,9 +143,12 @@ export function fenceViolations(
     }
   const violations: FenceViolation[] = [];
   for (const [preset, lines] of byPreset) {
-    // Same millisecond: a release is logged before the store frees the lease, so it came first.
-    const rank = (l: LogLine) => (l.msg === 'lease released' ? 0 : 1);
-    lines.sort((x, y) => timeOf(x) - timeOf(y) || rank(x) - rank(y));
+    // Same millisecond: tokens only grow, so a lower fence's lines came first (a release is logged before
+    // the store frees the lease, so it precedes the next take); within one fence, take, actions, release.
+    const rank = (l: LogLine) => (l.msg === 'lease taken' ? 0 : l.msg === 'lease released' ? 2 : 1);
+    lines.sort(
+      (x, y) => timeOf(x) - timeOf(y) || (x.fence as number) - (y.fence as number) || rank(x) - rank(y),
+    );
     let highest = 0;
     const open = new Map<number, LogLine>();
     for (const line of lines) {

@@ -32,6 +32,18 @@ describe('fenceViolations', () => {
     expect(fenceViolations([a, b])).toEqual([]);
   });
 
+  it('orders a take and a release of one fence in the same millisecond as take, then release', () => {
+    // Seen in CI: c took and released 3383 within one ms; a later take by a is no overlap.
+    const c = inst('c', [
+      [5, 'lease released', 'p', 3],
+      [5, 'lease taken', 'p', 3],
+    ]);
+    const a = inst('a', [[9, 'lease taken', 'p', 4]]);
+    expect(fenceViolations([c, a])).toEqual([]);
+    const stillHeld = inst('c', [[5, 'lease taken', 'p', 3]]);
+    expect(fenceViolations([stillHeld, a])).toHaveLength(1);
+  });
+
   it('finds a lease taken while another instance still held it, unless it was a takeover', () => {
     const a = inst('a', [
       [1, 'lease taken', 'p', 1],
