@@ -22,7 +22,7 @@ const median = (xs) => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sink = () => new Writable({ write: (_c, _e, done) => done() });
 
-async function daemonFor({ presets, count, latency, bootTime }) {
+async function daemonFor({ presets, count, latency, bootTime, remote }) {
   const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
   mkdirSync(join(dir, 'presets'));
   writeFileSync(
@@ -36,7 +36,7 @@ defaults:
   iaas:
     driver: DummyIaasDriver
     latency: ${latency}
-    boot_time: ${bootTime}
+    boot_time: ${bootTime}${remote ? `\n    endpoint: ${remote.url}\n    token: ${remote.token}` : ''}
     limits: {max_concurrent_calls: 32}
   healthcheck:
     driver: DummyHealthcheck
@@ -57,19 +57,42 @@ defaults:
   return { daemon, dir };
 }
 
+/** `vmshepherd simulator` in a process of its own, so the daemon's memory is measured alone. */
+async function startSimulator() {
+  const { spawn } = await import('node:child_process');
+  const token = 'bench-simulator-token';
+  const child = spawn(
+    process.execPath,
+    [new URL('../bin/vmshepherd.js', import.meta.url).pathname, 'simulator', '--port', '0', '--token', token],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (c) => reject(new Error(`simulator exited with ${c}`)));
+  });
+  const size = async () =>
+    (await (await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).json()).size;
+  return { url, token, size, child };
+}
+
 function runningVms() {
   let n = 0;
   for (const cloud of simulatedClouds()) for (const vm of cloud.peek()) if (vm.state === 'running') n++;
   return n;
 }
 
-async function converge(daemon, total) {
+async function converge(daemon, total, count = async () => runningVms()) {
   const started = performance.now();
   let cycles = 0;
-  while (runningVms() < total) {
+  while ((await count()) < total) {
     await daemon.runOnce();
     cycles++;
-    if (runningVms() < total) await sleep(50);
+    if ((await count()) < total) await sleep(50);
   }
   return { seconds: (performance.now() - started) / 1000, cycles };
 }
@@ -77,8 +100,10 @@ async function converge(daemon, total) {
 /** Converges MEMORY_VMS VMs without latency, runs a few steady cycles, and reports the footprint. */
 async function memoryPhase() {
   const presets = MEMORY_VMS / COUNT;
-  const { daemon } = await daemonFor({ presets, count: COUNT, latency: 0, bootTime: 0 });
-  await converge(daemon, MEMORY_VMS);
+  // --remote: the simulated cloud runs in a process of its own (boot_time 0: a VM runs once it exists).
+  const remote = args.remote ? await startSimulator() : undefined;
+  const { daemon } = await daemonFor({ presets, count: COUNT, latency: 0, bootTime: 0, remote });
+  await converge(daemon, MEMORY_VMS, remote?.size);
   const samples = [];
   const until = performance.now() + Number(args['memory-steady'] ?? 3) * 1000;
   while (performance.now() < until) {
@@ -100,7 +125,9 @@ async function memoryPhase() {
     external_mb: mb(usage.external),
     steady_s: Number(args['memory-steady'] ?? 3),
     rss_during_steady_cycles_mb: samples,
+    cloud: remote ? 'simulator process' : 'in process',
   };
+  remote?.child.kill();
   console.log(JSON.stringify(footprint));
 }
 
