@@ -1,108 +1,24 @@
 // Core benchmark (issue 2): 1000 presets × 10 VMs on the simulated cloud with 100 ms per call and at most
 // 32 calls in flight. Measures the first convergence, steady cycles (wall and CPU), calls in flight, and
 // memory at 100,000 VMs. Run with `npm run bench` (builds first); prints a JSON summary.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Daemon } from '../dist/daemon/daemon.js';
-import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
+import { benchArgs, benchDaemon, converge, median, sleep, startSimulator } from './scenario.js';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const args = benchArgs();
 const PRESETS = Number(args.presets ?? 1000);
 const COUNT = Number(args.count ?? 10);
 const LATENCY = Number(args.latency ?? 0.1);
 const STEADY = Number(args.steady ?? 7);
 const MEMORY_VMS = Number(args['memory-vms'] ?? 100_000);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sink = () => new Writable({ write: (_c, _e, done) => done() });
-
-async function daemonFor({ presets, count, latency, bootTime, remote }) {
-  const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
-  mkdirSync(join(dir, 'presets'));
-  writeFileSync(
-    join(dir, 'settings.yaml'),
-    `log_level: warn
-worker_interval: 5
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-manage: {concurrency: 64}
-defaults:
-  iaas:
-    driver: DummyIaasDriver
-    latency: ${latency}
-    boot_time: ${bootTime}${remote ? `\n    endpoint: ${remote.url}\n    token: ${remote.token}` : ''}
-    limits: {max_concurrent_calls: 32}
-  healthcheck:
-    driver: DummyHealthcheck
-`,
-  );
-  for (let i = 0; i < presets; i++) {
-    writeFileSync(
-      join(dir, 'presets', `p${i}.conf`),
-      `name: p${i}\ncount: ${count}\nimage: img\nflavor: small\nmanage_interval: 0\nmeta_tags: {team: bench, index: ${i}}\n`,
-    );
-  }
-  const daemon = await Daemon.create({
-    configFile: join(dir, 'settings.yaml'),
-    logDestination: sink(),
-    pretty: false,
-  });
-  await daemon.refreshPresets();
-  return { daemon, dir };
-}
-
-/** `vmshepherd simulator` in a process of its own, so the daemon's memory is measured alone. */
-async function startSimulator() {
-  const { spawn } = await import('node:child_process');
-  const token = 'bench-simulator-token';
-  const child = spawn(
-    process.execPath,
-    [new URL('../bin/vmshepherd.js', import.meta.url).pathname, 'simulator', '--port', '0', '--token', token],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (c) => reject(new Error(`simulator exited with ${c}`)));
-  });
-  const size = async () =>
-    (await (await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).json()).size;
-  return { url, token, size, child };
-}
-
-function runningVms() {
-  let n = 0;
-  for (const cloud of simulatedClouds()) for (const vm of cloud.peek()) if (vm.state === 'running') n++;
-  return n;
-}
-
-async function converge(daemon, total, count = async () => runningVms()) {
-  const started = performance.now();
-  let cycles = 0;
-  while ((await count()) < total) {
-    await daemon.runOnce();
-    cycles++;
-    if ((await count()) < total) await sleep(50);
-  }
-  return { seconds: (performance.now() - started) / 1000, cycles };
-}
-
 /** Converges MEMORY_VMS VMs without latency, runs a few steady cycles, and reports the footprint. */
 async function memoryPhase() {
   const presets = MEMORY_VMS / COUNT;
   // --remote: the simulated cloud runs in a process of its own (boot_time 0: a VM runs once it exists).
   const remote = args.remote ? await startSimulator() : undefined;
-  const { daemon } = await daemonFor({ presets, count: COUNT, latency: 0, bootTime: 0, remote });
+  const { daemon } = await benchDaemon({ presets, count: COUNT, latency: 0, bootTime: 0, remote });
   await converge(daemon, MEMORY_VMS, remote?.size);
   const samples = [];
   const until = performance.now() + Number(args['memory-steady'] ?? 3) * 1000;
@@ -139,7 +55,12 @@ async function main() {
   };
 
   // 1. First convergence and steady cycles.
-  const { daemon, dir } = await daemonFor({ presets: PRESETS, count: COUNT, latency: LATENCY, bootTime: 1 });
+  const { daemon, dir } = await benchDaemon({
+    presets: PRESETS,
+    count: COUNT,
+    latency: LATENCY,
+    bootTime: 1,
+  });
   const first = await converge(daemon, PRESETS * COUNT);
   result.first_convergence_s = Number(first.seconds.toFixed(2));
   result.first_convergence_cycles = first.cycles;

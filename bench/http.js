@@ -3,17 +3,14 @@
 // one route at a time while the daemon keeps cycling. Reports latency median and p99 per route, and the
 // steady cycle with and without the load. Run with `npm run bench:http` (builds first).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import { buildServer } from '../dist/api/server.js';
-import { Daemon } from '../dist/daemon/daemon.js';
-import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
+import { benchArgs, benchDaemon, converge, median, sleep } from './scenario.js';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const args = benchArgs();
 const PRESETS = Number(args.presets ?? 1000);
 const COUNT = Number(args.count ?? 10);
 const LATENCY = Number(args.latency ?? 0.1);
@@ -29,54 +26,7 @@ const ROUTES = [
   `/presets/p${mid}`,
 ];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (n, d = 3) => Number(n.toFixed(d));
-
-async function daemonFor() {
-  const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-http-'));
-  mkdirSync(join(dir, 'presets'));
-  writeFileSync(
-    join(dir, 'settings.yaml'),
-    `log_level: warn
-worker_interval: 5
-http: {listen_port: 0}
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-manage: {concurrency: 64}
-defaults:
-  iaas:
-    driver: DummyIaasDriver
-    latency: ${LATENCY}
-    boot_time: 1
-    limits: {max_concurrent_calls: 32}
-  healthcheck:
-    driver: DummyHealthcheck
-`,
-  );
-  for (let i = 0; i < PRESETS; i++) {
-    writeFileSync(
-      join(dir, 'presets', `p${i}.conf`),
-      `name: p${i}\ncount: ${COUNT}\nimage: img\nflavor: small\nmanage_interval: 0\nmeta_tags: {team: bench, index: ${i}}\npanel_links: {status: "http://ip:8080/"}\n`,
-    );
-  }
-  const daemon = await Daemon.create({
-    configFile: join(dir, 'settings.yaml'),
-    logDestination: new Writable({ write: (_c, _e, done) => done() }),
-    pretty: false,
-  });
-  await daemon.refreshPresets();
-  return { daemon, dir };
-}
-
-function runningVms() {
-  let n = 0;
-  for (const cloud of simulatedClouds()) for (const vm of cloud.peek()) if (vm.state === 'running') n++;
-  return n;
-}
 
 /** Steady cycles, one every 1.1 s (the shared listing must start after the last save), until `until()`. */
 async function cycles(daemon, until) {
@@ -121,13 +71,15 @@ async function main() {
       duration_s: DURATION,
     },
   };
-  const { daemon, dir } = await daemonFor();
-  const t0 = performance.now();
-  while (runningVms() < PRESETS * COUNT) {
-    await daemon.runOnce();
-    await sleep(50);
-  }
-  result.converged_s = round((performance.now() - t0) / 1000, 1);
+  const { daemon, dir } = await benchDaemon({
+    presets: PRESETS,
+    count: COUNT,
+    latency: LATENCY,
+    bootTime: 1,
+    settings: 'http: {listen_port: 0}\n',
+    preset: 'panel_links: {status: "http://ip:8080/"}\n',
+  });
+  result.converged_s = round((await converge(daemon, PRESETS * COUNT)).seconds, 1);
   const app = buildServer(daemon);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${app.server.address().port}`;

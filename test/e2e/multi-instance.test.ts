@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import {
   fenceViolations,
+  fleetSettings,
   type Instance,
   managesPerInstance,
   runningByPreset,
@@ -58,22 +59,7 @@ describe.each(RUNTIMES)('three vmshepherd processes sharing $name', (runtime) =>
     const dir = tempDir();
     mkdirSync(join(dir, 'presets'));
     const names = writePresets(dir, PRESETS, 2, `manage_interval: 2\nmanage_expire: ${TTL_S}\n`);
-    const settings = [
-      `worker_interval: ${INTERVAL_S}`,
-      'runtime:',
-      runtime.block(),
-      'presets:',
-      '  driver: DirectoryDriver',
-      '  path: presets',
-      'defaults:',
-      '  iaas:',
-      '    driver: DummyIaasDriver',
-      `    endpoint: ${sim.url}`,
-      `    token: ${sim.token}`,
-      '  healthcheck:',
-      '    driver: DummyHealthcheck',
-      '',
-    ].join('\n');
+    const settings = fleetSettings(INTERVAL_S, runtime.block(), sim);
     instances = ['a', 'b', 'c'].map((id) => startInstance(dir, id, settings));
     const s = sim;
     const converged = (count: number) => async () => {

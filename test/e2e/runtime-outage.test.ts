@@ -12,6 +12,7 @@ import { parseState } from '../../src/reconcile/state.js';
 import { daemonIn } from '../helpers/daemon.js';
 import {
   fenceViolations,
+  fleetSettings,
   type Instance,
   runningByPreset,
   type Simulator,
@@ -95,22 +96,7 @@ describe.each(SERVERS)('$name restarted under load', (server) => {
     mkdirSync(join(dir, 'presets'));
     const extra = 'manage_interval: 1\nmanage_expire: 4\n';
     const names = writePresets(dir, PRESETS, 2, extra);
-    const settings = [
-      'worker_interval: 0.5',
-      'runtime:',
-      srv.block,
-      'presets:',
-      '  driver: DirectoryDriver',
-      '  path: presets',
-      'defaults:',
-      '  iaas:',
-      '    driver: DummyIaasDriver',
-      `    endpoint: ${sim.url}`,
-      `    token: ${sim.token}`,
-      '  healthcheck:',
-      '    driver: DummyHealthcheck',
-      '',
-    ].join('\n');
+    const settings = fleetSettings(0.5, srv.block, sim);
     const instances: Instance[] = ['a', 'b'].map((id) => startInstance(dir, id, settings));
     cleanups.push(async () => void (await Promise.all(instances.map((i) => stopChild(i.child, 'SIGKILL')))));
     // A third instance in this process, whose metrics the test can read.

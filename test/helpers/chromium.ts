@@ -1,27 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { aptInstall } from './apt.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Debian's chromium, installed when missing (the tests run as root, like the other set-ups). */
 export function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    execFileSync(
-      'apt-get',
-      ['install', '-y', '-q', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=600', 'chromium'],
-      { env, stdio: 'pipe' },
-    );
-  try {
-    install();
-  } catch {
-    execFileSync('apt-get', ['update', '-q', '-o', 'DPkg::Lock::Timeout=600'], { env, stdio: 'pipe' });
-    install();
-  }
+  if (!existsSync(CHROMIUM)) aptInstall(['chromium'], 'the panel tests need Debian chromium');
 }
 
 export interface Browser {

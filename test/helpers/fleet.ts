@@ -189,3 +189,27 @@ export function managesPerInstance(instances: Instance[], since = 0): Record<str
     ).length;
   return out;
 }
+
+/** The settings every instance of a fleet test shares: one runtime store, one simulator, the presets dir. */
+export function fleetSettings(
+  workerInterval: number,
+  runtimeBlock: string,
+  sim: { url: string; token: string },
+): string {
+  return [
+    `worker_interval: ${workerInterval}`,
+    'runtime:',
+    runtimeBlock,
+    'presets:',
+    '  driver: DirectoryDriver',
+    '  path: presets',
+    'defaults:',
+    '  iaas:',
+    '    driver: DummyIaasDriver',
+    `    endpoint: ${sim.url}`,
+    `    token: ${sim.token}`,
+    '  healthcheck:',
+    '    driver: DummyHealthcheck',
+    '',
+  ].join('\n');
+}

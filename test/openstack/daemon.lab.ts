@@ -3,21 +3,21 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
-import { type NovaServer, stateOf } from '../../src/drivers/iaas/openstack/server-view.js';
+import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
 import { META_PRESET, META_SPEC } from '../../src/drivers/types.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { testDaemon } from '../helpers/daemon.js';
 import {
+  activeServers,
   api,
-  brief,
+  convergeServers,
   emptyProject,
   FLAVOR,
   IMAGE,
   iaasBlock,
   labCloud,
+  liveServers,
   NETWORK,
-  serversByPreset,
-  waitFor,
 } from './lab.js';
 
 let demoCloud: OpenStackCloud;
@@ -71,26 +71,10 @@ async function rewrite(d: Daemon, file: string, text: string): Promise<void> {
   await d.refreshPresets();
 }
 
-/** Servers of a preset that are not being deleted, as the API shows them now. */
-async function live(name: string): Promise<NovaServer[]> {
-  const all = (await serversByPreset(demoCloud)).get(name) ?? [];
-  return all.filter((s) => stateOf(s) !== 'terminated'); // DELETED or deleting: gone
-}
-const active = (servers: NovaServer[]) => servers.filter((s) => s.status === 'ACTIVE');
-
-/** Runs manage cycles until the preset's live servers satisfy `ok`. */
-function converge(d: Daemon, name: string, ok: (s: NovaServer[]) => boolean, timeoutMs = 90_000) {
-  return waitFor(
-    async () => {
-      await d.runOnce();
-      return live(name);
-    },
-    ok,
-    timeoutMs,
-    250,
-    brief,
-  );
-}
+const live = (name: string) => liveServers(demoCloud, name);
+const active = activeServers;
+const converge = (d: Daemon, name: string, ok: (s: NovaServer[]) => boolean, timeoutMs?: number) =>
+  convergeServers(d, demoCloud, name, ok, timeoutMs);
 
 async function events(d: Daemon, name: string) {
   return parseState(await d.runtime.load(name)).events;

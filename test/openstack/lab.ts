@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { resolveCredentials } from '../../src/drivers/iaas/openstack/credentials.js';
 import { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
 import { openStackOptionsSchema } from '../../src/drivers/iaas/openstack/options.js';
-import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
+import { type NovaServer, stateOf } from '../../src/drivers/iaas/openstack/server-view.js';
 import { META_PRESET } from '../../src/drivers/types.js';
 import { type Clock, systemClock } from '../../src/util/clock.js';
 
@@ -123,4 +124,32 @@ export async function waitFor<T>(
     last = await fn();
   }
   return last;
+}
+
+/** Servers of a preset that are not being deleted, as the API shows them now. */
+export async function liveServers(cloud: OpenStackCloud, preset: string): Promise<NovaServer[]> {
+  const all = (await serversByPreset(cloud)).get(preset) ?? [];
+  return all.filter((s) => stateOf(s) !== 'terminated'); // DELETED or deleting: gone
+}
+
+export const activeServers = (servers: NovaServer[]) => servers.filter((s) => s.status === 'ACTIVE');
+
+/** Runs manage cycles until the preset's live servers satisfy `ok`. */
+export function convergeServers(
+  d: Daemon,
+  cloud: OpenStackCloud,
+  preset: string,
+  ok: (s: NovaServer[]) => boolean,
+  timeoutMs = 90_000,
+): Promise<NovaServer[]> {
+  return waitFor(
+    async () => {
+      await d.runOnce();
+      return liveServers(cloud, preset);
+    },
+    ok,
+    timeoutMs,
+    250,
+    brief,
+  );
 }

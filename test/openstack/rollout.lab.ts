@@ -4,19 +4,20 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { Task } from '../../src/daemon/tasks.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
-import { type NovaServer, stateOf } from '../../src/drivers/iaas/openstack/server-view.js';
+import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
 import { META_SPEC } from '../../src/drivers/types.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { testDaemon } from '../helpers/daemon.js';
 import {
-  brief,
+  activeServers,
+  convergeServers,
   emptyProject,
   FLAVOR,
   IMAGE,
   iaasBlock,
   labCloud,
+  liveServers,
   NETWORK,
-  serversByPreset,
   waitFor,
 } from './lab.js';
 
@@ -84,24 +85,10 @@ async function start(text: string): Promise<Daemon> {
   return t.daemon;
 }
 
-async function live(): Promise<NovaServer[]> {
-  const all = (await serversByPreset(demoCloud)).get('lab-roll') ?? [];
-  return all.filter((s) => stateOf(s) !== 'terminated'); // DELETED or deleting: gone
-}
-const active = (s: NovaServer[]) => s.filter((x) => x.status === 'ACTIVE');
-
-function converge(d: Daemon, ok: (s: NovaServer[]) => boolean, timeoutMs = 90_000) {
-  return waitFor(
-    async () => {
-      await d.runOnce();
-      return live();
-    },
-    ok,
-    timeoutMs,
-    250,
-    brief,
-  );
-}
+const live = () => liveServers(demoCloud, 'lab-roll');
+const active = activeServers;
+const converge = (d: Daemon, ok: (s: NovaServer[]) => boolean, timeoutMs?: number) =>
+  convergeServers(d, demoCloud, 'lab-roll', ok, timeoutMs);
 
 async function finished(d: Daemon, task: Task): Promise<Task> {
   await d.tasks.idle();

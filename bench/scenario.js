@@ -1,0 +1,99 @@
+// The scenario the core and HTTP benchmarks share: N presets of `count` VMs on the simulated cloud (in
+// this process, or a `vmshepherd simulator` of its own), DirectoryDriver, InMemoryDriver, DummyHealthcheck.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Daemon } from '../dist/daemon/daemon.js';
+import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
+
+/** `--key=value` arguments as an object. */
+export const benchArgs = () =>
+  Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A daemon over `presets` preset files (100 ms calls, 32 in flight, 64 manages at once by default).
+ * `remote`: a simulator from startSimulator(); `settings`/`preset`: extra YAML lines for each.
+ */
+export async function benchDaemon({ presets, count, latency, bootTime, remote, settings = '', preset = '' }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
+  mkdirSync(join(dir, 'presets'));
+  writeFileSync(
+    join(dir, 'settings.yaml'),
+    `log_level: warn
+worker_interval: 5
+runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+manage: {concurrency: 64}
+${settings}defaults:
+  iaas:
+    driver: DummyIaasDriver
+    latency: ${latency}
+    boot_time: ${bootTime}${remote ? `\n    endpoint: ${remote.url}\n    token: ${remote.token}` : ''}
+    limits: {max_concurrent_calls: 32}
+  healthcheck:
+    driver: DummyHealthcheck
+`,
+  );
+  for (let i = 0; i < presets; i++) {
+    writeFileSync(
+      join(dir, 'presets', `p${i}.conf`),
+      `name: p${i}\ncount: ${count}\nimage: img\nflavor: small\nmanage_interval: 0\nmeta_tags: {team: bench, index: ${i}}\n${preset}`,
+    );
+  }
+  const daemon = await Daemon.create({
+    configFile: join(dir, 'settings.yaml'),
+    logDestination: new Writable({ write: (_c, _e, done) => done() }),
+    pretty: false,
+  });
+  await daemon.refreshPresets();
+  return { daemon, dir };
+}
+
+/** `vmshepherd simulator` in a process of its own, so the daemon's memory is measured alone. */
+export async function startSimulator() {
+  const { spawn } = await import('node:child_process');
+  const token = 'bench-simulator-token';
+  const child = spawn(
+    process.execPath,
+    [new URL('../bin/vmshepherd.js', import.meta.url).pathname, 'simulator', '--port', '0', '--token', token],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (c) => reject(new Error(`simulator exited with ${c}`)));
+  });
+  const size = async () =>
+    (await (await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).json()).size;
+  return { url, token, size, child };
+}
+
+/** Running VMs in the in-process simulated clouds. */
+export function runningVms() {
+  let n = 0;
+  for (const cloud of simulatedClouds()) for (const vm of cloud.peek()) if (vm.state === 'running') n++;
+  return n;
+}
+
+/** Manage cycles until `count()` reaches `total`. */
+export async function converge(daemon, total, count = async () => runningVms()) {
+  const started = performance.now();
+  let cycles = 0;
+  while ((await count()) < total) {
+    await daemon.runOnce();
+    cycles++;
+    if ((await count()) < total) await sleep(50);
+  }
+  return { seconds: (performance.now() - started) / 1000, cycles };
+}
