@@ -138,6 +138,26 @@ describe('reconcile on the simulated cloud', () => {
     expect(three!.map((v) => v.id)).toContain(one![0]!.id);
   });
 
+  it('lists every preset with its own call when the cloud offers no account listing', async () => {
+    const callsBy = async (listing: boolean) => {
+      const presets: Record<string, string> = {};
+      for (let i = 0; i < 4; i++) presets[`p${i}.conf`] = presetFile(`p${i}`, 1);
+      const iaas = `latency: 0.001\nboot_time: 0\naccount_listing: ${listing}\naccount: listing-${listing}`;
+      const t = await testDaemon(settings(iaas), presets);
+      daemon = t.daemon;
+      await daemon.runOnce();
+      await new Promise((r) => setTimeout(r, 1100)); // the shared listing must start after the last save
+      const before = await listCalls(daemon);
+      await daemon.runOnce();
+      const after = await listCalls(daemon);
+      await daemon.stop();
+      daemon = undefined;
+      return { list: after.list - before.list, listAll: after.listAll - before.listAll };
+    };
+    expect(await callsBy(true)).toEqual({ list: 0, listAll: 1 });
+    expect(await callsBy(false)).toEqual({ list: 4, listAll: 0 });
+  });
+
   it('observes an unmanaged preset without touching it', async () => {
     const t = await testDaemon(settings('latency: 0.001\nboot_time: 0.05'), {
       'u.conf': presetFile('u', 3, 'unmanaged: true\n'),
@@ -164,3 +184,10 @@ describe('reconcile on the simulated cloud', () => {
     ).toBe(true);
   });
 });
+
+/** Cloud list calls so far, by verb, from the daemon's metrics. */
+async function listCalls(d: Daemon): Promise<{ list: number; listAll: number }> {
+  const text = await d.metrics.registry.getSingleMetricAsString('vmshepherd_cloud_calls_total');
+  const count = (verb: string) => Number(new RegExp(`verb="${verb}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  return { list: count('list'), listAll: count('listAll') };
+}

@@ -26,7 +26,7 @@ export const dummyIaasDriver = defineDriver({
   accountKey: (o) => JSON.stringify(o),
   create: (options, ctx): IaasDriver => {
     const o = options as DummyOptions;
-    if (o.endpoint) return remoteDummyDriver(o.endpoint, o.token);
+    if (o.endpoint) return withoutAccountListing(remoteDummyDriver(o.endpoint, o.token), o);
     const cloud = new SimulatedCloud(o, ctx.clock);
     live.add(cloud);
     let stateFile: StateFile | undefined;
@@ -35,7 +35,7 @@ export const dummyIaasDriver = defineDriver({
       stateFile.load();
       cloud.onChange = () => stateFile?.changed();
     }
-    const driver = dummyDriverFor(cloud, stateFile);
+    const driver = withoutAccountListing(dummyDriverFor(cloud, stateFile), o);
     const close = driver.close;
     driver.close = async () => {
       live.delete(cloud);
@@ -44,6 +44,16 @@ export const dummyIaasDriver = defineDriver({
     return driver;
   },
 });
+
+/**
+ * Without `listAll` the daemon lists every preset with its own call: the cloud latency then counts once
+ * per preset and cycle (this option applies on the daemon's side, also with a shared simulator).
+ */
+function withoutAccountListing(driver: IaasDriver, o: DummyOptions): IaasDriver {
+  if (o.account_listing) return driver;
+  const { listAll: _dropped, ...rest } = driver;
+  return rest;
+}
 
 export function dummyDriverFor(cloud: SimulatedCloud, stateFile?: StateFile): IaasDriver {
   return {

@@ -59,10 +59,18 @@ export const dummyOptionsSchema = z.strictObject({
     .enum(['private', 'loopback'])
     .default('private')
     .describe('10.x.y.z per VM, or 127.0.0.1 for all'),
+  account_listing: z
+    .boolean()
+    .default(true)
+    .describe(
+      'offer one listing of the whole account per cycle (false: every preset is listed with its own call, as with a cloud or driver that has no account-wide listing, and as the original always did)',
+    ),
   endpoint: z
     .url()
     .optional()
-    .describe('URL of a shared simulator (`vmshepherd simulator`); its own options then apply, not these'),
+    .describe(
+      'URL of a shared simulator (`vmshepherd simulator`); its own options then apply, not these (except `account_listing`)',
+    ),
   token: z.string().optional().describe("the simulator's token, required with `endpoint` (never logged)"),
   state_file: z.string().optional().describe('JSON file that keeps the VMs across restarts'),
   seed: z.number().int().default(1).describe('same seed, same faults'),
