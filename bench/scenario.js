@@ -56,13 +56,22 @@ ${settings}defaults:
   return { daemon, dir };
 }
 
-/** `vmshepherd simulator` in a process of its own, so the daemon's memory is measured alone. */
-export async function startSimulator() {
+/** `vmshepherd simulator` in a process of its own (its `options` as YAML), shared by daemons or measured apart. */
+export async function startSimulator(options = '{}') {
   const { spawn } = await import('node:child_process');
   const token = 'bench-simulator-token';
   const child = spawn(
     process.execPath,
-    [new URL('../bin/vmshepherd.js', import.meta.url).pathname, 'simulator', '--port', '0', '--token', token],
+    [
+      new URL('../bin/vmshepherd.js', import.meta.url).pathname,
+      'simulator',
+      '--port',
+      '0',
+      '--token',
+      token,
+      '--options',
+      options,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise((resolve, reject) => {
