@@ -20,6 +20,7 @@ const DURATION = Number(args.duration ?? 12);
 const STEADY = Number(args.steady ?? 7);
 const mid = Math.floor(PRESETS / 2);
 const PAIRS = Number(args.pairs ?? 9);
+const PACED_RATE = Number(args.rate ?? 10);
 /** What a browser sends with every page (autocannon does not decompress: it counts the bytes sent). */
 const BROWSER = {
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
@@ -59,13 +60,13 @@ async function cycles(daemon, until) {
 }
 
 /** autocannon in a child process, so the load generator does not share the daemon's event loop. */
-function autocannon(url, headers = {}, duration = DURATION) {
+function autocannon(url, headers = {}, duration = DURATION, extra = []) {
   const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [bin, '-c', String(CONNECTIONS), '-d', String(duration), ...h, '-j', url],
+      [bin, '-c', String(CONNECTIONS), '-d', String(duration), ...h, ...extra, '-j', url],
       {
         stdio: ['ignore', 'pipe', 'ignore'],
       },
@@ -86,12 +87,13 @@ const PAIR_LOAD = ROUTES[0];
  * load, in alternating order so that the machine's drift (other people's jobs on the 2 shared cores)
  * falls on both sides alike. The load starts 1 s before its cycle (autocannon warm) and lasts past it.
  */
-async function cyclePairs(daemon, base) {
+async function cyclePairs(daemon, base, rate) {
+  const extra = rate ? ['-r', String(rate)] : [];
   const one = async (loaded) => {
     let load;
     let loadEnded = false;
     if (loaded) {
-      load = autocannon(`${base}${PAIR_LOAD.route}`, PAIR_LOAD.headers, 6).finally(() => {
+      load = autocannon(`${base}${PAIR_LOAD.route}`, PAIR_LOAD.headers, 6, extra).finally(() => {
         loadEnded = true;
       });
       await sleep(1000);
@@ -115,13 +117,16 @@ async function cyclePairs(daemon, base) {
     loaded.push(got.true.wall);
     rates.push(got.true.req_per_s);
     ratios.push(got.true.wall / got.false.wall);
-    console.error(`pair ${i + 1}: idle ${round(got.false.wall)} s, loaded ${round(got.true.wall)} s`);
+    console.error(
+      `pair ${i + 1}${rate ? ` (${rate} req/s per client)` : ''}: idle ${round(got.false.wall)} s, loaded ${round(got.true.wall)} s, ${got.true.req_per_s} req/s`,
+    );
   }
   const im = median(idle);
   const lm = median(loaded);
   return {
     pairs: PAIRS,
     load: labelOf(PAIR_LOAD),
+    per_client_rate: rate ?? 'as fast as answered',
     idle_s: idle.map((w) => round(w)),
     loaded_s: loaded.map((w) => round(w)),
     load_req_per_s: rates,
@@ -220,7 +225,10 @@ async function main() {
       100,
     1,
   );
+  // As fast as 50 clients get answers (the saturating load of the routes above), then 50 clients at
+  // 10 requests per second each (every one a tight poller: far above a panel's or a script's rate).
   result.cycle_pairs = await cyclePairs(daemon, base);
+  result.cycle_pairs_paced = await cyclePairs(daemon, base, PACED_RATE);
   result.load_average_end = loadavg().map((l) => round(l, 2));
   await app.close();
   await daemon.stop();
@@ -249,10 +257,10 @@ async function main() {
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );
-  const cp = result.cycle_pairs;
-  console.log(
-    `interleaved pairs (${cp.pairs}, load ${cp.load}): idle median ${cp.idle_median_s} s, loaded median ${cp.loaded_median_s} s (${cp.slowdown_pct}%); median of the per-pair ratios ${cp.ratio_median} (${cp.ratio_min}–${cp.ratio_max})`,
-  );
+  for (const cp of [result.cycle_pairs, result.cycle_pairs_paced])
+    console.log(
+      `interleaved pairs (${cp.pairs}, load ${cp.load}, ${cp.per_client_rate} req/s per client, ${median(cp.load_req_per_s)} req/s): idle median ${cp.idle_median_s} s, loaded median ${cp.loaded_median_s} s (${cp.slowdown_pct}%); median of the per-pair ratios ${cp.ratio_median} (${cp.ratio_min}–${cp.ratio_max})`,
+    );
 }
 
 main().catch((err) => {
