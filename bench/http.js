@@ -79,6 +79,15 @@ function autocannon(url, headers = {}, duration = DURATION, extra = []) {
   });
 }
 
+/** A server in a child process answering `bytes` bytes to any request; resolves with its address. */
+function startStandIn(bytes) {
+  const code = `const b = Buffer.alloc(${bytes}, 97); const s = require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(b); }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve) =>
+    child.stdout.once('data', (d) => resolve({ child, base: `http://127.0.0.1:${String(d).trim()}` })),
+  );
+}
+
 /** The load of the cycle comparison: what the panel and API clients poll most, the default list page. */
 const PAIR_LOAD = ROUTES[0];
 
@@ -87,7 +96,7 @@ const PAIR_LOAD = ROUTES[0];
  * load, in alternating order so that the machine's drift (other people's jobs on the 2 shared cores)
  * falls on both sides alike. The load starts 1 s before its cycle (autocannon warm) and lasts past it.
  */
-async function cyclePairs(daemon, base, rate) {
+async function cyclePairs(daemon, base, rate, label = labelOf(PAIR_LOAD)) {
   const extra = rate ? ['-r', String(rate)] : [];
   const one = async (loaded) => {
     let load;
@@ -125,7 +134,7 @@ async function cyclePairs(daemon, base, rate) {
   const lm = median(loaded);
   return {
     pairs: PAIRS,
-    load: labelOf(PAIR_LOAD),
+    load: label,
     per_client_rate: rate ?? 'as fast as answered',
     idle_s: idle.map((w) => round(w)),
     loaded_s: loaded.map((w) => round(w)),
@@ -229,6 +238,18 @@ async function main() {
   // 10 requests per second each (every one a tight poller: far above a panel's or a script's rate).
   result.cycle_pairs = await cyclePairs(daemon, base);
   result.cycle_pairs_paced = await cyclePairs(daemon, base, PACED_RATE);
+  // Control: the same paced load against a stand-in server in another process (same bytes), so the
+  // daemon serves nothing: what remains is the load generator's share of the 2 shared cores.
+  const standIn = await startStandIn(
+    (await (await fetch(`${base}${PAIR_LOAD.route}`)).arrayBuffer()).byteLength,
+  );
+  result.cycle_pairs_paced_control = await cyclePairs(
+    daemon,
+    standIn.base,
+    PACED_RATE,
+    'control: stand-in server in another process',
+  );
+  standIn.child.kill();
   result.load_average_end = loadavg().map((l) => round(l, 2));
   await app.close();
   await daemon.stop();
@@ -257,7 +278,7 @@ async function main() {
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );
-  for (const cp of [result.cycle_pairs, result.cycle_pairs_paced])
+  for (const cp of [result.cycle_pairs, result.cycle_pairs_paced, result.cycle_pairs_paced_control])
     console.log(
       `interleaved pairs (${cp.pairs}, load ${cp.load}, ${cp.per_client_rate} req/s per client, ${median(cp.load_req_per_s)} req/s): idle median ${cp.idle_median_s} s, loaded median ${cp.loaded_median_s} s (${cp.slowdown_pct}%); median of the per-pair ratios ${cp.ratio_median} (${cp.ratio_min}–${cp.ratio_max})`,
     );
