@@ -178,6 +178,13 @@ async function main() {
   const quiet = await cycles(daemon, () => n++ >= STEADY);
   result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
 
+  // What each route weighs before compression (the panel's list: 250 rows of HTML).
+  result.identity_kb = {};
+  for (const { route } of ROUTES) {
+    const res = await fetch(`${base}${route}`, { headers: { 'accept-encoding': 'identity' } });
+    result.identity_kb[route] = round((await res.arrayBuffer()).byteLength / 1024, 1);
+  }
+
   // The server alone (no cycle running), then with the daemon cycling as it does in production.
   result.routes_no_cycle = [];
   for (const target of ROUTES) {
