@@ -1,11 +1,12 @@
 // HTTP benchmark (issue 6): 1000 presets × 10 VMs managed on the simulated cloud (as bench/core.js), the
 // API and panel served by the daemon's own process; autocannon (in a child process, 50 connections) loads
-// one route at a time while the daemon keeps cycling. Reports latency median and p99 per route, and the
-// steady cycle with and without the load. Run with `npm run bench:http` (builds first).
+// one route at a time (with the headers real clients send) while the daemon keeps cycling. Reports latency
+// median and p99 per route, and the steady cycle with and without the load, also as interleaved pairs.
+// Run with `npm run bench:http` (builds first).
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildServer } from '../dist/api/server.js';
 import { benchArgs, benchDaemon, converge, median, sleep } from './scenario.js';
@@ -18,13 +19,31 @@ const CONNECTIONS = Number(args.connections ?? 50);
 const DURATION = Number(args.duration ?? 12);
 const STEADY = Number(args.steady ?? 7);
 const mid = Math.floor(PRESETS / 2);
+const PAIRS = Number(args.pairs ?? 9);
+const PACED_RATE = Number(args.rate ?? 10);
+/** What a browser sends with every page (autocannon does not decompress: it counts the bytes sent). */
+const BROWSER = {
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+  'accept-encoding': 'gzip, deflate, br',
+};
+/** What Node's fetch (the CLI), curl --compressed and most HTTP libraries send. */
+const CLIENT_GZIP = { 'accept-encoding': 'gzip, deflate' };
+/**
+ * Each route as real clients load it: the API list's first page at the default size (100), compressed
+ * and not; the whole list in one page (`limit=1000`) for comparison; the panel with a browser's headers.
+ */
 const ROUTES = [
-  '/api/v1/presets',
-  `/api/v1/presets/p${mid}`,
-  `/api/v1/presets/p${mid}/vms`,
-  '/',
-  `/presets/p${mid}`,
+  { route: '/api/v1/presets', headers: {} },
+  { route: '/api/v1/presets', headers: CLIENT_GZIP },
+  { route: '/api/v1/presets?limit=1000', headers: {} },
+  { route: '/api/v1/presets?limit=1000', headers: CLIENT_GZIP },
+  { route: `/api/v1/presets/p${mid}`, headers: CLIENT_GZIP },
+  { route: `/api/v1/presets/p${mid}/vms`, headers: CLIENT_GZIP },
+  { route: '/', headers: BROWSER },
+  { route: `/presets/p${mid}`, headers: BROWSER },
 ];
+const labelOf = ({ route, headers }) =>
+  `${route}${headers['accept-encoding'] ? ` (${headers === BROWSER ? 'browser' : 'gzip'})` : ''}`;
 
 const round = (n, d = 3) => Number(n.toFixed(d));
 
@@ -41,12 +60,13 @@ async function cycles(daemon, until) {
 }
 
 /** autocannon in a child process, so the load generator does not share the daemon's event loop. */
-function autocannon(url) {
+function autocannon(url, headers = {}, duration = DURATION, extra = []) {
   const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [bin, '-c', String(CONNECTIONS), '-d', String(DURATION), '-j', url],
+      [bin, '-c', String(CONNECTIONS), '-d', String(duration), ...h, ...extra, '-j', url],
       {
         stdio: ['ignore', 'pipe', 'ignore'],
       },
@@ -57,6 +77,75 @@ function autocannon(url) {
       code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exit ${code}`)),
     );
   });
+}
+
+/** A server in a child process answering `bytes` bytes to any request; resolves with its address. */
+function startStandIn(bytes) {
+  const code = `const b = Buffer.alloc(${bytes}, 97); const s = require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(b); }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve) =>
+    child.stdout.once('data', (d) => resolve({ child, base: `http://127.0.0.1:${String(d).trim()}` })),
+  );
+}
+
+/** The load of the cycle comparison: what the panel and API clients poll most, the default list page. */
+const PAIR_LOAD = ROUTES[0];
+
+/**
+ * Cycle with and without HTTP load, interleaved: `PAIRS` pairs, each one idle cycle and one cycle under
+ * load, in alternating order so that the machine's drift (other people's jobs on the 2 shared cores)
+ * falls on both sides alike. The load starts 1 s before its cycle (autocannon warm) and lasts past it.
+ */
+async function cyclePairs(daemon, base, rate, label = labelOf(PAIR_LOAD)) {
+  const extra = rate ? ['-r', String(rate)] : [];
+  const one = async (loaded) => {
+    let load;
+    let loadEnded = false;
+    if (loaded) {
+      load = autocannon(`${base}${PAIR_LOAD.route}`, PAIR_LOAD.headers, 6, extra).finally(() => {
+        loadEnded = true;
+      });
+      await sleep(1000);
+    } else await sleep(1100);
+    const t0 = performance.now();
+    await daemon.runCycle();
+    const wall = (performance.now() - t0) / 1000;
+    if (loaded && loadEnded) console.error('warning: the load ended before its cycle did');
+    const r = load ? await load : undefined;
+    return { wall, req_per_s: r ? Math.round(r.requests.average) : 0, whole: !loadEnded };
+  };
+  const idle = [];
+  const loaded = [];
+  const ratios = [];
+  const rates = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const order = i % 2 === 0 ? [false, true] : [true, false];
+    const got = {};
+    for (const l of order) got[l] = await one(l);
+    idle.push(got.false.wall);
+    loaded.push(got.true.wall);
+    rates.push(got.true.req_per_s);
+    ratios.push(got.true.wall / got.false.wall);
+    console.error(
+      `pair ${i + 1}${rate ? ` (${rate} req/s per client)` : ''}: idle ${round(got.false.wall)} s, loaded ${round(got.true.wall)} s, ${got.true.req_per_s} req/s`,
+    );
+  }
+  const im = median(idle);
+  const lm = median(loaded);
+  return {
+    pairs: PAIRS,
+    load: label,
+    per_client_rate: rate ?? 'as fast as answered',
+    idle_s: idle.map((w) => round(w)),
+    loaded_s: loaded.map((w) => round(w)),
+    load_req_per_s: rates,
+    idle_median_s: round(im),
+    loaded_median_s: round(lm),
+    slowdown_pct: round(((lm - im) / im) * 100, 1),
+    ratio_median: round(median(ratios)),
+    ratio_min: round(Math.min(...ratios)),
+    ratio_max: round(Math.max(...ratios)),
+  };
 }
 
 async function main() {
@@ -70,6 +159,7 @@ async function main() {
       connections: CONNECTIONS,
       duration_s: DURATION,
     },
+    load_average_start: loadavg().map((l) => round(l, 2)),
   };
   const { daemon, dir } = await benchDaemon({
     presets: PRESETS,
@@ -88,44 +178,54 @@ async function main() {
   const quiet = await cycles(daemon, () => n++ >= STEADY);
   result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
 
+  // What each route weighs before compression (the panel's list: 250 rows of HTML).
+  result.identity_kb = {};
+  for (const { route } of ROUTES) {
+    const res = await fetch(`${base}${route}`, { headers: { 'accept-encoding': 'identity' } });
+    result.identity_kb[route] = round((await res.arrayBuffer()).byteLength / 1024, 1);
+  }
+
   // The server alone (no cycle running), then with the daemon cycling as it does in production.
   result.routes_no_cycle = [];
-  for (const route of ROUTES) {
-    const r = await autocannon(`${base}${route}`);
+  for (const target of ROUTES) {
+    const r = await autocannon(`${base}${target.route}`, target.headers);
     result.routes_no_cycle.push({
-      route,
+      route: labelOf(target),
       p50_ms: r.latency.p50,
       p99_ms: r.latency.p99,
       req_per_s: Math.round(r.requests.average),
+      kb_per_response: round(r.throughput.average / Math.max(1, r.requests.average) / 1024, 1),
+      non2xx: r.non2xx,
+      errors: r.errors,
     });
-    console.error(`${route} (no cycle): p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    console.error(`${labelOf(target)} (no cycle): p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
   }
 
   // How long the event loop stalls while cycling: what a request waits for, whatever its route.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   result.routes = [];
   const loaded = [];
-  for (const route of ROUTES) {
+  for (const target of ROUTES) {
     let done = false;
     loop.enable();
-    const load = autocannon(`${base}${route}`).finally(() => {
+    const load = autocannon(`${base}${target.route}`, target.headers).finally(() => {
       done = true;
     });
     const walls = await cycles(daemon, () => done);
     const r = await load;
     loaded.push(...walls);
     result.routes.push({
-      route,
+      route: labelOf(target),
       p50_ms: r.latency.p50,
       p99_ms: r.latency.p99,
       req_per_s: Math.round(r.requests.average),
-      kb_per_response: Math.round(r.throughput.average / Math.max(1, r.requests.average) / 1024),
+      kb_per_response: round(r.throughput.average / Math.max(1, r.requests.average) / 1024, 1),
       non2xx: r.non2xx,
       errors: r.errors,
       cycles_during: walls.map((w) => round(w)),
     });
     console.error(
-      `${route}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s`,
+      `${labelOf(target)}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s`,
     );
   }
   loop.disable();
@@ -141,6 +241,23 @@ async function main() {
       100,
     1,
   );
+  // As fast as 50 clients get answers (the saturating load of the routes above), then 50 clients at
+  // 10 requests per second each (every one a tight poller: far above a panel's or a script's rate).
+  result.cycle_pairs = await cyclePairs(daemon, base);
+  result.cycle_pairs_paced = await cyclePairs(daemon, base, PACED_RATE);
+  // Control: the same paced load against a stand-in server in another process (same bytes), so the
+  // daemon serves nothing: what remains is the load generator's share of the 2 shared cores.
+  const standIn = await startStandIn(
+    (await (await fetch(`${base}${PAIR_LOAD.route}`)).arrayBuffer()).byteLength,
+  );
+  result.cycle_pairs_paced_control = await cyclePairs(
+    daemon,
+    standIn.base,
+    PACED_RATE,
+    'control: stand-in server in another process',
+  );
+  standIn.child.kill();
+  result.load_average_end = loadavg().map((l) => round(l, 2));
   await app.close();
   await daemon.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -151,6 +268,9 @@ async function main() {
     `${JSON.stringify(result, null, 2)}\n`,
   );
   console.log(JSON.stringify(result, null, 2));
+  console.log(
+    `\nload average: ${result.load_average_start.join(' ')} → ${result.load_average_end.join(' ')}`,
+  );
   console.log(
     '\n| route | KB | p50 / p99, no cycle | req/s | p50 / p99, cycling | req/s |\n| --- | --- | --- | --- | --- | --- |',
   );
@@ -165,6 +285,10 @@ async function main() {
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );
+  for (const cp of [result.cycle_pairs, result.cycle_pairs_paced, result.cycle_pairs_paced_control])
+    console.log(
+      `interleaved pairs (${cp.pairs}, load ${cp.load}, ${cp.per_client_rate} req/s per client, ${median(cp.load_req_per_s)} req/s): idle median ${cp.idle_median_s} s, loaded median ${cp.loaded_median_s} s (${cp.slowdown_pct}%); median of the per-pair ratios ${cp.ratio_median} (${cp.ratio_min}–${cp.ratio_max})`,
+    );
 }
 
 main().catch((err) => {

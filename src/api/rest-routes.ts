@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import type { Daemon } from '../daemon/daemon.js';
+import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import type { Caller } from './auth.js';
+import { pageOf } from './preset-page.js';
+import { Representation } from './representation.js';
 import {
   eventsQuery,
   eventView,
   manageResult,
   okResult,
   presetDetail,
+  presetPage,
   presetParams,
-  presetSummary,
   presetsQuery,
   taskParams,
   tasksQuery,
@@ -23,12 +26,19 @@ import {
 import type { StateReader } from './state-reader.js';
 import { eventsOf, presetDetailOf, presetSummaryOf, taskViewOf, vmViewOf } from './views.js';
 
-/** A response already serialised (shared between requests by `StateReader.memo`). */
-export class RawJson {
-  /** Encoded once: sending a Buffer skips the UTF-8 encoding of a large string on every request. */
-  readonly bytes: Buffer;
-  constructor(text: string) {
-    this.bytes = Buffer.from(text);
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * A JSON response rendered once per window and shared by its requests (`StateReader.memo`): encoded,
+ * hashed for its ETag and compressed once instead of per request. `secret` marks one that holds
+ * userdata, which no cache may keep.
+ */
+export class RawJson extends Representation {
+  constructor(
+    value: unknown,
+    readonly secret = false,
+  ) {
+    super(JSON.stringify(value), JSON_TYPE);
   }
 }
 
@@ -49,6 +59,8 @@ export interface RouteDef {
   access: 'read' | 'operate';
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** The catalogue code of an invalid parameter, by name, when it is not `api_request_0001`. */
+  paramCodes?: Partial<Record<string, ErrorCode>>;
   response: z.ZodType;
   status?: number;
   handler: (ctx: RouteContext) => Promise<unknown>;
@@ -66,19 +78,26 @@ export const REST_ROUTES: RouteDef[] = [
   {
     method: 'GET',
     path: '/presets',
-    summary: 'Every preset with its status at a glance',
+    summary: 'The presets with their status at a glance, a page at a time in name order (follow `next`)',
     access: 'read',
     query: presetsQuery,
-    response: z.array(presetSummary),
-    handler: ({ reader, query }) =>
-      reader.memo(`rest:presets:${query.q ?? ''}:${query.phase ?? ''}`, async () => {
-        const q = (query.q as string | undefined)?.toLowerCase();
-        const list = (await reader.all())
-          .filter(({ preset }) => q === undefined || preset.name.toLowerCase().includes(q))
-          .map(({ preset, state }) => presetSummaryOf(preset, state, now()))
-          .filter((s) => query.phase === undefined || s.phase === query.phase);
-        return new RawJson(JSON.stringify(list));
-      }),
+    paramCodes: { limit: 'api_page_0001', cursor: 'api_page_0001' },
+    response: presetPage,
+    handler: ({ reader, query }) => {
+      const filter = `${query.q ?? ''}:${query.phase ?? ''}`;
+      const page = `${filter}:${query.limit}:${query.cursor ?? ''}`;
+      return reader.memo(`rest:presets:${page}`, async () => {
+        // The filtered list is built once per window, whatever page is asked of it.
+        const list = await reader.memo(`rest:presets-list:${filter}`, async () => {
+          const q = (query.q as string | undefined)?.toLowerCase();
+          return (await reader.all())
+            .filter(({ preset }) => q === undefined || preset.name.toLowerCase().includes(q))
+            .map(({ preset, state }) => presetSummaryOf(preset, state))
+            .filter((s) => query.phase === undefined || s.phase === query.phase);
+        });
+        return new RawJson(pageOf(list, query.limit as number, query.cursor as string | undefined));
+      });
+    },
   },
   {
     method: 'GET',
@@ -89,8 +108,12 @@ export const REST_ROUTES: RouteDef[] = [
     response: presetDetail,
     handler: async ({ daemon, reader, params, caller }) => {
       const preset = presetOf(daemon, params.name as string);
-      // Rendered userdata may carry secrets: only operators see it.
-      return presetDetailOf(preset, await reader.state(preset.name), now(), caller.role === 'operate');
+      // Rendered userdata may carry secrets: only operators see it (and no cache keeps it).
+      const operator = caller.role === 'operate';
+      return reader.memo(`rest:preset:${preset.name}:${operator}`, async () => {
+        const detail = presetDetailOf(preset, await reader.state(preset.name), operator);
+        return new RawJson(detail, detail.userdata !== undefined);
+      });
     },
   },
   {
@@ -102,8 +125,10 @@ export const REST_ROUTES: RouteDef[] = [
     response: z.array(vmView),
     handler: async ({ daemon, reader, params }) => {
       const preset = presetOf(daemon, params.name as string);
-      const state = await reader.state(preset.name);
-      return state.vms.map((vm) => vmViewOf(preset, state, vm, now()));
+      return reader.memo(`rest:vms:${preset.name}`, async () => {
+        const state = await reader.state(preset.name);
+        return new RawJson(state.vms.map((vm) => vmViewOf(preset, state, vm, now())));
+      });
     },
   },
   {
@@ -189,7 +214,7 @@ export const REST_ROUTES: RouteDef[] = [
         const preset = presetOf(daemon, params.name as string);
         const state = await daemon.setPaused(preset.name, action === 'pause', caller.name);
         reader.forget(preset.name);
-        const s = presetSummaryOf(preset, state, now());
+        const s = presetSummaryOf(preset, state);
         return { preset: preset.name, phase: s.phase, message: s.message };
       },
     }),
@@ -205,7 +230,7 @@ export const REST_ROUTES: RouteDef[] = [
       const preset = presetOf(daemon, params.name as string);
       const state = await daemon.terminateVm(preset.name, params.id as string, caller.name);
       reader.forget(preset.name);
-      const s = presetSummaryOf(preset, state, now());
+      const s = presetSummaryOf(preset, state);
       return { preset: preset.name, phase: s.phase, message: `terminated ${params.id}` };
     },
   },

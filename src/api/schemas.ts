@@ -22,9 +22,25 @@ export const verbParams = vmParams.extend({
 });
 export const taskParams = z.strictObject({ id: z.string().min(1).max(64) });
 
+/** Presets per page of `GET /presets` when the client does not say, and at most. */
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 1000;
+
 export const presetsQuery = z.strictObject({
   q: z.string().max(200).optional().describe('substring of the name'),
   phase: z.enum(PHASES).optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(PAGE_MAX)
+    .default(PAGE_DEFAULT)
+    .describe(`presets per page, 1 to ${PAGE_MAX} (default ${PAGE_DEFAULT})`),
+  cursor: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe('`next` of the previous page (same q and phase); absent for the first page'),
 });
 export const eventsQuery = z.strictObject({
   preset: z.string().optional(),
@@ -51,7 +67,18 @@ export const presetSummary = z.object({
   revision: z.string(),
   lastManagedAt: isoOrNull,
   lastManagedBy: z.string().nullable(),
-  nextManageAt: isoOrNull,
+  nextManageAt: isoOrNull.describe(
+    'when the preset is due (in the past: due now); null before its first manage',
+  ),
+});
+
+export const presetPage = z.object({
+  items: z.array(presetSummary).describe('presets in name order'),
+  total: z.number().int().describe('presets matching q and phase, over all pages'),
+  next: z
+    .string()
+    .nullable()
+    .describe('cursor of the next page (send it as `cursor`), null on the last page'),
 });
 
 export const condition = z.object({

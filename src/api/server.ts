@@ -12,6 +12,7 @@ import { registerPanel } from '../panel/panel-routes.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
+import { PRIVATE_REVALIDATE, sendRepresentation } from './representation.js';
 import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
 import { StateReader } from './state-reader.js';
 
@@ -45,7 +46,8 @@ export function buildServer(daemon: Daemon): FastifyInstance {
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    reply.header('cache-control', 'no-store');
+    // Lists and presets say how a browser may keep them (see sendRepresentation); the rest is not kept.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -111,8 +113,8 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
       const caller = callerFrom(daemon, req);
       if (route.access === 'operate') assertCanOperate(daemon.config.http, caller);
       else assertCanRead(daemon.config.http, caller);
-      const params = parse(route.params, req.params, 'path');
-      const query = parse(route.query, req.query, 'query');
+      const params = parse(route.params, req.params, 'path', route.paramCodes);
+      const query = parse(route.query, req.query, 'query', route.paramCodes);
       const result = await route.handler({
         daemon,
         reader,
@@ -122,20 +124,26 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
       });
       reply.code(route.status ?? 200);
       if (result instanceof RawJson)
-        return reply.header('content-type', 'application/json; charset=utf-8').send(result.bytes);
+        return sendRepresentation(req, reply, result, result.secret ? 'no-store' : PRIVATE_REVALIDATE);
       return reply.send(result);
     },
   });
 }
 
-function parse(schema: RouteDef['params'], value: unknown, where: 'path' | 'query'): Record<string, unknown> {
+function parse(
+  schema: RouteDef['params'],
+  value: unknown,
+  where: 'path' | 'query',
+  codes: RouteDef['paramCodes'] = {},
+): Record<string, unknown> {
   if (!schema) return {};
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data as Record<string, unknown>;
   const issue = r.error.issues[0];
+  const name = issue?.path.join('.') || 'parameters';
   throw new ShepherdError(
-    'api_request_0001',
-    `${where} ${issue?.path.join('.') || 'parameters'}: ${issue?.message ?? 'invalid'}`,
+    codes[name] ?? 'api_request_0001',
+    `${where} ${name}: ${issue?.message ?? 'invalid'}`,
   );
 }
 

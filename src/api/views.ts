@@ -25,11 +25,12 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * What the API and panel show of a preset: built from the preset as compiled and the state its last
  * manage saved (after its actions). Driver options are never read here: they may hold credentials.
  */
-export function presetSummaryOf(preset: Preset, state: PresetState, now: number): PresetSummary {
+export function presetSummaryOf(preset: Preset, state: PresetState): PresetSummary {
   const status = state.status;
   const phase: Phase = state.paused ? 'paused' : (status?.phase ?? 'new');
-  const next =
-    state.lastManagedAt === null ? now : Math.max(now, state.lastManagedAt + preset.manageIntervalMs);
+  // The due time itself, not clamped to now: a summary that changed every millisecond could never be
+  // revalidated (ETag) by a client polling the list.
+  const next = state.lastManagedAt === null ? null : state.lastManagedAt + preset.manageIntervalMs;
   return {
     name: preset.name,
     count: preset.count,
@@ -48,14 +49,9 @@ export function presetSummaryOf(preset: Preset, state: PresetState, now: number)
   };
 }
 
-export function presetDetailOf(
-  preset: Preset,
-  state: PresetState,
-  now: number,
-  showUserdata: boolean,
-): PresetDetail {
+export function presetDetailOf(preset: Preset, state: PresetState, showUserdata: boolean): PresetDetail {
   return {
-    ...presetSummaryOf(preset, state, now),
+    ...presetSummaryOf(preset, state),
     spec: {
       ...(preset.image ? { image: preset.image } : {}),
       ...(preset.flavor ? { flavor: preset.flavor } : {}),

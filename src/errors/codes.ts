@@ -462,6 +462,11 @@ export const CODES = {
     400,
   ),
   api_request_0002: no('No such route', 'See /api/v1/openapi.json for the routes.', 404),
+  api_page_0001: no(
+    'The page parameters of the list are invalid',
+    '`limit` is a whole number from 1 to 1000 (default 100); `cursor` is the `next` value of the previous page, sent as given.',
+    400,
+  ),
   api_rpc_0001: no(
     'JSON-RPC method not found or not allowed',
     'Call one of the methods listed in `http.api.allowed_methods` (or the seven methods of the original).',

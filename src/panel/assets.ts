@@ -20,7 +20,10 @@ table.grid{width:100%;border-collapse:collapse;background:var(--card);border:1px
 .grid tbody tr:hover{background:#f3f8ff}
 .n{text-align:right}.mono{font-family:var(--mono);font-size:12px}.dim{color:var(--dim)}
 td.msg{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:560px}
-.presets td.msg{width:100%;max-width:0}.grid td.n,.grid th.n{width:1%}
+.grid td.n,.grid th.n{width:1%}
+.presets td:nth-child(2) a{font-weight:600}.presets td:nth-child(7){font-family:var(--mono);font-size:11px;color:var(--bad)}
+.presets td:nth-child(3),.presets td:nth-child(4),.presets td:nth-child(5),.presets td:nth-child(9),.presets td:nth-child(10){text-align:right;width:1%}
+.presets td:nth-child(8){overflow:hidden;text-overflow:ellipsis;width:100%;max-width:0}
 tr.failing{background:#fff5f5}tr.row-failing{background:#fff5f5}tr.row-degraded{background:#fffbeb}tr.row-paused{background:#f8f5ff}
 td.name a{font-weight:600}
 .short{color:var(--bad);font-weight:600}.bad{color:var(--bad);font-weight:600}.warn{color:var(--warn)}

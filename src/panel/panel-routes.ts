@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, callerOf, TOKEN_COOKIE } from '../api/auth.js';
+import { PRIVATE_REVALIDATE, Representation, sendRepresentation } from '../api/representation.js';
 import type { StateReader } from '../api/state-reader.js';
 import { eventsOf, presetDetailOf, presetSummaryOf, vmViewOf } from '../api/views.js';
 import type { Daemon } from '../daemon/daemon.js';
@@ -17,6 +18,8 @@ import {
   presetsBody,
   tasksBody,
 } from './panel-pages.js';
+
+const HTML_TYPE = 'text/html; charset=utf-8';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
@@ -69,7 +72,7 @@ export function registerPanel(
     if (url.pathname === '/') {
       const q = url.searchParams.get('q') ?? '';
       const body = await reader.memo(`panel:presets:${q}`, async () => {
-        const all = (await reader.all()).map(({ preset, state }) => presetSummaryOf(preset, state, now));
+        const all = (await reader.all()).map(({ preset, state }) => presetSummaryOf(preset, state));
         const shown = q ? all.filter((p) => p.name.toLowerCase().includes(q.toLowerCase())) : all;
         return presetsBody(shown, q, now);
       });
@@ -85,7 +88,7 @@ export function registerPanel(
       // The body differs only by role (buttons, userdata): shared within a short window per role.
       const body = await reader.memo(`panel:preset:${name}:${caller.role}`, async () => {
         const state = await reader.state(name);
-        const detail = presetDetailOf(preset, state, now, access.canOperate);
+        const detail = presetDetailOf(preset, state, access.canOperate);
         const vms = state.vms.map((vm) => vmViewOf(preset, state, vm, now));
         const events = eventsOf(name, state).reverse();
         return presetBody(detail, vms, events, daemon.tasks.list(name), access, now);
@@ -112,11 +115,7 @@ export function registerPanel(
   };
 
   const sendHtml = (reply: FastifyReply, status: number, bytes: Buffer | string) =>
-    reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', CSP)
-      .send(bytes);
+    reply.code(status).header('content-type', HTML_TYPE).header('content-security-policy', CSP).send(bytes);
   const sendPage = (reply: FastifyReply, status: number, frame: PageFrame, body: Html) =>
     sendHtml(reply, status, page(frame, body).value);
 
@@ -125,13 +124,16 @@ export function registerPanel(
       const caller = readerOrLogin(req, reply);
       if (!caller) return reply;
       try {
-        // The whole page, encoded once per short window and identity (the list of 1000 presets is large).
-        const bytes = await reader.memo(`page:${req.url}:${caller.name}:${caller.role}`, async () => {
+        // The whole page, encoded (and compressed) once per short window and identity: the list is large.
+        const rep = await reader.memo(`page:${req.url}:${caller.name}:${caller.role}`, async () => {
           const view = await render(req.url, caller);
           if (!view) throw new ShepherdError('api_request_0002', req.url);
-          return Buffer.from(page(view.frame, view.body).value);
+          return new Representation(page(view.frame, view.body).value, HTML_TYPE);
         });
-        return sendHtml(reply, 200, bytes);
+        // An operator's preset page holds the rendered userdata: no cache keeps it.
+        const secret = caller.role === 'operate' && req.url.startsWith('/presets/');
+        reply.header('content-security-policy', CSP);
+        return sendRepresentation(req, reply, rep, secret ? 'no-store' : PRIVATE_REVALIDATE);
       } catch (err) {
         const e = asShepherdError(err, 'reconcile_manage_1001');
         const frame: PageFrame = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REST_ROUTES } from '../../src/api/rest-routes.js';
-import { presetDetail, presetSummary, taskView, vmView } from '../../src/api/schemas.js';
+import { presetDetail, presetPage, taskView, vmView } from '../../src/api/schemas.js';
 import { simulatedClouds } from '../../src/drivers/iaas/dummy/driver.js';
 import {
   type ApiFixture,
@@ -123,13 +123,15 @@ describe('HTTP API with tokens (reads need a token)', () => {
   );
 
   it('lists presets with status at a glance, and one preset with spec, conditions and VMs', async () => {
-    const list = z.array(presetSummary).parse((await call('GET', '/api/v1/presets', 'read')).json());
+    const page = presetPage.parse((await call('GET', '/api/v1/presets', 'read')).json());
+    expect(page).toMatchObject({ total: 4, next: null });
+    const list = page.items;
     expect(list.map((p) => p.name)).toEqual(['db', 'plain', 'probe', 'web']);
     const web = list.find((p) => p.name === 'web')!;
     expect(web).toMatchObject({ count: 3, phase: 'converged', paused: false });
     expect(web.counts.running).toBe(3);
     expect(
-      (await call('GET', '/api/v1/presets?q=DB', 'read')).json().map((p: { name: string }) => p.name),
+      (await call('GET', '/api/v1/presets?q=DB', 'read')).json().items.map((p: { name: string }) => p.name),
     ).toEqual(['db']);
     const detail = presetDetail.parse((await call('GET', '/api/v1/presets/web', 'read')).json());
     expect(detail.spec).toMatchObject({
@@ -195,7 +197,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
     await simulatedClouds()[0]!.terminate(vm!.id); // the VM dies behind vmshepherd's back
     for (let i = 0; i < 3; i++) await f.daemon.runCycle();
     expect(running(cloudVms().get('db'))).toBe(0); // not replaced while paused
-    const summary = (await call('GET', '/api/v1/presets?q=db', 'read')).json()[0];
+    const summary = (await call('GET', '/api/v1/presets?q=db', 'read')).json().items[0];
     expect(summary).toMatchObject({ phase: 'paused', paused: true });
     expect(summary.message).toContain('paused by ops');
     expect((await call('POST', '/api/v1/presets/db/resume')).json().phase).not.toBe('paused');
