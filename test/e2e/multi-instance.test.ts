@@ -94,17 +94,32 @@ describe.each(RUNTIMES)('three vmshepherd processes sharing $name', (runtime) =>
     };
     await waitFor(
       `${victim.id} creating VMs under a lease`,
-      async () =>
-        victim.lines.some((l) => l.msg === 'created VM' && timeOf(l) >= scaledAt) && holding().size > 0,
+      async () => victim.lines.some((l) => l.msg === 'created VM' && timeOf(l) >= scaledAt),
       60_000,
     );
-    victim.child.kill('SIGKILL');
-    const killedAt = Date.now();
-    await waitFor('200 presets × 3 VMs after the kill', converged(3), 120_000);
-
+    // Freeze the victim, let its log lines already in the pipe arrive, and kill it only if it holds a lease
+    // then: judged from lines still in flight, it might have released them all just before dying.
+    let killedAt = 0;
+    await waitFor(
+      `${victim.id} frozen while holding a lease`,
+      async () => {
+        victim.child.kill('SIGSTOP');
+        const stoppedAt = Date.now();
+        await new Promise((r) => setTimeout(r, 300));
+        if (holding().size === 0) {
+          victim.child.kill('SIGCONT');
+          return false;
+        }
+        victim.child.kill('SIGKILL');
+        killedAt = stoppedAt;
+        return true;
+      },
+      60_000,
+    );
     // Leases the victim held when it died: each taken over by another instance within TTL + interval.
     const held = holding();
     expect(held.size).toBeGreaterThan(0);
+    await waitFor('200 presets × 3 VMs after the kill', converged(3), 120_000);
     const others = instances.slice(1);
     const takeover = (preset: string, fence: number) =>
       others
