@@ -1,7 +1,12 @@
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OPERATE_TOKEN, PRESETS, READ_TOKEN, settings, tokensBlock } from '../helpers/api.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/daemon.js';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let stop: (() => Promise<unknown>) | undefined;
@@ -79,5 +84,44 @@ describe('the daemon serves its API, and the CLI drives verbs through it', () =>
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     stop = undefined;
+  });
+
+  it('moves the server to the new address on SIGHUP, and stays put when the new port is taken', async () => {
+    const [first, second] = [await freePort(), await freePort()];
+    const http = (port: number) => `http: {listen_port: ${port}}`;
+    const dir = tempDir({ 'settings.yaml': settings(http(first)), 'presets/db.conf': PRESETS['db.conf']! });
+    const d = startCli(['-c', 'settings.yaml'], dir);
+    stop = async () => {
+      d.child.kill('SIGTERM');
+      return d.exited;
+    };
+    const answers = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    await eventually(() => answers(first), Boolean, 20_000);
+
+    writeFileSync(join(dir, 'settings.yaml'), settings(http(second)));
+    d.child.kill('SIGHUP');
+    await eventually(() => answers(second), Boolean, 10_000);
+    expect(await answers(first)).toBe(false);
+
+    // A port someone else holds: the reload applies, the server stays where it answers, and says why.
+    const squatter = createServer().listen(first, '127.0.0.1');
+    await once(squatter, 'listening');
+    try {
+      writeFileSync(join(dir, 'settings.yaml'), settings(http(first)));
+      d.child.kill('SIGHUP');
+      const kept = await eventually(
+        () => d.lines.find((l) => String(l.msg).startsWith('HTTP server kept on its old address')),
+        (l) => l !== undefined,
+        10_000,
+      );
+      expect(kept!.code).toBe('api_server_2001');
+      expect(await answers(second)).toBe(true);
+    } finally {
+      squatter.close();
+    }
   });
 });

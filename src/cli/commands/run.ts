@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { startServer } from '../../api/server.js';
-import type { ConfigOverrides } from '../../config/load-config.js';
+import type { ConfigOverrides, ShepherdConfig } from '../../config/load-config.js';
 import { Daemon } from '../../daemon/daemon.js';
 
 /**
@@ -42,10 +42,42 @@ export async function runCommand(
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     daemon.logger.info('SIGHUP: reloading configuration and presets');
-    void daemon.reload();
+    const before = daemon.config.http;
+    void daemon.reload().then(async (reloaded) => {
+      if (!reloaded || stopping || sameAddress(before, daemon.config.http)) return;
+      server = await moveServer(daemon, server);
+    });
   });
   // The panel and API serve as soon as the daemon is built; pages fill in as presets are managed.
   if (daemon.config.http.enabled) server = await startServer(daemon);
   await daemon.start();
   return new Promise<number>(() => {}); // runs until a signal ends the process
+}
+
+type HttpSettings = ShepherdConfig['http'];
+
+const sameAddress = (a: HttpSettings, b: HttpSettings) =>
+  a.enabled === b.enabled && a.host === b.host && a.listenPort === b.listenPort;
+
+/**
+ * The reloaded configuration moved the server: listen on the new address first and close the old
+ * server only then, so a port already taken leaves the panel where it was (and says so) rather than gone.
+ */
+async function moveServer(
+  daemon: Daemon,
+  old: FastifyInstance | undefined,
+): Promise<FastifyInstance | undefined> {
+  let next: FastifyInstance | undefined;
+  if (daemon.config.http.enabled) {
+    try {
+      next = await startServer(daemon);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'api_server_2001';
+      daemon.logger.error({ code }, `HTTP server kept on its old address: ${(err as Error).message}`);
+      return old;
+    }
+  }
+  await old?.close();
+  if (!next) daemon.logger.info('HTTP API and panel closed (http disabled)');
+  return next;
 }
