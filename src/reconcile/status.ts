@@ -28,7 +28,7 @@ export function snapshotAfter(
     if (gone?.has(c.vm.id)) continue;
     const old = before.get(c.vm.id);
     after.push(
-      old && matches(old, c.vm, c.class, c.health) ? old : snapshotOf(c.vm, c.class, c.health, shared),
+      old && matches(old, c.vm, c.class, c.health) ? old : snapshotOf(c.vm, c.class, c.health, shared, old),
     );
   }
   for (const vm of creates?.created ?? []) after.push(snapshotOf(vm, 'pending', undefined, shared));
@@ -70,16 +70,26 @@ function sameIps(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function snapshotOf(vm: Vm, state: string, health: VmHealth | undefined, shared: SharedStrings): VmSnapshot {
+/**
+ * A new snapshot. Values equal to those of the VM's previous snapshot are taken from it: its id is the
+ * very string the VM's creation event holds, and each listing brings fresh copies of all of them.
+ */
+function snapshotOf(
+  vm: Vm,
+  state: string,
+  health: VmHealth | undefined,
+  shared: SharedStrings,
+  old?: VmSnapshot,
+): VmSnapshot {
   const spec = vm.metadata[META_SPEC];
   const revision = vm.metadata[META_REVISION];
   return {
-    id: vm.id,
-    name: vm.name,
+    id: old?.id === vm.id ? old.id : vm.id,
+    name: old?.name === vm.name ? old.name : vm.name,
     state,
     ...(vm.providerStatus ? { providerStatus: vm.providerStatus } : {}),
-    ips: vm.ips,
-    createdAt: vm.createdAt,
+    ips: old && sameIps(old.ips, vm.ips) ? old.ips : vm.ips,
+    createdAt: old?.createdAt === vm.createdAt ? old.createdAt : vm.createdAt,
     ...(spec ? { specHash: spec === shared.specHash ? shared.specHash : spec } : {}),
     ...(revision ? { revision: revision === shared.revision ? shared.revision : revision } : {}),
     ...(vm.image ? { image: vm.image } : {}),
