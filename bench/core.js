@@ -95,6 +95,8 @@ async function main() {
   const memory = execFileSync(
     process.execPath,
     [
+      // The same V8 flags as this process (e.g. --compact-on-every-full-gc when measuring one), and gc().
+      ...process.execArgv.filter((a) => a !== '--expose-gc'),
       '--expose-gc',
       new URL(import.meta.url).pathname,
       '--phase=memory',
