@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { applyDaemonV8Flags } from '../dist/cli/heap-flags.js';
 import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
 
@@ -22,6 +23,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * `remote`: a simulator from startSimulator(); `settings`/`preset`: extra YAML lines for each.
  */
 export async function benchDaemon({ presets, count, latency, bootTime, remote, settings = '', preset = '' }) {
+  applyDaemonV8Flags(); // the V8 flags `vmshepherd run` sets, so the daemon is measured as it runs
   const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
   mkdirSync(join(dir, 'presets'));
   writeFileSync(

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
-import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { type ConfigOverrides, loadConfig, type ShepherdConfig } from '../config/load-config.js';
 import { ownPackageDir } from '../drivers/plugins.js';
@@ -23,6 +22,7 @@ import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/sc
 import { type PresetState, parseState } from '../reconcile/state.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { Limiter } from '../util/limiter.js';
 import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
@@ -70,7 +70,7 @@ export class Daemon {
   readonly instanceId: string;
   private gen: Generation;
   private scheduler: Scheduler;
-  private readonly healthQueue: PQueue;
+  private readonly healthQueue: Limiter;
   private readonly stopping = new AbortController();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<RefreshReport> | undefined;
@@ -97,7 +97,7 @@ export class Daemon {
       ...(options.pretty !== undefined ? { pretty: options.pretty } : {}),
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
-    this.healthQueue = new PQueue({ concurrency: config.manage.health_concurrency });
+    this.healthQueue = new Limiter(config.manage.health_concurrency);
     this.tasks.onFinished = (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state });
     this.gen = undefined as unknown as Generation;
     this.scheduler = undefined as unknown as Scheduler;

@@ -40,6 +40,7 @@ export async function applyTerminations(
   ctx: ApplyContext,
 ): Promise<TerminationOutcome> {
   const outcome: TerminationOutcome = { done: [], failed: [] };
+  if (terminations.length === 0) return outcome; // the steady state: nothing allocated per manage
   await Promise.all(
     terminations.map(async (t) => {
       if (ctx.stopping.aborted) return;
@@ -119,6 +120,7 @@ export async function applyVerbs<T extends Remedy | InPlaceUpdate>(
   describe: (a: T) => { verb: IaasCapability; event: 'remedied' | 'updated'; reason: string },
 ): Promise<VerbOutcome<T>> {
   const outcome: VerbOutcome<T> = { done: [], failed: [] };
+  if (actions.length === 0) return outcome; // the steady state: no spec (and its random name) per manage
   const spec = vmSpec(ctx.preset);
   await Promise.all(
     actions.map(async (action) => {

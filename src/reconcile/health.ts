@@ -22,54 +22,119 @@ export function updateHealth(
   now: number,
   historyLength: number,
 ): Record<string, VmHealth> {
-  const next: Record<string, VmHealth> = {};
-  for (const vm of vms) {
-    const prev = previous[vm.id];
-    const result = results.get(vm.id);
-    if (!result) {
-      if (prev) next[vm.id] = prev;
-      continue;
-    }
-    const inGrace = now - Date.parse(vm.createdAt) < policy.startupGrace * 1000;
-    let failures = prev?.failures ?? 0;
-    let failingSince = prev?.failingSince ?? null;
-    let healthySince = prev?.healthySince;
-    if (result.verdict === 'healthy') {
-      failures = 0;
-      failingSince = null;
-      healthySince ??= now;
-    } else if (result.verdict === 'unhealthy') {
-      healthySince = undefined;
-      if (!inGrace) {
-        failures += 1;
-        failingSince ??= now;
+  // Built only from the first VM whose record differs: a preset whose VMs all kept their records (and
+  // lost none) gets the previous record object back, and nothing is allocated.
+  let next: Record<string, VmHealth> | undefined;
+  let kept = 0;
+  for (let i = 0; i < vms.length; i++) {
+    const id = (vms[i] as Vm).id;
+    const prev = previous[id];
+    const h = healthOf(prev, vms[i] as Vm, results.get(id), policy, now, historyLength);
+    if (next === undefined) {
+      if (h === prev) {
+        if (h !== undefined) kept++;
+        continue;
+      }
+      next = healthRecord();
+      for (let j = 0; j < i; j++) {
+        const before = previous[(vms[j] as Vm).id];
+        if (before) next[(vms[j] as Vm).id] = before;
       }
     }
-    const history = intern(((prev?.history ?? '') + MARK[result.verdict]).slice(-historyLength));
-    // A VM whose health did not change keeps its object: no garbage per VM and check in the steady state.
-    const same =
-      prev !== undefined &&
-      prev.failures === failures &&
-      prev.failingSince === failingSince &&
-      prev.verdict === result.verdict &&
-      prev.reason === result.reason &&
-      prev.code === result.code &&
-      prev.history === history &&
-      prev.healthySince === healthySince;
-    next[vm.id] = same
-      ? prev
-      : {
-          failures,
-          failingSince,
-          verdict: result.verdict,
-          ...(result.reason ? { reason: result.reason } : {}),
-          ...(result.code ? { code: result.code } : {}),
-          history,
-          ...(healthySince !== undefined ? { healthySince } : {}),
-          ...(prev?.remedied ? { remedied: prev.remedied } : {}),
-        };
+    if (h) next[id] = h;
+  }
+  if (next === undefined) {
+    if (kept === keyCount(previous)) return previous as Record<string, VmHealth>;
+    next = healthRecord();
+    for (const vm of vms) {
+      const before = previous[vm.id];
+      if (before) next[vm.id] = before;
+    }
   }
   return next;
+}
+
+/** The VM's health after this check (`prev` itself when nothing changed); undefined: never checked. */
+function healthOf(
+  prev: VmHealth | undefined,
+  vm: Vm,
+  result: HealthResult | undefined,
+  policy: HealthPolicy,
+  now: number,
+  historyLength: number,
+): VmHealth | undefined {
+  if (!result) return prev;
+  // The steady state (healthy again, nothing else changed) is decided without allocating anything.
+  if (prev && stillHealthy(prev, result, historyLength)) return prev;
+  let failures = prev?.failures ?? 0;
+  let failingSince = prev?.failingSince ?? null;
+  let healthySince = prev?.healthySince;
+  if (result.verdict === 'healthy') {
+    failures = 0;
+    failingSince = null;
+    healthySince ??= now;
+  } else if (result.verdict === 'unhealthy') {
+    healthySince = undefined;
+    const inGrace = now - Date.parse(vm.createdAt) < policy.startupGrace * 1000;
+    if (!inGrace) {
+      failures += 1;
+      failingSince ??= now;
+    }
+  }
+  const history = intern(((prev?.history ?? '') + MARK[result.verdict]).slice(-historyLength));
+  // A VM whose health did not change keeps its object: no garbage per VM and check in the steady state.
+  const same =
+    prev !== undefined &&
+    prev.failures === failures &&
+    prev.failingSince === failingSince &&
+    prev.verdict === result.verdict &&
+    prev.reason === result.reason &&
+    prev.code === result.code &&
+    prev.history === history &&
+    prev.healthySince === healthySince;
+  if (same) return prev;
+  return {
+    failures,
+    failingSince,
+    verdict: result.verdict,
+    ...(result.reason ? { reason: result.reason } : {}),
+    ...(result.code ? { code: result.code } : {}),
+    history,
+    ...(healthySince !== undefined ? { healthySince } : {}),
+    ...(prev?.remedied ? { remedied: prev.remedied } : {}),
+  };
+}
+
+function keyCount(record: Readonly<Record<string, unknown>>): number {
+  let n = 0;
+  for (const _ in record) n++;
+  return n;
+}
+
+/**
+ * An empty record of health by VM id, without a prototype. Such an object keeps its properties in a
+ * dictionary: an ordinary object keyed by VM ids would get hidden classes of its own for every preset
+ * (VM ids differ from preset to preset), and at 100,000 VMs those shapes cost more than the records.
+ * It serialises to the same JSON.
+ */
+export function healthRecord(): Record<string, VmHealth> {
+  return Object.create(null) as Record<string, VmHealth>;
+}
+
+/** A healthy VM checked healthy again whose history is already a full run of successes. */
+function stillHealthy(prev: VmHealth, result: HealthResult, historyLength: number): boolean {
+  return (
+    result.verdict === 'healthy' &&
+    prev.verdict === 'healthy' &&
+    prev.failures === 0 &&
+    prev.failingSince === null &&
+    prev.healthySince !== undefined &&
+    prev.reason === result.reason &&
+    prev.code === result.code &&
+    prev.history.length === historyLength &&
+    prev.history[0] === MARK.healthy &&
+    runs.get(prev.history) === prev.history
+  );
 }
 
 const runs = new Map<string, string>();

@@ -1,10 +1,10 @@
-import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
+import type { TaskLimiter } from '../util/limiter.js';
 import {
   type ApplyContext,
   applyCreates,
@@ -28,7 +28,7 @@ export interface ManageDeps {
   runtime: RuntimeStore;
   cloud: Cloud;
   health: HealthCheck | null;
-  healthQueue: PQueue;
+  healthQueue: TaskLimiter;
   clock: Clock;
   /** Already carries the preset name and instance id. */
   logger: Logger;
@@ -172,7 +172,10 @@ export async function managePreset(
       ...(acts.remedies?.failed.map((f) => f.error) ?? []),
       ...(acts.updates?.failed.map((f) => f.error) ?? []),
     ];
-    const vmsAfter = snapshotAfter(decision.classified, acts.terminations, acts.creates, state.vms);
+    const vmsAfter = snapshotAfter(decision.classified, acts.terminations, acts.creates, state.vms, {
+      specHash: preset.specHash,
+      revision: preset.source.revision,
+    });
     const acted =
       (acts.terminations?.done.length ?? 0) +
         (acts.creates?.created.length ?? 0) +
@@ -266,7 +269,9 @@ function recordHealthTransitions(
   record: (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) => void,
 ): void {
   const threshold = preset.healthcheck?.policy.unhealthyThreshold ?? Number.POSITIVE_INFINITY;
-  for (const [id, h] of Object.entries(decision.health) as [string, VmHealth][]) {
+  // for...in rather than Object.entries: no pair per VM and manage.
+  for (const id in decision.health) {
+    const h = decision.health[id] as VmHealth;
     const before = state.health[id]?.failures ?? 0;
     if (before < threshold && h.failures >= threshold) {
       record({

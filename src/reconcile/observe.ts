@@ -1,6 +1,6 @@
-import type PQueue from 'p-queue';
 import type { HealthCheck, HealthResult, IaasCapability, IaasDriver, Vm } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
+import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { healthTargets, updateHealth } from './health.js';
@@ -43,13 +43,14 @@ export async function observe(
 /**
  * Checks every running VM, all at once within the daemon-wide limit. A check that throws or does not
  * answer within the health check timeout becomes a verdict; nothing here aborts the other checks.
- * One timer and one abort signal serve all checks of the preset: a manage checks many VMs every cycle.
+ * One timer, one abort signal and one race against the deadline serve all checks of the preset: a
+ * manage checks many VMs every cycle, so nothing but the check itself is allocated per VM.
  */
 export async function checkHealth(
   preset: Preset,
   vms: readonly Vm[],
   health: HealthCheck | null,
-  queue: PQueue,
+  queue: TaskLimiter,
   signal: AbortSignal,
 ): Promise<Map<string, HealthResult>> {
   const results = new Map<string, HealthResult>();
@@ -67,42 +68,52 @@ export async function checkHealth(
     }, timeoutMs);
   });
   const started = performance.now();
+  // Set once the deadline passed: a check that answers later must not change the results handed on.
+  let closed = false;
+  const call = { signal: controller.signal }; // one per preset, read-only for the driver
+  const checkAll = Promise.all(
+    targets.map((vm) =>
+      queue
+        .add(() => checkOne(health, vm, call))
+        .then((result) => {
+          if (!closed) results.set(vm.id, result ?? NOT_CHECKED);
+        }),
+    ),
+  );
   try {
-    await Promise.all(
-      targets.map(async (vm) => {
-        const check = queue.add(() => checkOne(health, vm, controller.signal));
-        const result = await Promise.race([check, deadline]);
-        results.set(
-          vm.id,
-          result === 'timeout'
-            ? {
-                verdict: 'unhealthy',
-                reason: `no answer within ${timeoutMs / 1000}s`,
-                code: 'health_check_2001',
-                latencyMs: performance.now() - started,
-              }
-            : (result ?? { verdict: 'unknown', reason: 'not checked', latencyMs: 0 }),
-        );
-      }),
-    );
+    if ((await Promise.race([checkAll, deadline])) === 'timeout') {
+      closed = true;
+      const timedOut: HealthResult = {
+        verdict: 'unhealthy',
+        reason: `no answer within ${timeoutMs / 1000}s`,
+        code: 'health_check_2001',
+        latencyMs: performance.now() - started,
+      };
+      for (const vm of targets) if (!results.has(vm.id)) results.set(vm.id, timedOut);
+    }
   } finally {
+    closed = true;
     clearTimeout(timer);
     signal.removeEventListener('abort', abort);
   }
   return results;
 }
 
-async function checkOne(health: HealthCheck, vm: Vm, signal: AbortSignal): Promise<HealthResult> {
+const NOT_CHECKED: HealthResult = Object.freeze({ verdict: 'unknown', reason: 'not checked', latencyMs: 0 });
+
+/** One check; a throw or rejection becomes an `unknown` verdict. Not async: no frame kept per VM. */
+function checkOne(health: HealthCheck, vm: Vm, call: { signal: AbortSignal }): Promise<HealthResult> {
   const started = performance.now();
+  const failed = (err: unknown): HealthResult => ({
+    verdict: 'unknown',
+    reason: `check failed: ${(err as Error).message}`,
+    code: 'health_check_1001',
+    latencyMs: performance.now() - started,
+  });
   try {
-    return await health.check(vm, { signal });
+    return Promise.resolve(health.check(vm, call)).then(undefined, failed);
   } catch (err) {
-    return {
-      verdict: 'unknown',
-      reason: `check failed: ${(err as Error).message}`,
-      code: 'health_check_1001',
-      latencyMs: performance.now() - started,
-    };
+    return Promise.resolve(failed(err));
   }
 }
 

@@ -1,7 +1,7 @@
-import type PQueue from 'p-queue';
 import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
+import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
@@ -45,7 +45,7 @@ export async function previewPreset(
     cloud: Cloud;
     health: HealthCheck | null;
     runtime: RuntimeStore;
-    healthQueue: PQueue;
+    healthQueue: TaskLimiter;
     clock: Clock;
     healthHistory: number;
   },

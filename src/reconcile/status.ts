@@ -8,57 +8,90 @@ import type { PresetStatus, VmHealth, VmSnapshot } from './state.js';
 
 /**
  * The VMs after this manage's actions: terminated ones removed, created ones added as `pending`. A VM
- * that looks exactly as in the previous snapshot keeps its snapshot object (steady presets allocate
- * nothing per VM).
+ * that looks exactly as in the previous snapshot keeps its snapshot object, and is compared field by
+ * field without building a new one first (steady presets allocate nothing per VM). `shared`: the
+ * preset's spec hash and revision, so that snapshots hold these strings once rather than the copies
+ * every listing brings.
  */
 export function snapshotAfter(
   classified: readonly ClassifiedVm[],
   terminations: TerminationOutcome | undefined,
   creates: CreateOutcome | undefined,
   previous: readonly VmSnapshot[] = [],
+  shared: SharedStrings = {},
 ): VmSnapshot[] {
-  const gone = new Set(terminations?.done.map((t) => t.vmId));
-  const before = new Map(previous.map((s) => [s.id, s]));
-  const kept = classified
-    .filter((c) => !gone.has(c.vm.id))
-    .map((c) => reuse(before.get(c.vm.id), snapshotOf(c.vm, c.class, c.health)));
-  const created = (creates?.created ?? []).map((vm) => snapshotOf(vm, 'pending', undefined));
-  return [...kept, ...created];
-}
-
-function reuse(old: VmSnapshot | undefined, next: VmSnapshot): VmSnapshot {
-  if (!old) return next;
-  const keys = Object.keys(next) as (keyof VmSnapshot)[];
-  if (keys.length !== Object.keys(old).length) return next;
-  for (const k of keys) {
-    const a = old[k];
-    const b = next[k];
-    if (a === b) continue;
-    if (
-      k === 'ips' &&
-      Array.isArray(a) &&
-      Array.isArray(b) &&
-      a.length === b.length &&
-      a.every((x, i) => x === b[i])
-    )
-      continue;
-    return next;
+  const gone = terminations?.done.length ? new Set(terminations.done.map((t) => t.vmId)) : undefined;
+  const before = new Map<string, VmSnapshot>();
+  for (const s of previous) before.set(s.id, s);
+  const after: VmSnapshot[] = [];
+  for (const c of classified) {
+    if (gone?.has(c.vm.id)) continue;
+    const old = before.get(c.vm.id);
+    after.push(
+      old && matches(old, c.vm, c.class, c.health) ? old : snapshotOf(c.vm, c.class, c.health, shared, old),
+    );
   }
-  return old;
+  for (const vm of creates?.created ?? []) after.push(snapshotOf(vm, 'pending', undefined, shared));
+  // Unchanged: the previous array itself (a stored state's array is frozen already, nothing to redo).
+  if (after.length === previous.length && after.every((s, i) => s === previous[i]))
+    return previous as VmSnapshot[];
+  return after;
 }
 
-function snapshotOf(vm: Vm, state: string, health: VmHealth | undefined): VmSnapshot {
+/** Strings many snapshots of one preset carry: kept once (the preset's own) instead of once per VM. */
+export interface SharedStrings {
+  specHash?: string;
+  revision?: string;
+}
+
+/** Whether snapshotOf(vm, state, health) would equal `old` (the same fields, the same values). */
+function matches(old: VmSnapshot, vm: Vm, state: string, health: VmHealth | undefined): boolean {
+  return (
+    old.id === vm.id &&
+    old.name === vm.name &&
+    old.state === state &&
+    old.providerStatus === (vm.providerStatus || undefined) &&
+    sameIps(old.ips, vm.ips) &&
+    old.createdAt === vm.createdAt &&
+    old.specHash === (vm.metadata[META_SPEC] || undefined) &&
+    old.revision === (vm.metadata[META_REVISION] || undefined) &&
+    old.image === (vm.image || undefined) &&
+    old.flavor === (vm.flavor || undefined) &&
+    old.fault === (vm.fault || undefined) &&
+    old.timedShutdownAt === vm.timedShutdownAt &&
+    old.health === health
+  );
+}
+
+function sameIps(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A new snapshot. Values equal to those of the VM's previous snapshot are taken from it: its id is the
+ * very string the VM's creation event holds, and each listing brings fresh copies of all of them.
+ */
+function snapshotOf(
+  vm: Vm,
+  state: string,
+  health: VmHealth | undefined,
+  shared: SharedStrings,
+  old?: VmSnapshot,
+): VmSnapshot {
   const spec = vm.metadata[META_SPEC];
   const revision = vm.metadata[META_REVISION];
   return {
-    id: vm.id,
-    name: vm.name,
+    id: old?.id === vm.id ? old.id : vm.id,
+    name: old?.name === vm.name ? old.name : vm.name,
     state,
     ...(vm.providerStatus ? { providerStatus: vm.providerStatus } : {}),
-    ips: vm.ips,
-    createdAt: vm.createdAt,
-    ...(spec ? { specHash: spec } : {}),
-    ...(revision ? { revision } : {}),
+    ips: old && sameIps(old.ips, vm.ips) ? old.ips : vm.ips,
+    createdAt: old?.createdAt === vm.createdAt ? old.createdAt : vm.createdAt,
+    ...(spec ? { specHash: spec === shared.specHash ? shared.specHash : spec } : {}),
+    ...(revision ? { revision: revision === shared.revision ? shared.revision : revision } : {}),
     ...(vm.image ? { image: vm.image } : {}),
     ...(vm.flavor ? { flavor: vm.flavor } : {}),
     ...(vm.fault ? { fault: vm.fault } : {}),

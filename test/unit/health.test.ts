@@ -52,4 +52,25 @@ describe('updateHealth', () => {
     const next = updateHealth({ [a.id]: h as never }, [], new Map(), policy, T0, 10);
     expect(next).toEqual({});
   });
+
+  it('hands back the same record while every VM stays healthy, and a new one when a VM goes or turns', () => {
+    const b = vm();
+    const both = [a, b];
+    const healthy = new Map([
+      [a.id, good],
+      [b.id, good],
+    ]);
+    let health = {};
+    for (let i = 0; i < 12; i++) health = updateHealth(health, both, healthy, policy, T0 + i * 1000, 10);
+    const steady = updateHealth(health, both, healthy, policy, T0 + 20_000, 10);
+    expect(steady).toBe(health);
+    const one = updateHealth(health, [a], new Map([[a.id, good]]), policy, T0 + 21_000, 10);
+    expect(Object.keys(one)).toEqual([a.id]);
+    expect(one[a.id]).toBe((health as Record<string, unknown>)[a.id]);
+    const turned = updateHealth(health, both, new Map([...healthy, [b.id, bad]]), policy, T0 + 22_000, 10);
+    expect(turned).not.toBe(health);
+    expect(turned[a.id]).toBe((health as Record<string, unknown>)[a.id]);
+    expect(turned[b.id]?.failures).toBe(1);
+    expect(JSON.parse(JSON.stringify(turned))).toEqual({ [a.id]: turned[a.id], [b.id]: turned[b.id] });
+  });
 });

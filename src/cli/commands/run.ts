@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { startServer } from '../../api/server.js';
 import type { ConfigOverrides, ShepherdConfig } from '../../config/load-config.js';
 import { Daemon } from '../../daemon/daemon.js';
+import { applyDaemonV8Flags } from '../heap-flags.js';
 
 /**
  * `vmshepherd -c FILE`: runs the daemon. SIGHUP reloads the configuration and presets (a broken one is
@@ -13,6 +14,7 @@ export async function runCommand(
   overrides: ConfigOverrides,
   runOnce: boolean,
 ): Promise<number> {
+  applyDaemonV8Flags();
   const daemon = await Daemon.create({ configFile, overrides });
   if (runOnce) {
     const summary = await daemon.runOnce();

@@ -55,7 +55,7 @@ export const directoryDriver = defineDriver({
                 file: shown(file),
                 revision: `${s.mtimeMs.toFixed(3)}-${s.size}`,
                 sourceRoot: dir,
-                read: () => readFile(file, 'utf8'),
+                read: reader(file),
               });
             } catch (err) {
               errors.push(
@@ -82,3 +82,12 @@ export const directoryDriver = defineDriver({
     };
   },
 });
+
+/**
+ * Reads one file. A closure of its own: a source's `read` must hold the file name only, not the scope of
+ * the load that listed it (every source of that load, with its stat), which a catalog keeps for as long
+ * as the file is unchanged.
+ */
+function reader(file: string): () => Promise<string> {
+  return () => readFile(file, 'utf8');
+}
