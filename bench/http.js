@@ -3,7 +3,7 @@
 // one route at a time (with the headers real clients send) while the daemon keeps cycling. Reports latency
 // median and p99 per route, and the steady cycle with and without the load, also as interleaved pairs.
 // Run with `npm run bench:http` (builds first).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +21,18 @@ const STEADY = Number(args.steady ?? 7);
 const mid = Math.floor(PRESETS / 2);
 const PAIRS = Number(args.pairs ?? 9);
 const PACED_RATE = Number(args.rate ?? 10);
+/**
+ * `--pin=1`: the daemon on core 0, the load generator (and the control's stand-in server) on core 1, so
+ * the cycle pairs measure what serving costs the daemon, not the load generator's share of its core.
+ * `--only=pairs` skips the per-route latency runs.
+ */
+const PIN = args.pin === '1';
+const ONLY_PAIRS = args.only === 'pairs';
+/** A child process, on core 1 when pinned. */
+const spawnNode = (argv, options) =>
+  PIN
+    ? spawn('taskset', ['-c', '1', process.execPath, ...argv], options)
+    : spawn(process.execPath, argv, options);
 /** What a browser sends with every page (autocannon does not decompress: it counts the bytes sent). */
 const BROWSER = {
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
@@ -64,8 +76,7 @@ function autocannon(url, headers = {}, duration = DURATION, extra = []) {
   const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
+    const child = spawnNode(
       [bin, '-c', String(CONNECTIONS), '-d', String(duration), ...h, ...extra, '-j', url],
       {
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -82,7 +93,7 @@ function autocannon(url, headers = {}, duration = DURATION, extra = []) {
 /** A server in a child process answering `bytes` bytes to any request; resolves with its address. */
 function startStandIn(bytes) {
   const code = `const b = Buffer.alloc(${bytes}, 97); const s = require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(b); }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawnNode(['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve) =>
     child.stdout.once('data', (d) => resolve({ child, base: `http://127.0.0.1:${String(d).trim()}` })),
   );
@@ -148,36 +159,8 @@ async function cyclePairs(daemon, base, rate, label = labelOf(PAIR_LOAD)) {
   };
 }
 
-async function main() {
-  const result = {
-    date: new Date().toISOString(),
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
-    scenario: {
-      presets: PRESETS,
-      count: COUNT,
-      latency_s: LATENCY,
-      connections: CONNECTIONS,
-      duration_s: DURATION,
-    },
-    load_average_start: loadavg().map((l) => round(l, 2)),
-  };
-  const { daemon, dir } = await benchDaemon({
-    presets: PRESETS,
-    count: COUNT,
-    latency: LATENCY,
-    bootTime: 1,
-    settings: 'http: {listen_port: 0}\n',
-    preset: 'panel_links: {status: "http://ip:8080/"}\n',
-  });
-  result.converged_s = round((await converge(daemon, PRESETS * COUNT)).seconds, 1);
-  const app = buildServer(daemon);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const base = `http://127.0.0.1:${app.server.address().port}`;
-
-  let n = 0;
-  const quiet = await cycles(daemon, () => n++ >= STEADY);
-  result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
-
+/** Each route loaded by autocannon, without a cycle running and then while cycling. */
+async function routeRuns(daemon, base, result) {
   // What each route weighs before compression (the panel's list: 250 rows of HTML).
   result.identity_kb = {};
   for (const { route } of ROUTES) {
@@ -241,6 +224,42 @@ async function main() {
       100,
     1,
   );
+}
+
+async function main() {
+  // Every thread of this process (V8's and libuv's too) on core 0.
+  if (PIN) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+  const result = {
+    pinned: PIN,
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
+    scenario: {
+      presets: PRESETS,
+      count: COUNT,
+      latency_s: LATENCY,
+      connections: CONNECTIONS,
+      duration_s: DURATION,
+    },
+    load_average_start: loadavg().map((l) => round(l, 2)),
+  };
+  const { daemon, dir } = await benchDaemon({
+    presets: PRESETS,
+    count: COUNT,
+    latency: LATENCY,
+    bootTime: 1,
+    settings: 'http: {listen_port: 0}\n',
+    preset: 'panel_links: {status: "http://ip:8080/"}\n',
+  });
+  result.converged_s = round((await converge(daemon, PRESETS * COUNT)).seconds, 1);
+  const app = buildServer(daemon);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${app.server.address().port}`;
+
+  let n = 0;
+  const quiet = await cycles(daemon, () => n++ >= STEADY);
+  result.steady_cycle_idle_s = { median: round(median(quiet)), all: quiet.map((w) => round(w)) };
+
+  if (!ONLY_PAIRS) await routeRuns(daemon, base, result);
   // As fast as 50 clients get answers (the saturating load of the routes above), then 50 clients at
   // 10 requests per second each (every one a tight poller: far above a panel's or a script's rate).
   result.cycle_pairs = await cyclePairs(daemon, base);
@@ -264,13 +283,22 @@ async function main() {
 
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
-    `bench/results/http-${result.date.slice(0, 10)}.json`,
+    `bench/results/http${PIN ? '-pinned' : ''}${ONLY_PAIRS ? '-pairs' : ''}-${result.date.slice(0, 10)}.json`,
     `${JSON.stringify(result, null, 2)}\n`,
   );
   console.log(JSON.stringify(result, null, 2));
   console.log(
     `\nload average: ${result.load_average_start.join(' ')} → ${result.load_average_end.join(' ')}`,
   );
+  if (!ONLY_PAIRS) printRoutes(result);
+  for (const cp of [result.cycle_pairs, result.cycle_pairs_paced, result.cycle_pairs_paced_control])
+    console.log(
+      `interleaved pairs (${cp.pairs}, load ${cp.load}, ${cp.per_client_rate} req/s per client, ${median(cp.load_req_per_s)} req/s): idle median ${cp.idle_median_s} s, loaded median ${cp.loaded_median_s} s (${cp.slowdown_pct}%); median of the per-pair ratios ${cp.ratio_median} (${cp.ratio_min}–${cp.ratio_max})`,
+    );
+}
+
+/** The per-route table (Markdown) and the cycle under the routes' load. */
+function printRoutes(result) {
   console.log(
     '\n| route | KB | p50 / p99, no cycle | req/s | p50 / p99, cycling | req/s |\n| --- | --- | --- | --- | --- | --- |',
   );
@@ -285,10 +313,6 @@ async function main() {
   console.log(
     `\nsteady cycle: ${result.steady_cycle_idle_s.median} s idle, ${result.steady_cycle_loaded_s.median} s under load (${result.cycle_slowdown_pct}%)`,
   );
-  for (const cp of [result.cycle_pairs, result.cycle_pairs_paced, result.cycle_pairs_paced_control])
-    console.log(
-      `interleaved pairs (${cp.pairs}, load ${cp.load}, ${cp.per_client_rate} req/s per client, ${median(cp.load_req_per_s)} req/s): idle median ${cp.idle_median_s} s, loaded median ${cp.loaded_median_s} s (${cp.slowdown_pct}%); median of the per-pair ratios ${cp.ratio_median} (${cp.ratio_min}–${cp.ratio_max})`,
-    );
 }
 
 main().catch((err) => {
