@@ -24,6 +24,7 @@ const WARMUP = Number(args.warmup ?? 10);
 const ROUNDS = Number(args.rounds ?? 3);
 const STORE = args.store ?? 'pg';
 const LISTING = args['account-listing'] === '1';
+const PG_URL = args.pg ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BIN = new URL('../bin/vmshepherd.js', import.meta.url).pathname;
 const tag = `fleet_${process.pid}_${Date.now().toString(36)}`;
 
@@ -31,7 +32,7 @@ function runtimeBlock() {
   if (STORE === 'zk') {
     return `{driver: ZookeeperDriver, servers: '${args.zk ?? '127.0.0.1:2181'}', working_path: /${tag}}`;
   }
-  return `{driver: PostgresDriver, url: '${args.pg ?? 'postgres://postgres@127.0.0.1:5432/test'}', schema: ${tag}}`;
+  return `{driver: PostgresDriver, url: '${PG_URL}', schema: ${tag}}`;
 }
 
 function writeFleet(dir, sim, port) {
@@ -127,7 +128,7 @@ async function throughput(instances, seconds) {
 /** The run's tables live in a schema of their own on a shared server: leave nothing behind. */
 async function dropSchema() {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: args.pg ?? 'postgres://postgres@127.0.0.1:5432/test' });
+  const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS "${tag}" CASCADE`);
   await client.end();

@@ -9,7 +9,7 @@ export type Encoding = 'br' | 'gzip' | 'identity';
  * Lists and presets: a browser or client may keep them but asks again each time (with If-None-Match);
  * private because what a token may read is not for shared caches.
  */
-export const PRIVATE_REVALIDATE = 'private, no-cache';
+const PRIVATE_REVALIDATE = 'private, no-cache';
 
 /** Below this size a compressed body saves less than its headers and the CPU cost. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -28,9 +28,11 @@ export class Representation {
   private readonly hash: string;
   private readonly encoded = new Map<Exclude<Encoding, 'identity'>, Promise<Buffer>>();
 
+  /** `secret`: it holds rendered userdata (an operator's view of a preset), which no cache may keep. */
   constructor(
     body: string | Buffer,
     readonly contentType: string,
+    readonly secret = false,
   ) {
     this.bytes = typeof body === 'string' ? Buffer.from(body) : body;
     this.hash = createHash('sha256').update(this.bytes).digest('base64url').slice(0, 22);
@@ -93,18 +95,20 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 
 /**
  * Sends a representation: 304 when the client holds the same bytes (If-None-Match), else the body in
- * the best coding the client accepts. `cacheControl` lets a browser keep it and revalidate.
+ * the best coding the client accepts. A browser may keep it and revalidate, unless it is secret.
  */
 export async function sendRepresentation(
   req: FastifyRequest,
   reply: FastifyReply,
   rep: Representation,
-  cacheControl: string,
   status = 200,
 ): Promise<FastifyReply> {
   const encoding = rep.encodingFor(req.headers['accept-encoding']);
   const etag = rep.etag(encoding);
-  reply.header('etag', etag).header('vary', 'Accept-Encoding').header('cache-control', cacheControl);
+  reply
+    .header('etag', etag)
+    .header('vary', 'Accept-Encoding')
+    .header('cache-control', rep.secret ? 'no-store' : PRIVATE_REVALIDATE);
   if (status === 200 && etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
   if (encoding !== 'identity') reply.header('content-encoding', encoding);
   return reply

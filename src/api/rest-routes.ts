@@ -30,15 +30,11 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * A JSON response rendered once per window and shared by its requests (`StateReader.memo`): encoded,
- * hashed for its ETag and compressed once instead of per request. `secret` marks one that holds
- * userdata, which no cache may keep.
+ * hashed for its ETag and compressed once instead of per request. `secret`: it holds userdata.
  */
 export class RawJson extends Representation {
-  constructor(
-    value: unknown,
-    readonly secret = false,
-  ) {
-    super(JSON.stringify(value), JSON_TYPE);
+  constructor(value: unknown, secret = false) {
+    super(JSON.stringify(value), JSON_TYPE, secret);
   }
 }
 

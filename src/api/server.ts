@@ -12,7 +12,7 @@ import { registerPanel } from '../panel/panel-routes.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
-import { PRIVATE_REVALIDATE, sendRepresentation } from './representation.js';
+import { sendRepresentation } from './representation.js';
 import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
 import { StateReader } from './state-reader.js';
 
@@ -123,8 +123,7 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
         query,
       });
       reply.code(route.status ?? 200);
-      if (result instanceof RawJson)
-        return sendRepresentation(req, reply, result, result.secret ? 'no-store' : PRIVATE_REVALIDATE);
+      if (result instanceof RawJson) return sendRepresentation(req, reply, result);
       return reply.send(result);
     },
   });

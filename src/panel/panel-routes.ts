@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, callerOf, TOKEN_COOKIE } from '../api/auth.js';
-import { PRIVATE_REVALIDATE, Representation, sendRepresentation } from '../api/representation.js';
+import { Representation, sendRepresentation } from '../api/representation.js';
 import type { StateReader } from '../api/state-reader.js';
 import { eventsOf, presetDetailOf, presetSummaryOf, vmViewOf } from '../api/views.js';
 import type { Daemon } from '../daemon/daemon.js';
@@ -58,7 +58,11 @@ export function registerPanel(
   });
 
   /** The page for a panel path, or null when there is none. */
-  const render = async (path: string, caller: Caller): Promise<{ frame: PageFrame; body: Html } | null> => {
+  /** `secret`: the page shows rendered userdata (an operator's preset page). */
+  const render = async (
+    path: string,
+    caller: Caller,
+  ): Promise<{ frame: PageFrame; body: Html; secret?: boolean } | null> => {
     const url = new URL(path, 'http://panel');
     const access = accessOf(caller);
     const now = Date.now();
@@ -86,14 +90,17 @@ export function registerPanel(
       const preset = daemon.catalog.get(name);
       if (!preset) throw new ShepherdError('cli_preset_1001', name);
       // The body differs only by role (buttons, userdata): shared within a short window per role.
-      const body = await reader.memo(`panel:preset:${name}:${caller.role}`, async () => {
+      const { body, secret } = await reader.memo(`panel:preset:${name}:${caller.role}`, async () => {
         const state = await reader.state(name);
         const detail = presetDetailOf(preset, state, access.canOperate);
         const vms = state.vms.map((vm) => vmViewOf(preset, state, vm, now));
         const events = eventsOf(name, state).reverse();
-        return presetBody(detail, vms, events, daemon.tasks.list(name), access, now);
+        return {
+          body: presetBody(detail, vms, events, daemon.tasks.list(name), access, now),
+          secret: detail.userdata !== undefined,
+        };
       });
-      return { frame: frame(name, 'preset'), body };
+      return { frame: frame(name, 'preset'), body, secret };
     }
     return null;
   };
@@ -128,12 +135,10 @@ export function registerPanel(
         const rep = await reader.memo(`page:${req.url}:${caller.name}:${caller.role}`, async () => {
           const view = await render(req.url, caller);
           if (!view) throw new ShepherdError('api_request_0002', req.url);
-          return new Representation(page(view.frame, view.body).value, HTML_TYPE);
+          return new Representation(page(view.frame, view.body).value, HTML_TYPE, view.secret);
         });
-        // An operator's preset page holds the rendered userdata: no cache keeps it.
-        const secret = caller.role === 'operate' && req.url.startsWith('/presets/');
         reply.header('content-security-policy', CSP);
-        return sendRepresentation(req, reply, rep, secret ? 'no-store' : PRIVATE_REVALIDATE);
+        return sendRepresentation(req, reply, rep);
       } catch (err) {
         const e = asShepherdError(err, 'reconcile_manage_1001');
         const frame: PageFrame = {

@@ -22,34 +22,25 @@ export function updateHealth(
   now: number,
   historyLength: number,
 ): Record<string, VmHealth> {
-  // Built only from the first VM whose record differs: a preset whose VMs all kept their records (and
-  // lost none) gets the previous record object back, and nothing is allocated.
-  let next: Record<string, VmHealth> | undefined;
+  // The steady state first: when every VM kept its record (and none was lost), the previous record
+  // object is handed back and nothing is allocated. Otherwise the records are built (healthOf is pure,
+  // so the second pass gives the same records as the first).
   let kept = 0;
-  for (let i = 0; i < vms.length; i++) {
-    const id = (vms[i] as Vm).id;
-    const prev = previous[id];
-    const h = healthOf(prev, vms[i] as Vm, results.get(id), policy, now, historyLength);
-    if (next === undefined) {
-      if (h === prev) {
-        if (h !== undefined) kept++;
-        continue;
-      }
-      next = healthRecord();
-      for (let j = 0; j < i; j++) {
-        const before = previous[(vms[j] as Vm).id];
-        if (before) next[(vms[j] as Vm).id] = before;
-      }
+  let unchanged = true;
+  for (const vm of vms) {
+    const prev = previous[vm.id];
+    const h = healthOf(prev, vm, results.get(vm.id), policy, now, historyLength);
+    if (h !== prev) {
+      unchanged = false;
+      break;
     }
-    if (h) next[id] = h;
+    if (h !== undefined) kept++;
   }
-  if (next === undefined) {
-    if (kept === keyCount(previous)) return previous as Record<string, VmHealth>;
-    next = healthRecord();
-    for (const vm of vms) {
-      const before = previous[vm.id];
-      if (before) next[vm.id] = before;
-    }
+  if (unchanged && kept === keyCount(previous)) return previous as Record<string, VmHealth>;
+  const next = healthRecord();
+  for (const vm of vms) {
+    const h = healthOf(previous[vm.id], vm, results.get(vm.id), policy, now, historyLength);
+    if (h) next[vm.id] = h;
   }
   return next;
 }
