@@ -13,6 +13,7 @@ import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
 import { sendRepresentation } from './representation.js';
+import { RequestGate } from './request-gate.js';
 import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
 import { StateReader } from './state-reader.js';
 
@@ -58,6 +59,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
       reply.elapsedTime / 1000,
     );
   });
+  paceWhileCycling(app, daemon);
   app.setErrorHandler((err, req, reply) => sendError(reply, req, err));
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, req, new ShepherdError('api_request_0002', `${req.method} ${req.url.split('?')[0]}`)),
@@ -103,6 +105,30 @@ export async function startServer(daemon: Daemon): Promise<FastifyInstance> {
   const port = typeof address === 'object' && address ? address.port : listenPort;
   daemon.logger.info({ host, port, url: `http://${host}:${port}/` }, 'HTTP API and panel listening');
   return app;
+}
+
+/** Probes answer at once whatever the load: an orchestrator must not restart a daemon for being busy. */
+const UNPACED = new Set(['/healthz', '/readyz']);
+
+/** Every other request goes through the RequestGate: paced while a cycle runs, refused past its queue. */
+function paceWhileCycling(app: FastifyInstance, daemon: Daemon): void {
+  const gate = new RequestGate({
+    rate: () => daemon.config.http.rateWhileCycling,
+    busy: () => daemon.isCycling(),
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (UNPACED.has(req.url)) return done();
+    let waited = false;
+    const admitted = gate.enter(() => {
+      if (waited) daemon.metrics.httpPaced('delayed');
+      done();
+    });
+    waited = true;
+    if (admitted) return;
+    daemon.metrics.httpPaced('refused');
+    reply.header('retry-after', '1');
+    done(new ShepherdError('api_request_2001', `${gate.waitingCount} requests waiting`));
+  });
 }
 
 function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader, route: RouteDef): void {

@@ -100,6 +100,12 @@ export const configSchema = z.strictObject({
         .describe(
           'new: let reads (GET, read-only RPC methods, panel) through without a token even when tokens exist',
         ),
+      rate_while_cycling: numberLike
+        .pipe(z.number().int().min(0))
+        .default(500)
+        .describe(
+          'new: requests per second served while a manage cycle runs, the rest wait their turn (0: no limit); the loop comes first',
+        ),
     })
     .optional(),
   runtime: driverBlock('InMemoryDriver').describe(

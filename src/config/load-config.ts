@@ -35,6 +35,8 @@ export interface ShepherdConfig {
     tokens: { name: string; role: 'read' | 'operate'; sha256: string }[];
     /** Reads need no token: when no token is configured (the original's behaviour), or when opened. */
     openReads: boolean;
+    /** Requests per second let through while a cycle runs (0: no limit); see RequestGate. */
+    rateWhileCycling: number;
   };
   runtime: DriverSelection;
   presets: DriverSelection;
@@ -168,6 +170,7 @@ export async function parseConfig(
               .digest('hex'),
         })),
         openReads: (c.http?.tokens ?? []).length === 0 || c.http?.open_reads === true,
+        rateWhileCycling: c.http?.rate_while_cycling ?? 500,
       },
       runtime,
       presets,

@@ -192,6 +192,11 @@ export class Daemon {
     return this.scheduler.runCycle();
   }
 
+  /** True while a manage cycle runs: the HTTP server then paces its requests (RequestGate). */
+  isCycling(): boolean {
+    return this.scheduler?.busy ?? false;
+  }
+
   /** One cycle over the presets as they are (the refresh runs on its own interval). */
   runCycle(): Promise<CycleSummary> {
     return this.scheduler.runCycle();

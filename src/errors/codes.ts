@@ -481,6 +481,10 @@ export const CODES = {
     'The runtime store did not answer the readiness probe in time',
     'Check the runtime store (PostgreSQL, ZooKeeper) and the network to it.',
   ),
+  api_request_2001: backoff(
+    'Too many requests are waiting while a manage cycle runs',
+    'Retry after the `Retry-After` seconds. Clients that wait for each answer before asking again never see this; raise `http.rate_while_cycling` if the loop can spare the time.',
+  ),
   api_server_2001: no(
     'The HTTP server cannot listen on the configured address',
     'Free the port, or change `http.listen_port`/`http.host` (port 0 picks a free one).',

@@ -95,6 +95,16 @@ export class Metrics {
   ]);
 
   /** One HTTP request, by route pattern (never the raw URL: ids would explode the series). */
+  private readonly httpPacedRequests = this.counter(
+    'vmshepherd_http_paced_requests_total',
+    'HTTP requests that waited for their turn (delayed) or were refused (refused) while a cycle ran',
+    ['outcome'],
+  );
+
+  httpPaced(outcome: 'delayed' | 'refused'): void {
+    this.httpPacedRequests.inc({ outcome });
+  }
+
   httpRequest(method: string, route: string, status: number, seconds: number): void {
     this.httpRequests.inc({ method, route, status: String(status) });
     this.httpDuration.observe({ route }, seconds);

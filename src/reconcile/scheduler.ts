@@ -49,6 +49,7 @@ export class Scheduler {
   /** Epoch ms after which a preset is worth a look (from its last manage as last seen). */
   private readonly dueAt = new Map<string, number>();
   private cycle = 0;
+  private cyclesRunning = 0;
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -94,12 +95,18 @@ export class Scheduler {
     else this.dueAt.delete(name);
   }
 
+  /** True while a cycle runs or a preset is being managed (a cycle's, or an earlier one's still). */
+  get busy(): boolean {
+    return this.cyclesRunning > 0 || this.inFlight.size > 0;
+  }
+
   isManaging(name: string): boolean {
     return this.inFlight.has(name);
   }
 
   runCycle(): Promise<CycleSummary> {
     const id = ++this.cycle;
+    this.cyclesRunning++;
     return inSpan('vmshepherd.cycle', { 'vmshepherd.cycle': id }, async (span) => {
       const summary = await this.cycleBody(id);
       span.setAttributes({
@@ -108,7 +115,7 @@ export class Scheduler {
         'vmshepherd.failed': summary.failed,
       });
       return summary;
-    });
+    }).finally(() => this.cyclesRunning--);
   }
 
   private async cycleBody(id: number): Promise<CycleSummary> {
