@@ -117,7 +117,7 @@ function paceWhileCycling(app: FastifyInstance, daemon: Daemon): void {
     busy: () => daemon.isCycling(),
   });
   app.addHook('onRequest', (req, reply, done) => {
-    if (UNPACED.has(req.url)) return done();
+    if (UNPACED.has(req.routeOptions.url ?? '')) return done();
     let waited = false;
     const admitted = gate.enter(() => {
       if (waited) daemon.metrics.httpPaced('delayed');
