@@ -9,7 +9,15 @@ import {
   wrap,
 } from 'cockatiel';
 import PQueue from 'p-queue';
-import type { CallOptions, CreateOptions, IaasCapability, IaasDriver, Vm, VmSpec } from '../drivers/types.js';
+import {
+  type CallOptions,
+  type CreateOptions,
+  type IaasCapability,
+  type IaasDriver,
+  META_PRESET,
+  type Vm,
+  type VmSpec,
+} from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { inSpan } from '../observability/tracing.js';
 
@@ -68,7 +76,7 @@ export class CloudAccount implements IaasDriver {
   }
 
   get hasListAll(): boolean {
-    return this.driver.listAll !== undefined;
+    return this.driver.listAll !== undefined || this.driver.listAllByPreset !== undefined;
   }
 
   list(preset: string, options?: CallOptions): Promise<Vm[]> {
@@ -79,6 +87,16 @@ export class CloudAccount implements IaasDriver {
     const listAll = this.driver.listAll;
     if (!listAll) return Promise.reject(notImplemented('listAll', this.driverName));
     return this.call('listAll', this.idempotent, options, (o) => listAll.call(this.driver, o));
+  }
+
+  /**
+   * The account's VMs by preset, each preset's decoded when taken: the driver's own grouped listing
+   * where it has one, else its listing grouped here. Counted as the verb `listAll` either way.
+   */
+  listAllByPreset(options?: CallOptions): Promise<Map<string, () => Vm[]>> {
+    const grouped = this.driver.listAllByPreset;
+    if (grouped) return this.call('listAll', this.idempotent, options, (o) => grouped.call(this.driver, o));
+    return this.listAll(options).then(byPreset);
   }
 
   get(vmId: string, options?: CallOptions): Promise<Vm | null> {
@@ -181,4 +199,19 @@ function toShepherdError(err: unknown, verb: string, driver: string): ShepherdEr
 
 function notImplemented(verb: string, driver: string): ShepherdError {
   return new ShepherdError('iaas_verb_1001', `${driver} has no ${verb}`, { details: { verb, driver } });
+}
+
+/** A whole-account listing grouped by the preset each VM belongs to (VMs of no preset left out). */
+function byPreset(vms: readonly Vm[]): Map<string, () => Vm[]> {
+  const lists = new Map<string, Vm[]>();
+  for (const vm of vms) {
+    const preset = vm.metadata[META_PRESET];
+    if (preset === undefined) continue;
+    const list = lists.get(preset);
+    if (list) list.push(vm);
+    else lists.set(preset, [vm]);
+  }
+  const groups = new Map<string, () => Vm[]>();
+  for (const [preset, list] of lists) groups.set(preset, () => list);
+  return groups;
 }

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { DriverRegistry } from '../drivers/registry.js';
-import type { HealthCheck, IaasDriver, Vm } from '../drivers/types.js';
-import { META_PRESET } from '../drivers/types.js';
+import type { HealthCheck, IaasDriver } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
-import type { Listing } from '../reconcile/observe.js';
+import { Listing } from '../reconcile/observe.js';
 import type { Clock } from '../util/clock.js';
 import { stableJson } from '../util/deep-merge.js';
 import { CloudAccount, type CloudCallEvent } from './cloud-account.js';
@@ -106,16 +105,15 @@ export class DriverPool {
   }
 }
 
-/** Lists a whole account once and groups the VMs by preset; undefined when listing fails (presets then list alone). */
+/** Lists a whole account once, by preset; undefined when listing fails (presets then list alone). */
 export async function accountListing(
   account: CloudAccount,
   clock: Clock,
   logger: Logger,
 ): Promise<Listing | undefined> {
   const startedAt = clock.now();
-  let vms: Vm[];
   try {
-    vms = await account.listAll();
+    return new Listing(startedAt, await account.listAllByPreset());
   } catch (err) {
     logger.warn(
       { err, code: (err as { code?: string }).code, account: account.driverName },
@@ -123,13 +121,4 @@ export async function accountListing(
     );
     return undefined;
   }
-  const byPreset = new Map<string, Vm[]>();
-  for (const vm of vms) {
-    const preset = vm.metadata[META_PRESET];
-    if (preset === undefined) continue;
-    const list = byPreset.get(preset);
-    if (list) list.push(vm);
-    else byPreset.set(preset, [vm]);
-  }
-  return { startedAt, byPreset };
 }

@@ -187,7 +187,7 @@ export const CODES = {
     502,
   ),
   dummy_call_2003: backoff(
-    'Simulated cloud: the simulator (`vmshepherd simulator`) at `endpoint` is unreachable or refused the call',
+    'Simulated cloud: the simulator (`vmshepherd simulator`) at `endpoint` is unreachable, refused the call, or its answer was cut short',
     'Start the simulator, or check `endpoint` and `token`.',
     502,
   ),

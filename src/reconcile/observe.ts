@@ -7,10 +7,31 @@ import { healthTargets, updateHealth } from './health.js';
 import { type Plan, plan } from './plan.js';
 import type { PresetState, VmHealth } from './state.js';
 
-/** One listing of a whole cloud account, taken once per cycle and shared by its presets. */
-export interface Listing {
-  startedAt: number;
-  byPreset: ReadonlyMap<string, Vm[]>;
+/**
+ * One listing of a whole cloud account, taken once per cycle and shared by its presets. Each preset
+ * takes its VMs once: the listing then lets go of them, so at 100,000 VMs a preset's listed VMs die
+ * with its manage instead of all of them living until the cycle's last preset is done. A second take
+ * (the same preset managed again within the cycle) finds nothing, and the preset lists itself.
+ */
+export class Listing {
+  private readonly taken = new Set<string>();
+
+  constructor(
+    readonly startedAt: number,
+    private readonly byPreset: Map<string, () => Vm[]>,
+  ) {}
+
+  /**
+   * The preset's VMs (none listed: an empty array); undefined when they were taken already. Throws
+   * when the driver cannot decode them (the preset's manage then fails; the others go on).
+   */
+  take(preset: string): Vm[] | undefined {
+    if (this.taken.has(preset)) return undefined;
+    this.taken.add(preset);
+    const vms = this.byPreset.get(preset);
+    this.byPreset.delete(preset);
+    return vms ? vms() : [];
+  }
 }
 
 /** Tolerated clock difference between instances when comparing a listing's start with a save time. */
@@ -35,7 +56,8 @@ export async function observe(
     !takenOver &&
     (state.lastSavedAt === null || shared.startedAt > state.lastSavedAt + LISTING_SKEW_MS)
   ) {
-    return shared.byPreset.get(preset.name) ?? [];
+    const vms = shared.take(preset.name);
+    if (vms) return vms;
   }
   return cloud.list(preset.name, { signal });
 }

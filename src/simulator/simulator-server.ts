@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SimulatedCloud } from '../drivers/iaas/dummy/cloud.js';
 import type { DummyOptions } from '../drivers/iaas/dummy/options.js';
@@ -6,11 +7,13 @@ import { StateFile } from '../drivers/iaas/dummy/state-file.js';
 import type { VmSpec } from '../drivers/types.js';
 import { asShepherdError } from '../errors/shepherd-error.js';
 import type { Clock } from '../util/clock.js';
+import { NDJSON, ndjsonChunks } from '../util/ndjson.js';
 
 /** The cloud verbs served, with how their JSON arguments map onto the SimulatedCloud. */
 const VERBS = {
   list: (c, [preset]) => c.list(preset as string),
   listAll: (c) => c.listAll(),
+  listAllByPreset: async (c) => Object.fromEntries(await c.listAllByPreset()),
   get: (c, [id]) => c.get(id as string),
   create: (c, [spec, idem]) => c.create(spec as VmSpec, idem as string),
   terminate: (c, [id]) => c.terminate(id as string),
@@ -20,6 +23,9 @@ const VERBS = {
   rebuild: (c, [id, spec]) => c.rebuild(id as string, spec as VmSpec),
   resize: (c, [id, spec]) => c.resize(id as string, spec as VmSpec),
 } satisfies Record<string, (cloud: SimulatedCloud, args: unknown[]) => Promise<unknown>>;
+
+/** The last line of a streamed listing: how many lines (VMs, or presets when grouped) came before it. */
+export const listingEnd = (count: number) => ({ end: { count } });
 
 export type SimulatorVerb = keyof typeof VERBS;
 export const SIMULATOR_VERBS = Object.keys(VERBS) as SimulatorVerb[];
@@ -66,6 +72,15 @@ export async function createSimulatorServer(
     try {
       const args = req.body?.args ?? [];
       const result = await run(cloud, args);
+      if (req.headers.accept?.includes(NDJSON) && (verb === 'listAll' || verb === 'listAllByPreset')) {
+        // A whole account, one VM (or one preset's VMs) per line, so the daemon decodes it as it arrives
+        // (see remote.ts); the end line tells a complete listing from one cut short.
+        const lines =
+          verb === 'listAll'
+            ? (result as unknown[])
+            : Object.entries(result as Record<string, unknown[]>).map(([preset, vms]) => ({ preset, vms }));
+        return reply.type(NDJSON).send(Readable.from(ndjsonChunks(lines, listingEnd(lines.length))));
+      }
       if (verb === 'create') {
         const preset = (args[0] as VmSpec).preset;
         maxPerPreset.set(preset, Math.max(maxPerPreset.get(preset) ?? 0, cloud.presetSize(preset)));

@@ -101,6 +101,21 @@ export class SimulatedCloud {
     );
   }
 
+  /** listAll grouped by preset (the simulator streams it so, one line per preset). */
+  listAllByPreset(signal?: AbortSignal): Promise<Map<string, Vm[]>> {
+    return this.call('list', signal, () => {
+      const groups = new Map<string, Vm[]>();
+      for (const [preset, ids] of this.byPreset) {
+        if (ids.size > 0)
+          groups.set(
+            preset,
+            [...ids].map((id) => this.view(this.vms.get(id)!)),
+          );
+      }
+      return groups;
+    });
+  }
+
   get(id: string, signal?: AbortSignal): Promise<Vm | null> {
     return this.call('get', signal, () => {
       const vm = this.vms.get(id);

@@ -51,7 +51,7 @@ export const dummyIaasDriver = defineDriver({
  */
 function withoutAccountListing(driver: IaasDriver, o: DummyOptions): IaasDriver {
   if (o.account_listing) return driver;
-  const { listAll: _dropped, ...rest } = driver;
+  const { listAll: _dropped, listAllByPreset: _grouped, ...rest } = driver;
   return rest;
 }
 

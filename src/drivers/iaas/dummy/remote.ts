@@ -1,7 +1,14 @@
 import { Agent, request } from 'undici';
 import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { SimulatorVerb } from '../../../simulator/simulator-server.js';
+import { NDJSON, ndjsonLines } from '../../../util/ndjson.js';
 import type { IaasDriver, Vm } from '../../types.js';
+
+type Response = Awaited<ReturnType<typeof request>>;
+interface Answer<T> {
+  result?: T;
+  error?: { code: string; detail?: string; details?: Record<string, unknown>; retryAfterMs?: number };
+}
 
 /**
  * DummyIaasDriver talking to a shared simulator (`vmshepherd simulator`) instead of a cloud in this
@@ -10,34 +17,80 @@ import type { IaasDriver, Vm } from '../../types.js';
 export function remoteDummyDriver(endpoint: string, token: string | undefined): IaasDriver {
   const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
   const base = endpoint.replace(/\/+$/, '');
-  const call = async <T>(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal): Promise<T> => {
-    let res: Awaited<ReturnType<typeof request>>;
+  const send = async (verb: SimulatorVerb, args: unknown[], signal?: AbortSignal, accept?: string) => {
     try {
-      res = await request(`${base}/v1/${verb}`, {
+      return await request(`${base}/v1/${verb}`, {
         method: 'POST',
         dispatcher: agent,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token ?? ''}`,
+          ...(accept ? { accept } : {}),
+        },
         body: JSON.stringify({ args }),
         ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      if (signal?.aborted) throw signal.reason ?? err;
-      throw new ShepherdError('dummy_call_2003', `${verb}: ${(err as Error).message}`, { cause: err });
+      throw unreachable(verb, err, signal);
     }
-    const body = (await readJson(res.body).catch(() => ({}))) as {
-      result?: T;
-      error?: { code: string; detail?: string; details?: Record<string, unknown>; retryAfterMs?: number };
-    };
-    if (res.statusCode === 200) return body.result as T;
-    const e = body.error ?? { code: 'dummy_call_2003', detail: `HTTP ${res.statusCode}` };
-    throw new ShepherdError(e.code, e.detail, {
-      ...(e.details ? { details: e.details } : {}),
-      ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+  };
+  const call = async <T>(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal): Promise<T> =>
+    answer<T>(verb, await send(verb, args, signal), signal);
+  /**
+   * A streamed listing, line by line as it arrives: at 100,000 VMs it is about 45 MB of JSON every
+   * cycle, and it never exists here as one text. A stream without its end line (the connection
+   * dropped, the simulator died) is an error, never a shorter listing: VMs missing from a listing would
+   * be created again. Undefined when the answer is not a stream (`res`, an error, is then read as such).
+   */
+  const streamed = async (
+    verb: 'listAll' | 'listAllByPreset',
+    signal: AbortSignal | undefined,
+    take: (line: string) => void,
+  ): Promise<Response | undefined> => {
+    const res = await send(verb, [], signal, NDJSON);
+    if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith(NDJSON)) return res;
+    let lines = 0;
+    let end: number | undefined;
+    try {
+      for await (const line of ndjsonLines(res.body)) {
+        if (end !== undefined) throw new Error('a line after the end line');
+        if (line.startsWith(END_LINE)) end = endCount(line);
+        else {
+          lines++;
+          take(line);
+        }
+      }
+    } catch (err) {
+      throw unreachable(verb, err, signal);
+    }
+    if (end !== lines) {
+      const why = end === undefined ? 'without its end line' : `but its end line counts ${end}`;
+      throw new ShepherdError('dummy_call_2003', `${verb}: the listing stopped after ${lines} lines ${why}`);
+    }
+    return undefined;
+  };
+  const listAll = async (signal?: AbortSignal): Promise<Vm[]> => {
+    const vms: Vm[] = [];
+    const res = await streamed('listAll', signal, (line) => vms.push(JSON.parse(line) as Vm));
+    return res ? answer<Vm[]>('listAll', res, signal) : vms;
+  };
+  /** Each preset's line is kept as text and decoded when the preset takes it (see Listing). */
+  const listAllByPreset = async (signal?: AbortSignal): Promise<Map<string, () => Vm[]>> => {
+    const groups = new Map<string, () => Vm[]>();
+    const res = await streamed('listAllByPreset', signal, (line) => {
+      const name = PRESET_OF.exec(line)?.[1];
+      if (name === undefined) throw new Error('a line without its preset');
+      const preset = JSON.parse(name) as string;
+      groups.set(preset, () => decodeGroup(preset, line));
     });
+    if (!res) return groups;
+    const byPreset = await answer<Record<string, Vm[]>>('listAllByPreset', res, signal);
+    return new Map(Object.entries(byPreset).map(([preset, vms]) => [preset, () => vms]));
   };
   return {
     list: (preset, o) => call<Vm[]>('list', [preset], o?.signal),
-    listAll: (o) => call<Vm[]>('listAll', [], o?.signal),
+    listAll: (o) => listAll(o?.signal),
+    listAllByPreset: (o) => listAllByPreset(o?.signal),
     get: (id, o) => call<Vm | null>('get', [id], o?.signal),
     create: (spec, o) => call<Vm>('create', [spec, o.idempotencyKey], o.signal),
     terminate: (id, o) => call<void>('terminate', [id], o?.signal),
@@ -52,12 +105,58 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
   };
 }
 
+/** The call's result, or its error. A 200 answer whose body cannot be read is an error, not `undefined`. */
+async function answer<T>(verb: SimulatorVerb, res: Response, signal?: AbortSignal): Promise<T> {
+  let body: Answer<T>;
+  try {
+    body = (await readJson(res.body)) as Answer<T>;
+  } catch (err) {
+    if (res.statusCode === 200) throw unreachable(verb, err, signal);
+    body = {};
+  }
+  if (res.statusCode === 200) return body.result as T;
+  const e = body.error ?? { code: 'dummy_call_2003', detail: `HTTP ${res.statusCode}` };
+  throw new ShepherdError(e.code, e.detail, {
+    ...(e.details ? { details: e.details } : {}),
+    ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+  });
+}
+
+/** How the simulator's end line begins (see listingEnd), and the preset a grouped line is of. */
+const END_LINE = '{"end":';
+const PRESET_OF = /^\{"preset":("(?:[^"\\]|\\.)*"),"vms":/;
+
+function endCount(line: string): number {
+  const count = (JSON.parse(line) as { end?: { count?: unknown } }).end?.count;
+  if (typeof count !== 'number') throw new Error(`not an end line: ${line.slice(0, 80)}`);
+  return count;
+}
+
+/** One preset's VMs from its line of a grouped listing. */
+function decodeGroup(preset: string, line: string): Vm[] {
+  try {
+    return (JSON.parse(line) as { vms: Vm[] }).vms;
+  } catch (err) {
+    throw new ShepherdError(
+      'dummy_call_2003',
+      `listAllByPreset: the line of ${preset}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** A failed exchange with the simulator; the caller's abort reason when it aborted. */
+function unreachable(verb: SimulatorVerb, err: unknown, signal?: AbortSignal): unknown {
+  if (signal?.aborted) return signal.reason ?? err;
+  return new ShepherdError('dummy_call_2003', `${verb}: ${(err as Error).message}`, { cause: err });
+}
+
 /**
- * The response's JSON, decoded chunk by chunk as it arrives. A whole-account listing is large (about
- * 45 MB at 100,000 VMs, every cycle): collecting all chunks before decoding, as `body.json()` does,
- * holds them and their concatenation outside the JS heap at once, and the allocator keeps that memory
- * in the process long after it is freed. Here each chunk is released once decoded, and the text lives
- * in the JS heap, where the garbage collector returns it.
+ * The response's JSON, decoded chunk by chunk as it arrives: collecting all chunks before decoding, as
+ * `body.json()` does, holds them and their concatenation outside the JS heap at once, and the allocator
+ * keeps that memory in the process long after it is freed.
  */
 async function readJson(body: AsyncIterable<Uint8Array>): Promise<unknown> {
   const decoder = new TextDecoder();
