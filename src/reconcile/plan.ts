@@ -138,7 +138,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   if (serving.length > count && !inPlace) {
     const victims = rolling
       ? takeWithinBudget(outdated, serving.length - count, budget)
-      : scaleInOrder(serving, preset.scaleInOrder).slice(0, serving.length - count);
+      : takeInOrder(scaleInOrder(serving, preset.scaleInOrder), serving.length - count, budget);
     budget -= victims.filter((v) => v.ready).length;
     for (const v of victims)
       terminate.push(termination(v, rolling ? 'outdated' : 'surplus', `count is ${count}`));
@@ -226,6 +226,25 @@ function takeWithinBudget(vms: readonly ClassifiedVm[], n: number, budget: numbe
     if (!v.ready) continue;
     taken.push(v);
     budget--;
+  }
+  return taken;
+}
+
+/**
+ * The first `n` VMs in order, a ready one only while the budget lasts. Scaling in must not take a ready
+ * VM while others are unavailable beyond max_unavailable: at the end of an in-place rollout the spare VM
+ * becomes surplus while the last VMs may still be rebuilding. In the steady state every VM is ready and
+ * the budget covers the whole surplus.
+ */
+function takeInOrder(vms: readonly ClassifiedVm[], n: number, budget: number): ClassifiedVm[] {
+  const taken: ClassifiedVm[] = [];
+  for (const v of vms) {
+    if (taken.length >= n) break;
+    if (v.ready) {
+      if (budget <= 0) continue;
+      budget--;
+    }
+    taken.push(v);
   }
   return taken;
 }
