@@ -173,8 +173,8 @@ const rows: Row[] = [
   {
     // Seen in CI under load: with the spare ready, two VMs were rebuilt at once (5 VMs, 3 must stay ready);
     // once no VM was outdated, the spare was scaled in while both were still rebuilding: 2 running of 4.
-    // Scaling in takes VMs that are not ready before ready ones (as a Kubernetes ReplicaSet does), and a
-    // ready one only within max_unavailable: here a rebuilding VM goes, the three serving ones stay.
+    // Scaling in takes a ready VM only within max_unavailable; past it a VM that is not ready goes
+    // instead: here a rebuilding VM goes, the three serving ones stay.
     name: 'in_place done, two VMs still rebuilding: no serving VM is scaled in',
     preset: withUpdate({ strategy: 'in_place', maxUnavailable: 1 }, { count: 4 }),
     vms: [
