@@ -231,17 +231,18 @@ function takeWithinBudget(vms: readonly ClassifiedVm[], n: number, budget: numbe
 }
 
 /**
- * The first `n` VMs in order, a ready one only while the budget lasts. Scaling in must not take a ready
- * VM while others are unavailable beyond max_unavailable: at the end of an in-place rollout the spare VM
- * becomes surplus while the last VMs may still be rebuilding. In the steady state every VM is ready and
- * the budget covers the whole surplus.
+ * The first `n` VMs in order, stopping at a ready one once the budget is spent: scaling in must not take
+ * a ready VM while others are unavailable beyond max_unavailable (at the end of an in-place rollout the
+ * spare VM becomes surplus while the last VMs may still be rebuilding), and must not skip ahead to a VM
+ * that is only on its way back (being rebuilt, or restored by an operator): the surplus waits for it.
+ * In the steady state every VM is ready and the budget covers the whole surplus.
  */
 function takeInOrder(vms: readonly ClassifiedVm[], n: number, budget: number): ClassifiedVm[] {
   const taken: ClassifiedVm[] = [];
   for (const v of vms) {
     if (taken.length >= n) break;
     if (v.ready) {
-      if (budget <= 0) continue;
+      if (budget <= 0) break;
       budget--;
     }
     taken.push(v);
