@@ -37,10 +37,16 @@ describe('the whole-account listing streamed by the simulator', () => {
     for (const close of closers.splice(0)) await close();
   });
 
-  it('arrives whole, line by line, across many chunks', async () => {
+  /** A simulator holding `n` VMs spread over 7 presets named `prefix`0..6, closed after the test. */
+  async function holding(n: number, prefix: string) {
     const s = await remoteSubject();
     closers.push(s.close);
-    for (let i = 0; i < 600; i++) await s.server.cloud.create(specFor(`p${i % 7}`, {}), `k${i}`);
+    for (let i = 0; i < n; i++) await s.server.cloud.create(specFor(`${prefix}${i % 7}`, {}), `k${i}`);
+    return s;
+  }
+
+  it('arrives whole, line by line, across many chunks', async () => {
+    const s = await holding(600, 'p');
     const listed = await s.driver.listAll?.();
     const expected = await s.server.cloud.listAll();
     // Ids in order (states move on between the two calls: the VMs are booting).
@@ -50,9 +56,7 @@ describe('the whole-account listing streamed by the simulator', () => {
   });
 
   it('arrives grouped by preset, each preset decoded when taken', async () => {
-    const s = await remoteSubject();
-    closers.push(s.close);
-    for (let i = 0; i < 300; i++) await s.server.cloud.create(specFor(`g${i % 7}`, {}), `k${i}`);
+    const s = await holding(300, 'g');
     const groups = await s.driver.listAllByPreset?.();
     const expected = await s.server.cloud.listAllByPreset();
     expect([...(groups?.keys() ?? [])].sort()).toEqual([...expected.keys()].sort());
