@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CloudCallEvent } from '../daemon/cloud-account.js';
 import type { ManageOutcome } from '../reconcile/manage-preset.js';
 import type { CycleSummary } from '../reconcile/scheduler.js';
+import type { PresetStatus, VmSnapshot } from '../reconcile/state.js';
 
 /**
  * The daemon's Prometheus metrics, in a registry of its own (not prom-client's global one), so several
@@ -9,6 +10,8 @@ import type { CycleSummary } from '../reconcile/scheduler.js';
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** What the preset gauges show, by preset: the status and VM list they were set from. */
+  private readonly exported = new Map<string, { status: PresetStatus; vms: readonly VmSnapshot[] }>();
   private readonly presetDesired = this.gauge('vmshepherd_preset_desired_vms', 'count of the preset', [
     'preset',
   ]);
@@ -119,23 +122,34 @@ export class Metrics {
     if (outcome.created) this.actions.inc({ action: 'create', outcome: 'ok' }, outcome.created);
     if (outcome.terminated) this.actions.inc({ action: 'terminate', outcome: 'ok' }, outcome.terminated);
     if (outcome.failedActions) this.actions.inc({ action: 'any', outcome: 'failed' }, outcome.failedActions);
-    const status = outcome.state?.status;
-    if (!status) return;
+    const state = outcome.state;
+    const status = state?.status;
+    if (!state || !status) return;
     const preset = outcome.preset;
+    const last = this.exported.get(preset);
+    // A steady preset keeps its status and VM list objects from cycle to cycle: nothing to set again.
+    // prom-client replaces a series' entry, labels and key on every set, and at 10,000 presets those
+    // would otherwise be left behind in the old generation every cycle.
+    if (last && last.status === status && last.vms === state.vms) return;
     this.presetDesired.set({ preset }, status.desired);
-    this.presetVms.remove({ preset });
-    for (const [state, n] of Object.entries(status.counts)) this.presetVms.set({ preset, state }, n);
-    this.presetUnhealthy.set(
-      { preset },
-      outcome.state?.vms.filter((v) => (v.health?.failures ?? 0) > 0).length ?? 0,
-    );
+    if (!last) this.presetVms.remove({ preset });
+    else
+      for (const s in last.status.counts)
+        if (!(s in status.counts)) this.presetVms.remove({ preset, state: s });
+    for (const s in status.counts) this.presetVms.set({ preset, state: s }, status.counts[s] ?? 0);
+    let unhealthy = 0;
+    for (const v of state.vms) if ((v.health?.failures ?? 0) > 0) unhealthy++;
+    this.presetUnhealthy.set({ preset }, unhealthy);
     this.presetGuard.set({ preset }, status.guard ? 1 : 0);
+    this.exported.set(preset, { status, vms: state.vms });
   }
 
   /** Forgets the series of presets that are no longer configured. */
   forgetPreset(preset: string): void {
-    for (const g of [this.presetDesired, this.presetVms, this.presetUnhealthy, this.presetGuard])
-      g.remove({ preset });
+    for (const g of [this.presetDesired, this.presetUnhealthy, this.presetGuard]) g.remove({ preset });
+    const last = this.exported.get(preset);
+    if (last) for (const state in last.status.counts) this.presetVms.remove({ preset, state });
+    this.exported.delete(preset);
   }
 
   cycle(summary: CycleSummary): void {

@@ -191,7 +191,7 @@ export async function managePreset(
       health,
       events: events.length > 0 ? [...state.events, ...events].slice(-deps.eventsKept) : state.events,
       vms: vmsAfter,
-      status: presetStatus(preset, decision.plan, vmsAfter, failures, acted, state.paused),
+      status: presetStatus(preset, decision.plan, vmsAfter, failures, acted, state.paused, state.status),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
       ...lifecycleOf(state, vmsAfter),

@@ -135,7 +135,7 @@ export class Scheduler {
       failedActions: 0,
       durationMs: 0,
     };
-    const launched: Promise<void>[] = [];
+    const due: Preset[] = [];
     for (const preset of presets) {
       if (this.inFlight.has(preset.name)) {
         summary.busy++;
@@ -146,31 +146,41 @@ export class Scheduler {
         continue;
       }
       this.inFlight.add(preset.name);
-      launched.push(
-        this.pool
-          .add(async () => {
-            // With drivers that answer from memory (simulated cloud, in-memory runtime) a whole cycle would
-            // otherwise run as one chain of microtasks and hold the event loop (and the API) for seconds.
-            await yieldToEventLoop();
-            return this.stopped ? undefined : this.o.manage(preset, ctx);
-          })
-          .then((outcome) => {
-            if (outcome) this.count(summary, preset, outcome);
-          })
-          .catch((err) => {
-            summary.failed++;
-            this.o.logger.error(
-              { preset: preset.name, err, code: 'reconcile_manage_1001' },
-              'manage crashed',
-            );
-          })
-          .finally(() => this.inFlight.delete(preset.name)),
-      );
+      due.push(preset);
+    }
+    const launched: Promise<void>[] = [];
+    for (const [i, preset] of due.entries()) {
+      // Fed as the pool drains, not all at once: queued together, 10,000 manages' closures and promises
+      // lived for the whole cycle and were promoted to the old generation (bench/README.md, "Core").
+      if (this.pool.size >= this.o.concurrency) await this.pool.onSizeLessThan(this.o.concurrency);
+      if (this.stopped) {
+        for (const rest of due.slice(i)) this.inFlight.delete(rest.name);
+        break;
+      }
+      launched.push(this.launch(preset, ctx, summary));
     }
     await Promise.all(launched);
     summary.durationMs = this.o.clock.now() - startedAt;
     this.o.onCycle?.(summary);
     return summary;
+  }
+
+  private launch(preset: Preset, ctx: CycleContext, summary: CycleSummary): Promise<void> {
+    return this.pool
+      .add(async () => {
+        // With drivers that answer from memory (simulated cloud, in-memory runtime) a whole cycle would
+        // otherwise run as one chain of microtasks and hold the event loop (and the API) for seconds.
+        await yieldToEventLoop();
+        return this.stopped ? undefined : this.o.manage(preset, ctx);
+      })
+      .then((outcome) => {
+        if (outcome) this.count(summary, preset, outcome);
+      })
+      .catch((err) => {
+        summary.failed++;
+        this.o.logger.error({ preset: preset.name, err, code: 'reconcile_manage_1001' }, 'manage crashed');
+      })
+      .finally(() => this.inFlight.delete(preset.name));
   }
 
   private count(summary: CycleSummary, preset: Preset, outcome: ManageOutcome): void {

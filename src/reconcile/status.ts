@@ -100,8 +100,44 @@ function snapshotOf(
   };
 }
 
-/** Where the preset stands after this manage, at a glance: the phase and, when failing, a code. */
+/**
+ * Where the preset stands after this manage, at a glance: the phase and, when failing, a code. The
+ * previous status object itself when nothing in it changed: a steady preset then keeps one status for
+ * good instead of leaving one behind every cycle in the old generation (and metrics skip what did not
+ * change).
+ */
 export function presetStatus(
+  preset: Preset,
+  p: Plan,
+  vms: readonly VmSnapshot[],
+  failures: readonly ShepherdError[],
+  acted: boolean,
+  paused?: { by: string; at: number },
+  previous?: PresetStatus | null,
+): PresetStatus {
+  const next = statusOf(preset, p, vms, failures, acted, paused);
+  return previous && sameStatus(previous, next) ? previous : next;
+}
+
+function sameStatus(a: PresetStatus, b: PresetStatus): boolean {
+  if (
+    a.phase !== b.phase ||
+    a.code !== b.code ||
+    a.message !== b.message ||
+    a.desired !== b.desired ||
+    a.guard !== b.guard
+  )
+    return false;
+  let n = 0;
+  for (const state in b.counts) {
+    if (a.counts[state] !== b.counts[state]) return false;
+    n++;
+  }
+  for (const _ in a.counts) n--;
+  return n === 0;
+}
+
+function statusOf(
   preset: Preset,
   p: Plan,
   vms: readonly VmSnapshot[],

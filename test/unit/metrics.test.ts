@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../src/observability/metrics.js';
+import type { ManageOutcome } from '../../src/reconcile/manage-preset.js';
+import { emptyState, type PresetStatus, type VmSnapshot } from '../../src/reconcile/state.js';
 import { afterCycle, cloudVms, eventually, running, testDaemon } from '../helpers/daemon.js';
 
 describe('metrics', () => {
@@ -31,5 +34,45 @@ describe('metrics', () => {
     } finally {
       await daemon.stop();
     }
+  });
+});
+
+describe('preset gauges', () => {
+  const status = (counts: Record<string, number>): PresetStatus => ({
+    phase: 'converging',
+    message: '',
+    desired: 2,
+    counts,
+    guard: false,
+  });
+  const outcome = (s: PresetStatus, vms: VmSnapshot[] = []): ManageOutcome => ({
+    preset: 'a',
+    result: 'managed',
+    created: 0,
+    terminated: 0,
+    failedActions: 0,
+    lastManagedAt: 0,
+    durationMs: 1,
+    state: { ...emptyState(), status: s, vms },
+  });
+  const series = async (m: Metrics) =>
+    (await m.registry.getSingleMetricAsString('vmshepherd_preset_vms'))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'));
+
+  it('drop the series of a state the preset no longer has, and all of a forgotten preset', async () => {
+    const m = new Metrics();
+    m.manage(outcome(status({ pending: 2 })));
+    expect(await series(m)).toEqual(['vmshepherd_preset_vms{preset="a",state="pending"} 2']);
+    const steady = status({ running: 2 });
+    m.manage(outcome(steady));
+    expect(await series(m)).toEqual(['vmshepherd_preset_vms{preset="a",state="running"} 2']);
+    m.manage(outcome(steady));
+    expect(await series(m)).toEqual(['vmshepherd_preset_vms{preset="a",state="running"} 2']);
+    m.forgetPreset('a');
+    expect(await series(m)).toEqual([]);
+    expect(await m.registry.getSingleMetricAsString('vmshepherd_preset_desired_vms')).not.toMatch(
+      /preset="a"/,
+    );
   });
 });
