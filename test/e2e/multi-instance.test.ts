@@ -83,9 +83,12 @@ describe.each(RUNTIMES)('three vmshepherd processes sharing $name', (runtime) =>
     const victim = instances[0]!;
     const scaledAt = Date.now();
     writePresets(dir, PRESETS, 3, `manage_interval: 2\nmanage_expire: ${TTL_S}\n`);
+    // The victim's open leases, as its log tells them so far (read incrementally: polled every few ms).
+    const open = new Map<string, number>();
+    let read = 0;
     const holding = () => {
-      const open = new Map<string, number>();
-      for (const l of victim.lines) {
+      for (; read < victim.lines.length; read++) {
+        const l = victim.lines[read]!;
         if (typeof l.preset !== 'string') continue;
         if (l.msg === 'lease taken') open.set(l.preset, l.fence as number);
         if (l.msg === 'lease released') open.delete(l.preset);
@@ -97,27 +100,30 @@ describe.each(RUNTIMES)('three vmshepherd processes sharing $name', (runtime) =>
       async () => victim.lines.some((l) => l.msg === 'created VM' && timeOf(l) >= scaledAt),
       60_000,
     );
-    // Freeze the victim, let its log lines already in the pipe arrive, and kill it only if it holds a lease
-    // then: judged from lines still in flight, it might have released them all just before dying.
+    // Freeze the victim the moment its log shows an open lease (a manage holds one for milliseconds, so
+    // freezing at random moments can miss them all for a minute), let the lines already in the pipe
+    // arrive, and kill it only if it still holds a lease then: it might have released them just before.
     let killedAt = 0;
-    await waitFor(
-      `${victim.id} frozen while holding a lease`,
-      async () => {
-        victim.child.kill('SIGSTOP');
-        const stoppedAt = Date.now();
-        await new Promise((r) => setTimeout(r, 300));
-        if (holding().size === 0) {
-          victim.child.kill('SIGCONT');
-          return false;
-        }
-        victim.child.kill('SIGKILL');
-        killedAt = stoppedAt;
-        return true;
-      },
-      60_000,
-    );
+    const freezeBy = Date.now() + 60_000;
+    while (killedAt === 0) {
+      if (Date.now() > freezeBy)
+        throw new Error(`${victim.id} frozen while holding a lease: not within 60000 ms`);
+      if (holding().size === 0) {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      victim.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 300));
+      if (holding().size === 0) {
+        victim.child.kill('SIGCONT');
+        continue;
+      }
+      victim.child.kill('SIGKILL');
+      killedAt = stoppedAt;
+    }
     // Leases the victim held when it died: each taken over by another instance within TTL + interval.
-    const held = holding();
+    const held = new Map(holding());
     expect(held.size).toBeGreaterThan(0);
     await waitFor('200 presets × 3 VMs after the kill', converged(3), 120_000);
     const others = instances.slice(1);
