@@ -132,8 +132,8 @@ export class Metrics {
     // would otherwise be left behind in the old generation every cycle.
     if (last && last.status === status && last.vms === state.vms) return;
     this.presetDesired.set({ preset }, status.desired);
-    if (!last) this.presetVms.remove({ preset });
-    else
+    // prom-client removes a series only by all its labels: the states the preset no longer has, one by one.
+    if (last)
       for (const s in last.status.counts)
         if (!(s in status.counts)) this.presetVms.remove({ preset, state: s });
     for (const s in status.counts) this.presetVms.set({ preset, state: s }, status.counts[s] ?? 0);
