@@ -21,7 +21,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
 import { createBudget, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
 import { type PresetEvent, type PresetState, parseState, type VmHealth } from './state.js';
-import { presetStatus, snapshotAfter } from './status.js';
+import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
 
 export interface ManageDeps {
@@ -191,7 +191,10 @@ export async function managePreset(
       health,
       events: events.length > 0 ? [...state.events, ...events].slice(-deps.eventsKept) : state.events,
       vms: vmsAfter,
-      status: presetStatus(preset, decision.plan, vmsAfter, failures, acted, state.paused, state.status),
+      status: sameStatusOr(
+        state.status,
+        presetStatus(preset, decision.plan, vmsAfter, failures, acted, state.paused),
+      ),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
       ...lifecycleOf(state, vmsAfter),

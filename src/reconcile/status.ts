@@ -101,21 +101,10 @@ function snapshotOf(
 }
 
 /**
- * Where the preset stands after this manage, at a glance: the phase and, when failing, a code. The
- * previous status object itself when nothing in it changed: a steady preset then keeps one status for
- * good instead of leaving one behind every cycle in the old generation (and metrics skip what did not
- * change).
+ * `previous` itself when `next` says the same: a steady preset then keeps one status object for good
+ * instead of leaving one behind every cycle in the old generation (and metrics skip what did not change).
  */
-export function presetStatus(
-  preset: Preset,
-  p: Plan,
-  vms: readonly VmSnapshot[],
-  failures: readonly ShepherdError[],
-  acted: boolean,
-  paused?: { by: string; at: number },
-  previous?: PresetStatus | null,
-): PresetStatus {
-  const next = statusOf(preset, p, vms, failures, acted, paused);
+export function sameStatusOr(previous: PresetStatus | null | undefined, next: PresetStatus): PresetStatus {
   return previous && sameStatus(previous, next) ? previous : next;
 }
 
@@ -137,7 +126,8 @@ function sameStatus(a: PresetStatus, b: PresetStatus): boolean {
   return n === 0;
 }
 
-function statusOf(
+/** Where the preset stands after this manage, at a glance: the phase and, when failing, a code. */
+export function presetStatus(
   preset: Preset,
   p: Plan,
   vms: readonly VmSnapshot[],

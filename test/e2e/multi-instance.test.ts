@@ -103,24 +103,24 @@ describe.each(RUNTIMES)('three vmshepherd processes sharing $name', (runtime) =>
     // freezing at random moments can miss them all for a minute), let the lines already in the pipe
     // arrive, and kill it only if it still holds a lease then: it might have released them just before.
     let killedAt = 0;
-    const freezeBy = Date.now() + 60_000;
-    while (killedAt === 0) {
-      if (Date.now() > freezeBy)
-        throw new Error(`${victim.id} frozen while holding a lease: not within 60000 ms`);
-      if (holding().size === 0) {
-        await new Promise((r) => setTimeout(r, 2));
-        continue;
-      }
-      victim.child.kill('SIGSTOP');
-      const stoppedAt = Date.now();
-      await new Promise((r) => setTimeout(r, 300));
-      if (holding().size === 0) {
-        victim.child.kill('SIGCONT');
-        continue;
-      }
-      victim.child.kill('SIGKILL');
-      killedAt = stoppedAt;
-    }
+    await waitFor(
+      `${victim.id} frozen while holding a lease`,
+      async () => {
+        if (holding().size === 0) return false;
+        victim.child.kill('SIGSTOP');
+        const stoppedAt = Date.now();
+        await new Promise((r) => setTimeout(r, 300));
+        if (holding().size === 0) {
+          victim.child.kill('SIGCONT');
+          return false;
+        }
+        victim.child.kill('SIGKILL');
+        killedAt = stoppedAt;
+        return true;
+      },
+      60_000,
+      2,
+    );
     // Leases the victim held when it died: each taken over by another instance within TTL + interval.
     const held = new Map(holding());
     expect(held.size).toBeGreaterThan(0);

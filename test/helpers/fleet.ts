@@ -109,11 +109,17 @@ export async function runningByPreset(sim: Simulator): Promise<Map<string, numbe
   return out;
 }
 
-export async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+/** Polls `ok` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  ok: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<number> {
   const start = Date.now();
   while (!(await ok())) {
     if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   return Date.now() - start;
 }

@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/reconcile/classify.js';
 import { plan } from '../../src/reconcile/plan.js';
-import { presetStatus, snapshotAfter } from '../../src/reconcile/status.js';
+import { presetStatus, sameStatusOr, snapshotAfter } from '../../src/reconcile/status.js';
 import { preset, T0, vm } from '../helpers/fixtures.js';
 
-describe('presetStatus', () => {
+describe('sameStatusOr(presetStatus)', () => {
   const p = preset({ count: 2, healthcheck: null });
   const statusOf = (vms: ReturnType<typeof vm>[], previous?: ReturnType<typeof presetStatus>) => {
     const classified = classify(p, vms, {}, T0);
     const planned = plan(p, classified, { now: T0, capabilities: new Set() });
-    return presetStatus(
-      p,
-      planned,
-      snapshotAfter(classified, undefined, undefined),
-      [],
-      false,
-      undefined,
+    return sameStatusOr(
       previous,
+      presetStatus(p, planned, snapshotAfter(classified, undefined, undefined), [], false),
     );
   };
 
