@@ -20,7 +20,15 @@ async function memoryPhase() {
   // simulator's own defaults are 0.1 s and 3 s): a VM runs once it exists, and 100,000 creates take
   // seconds rather than the 5 minutes 100 ms per call costs at 32 in flight.
   const remote = args.remote ? await startSimulator('{latency: 0, boot_time: 0}') : undefined;
-  const { daemon } = await benchDaemon({ presets, count: COUNT, latency: 0, bootTime: 0, remote });
+  const heapGrowth = args['heap-growth'];
+  const { daemon } = await benchDaemon({
+    presets,
+    count: COUNT,
+    latency: 0,
+    bootTime: 0,
+    remote,
+    heapGrowth,
+  });
   await converge(daemon, MEMORY_VMS, remote?.size);
   // Steady means every VM's health history is full (manage.health_history, 10 checks): until then each
   // cycle gives every VM a new health record and snapshot, which is start-up, not the steady state.
@@ -83,6 +91,7 @@ async function memoryPhase() {
     // What the memory costs in time: a V8 setting that lowers the peak may spend CPU on collection.
     cycle_s: { wall: Number(median(cycleWall).toFixed(3)), cpu: Number(median(cycleCpu).toFixed(3)) },
     cloud: remote ? 'simulator process' : 'in process',
+    heap_growth: heapGrowth ? Number(heapGrowth) : null,
   };
   remote?.child.kill();
   console.log(JSON.stringify(footprint));
@@ -144,6 +153,7 @@ async function main() {
       `--memory-vms=${MEMORY_VMS}`,
       `--memory-steady=${args['memory-steady'] ?? 3}`,
       `--memory-warmup=${args['memory-warmup'] ?? 10}`,
+      ...(args['heap-growth'] ? [`--heap-growth=${args['heap-growth']}`] : []),
       `--count=${COUNT}`,
     ],
     { encoding: 'utf8' },

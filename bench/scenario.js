@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { applyDaemonV8Flags } from '../dist/cli/heap-flags.js';
+import { applyDaemonV8Flags, applyHeapGrowth } from '../dist/cli/heap-flags.js';
 import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
 
@@ -20,9 +20,19 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A daemon over `presets` preset files (100 ms calls, 32 in flight, 64 manages at once by default).
- * `remote`: a simulator from startSimulator(); `settings`/`preset`: extra YAML lines for each.
+ * `remote`: a simulator from startSimulator(); `settings`/`preset`: extra YAML lines for each;
+ * `heapGrowth`: `manage.heap_growth`.
  */
-export async function benchDaemon({ presets, count, latency, bootTime, remote, settings = '', preset = '' }) {
+export async function benchDaemon({
+  presets,
+  count,
+  latency,
+  bootTime,
+  remote,
+  settings = '',
+  preset = '',
+  heapGrowth,
+}) {
   applyDaemonV8Flags(); // the V8 flags `vmshepherd run` sets, so the daemon is measured as it runs
   const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
   mkdirSync(join(dir, 'presets'));
@@ -32,7 +42,7 @@ export async function benchDaemon({ presets, count, latency, bootTime, remote, s
 worker_interval: 5
 runtime: {driver: InMemoryDriver}
 presets: {driver: DirectoryDriver, path: presets}
-manage: {concurrency: 64}
+manage: {concurrency: 64${heapGrowth ? `, heap_growth: ${heapGrowth}` : ''}}
 ${settings}defaults:
   iaas:
     driver: DummyIaasDriver
@@ -54,6 +64,7 @@ ${settings}defaults:
     logDestination: new Writable({ write: (_c, _e, done) => done() }),
     pretty: false,
   });
+  applyHeapGrowth(daemon.config.manage.heap_growth); // as `vmshepherd run` does once the config is read
   await daemon.refreshPresets();
   return { daemon, dir };
 }

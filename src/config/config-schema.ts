@@ -154,6 +154,16 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10)
         .describe('seconds between two preset store refreshes'),
+      heap_growth: z
+        .number()
+        .min(1.1)
+        .max(4)
+        .optional()
+        .describe(
+          'collect garbage once the heap has grown to this multiple of what the last collection kept ' +
+            '(unset: V8 decides, up to 4); lower trades CPU for memory, e.g. 2 at 100,000 VMs: a third ' +
+            'off the peak for about half as much CPU again',
+        ),
     })
     .default({
       concurrency: 32,

@@ -82,6 +82,15 @@ describe('main configuration', () => {
     expect(errors[0]!.at?.col).toBe(18);
   });
 
+  it('takes manage.heap_growth between 1.1 and 4, unset by default', async () => {
+    expect((await parse(ORIGINAL)).config?.manage.heap_growth).toBeUndefined();
+    const ok = await parse(`${ORIGINAL}manage: {heap_growth: 2}\n`);
+    expect(ok.config?.manage.heap_growth).toBe(2);
+    const { errors } = await parse(`${ORIGINAL}manage: {heap_growth: 0.5}\n`);
+    expect(errors[0]!.code).toBe('config_load_1002');
+    expect(errors[0]!.at?.line).toBe(ORIGINAL.split('\n').length);
+  });
+
   it('names an unknown driver with a hint', async () => {
     const { errors } = await parse(ORIGINAL.replace('driver: InMemoryDriver', 'driver: InMemoryDrivr'));
     expect(errors[0]!.code).toBe('driver_resolve_1001');

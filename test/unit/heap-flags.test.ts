@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_V8_FLAGS, flagsToSet } from '../../src/cli/heap-flags.js';
+import { DAEMON_V8_FLAGS, flagsToSet, heapGrowthFlag } from '../../src/cli/heap-flags.js';
 
 describe('flagsToSet', () => {
   it("sets the daemon's V8 flags unless node's command line already sets them, either way", () => {
@@ -8,4 +10,51 @@ describe('flagsToSet', () => {
     expect(flagsToSet(['--no-compact-on-every-full-gc'])).toEqual([]);
     expect(flagsToSet(['--compact_on_every_full_gc'])).toEqual([]);
   });
+
+  it('compares flags with values by name', () => {
+    expect(flagsToSet(['--heap-growing-percent=30'], [heapGrowthFlag(2)])).toEqual([]);
+    expect(flagsToSet(['--max-old-space-size=2000'], [heapGrowthFlag(2)])).toEqual([
+      '--heap-growing-percent=100',
+    ]);
+  });
 });
+
+describe('heapGrowthFlag', () => {
+  it("is V8's percentage above 1, and V8's own choice (0) when unset", () => {
+    expect(heapGrowthFlag(2)).toBe('--heap-growing-percent=100');
+    expect(heapGrowthFlag(1.5)).toBe('--heap-growing-percent=50');
+    expect(heapGrowthFlag(undefined)).toBe('--heap-growing-percent=0');
+  });
+
+  // The point of the setting: it works when the daemon sets it after reading its config, not only on
+  // node's command line (where --max-old-space-size would have to be). A V8 that read the flag only at
+  // start-up would fail this.
+  it('bounds the heap when set at run time', () => {
+    const peak = (factor: string) =>
+      Number(
+        execFileSync(process.execPath, ['--input-type=module', '-e', CHURN, factor], {
+          encoding: 'utf8',
+        }).trim(),
+      );
+    const unset = peak('');
+    const low = peak('1.2');
+    expect(low).toBeLessThan(unset * 0.7);
+  }, 60_000);
+});
+
+/** Keeps ~40 MB live and churns garbage; prints the largest heap seen (MB). */
+const CHURN = `
+import { applyHeapGrowth } from ${JSON.stringify(resolve('dist/cli/heap-flags.js'))};
+const factor = process.argv[1] ? Number(process.argv[1]) : undefined;
+applyHeapGrowth(factor, []);
+const live = [];
+for (let i = 0; i < 400000; i++) live.push({ a: 'x' + i, b: i, c: [i] });
+let peak = 0;
+let junk = [];
+for (let r = 0; r < 150; r++) {
+  for (let i = 0; i < 20000; i++) junk.push({ a: i, b: [i, i] });
+  if (junk.length > 200000) junk = [];
+  peak = Math.max(peak, process.memoryUsage().heapTotal);
+}
+console.log(Math.round(peak / 2 ** 20), live.length > 0 ? '' : '-');
+`;
