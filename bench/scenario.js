@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { applyDaemonV8Flags, applyHeapGrowth } from '../dist/cli/heap-flags.js';
+import { applyDaemonV8Flags } from '../dist/cli/heap-flags.js';
 import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
 
@@ -33,7 +33,6 @@ export async function benchDaemon({
   preset = '',
   heapGrowth,
 }) {
-  applyDaemonV8Flags(); // the V8 flags `vmshepherd run` sets, so the daemon is measured as it runs
   const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-bench-'));
   mkdirSync(join(dir, 'presets'));
   writeFileSync(
@@ -64,7 +63,8 @@ ${settings}defaults:
     logDestination: new Writable({ write: (_c, _e, done) => done() }),
     pretty: false,
   });
-  applyHeapGrowth(daemon.config.manage.heap_growth); // as `vmshepherd run` does once the config is read
+  // The V8 flags `vmshepherd run` sets once its config is read, so the daemon is measured as it runs.
+  applyDaemonV8Flags(daemon.config.manage.heap_growth);
   await daemon.refreshPresets();
   return { daemon, dir };
 }

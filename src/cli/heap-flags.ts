@@ -23,8 +23,16 @@ export function flagsToSet(
   return flags.filter((flag) => !execArgv.some((a) => name(a) === name(flag)));
 }
 
-export function applyDaemonV8Flags(execArgv: readonly string[] = process.execArgv): void {
-  for (const flag of flagsToSet(execArgv)) setFlagsFromString(flag);
+/**
+ * Sets the daemon's flags and `manage.heap_growth`, except what node's command line sets. Called again
+ * after a reload: setting the same flags twice is harmless.
+ */
+export function applyDaemonV8Flags(
+  heapGrowth: number | undefined,
+  execArgv: readonly string[] = process.execArgv,
+): void {
+  for (const flag of flagsToSet(execArgv, [...DAEMON_V8_FLAGS, heapGrowthFlag(heapGrowth)]))
+    setFlagsFromString(flag);
 }
 
 /**
@@ -37,9 +45,4 @@ export function applyDaemonV8Flags(execArgv: readonly string[] = process.execArg
  */
 export function heapGrowthFlag(factor: number | undefined): string {
   return `--heap-growing-percent=${factor === undefined ? 0 : Math.round((factor - 1) * 100)}`;
-}
-
-/** Sets the growth factor unless node's command line sets it. */
-export function applyHeapGrowth(factor: number | undefined, execArgv = process.execArgv): void {
-  for (const flag of flagsToSet(execArgv, [heapGrowthFlag(factor)])) setFlagsFromString(flag);
 }

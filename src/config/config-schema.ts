@@ -162,7 +162,7 @@ export const configSchema = z.strictObject({
         .describe(
           'collect garbage once the heap has grown to this multiple of what the last collection kept ' +
             '(unset: V8 decides, up to 4); lower trades CPU for memory, e.g. 2 at 100,000 VMs: a third ' +
-            'off the peak for about half as much CPU again',
+            'off the peak for 45-95 % more CPU per cycle',
         ),
     })
     .default({

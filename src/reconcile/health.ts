@@ -1,5 +1,6 @@
 import type { HealthResult, Vm } from '../drivers/types.js';
 import type { HealthPolicy } from '../presets/preset.js';
+import { keyCount } from '../util/key-count.js';
 import type { VmHealth } from './state.js';
 
 const MARK = { healthy: 'h', unhealthy: 'u', unknown: '?' } as const;
@@ -94,12 +95,6 @@ function healthOf(
     ...(healthySince !== undefined ? { healthySince } : {}),
     ...(prev?.remedied ? { remedied: prev.remedied } : {}),
   };
-}
-
-function keyCount(record: Readonly<Record<string, unknown>>): number {
-  let n = 0;
-  for (const _ in record) n++;
-  return n;
 }
 
 /**

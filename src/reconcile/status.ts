@@ -1,6 +1,7 @@
 import { META_REVISION, META_SPEC, type Vm } from '../drivers/types.js';
 import type { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
+import { keyCount } from '../util/key-count.js';
 import type { CreateOutcome, TerminationOutcome } from './apply.js';
 import type { ClassifiedVm } from './classify.js';
 import type { Plan } from './plan.js';
@@ -117,13 +118,8 @@ function sameStatus(a: PresetStatus, b: PresetStatus): boolean {
     a.guard !== b.guard
   )
     return false;
-  let n = 0;
-  for (const state in b.counts) {
-    if (a.counts[state] !== b.counts[state]) return false;
-    n++;
-  }
-  for (const _ in a.counts) n--;
-  return n === 0;
+  for (const state in b.counts) if (a.counts[state] !== b.counts[state]) return false;
+  return keyCount(a.counts) === keyCount(b.counts);
 }
 
 /** Where the preset stands after this manage, at a glance: the phase and, when failing, a code. */

@@ -44,9 +44,9 @@ describe('heapGrowthFlag', () => {
 
 /** Keeps ~40 MB live and churns garbage; prints the largest heap seen (MB). */
 const CHURN = `
-import { applyHeapGrowth } from ${JSON.stringify(resolve('dist/cli/heap-flags.js'))};
+import { applyDaemonV8Flags } from ${JSON.stringify(resolve('dist/cli/heap-flags.js'))};
 const factor = process.argv[1] ? Number(process.argv[1]) : undefined;
-applyHeapGrowth(factor, []);
+applyDaemonV8Flags(factor, []);
 const live = [];
 for (let i = 0; i < 400000; i++) live.push({ a: 'x' + i, b: i, c: [i] });
 let peak = 0;

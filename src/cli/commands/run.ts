@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { startServer } from '../../api/server.js';
 import type { ConfigOverrides, ShepherdConfig } from '../../config/load-config.js';
 import { Daemon } from '../../daemon/daemon.js';
-import { applyDaemonV8Flags, applyHeapGrowth } from '../heap-flags.js';
+import { applyDaemonV8Flags } from '../heap-flags.js';
 
 /**
  * `vmshepherd -c FILE`: runs the daemon. SIGHUP reloads the configuration and presets (a broken one is
@@ -14,9 +14,8 @@ export async function runCommand(
   overrides: ConfigOverrides,
   runOnce: boolean,
 ): Promise<number> {
-  applyDaemonV8Flags();
   const daemon = await Daemon.create({ configFile, overrides });
-  applyHeapGrowth(daemon.config.manage.heap_growth);
+  applyDaemonV8Flags(daemon.config.manage.heap_growth);
   if (runOnce) {
     const summary = await daemon.runOnce();
     await daemon.stop();
@@ -47,7 +46,7 @@ export async function runCommand(
     daemon.logger.info('SIGHUP: reloading configuration and presets');
     const before = daemon.config.http;
     void daemon.reload().then(async (reloaded) => {
-      if (reloaded) applyHeapGrowth(daemon.config.manage.heap_growth);
+      if (reloaded) applyDaemonV8Flags(daemon.config.manage.heap_growth);
       if (!reloaded || stopping || sameAddress(before, daemon.config.http)) return;
       server = await moveServer(daemon, server);
     });
