@@ -37,6 +37,7 @@ interface PrivateServer {
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
+  output?: () => string;
 }
 
 const SERVERS: { name: string; start: () => Promise<PrivateServer> }[] = [
@@ -75,6 +76,7 @@ const SERVERS: { name: string; start: () => Promise<PrivateServer> }[] = [
         stop: () => z.stop(),
         start: () => z.start(),
         destroy: () => z.destroy(),
+        output: () => z.output(),
       };
     },
   },
@@ -136,6 +138,7 @@ describe.each(SERVERS)('$name restarted under load', (server) => {
     writePresets(dir, PRESETS, 3, extra);
     await waitFor(`${PRESETS} presets × 3 VMs after the outage`, converged(3), 90_000).catch((err) => {
       // What the processes said since the server came back, to see why they did not resume.
+      console.log('server output:', srv.output?.().slice(-3000) ?? '(not kept)');
       for (const i of instances)
         for (const l of i.lines
           .filter((l) => Date.parse(String(l.time)) > upAt && Number(l.level) >= 40)
@@ -145,7 +148,7 @@ describe.each(SERVERS)('$name restarted under load', (server) => {
             l.time,
             l.msg,
             l.code ?? '',
-            String(l.err ? JSON.stringify(l.err) : '').slice(0, 300),
+            String(l.error ?? (l.err ? JSON.stringify(l.err) : '')).slice(0, 300),
           );
       throw err;
     });

@@ -17,6 +17,12 @@ export interface ZookeeperServer {
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered, like a hung JVM. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
+  /** The server's last output (about 4 kB), to show when a test fails. */
+  output(): string;
 }
 
 /** Debian's ZooKeeper (Java 17 is present), installed when missing. */
@@ -59,10 +65,10 @@ export async function startZookeeper(): Promise<ZookeeperServer> {
     });
     child = c;
     c.stdout?.on('data', (d) => {
-      output = (output + d).slice(-4000);
+      output = (output + d).slice(-20000);
     });
     c.stderr?.on('data', (d) => {
-      output = (output + d).slice(-4000);
+      output = (output + d).slice(-20000);
     });
     await waitForPort(port, 60_000, () =>
       c.exitCode !== null ? `ZooKeeper test server exited (${c.exitCode}): ${output}` : undefined,
@@ -84,6 +90,9 @@ export async function startZookeeper(): Promise<ZookeeperServer> {
     dataDir: join(dir, 'data'),
     start,
     stop,
+    output: () => output,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     destroy: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });

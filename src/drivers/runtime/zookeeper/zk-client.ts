@@ -23,6 +23,10 @@ export class ZkConnection {
   private client!: zookeeper.Client;
   private connected!: Promise<void>;
   private closed = false;
+  /** Since when requests of the current client went unanswered; undefined once anything is answered. */
+  private silentSince: number | undefined;
+  /** Runs out session_timeout after a lost connection that was not resumed. */
+  private stale: NodeJS.Timeout | undefined;
   readonly acls: zookeeper.ACL[];
 
   constructor(
@@ -46,35 +50,52 @@ export class ZkConnection {
     if (this.o.addauth) client.addAuthInfo(this.o.addauth.scheme, Buffer.from(this.o.addauth.auth));
     this.connected = new Promise((resolve) => client.once('connected', () => resolve()));
     this.connected.catch(() => {});
-    let stale: NodeJS.Timeout | undefined;
-    const replace = (why: string) => {
-      clearTimeout(stale);
-      if (this.closed || this.client !== client) return;
-      this.logger.warn({ code: 'zookeeper_call_2001' }, `ZooKeeper ${why}: its leases are lost; new session`);
-      this.onExpired();
-      client.close();
-      this.open();
-    };
+    this.silentSince = undefined;
     client.on('disconnected', () => {
       if (this.closed || this.client !== client) return;
       this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
       // The server ends the session once this long has passed without a connection; a client that cannot
       // resume it (e.g. a server restored from an older snapshot refuses it) would otherwise retry forever.
       // Counted from the first loss: a client retrying a refused reconnection reports it again and again.
-      if (stale) return;
-      stale = setTimeout(
-        () => replace('session not resumed within session_timeout'),
+      if (this.stale) return;
+      this.stale = setTimeout(
+        () => this.replace(client, 'session not resumed within session_timeout'),
         this.o.session_timeout * 1000,
       );
-      stale.unref();
+      this.stale.unref();
     });
     client.on('connected', () => {
-      clearTimeout(stale);
-      stale = undefined;
+      this.silentSince = undefined;
+      clearTimeout(this.stale);
+      this.stale = undefined;
     });
-    client.once('expired', () => replace('session expired'));
+    client.once('expired', () => this.replace(client, 'session expired'));
+    client.on('state', (state) => this.logger.debug({ zk_state: String(state) }, 'ZooKeeper state'));
     client.connect();
     this.client = client;
+  }
+
+  /** Gives up a session: its leases are lost either way, and a new client starts from a clean connection. */
+  private replace(client: zookeeper.Client, why: string): void {
+    clearTimeout(this.stale);
+    this.stale = undefined;
+    if (this.closed || this.client !== client) return;
+    this.logger.warn({ code: 'zookeeper_call_2001' }, `ZooKeeper ${why}: its leases are lost; new session`);
+    this.onExpired();
+    client.close();
+    this.open();
+  }
+
+  /**
+   * A request went unanswered. The library has no read timeout: a connection (or a connection attempt) the
+   * server stopped answering would be kept forever, failing every call. When nothing sent for
+   * session_timeout has been answered, the server has given up the session too: a new one is started.
+   */
+  private unanswered(client: zookeeper.Client, sentAt: number): void {
+    if (this.client !== client) return;
+    this.silentSince ??= sentAt;
+    if (Date.now() - this.silentSince < this.o.session_timeout * 1000) return;
+    this.replace(client, 'answered nothing within session_timeout');
   }
 
   /** Runs one request; rejects with the ZooKeeper exception, or `zookeeper_call_2001` on timeout. */
@@ -83,26 +104,31 @@ export class ZkConnection {
     fn: (client: zookeeper.Client, done: (err: unknown, value?: T) => void) => void,
   ): Promise<T> {
     const ms = this.o.request_timeout * 1000;
+    const client = this.client;
+    const sentAt = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ShepherdError('zookeeper_call_2001', `${what}: no answer within ${this.o.request_timeout} s`),
-          ),
-        ms,
-      );
+      timer = setTimeout(() => {
+        this.unanswered(client, sentAt);
+        reject(
+          new ShepherdError('zookeeper_call_2001', `${what}: no answer within ${this.o.request_timeout} s`),
+        );
+      }, ms);
     });
     try {
       return await Promise.race([
         this.connected.then(() => {
           // Never queue behind a lost connection: the client would send every queued request at once
           // on reconnection, long after its caller gave up, and a restarted server drowns in them.
-          if (this.client.getState() !== zookeeper.State.SYNC_CONNECTED) {
+          if (client.getState() !== zookeeper.State.SYNC_CONNECTED) {
             throw new ShepherdError('zookeeper_call_2001', `${what}: not connected`);
           }
           return new Promise<T>((resolve, reject) =>
-            fn(this.client, (err, value) => (err ? reject(err) : resolve(value as T))),
+            fn(client, (err, value) => {
+              if (this.client === client) this.silentSince = undefined;
+              if (err) reject(err);
+              else resolve(value as T);
+            }),
           );
         }),
         timeout,
