@@ -1,3 +1,5 @@
+import { Fifo } from '../util/fifo.js';
+
 export interface RequestGateOptions {
   /** Requests per second let through while the loop is busy; 0: no limit. Asked per request (reloads). */
   rate: () => number;
@@ -21,8 +23,7 @@ const MAX_WAIT_MS = 2000;
  * down during a cycle instead; the cycle keeps its pace.
  */
 export class RequestGate {
-  private waiting: (() => void)[] = [];
-  private head = 0;
+  private readonly waiting = new Fifo<() => void>();
   /** When the next request may pass while busy (ms, on `now`'s scale). */
   private nextAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -34,7 +35,7 @@ export class RequestGate {
 
   /** Requests waiting for their turn. */
   get waitingCount(): number {
-    return this.waiting.length - this.head;
+    return this.waiting.size;
   }
 
   /**
@@ -75,12 +76,7 @@ export class RequestGate {
   private readonly release = (): void => {
     this.timer = undefined;
     while (this.waitingCount > 0 && this.take()) {
-      const pass = this.waiting[this.head++] as () => void;
-      if (this.head === this.waiting.length) {
-        this.waiting = [];
-        this.head = 0;
-      }
-      pass();
+      this.waiting.shift()?.();
     }
     if (this.waitingCount > 0) this.arm();
   };

@@ -27,6 +27,9 @@ const logLevel = z
   .transform((v) => normalizeLogLevel(v) as LogLevel);
 
 /** The original passed these through int(); numeric strings keep working. */
+/** API requests per second served while a cycle runs; also used when the config has no `http` block. */
+export const DEFAULT_RATE_WHILE_CYCLING = 500;
+
 const numberLike = z.union([
   z.number(),
   z
@@ -102,7 +105,7 @@ export const configSchema = z.strictObject({
         ),
       rate_while_cycling: numberLike
         .pipe(z.number().int().min(0))
-        .default(500)
+        .default(DEFAULT_RATE_WHILE_CYCLING)
         .describe(
           'new: requests per second served while a manage cycle runs, the rest wait their turn (0: no limit); the loop comes first',
         ),

@@ -4,7 +4,12 @@ import { dirname, resolve } from 'node:path';
 import type { DriverRegistry } from '../drivers/registry.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
-import { type ConfigOutput, configSchema, type LogLevel } from './config-schema.js';
+import {
+  type ConfigOutput,
+  configSchema,
+  DEFAULT_RATE_WHILE_CYCLING,
+  type LogLevel,
+} from './config-schema.js';
 import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-block.js';
 import { HEALTH_CORE_KEYS, IAAS_CORE_KEYS } from './preset-schema.js';
 import { issuesToErrors, type SourceLayer } from './report-issues.js';
@@ -170,7 +175,7 @@ export async function parseConfig(
               .digest('hex'),
         })),
         openReads: (c.http?.tokens ?? []).length === 0 || c.http?.open_reads === true,
-        rateWhileCycling: c.http?.rate_while_cycling ?? 500,
+        rateWhileCycling: c.http?.rate_while_cycling ?? DEFAULT_RATE_WHILE_CYCLING,
       },
       runtime,
       presets,

@@ -1,3 +1,5 @@
+import { Fifo } from './fifo.js';
+
 /** The part of a queue that the health checks use: run a task once a slot is free. PQueue has it too. */
 export interface TaskLimiter {
   add<T>(task: () => Promise<T>): Promise<T>;
@@ -11,8 +13,7 @@ export interface TaskLimiter {
  */
 export class Limiter implements TaskLimiter {
   private active = 0;
-  private waiting: (() => void)[] = [];
-  private head = 0;
+  private readonly waiting = new Fifo<() => void>();
 
   constructor(private readonly concurrency: number) {}
 
@@ -48,21 +49,13 @@ export class Limiter implements TaskLimiter {
 
   /** Tasks running and waiting. */
   get size(): { active: number; waiting: number } {
-    return { active: this.active, waiting: this.waiting.length - this.head };
+    return { active: this.active, waiting: this.waiting.size };
   }
 
   /** The freed slot goes to the first waiting task (the running count stays), else it is released. */
   private handOver(): void {
-    const next = this.waiting[this.head];
-    if (next === undefined) {
-      this.active--;
-      return;
-    }
-    this.head++;
-    if (this.head === this.waiting.length) {
-      this.waiting = [];
-      this.head = 0;
-    }
-    next();
+    const next = this.waiting.shift();
+    if (next === undefined) this.active--;
+    else next();
   }
 }
