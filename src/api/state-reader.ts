@@ -7,6 +7,9 @@ import type { PresetState } from '../reconcile/state.js';
  * whichever instance managed it), keeping each for a short while so a burst of page views costs one
  * read per preset, not one per view. Actions forget the preset they changed.
  */
+/** Distinct responses kept (paged and filtered lists differ by query): a bound, not a working-set size. */
+const MAX_MEMOS = 256;
+
 export class StateReader {
   private readonly cache = new Map<string, { at: number; state: Promise<PresetState> }>();
   private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
@@ -42,7 +45,12 @@ export class StateReader {
     const now = Date.now();
     const hit = this.memos.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T>;
-    if (this.memos.size > 256) this.memos.clear();
+    // Oldest first in the map (a key is re-inserted when rebuilt): past the bound, the oldest go, not all.
+    this.memos.delete(key);
+    for (const oldest of this.memos.keys()) {
+      if (this.memos.size < MAX_MEMOS) break;
+      this.memos.delete(oldest);
+    }
     const value = build();
     this.memos.set(key, { at: now, value });
     value.catch(() => this.memos.delete(key));
