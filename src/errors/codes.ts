@@ -278,6 +278,11 @@ export const CODES = {
     'Check the OpenStack service logs; calls are retried.',
     502,
   ),
+  openstack_list_2001: backoff(
+    'OpenStack: a server listing spanning pages kept changing while servers were being scheduled',
+    "None needed: the listing is taken again on the next cycle; a `page_size` that holds all of the project's servers avoids it.",
+    503,
+  ),
   openstack_boot_2001: backoff(
     'OpenStack: the server went to ERROR (its fault message is kept on the VM)',
     'Read the fault in the panel or API; the server is replaced.',

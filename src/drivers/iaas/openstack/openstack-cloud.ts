@@ -18,6 +18,8 @@ import { TtlCache } from './ttl-cache.js';
 
 /** Read calls use 2.47 (flavor embedded in the server, extended attributes from 2.3 on). */
 const MV_READ = '2.47';
+/** Pauses before listing again while servers are being scheduled: about 4 s in all, as long as one takes. */
+const RELIST_PAUSES_MS = [250, 500, 1000, 1000, 1000];
 /** Creates without networks use the pre-2.37 rule (Nova picks the project's only network), as the original did. */
 const MV_CREATE_DEFAULT_NET = '2.36';
 /** Rebuild sends key_name (2.54) and user_data (2.57). */
@@ -368,11 +370,14 @@ export class OpenStackCloud implements IaasDriver {
    * Every server matching the query, page by page (`limit`/`marker`). Nova lists servers still waiting for
    * a cell (BUILD, task `scheduling`) before the others, so one that leaves that list between two pages
    * can jump over the marker and be missed. When a listing spans pages and holds such servers, it is
-   * taken again (up to three passes) and the passes are merged, the latest view of each server winning.
+   * taken again after a pause, the passes merged (the latest view of each server winning), until a pass
+   * holds none: such a pass saw no server waiting at its first page, so none could jump. A listing that
+   * never settles fails with `openstack_list_2001` rather than return a count that may be short (which
+   * would make the daemon create servers that exist).
    */
   async servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
     const merged = new Map<string, NovaServer>();
-    for (let pass = 0; pass < 3; pass++) {
+    for (let pass = 0; ; pass++) {
       const before = this.pageCount;
       const servers = await this.pages<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
       for (const s of servers) merged.set(s.id, s);
@@ -380,9 +385,16 @@ export class OpenStackCloud implements IaasDriver {
       const scheduling = servers.some(
         (s) => s.status === 'BUILD' && s['OS-EXT-STS:task_state'] === 'scheduling',
       );
-      if (!multiPage || !scheduling) break;
+      if (!multiPage || !scheduling) return [...merged.values()];
+      const pause = RELIST_PAUSES_MS[pass];
+      if (pause === undefined) {
+        throw new ShepherdError(
+          'openstack_list_2001',
+          `servers were still being scheduled after ${pass + 1} listings of ${this.pageCount - before} pages`,
+        );
+      }
+      await this.clock.sleep(pause, signal);
     }
-    return [...merged.values()];
   }
 
   /** Listing pages fetched so far. */
