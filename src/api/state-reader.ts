@@ -2,14 +2,14 @@ import type { Daemon } from '../daemon/daemon.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetState } from '../reconcile/state.js';
 
+/** Distinct responses kept (paged and filtered lists differ by query): a bound, not a working-set size. */
+const MAX_MEMOS = 256;
+
 /**
  * Reads preset states for the API and panel from the runtime store (what the loop saved after acting,
  * whichever instance managed it), keeping each for a short while so a burst of page views costs one
  * read per preset, not one per view. Actions forget the preset they changed.
  */
-/** Distinct responses kept (paged and filtered lists differ by query): a bound, not a working-set size. */
-const MAX_MEMOS = 256;
-
 export class StateReader {
   private readonly cache = new Map<string, { at: number; state: Promise<PresetState> }>();
   private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();

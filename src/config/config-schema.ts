@@ -26,10 +26,10 @@ const logLevel = z
   .refine((v) => normalizeLogLevel(v) !== undefined, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
   .transform((v) => normalizeLogLevel(v) as LogLevel);
 
-/** The original passed these through int(); numeric strings keep working. */
 /** API requests per second served while a cycle runs; also used when the config has no `http` block. */
 export const DEFAULT_RATE_WHILE_CYCLING = 500;
 
+/** The original passed these through int(); numeric strings keep working. */
 const numberLike = z.union([
   z.number(),
   z
