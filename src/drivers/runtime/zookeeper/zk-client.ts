@@ -27,6 +27,8 @@ export class ZkConnection {
   private silentSince: number | undefined;
   /** Runs out session_timeout after a lost connection that was not resumed. */
   private stale: NodeJS.Timeout | undefined;
+  /** Whether the current client ever had a session (a first connection that never completes had none). */
+  private sessionUp = false;
   readonly acls: zookeeper.ACL[];
 
   constructor(
@@ -51,6 +53,7 @@ export class ZkConnection {
     this.connected = new Promise((resolve) => client.once('connected', () => resolve()));
     this.connected.catch(() => {});
     this.silentSince = undefined;
+    this.sessionUp = false;
     client.on('disconnected', () => {
       if (this.closed || this.client !== client) return;
       this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
@@ -66,6 +69,7 @@ export class ZkConnection {
     });
     client.on('connected', () => {
       this.silentSince = undefined;
+      this.sessionUp = true;
       clearTimeout(this.stale);
       this.stale = undefined;
     });
@@ -80,7 +84,8 @@ export class ZkConnection {
     clearTimeout(this.stale);
     this.stale = undefined;
     if (this.closed || this.client !== client) return;
-    this.logger.warn({ code: 'zookeeper_call_2001' }, `ZooKeeper ${why}: its leases are lost; new session`);
+    const lost = this.sessionUp ? 'its leases are lost; new session' : 'new connection';
+    this.logger.warn({ code: 'zookeeper_call_2001' }, `ZooKeeper ${why}: ${lost}`);
     this.onExpired();
     client.close();
     this.open();
