@@ -26,9 +26,6 @@ const logLevel = z
   .refine((v) => normalizeLogLevel(v) !== undefined, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
   .transform((v) => normalizeLogLevel(v) as LogLevel);
 
-/** API requests per second served while a cycle runs; also used when the config has no `http` block. */
-export const DEFAULT_RATE_WHILE_CYCLING = 500;
-
 /** The original passed these through int(); numeric strings keep working. */
 const numberLike = z.union([
   z.number(),
@@ -105,7 +102,7 @@ export const configSchema = z.strictObject({
         ),
       rate_while_cycling: numberLike
         .pipe(z.number().int().min(0))
-        .default(DEFAULT_RATE_WHILE_CYCLING)
+        .default(500)
         .describe(
           'new: requests per second served while a manage cycle runs, the rest wait their turn (0: no limit); the loop comes first',
         ),

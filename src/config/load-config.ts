@@ -4,17 +4,15 @@ import { dirname, resolve } from 'node:path';
 import type { DriverRegistry } from '../drivers/registry.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
-import {
-  type ConfigOutput,
-  configSchema,
-  DEFAULT_RATE_WHILE_CYCLING,
-  type LogLevel,
-} from './config-schema.js';
+import { type ConfigOutput, configSchema, type LogLevel } from './config-schema.js';
 import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-block.js';
 import { HEALTH_CORE_KEYS, IAAS_CORE_KEYS } from './preset-schema.js';
 import { issuesToErrors, type SourceLayer } from './report-issues.js';
 import { YamlSource } from './yaml-source.js';
 import { zodIssues } from './zod-issues.js';
+
+/** The `http` block's settings when the config has none. */
+const HTTP_DEFAULTS = configSchema.shape.http.unwrap().parse({});
 
 export interface DriverSelection {
   driver: string;
@@ -152,6 +150,9 @@ export async function parseConfig(
 
   if (errors.length > 0 || !runtime || !presets) return { errors };
   const baseDir = dirname(resolve(file));
+  // Without an http block the server is off unless --port is given; its settings are then the schema's
+  // defaults, taken from the schema rather than repeated here.
+  const http = c.http ?? HTTP_DEFAULTS;
   return {
     config: {
       file,
@@ -161,11 +162,11 @@ export async function parseConfig(
       workerIntervalMs: c.worker_interval * 1000,
       instanceId: c.instance_id,
       http: {
-        listenPort: overrides.port ?? c.http?.listen_port ?? 8888,
-        host: c.http?.host ?? '127.0.0.1',
-        allowedMethods: c.http?.api?.allowed_methods,
+        listenPort: overrides.port ?? http.listen_port,
+        host: http.host,
+        allowedMethods: http.api?.allowed_methods,
         enabled: c.http !== undefined || overrides.port !== undefined,
-        tokens: (c.http?.tokens ?? []).map((t) => ({
+        tokens: (http.tokens ?? []).map((t) => ({
           name: t.name,
           role: t.role,
           sha256:
@@ -174,8 +175,8 @@ export async function parseConfig(
               .update(t.token ?? '')
               .digest('hex'),
         })),
-        openReads: (c.http?.tokens ?? []).length === 0 || c.http?.open_reads === true,
-        rateWhileCycling: c.http?.rate_while_cycling ?? DEFAULT_RATE_WHILE_CYCLING,
+        openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
+        rateWhileCycling: http.rate_while_cycling,
       },
       runtime,
       presets,

@@ -117,6 +117,25 @@ describe('main configuration', () => {
     expect((config!.defaults.iaas as Record<string, unknown>).api_key).toBe('${LITERAL}');
   });
 
+  it('without an http block, keeps the server off unless --port is given, on the schema defaults', async () => {
+    const text = ORIGINAL.replace(
+      'http:\n  listen_port: 8888\n  api:\n    allowed_methods: [list_presets, list_vms]\n',
+      '',
+    );
+    expect(text).not.toContain('http:');
+    const off = await parse(text);
+    expect(off.errors).toEqual([]);
+    expect(off.config?.http).toMatchObject({
+      enabled: false,
+      listenPort: 8888,
+      host: '127.0.0.1',
+      rateWhileCycling: 500,
+      openReads: true,
+    });
+    const on = await parse(text, {}, { port: 7001 });
+    expect(on.config?.http).toMatchObject({ enabled: true, listenPort: 7001, host: '127.0.0.1' });
+  });
+
   it('lets command line flags override the file only when given', async () => {
     const given = await parse(ORIGINAL, {}, { logLevel: 'debug', port: 7000 });
     expect(given.config?.logLevel).toBe('debug');
