@@ -279,8 +279,8 @@ export const CODES = {
     502,
   ),
   openstack_list_2001: backoff(
-    'OpenStack: a server listing spanning pages kept changing while servers were being scheduled',
-    "None needed: the listing is taken again on the next cycle; a `page_size` that holds all of the project's servers avoids it.",
+    'OpenStack: a server listing could not be taken whole while servers were being scheduled',
+    "None needed: the listing is taken again on the next cycle; a `page_size` well above the project's server count avoids it.",
     503,
   ),
   openstack_boot_2001: backoff(

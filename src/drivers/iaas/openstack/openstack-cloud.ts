@@ -12,6 +12,7 @@ import {
 import type { Credentials } from './credentials.js';
 import { HttpClient, type HttpResponse, isCode } from './http.js';
 import { KeystoneSession, type ServiceType } from './keystone.js';
+import { passComplete } from './listing-pass.js';
 import type { OpenStackOptions } from './options.js';
 import { type NovaServer, serverToVm } from './server-view.js';
 import { TtlCache } from './ttl-cache.js';
@@ -367,47 +368,51 @@ export class OpenStackCloud implements IaasDriver {
   }
 
   /**
-   * Every server matching the query, page by page (`limit`/`marker`). Nova lists servers still waiting for
-   * a cell (BUILD, task `scheduling`) before the others, so one that leaves that list between two pages
-   * can jump over the marker and be missed. When a listing spans pages and holds such servers, it is
-   * taken again after a pause, the passes merged (the latest view of each server winning), until a pass
-   * holds none: such a pass saw no server waiting at its first page, so none could jump. A listing that
+   * Every server matching the query, page by page (`limit`/`marker`). While servers are being scheduled a
+   * pass over the pages can miss some (see `passComplete`); such a pass is taken again after a pause, the
+   * passes merged (the latest view of each server winning), until one is known complete. A listing that
    * never settles fails with `openstack_list_2001` rather than return a count that may be short (which
    * would make the daemon create servers that exist).
    */
   async servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
     const merged = new Map<string, NovaServer>();
     for (let pass = 0; ; pass++) {
-      const before = this.pageCount;
-      const servers = await this.pages<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
-      for (const s of servers) merged.set(s.id, s);
-      const multiPage = this.pageCount - before > 1;
-      const scheduling = servers.some(
-        (s) => s.status === 'BUILD' && s['OS-EXT-STS:task_state'] === 'scheduling',
-      );
-      if (!multiPage || !scheduling) return [...merged.values()];
+      const pages = await this.pageArrays<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
+      for (const page of pages) for (const s of page) merged.set(s.id, s);
+      if (passComplete(pages, this.o.page_size)) return [...merged.values()];
       const pause = RELIST_PAUSES_MS[pass];
       if (pause === undefined) {
         throw new ShepherdError(
           'openstack_list_2001',
-          `servers were still being scheduled after ${pass + 1} listings of ${this.pageCount - before} pages`,
+          `servers were still being scheduled after ${pass + 1} listings of ${pages.length} pages`,
         );
       }
       await this.clock.sleep(pause, signal);
     }
   }
 
-  /** Listing pages fetched so far. */
-  private pageCount = 0;
-
+  /** Every item of a listing, once each (by id). */
   private async pages<T extends { id: string }>(
     type: ServiceType,
     path: string,
     key: string,
     signal: AbortSignal | undefined,
-    query: Record<string, string> = {},
   ): Promise<T[]> {
     const out = new Map<string, T>();
+    for (const page of await this.pageArrays<T>(type, path, key, signal))
+      for (const item of page) out.set(item.id, item);
+    return [...out.values()];
+  }
+
+  /** A listing's pages as the service returned them, following `limit`/`marker` while a `next` link says more follow. */
+  private async pageArrays<T extends { id: string }>(
+    type: ServiceType,
+    path: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    query: Record<string, string> = {},
+  ): Promise<T[][]> {
+    const pages: T[][] = [];
     let marker: string | undefined;
     for (;;) {
       const q = new URLSearchParams({
@@ -416,15 +421,13 @@ export class OpenStackCloud implements IaasDriver {
         ...(marker ? { marker } : {}),
       });
       const body = await this.json(type, 'GET', `${path}?${q}`, { signal, microversion: MV_READ });
-      this.pageCount++;
       const page = (body[key] ?? []) as T[];
-      for (const item of page) out.set(item.id, item);
+      pages.push(page);
       const links = (body[`${key}_links`] ?? []) as { rel?: string }[];
       const last = page.at(-1);
-      if (!last || !links.some((l) => l.rel === 'next')) break;
+      if (!last || !links.some((l) => l.rel === 'next')) return pages;
       marker = last.id;
     }
-    return [...out.values()];
   }
 
   /** Glance v2 pages: `next` is present while more images follow. */
