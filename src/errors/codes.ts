@@ -263,6 +263,11 @@ export const CODES = {
     'Give the user the role the call needs (see docs/openstack.md, permissions).',
     403,
   ),
+  openstack_tls_0001: no(
+    "OpenStack: the API's TLS certificate is not trusted (or is not for this host, or has expired)",
+    'Set `cacert` (or OS_CACERT, `cacert` in clouds.yaml) to the PEM bundle of the CA that signed it; `insecure: true` skips the check (a lab only).',
+    502,
+  ),
   openstack_call_2001: backoff(
     'OpenStack API unreachable (connection failed)',
     'Check the endpoint, DNS and TLS settings (`cacert`); calls are retried.',

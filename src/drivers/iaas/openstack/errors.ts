@@ -71,11 +71,25 @@ export function responseError(r: FailedResponse): ShepherdError {
   });
 }
 
-/** A request that got no answer: timed out (ambiguous: it may have taken effect) or failed to connect. */
+/**
+ * Node's codes for a certificate the handshake did not trust (self-signed, unknown issuer, expired, wrong
+ * host): a setting to fix, not an outage to wait out.
+ */
+const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/**
+ * A request that got no answer: timed out (ambiguous: it may have taken effect), failed to connect, or
+ * refused the server's certificate.
+ */
 export function transportError(err: unknown, call: string, timedOut: boolean): ShepherdError {
-  const cause =
-    err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-  return new ShepherdError(timedOut ? 'openstack_call_2002' : 'openstack_call_2001', `${call}: ${cause}`, {
+  const inner = err instanceof Error ? (err.cause as (Error & { code?: unknown }) | undefined) : undefined;
+  const cause = err instanceof Error ? (inner?.message ?? err.message) : String(err);
+  const code = timedOut
+    ? 'openstack_call_2002'
+    : TLS_TRUST.test(String(inner?.code ?? ''))
+      ? 'openstack_tls_0001'
+      : 'openstack_call_2001';
+  return new ShepherdError(code, `${call}: ${cause}`, {
     cause: err,
     details: { call },
   });
