@@ -52,6 +52,20 @@ export function labCloud(
   return new OpenStackCloud(creds, o, clock);
 }
 
+/** Driver options with the demo project's credentials and another Keystone URL (a front made by a test). */
+export function demoVia(authUrl: string, options: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    auth_url: authUrl,
+    username: demo.OS_USERNAME,
+    password: demo.OS_PASSWORD,
+    project_name: demo.OS_PROJECT_NAME,
+    user_domain_name: demo.OS_USER_DOMAIN_NAME,
+    project_domain_name: demo.OS_PROJECT_DOMAIN_NAME,
+    region_name: demo.OS_REGION_NAME,
+    ...options,
+  };
+}
+
 /** A raw API call with the cloud's session (for what vmshepherd never does: admin actions, quotas). */
 export async function api(
   cloud: OpenStackCloud,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShepherdError } from '../../src/errors/shepherd-error.js';
-import { demo, labCloud } from './lab.js';
+import { demo, demoVia, labCloud } from './lab.js';
 
 /**
  * Keystone behind TLS: a TLS front on 127.0.0.1 with a certificate made for this run, passing each
@@ -46,16 +46,7 @@ afterAll(async () => {
 
 /** The demo project's credentials, with the TLS front as auth_url. */
 function tlsCloud(options: Record<string, unknown>) {
-  return labCloud('demo', {
-    auth_url: authUrl,
-    username: demo.OS_USERNAME,
-    password: demo.OS_PASSWORD,
-    project_name: demo.OS_PROJECT_NAME,
-    user_domain_name: demo.OS_USER_DOMAIN_NAME,
-    project_domain_name: demo.OS_PROJECT_DOMAIN_NAME,
-    region_name: demo.OS_REGION_NAME,
-    ...options,
-  });
+  return labCloud('demo', demoVia(authUrl, options));
 }
 
 describe('OpenStackDriver over TLS', () => {
