@@ -41,7 +41,10 @@ export interface SchedulerOptions {
 
 /**
  * Starts a cycle every `worker_interval`: each due preset that is not still being managed is queued in a
- * bounded pool, so a slow preset delays only itself. Cycles do not wait for each other.
+ * bounded pool, so a slow preset delays only itself. A cycle does not wait for the manages of the one
+ * before, only until that one has handed all its presets to the pool: a cycle started while the one before
+ * still fed the pool would take the presets just managed (due again at once with `manage_interval: 0`)
+ * and share the pool with them, so the presets last in order waited for minutes (bench/README.md, "Fleet").
  */
 export class Scheduler {
   private readonly pool: PQueue;
@@ -54,6 +57,8 @@ export class Scheduler {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly running = new Set<Promise<CycleSummary>>();
+  /** Settles when the latest cycle has handed all its presets to the pool. */
+  private fed: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: SchedulerOptions) {
     this.pool = new PQueue({ concurrency: o.concurrency });
@@ -75,6 +80,7 @@ export class Scheduler {
             resolve();
           };
         });
+        await this.fed;
       }
     })();
   }
@@ -107,18 +113,26 @@ export class Scheduler {
   runCycle(): Promise<CycleSummary> {
     const id = ++this.cycle;
     this.cyclesRunning++;
+    let fed = () => {};
+    this.fed = new Promise<void>((resolve) => {
+      fed = resolve;
+    });
     return inSpan('vmshepherd.cycle', { 'vmshepherd.cycle': id }, async (span) => {
-      const summary = await this.cycleBody(id);
+      const summary = await this.cycleBody(id, fed);
       span.setAttributes({
         'vmshepherd.presets': summary.presets,
         'vmshepherd.managed': summary.managed,
         'vmshepherd.failed': summary.failed,
       });
       return summary;
-    }).finally(() => this.cyclesRunning--);
+    }).finally(() => {
+      fed(); // also when the cycle failed before feeding: the next one must not wait for it forever
+      this.cyclesRunning--;
+    });
   }
 
-  private async cycleBody(id: number): Promise<CycleSummary> {
+  /** One cycle; `fed` is called once all its presets are in the pool (or it stopped feeding). */
+  private async cycleBody(id: number, fed: () => void): Promise<CycleSummary> {
     const startedAt = this.o.clock.now();
     const ctx: CycleContext = { id, startedAt, shared: new Map() };
     const presets = this.o.presets();
@@ -149,15 +163,19 @@ export class Scheduler {
       due.push(preset);
     }
     const launched: Promise<void>[] = [];
-    for (const [i, preset] of due.entries()) {
-      // Fed as the pool drains, not all at once: queued together, 10,000 manages' closures and promises
-      // lived for the whole cycle and were promoted to the old generation (bench/README.md, "Core").
-      if (this.pool.size >= this.o.concurrency) await this.pool.onSizeLessThan(this.o.concurrency);
-      if (this.stopped) {
-        for (const rest of due.slice(i)) this.inFlight.delete(rest.name);
-        break;
+    try {
+      for (const [i, preset] of due.entries()) {
+        // Fed as the pool drains, not all at once: queued together, 10,000 manages' closures and promises
+        // lived for the whole cycle and were promoted to the old generation (bench/README.md, "Core").
+        if (this.pool.size >= this.o.concurrency) await this.pool.onSizeLessThan(this.o.concurrency);
+        if (this.stopped) {
+          for (const rest of due.slice(i)) this.inFlight.delete(rest.name);
+          break;
+        }
+        launched.push(this.launch(preset, ctx, summary));
       }
-      launched.push(this.launch(preset, ctx, summary));
+    } finally {
+      fed();
     }
     await Promise.all(launched);
     summary.durationMs = this.o.clock.now() - startedAt;
