@@ -285,7 +285,7 @@ export const CODES = {
   ),
   openstack_list_2001: backoff(
     'OpenStack: a server listing could not be taken whole while servers were being scheduled',
-    "None needed: the listing is taken again on the next cycle; a `page_size` well above the project's server count avoids it.",
+    'None needed: the listing is taken again on the next cycle. It happens when more than a page of servers wait for a cell at once.',
     503,
   ),
   openstack_boot_2001: backoff(

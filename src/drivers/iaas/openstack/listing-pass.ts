@@ -5,24 +5,56 @@ export function isScheduling(s: Pick<NovaServer, 'status' | 'OS-EXT-STS:task_sta
   return s.status === 'BUILD' && s['OS-EXT-STS:task_state'] === 'scheduling';
 }
 
+/** After a page: ask for the page after `marker`, or stop, the pass known to be whole or not. */
+export type PassStep = { marker: string } | { whole: boolean };
+
 /**
- * Whether one pass over Nova's server pages (each page as Nova returned it, `limit` servers at most) is
- * known to hold every server that existed when it began.
+ * Where one pass over Nova's server pages goes next, and whether it can be trusted to hold every server
+ * that existed when it began (pure: the caller fetches the pages).
  *
- * Nova answers a page with two queries: servers waiting for a cell (build requests, always `scheduling`)
- * first, then the cells' servers up to the rest of the limit, and drops a server found in both (it is in
- * both for a moment while it moves). So, while servers are being scheduled:
- * - a page can come back shorter than the limit with servers left out, and without a `next` link;
- * - a server that moves to its cell between two pages can land behind the marker, putting others out of
- *   order.
- * Without a server waiting, neither can happen. A single page holding waiting servers is still complete
- * when it is short enough that no query was cut by the limit: each waiting server hides at most one
- * duplicate, so `length + waiting < limit` proves both queries returned everything.
+ * How Nova answers a page: when the marker is a build request (or there is none), the servers waiting
+ * for a cell (build requests, always BUILD/`scheduling`) come first, then the cells' servers from the top
+ * up to the rest of the limit, and a server found in both (it is, for a moment, while it moves) is dropped
+ * from the cells' part. Such a page can come back short, without a `next` link, with servers left out.
+ * When the marker is a server in a cell, build requests are skipped and the page comes from the cells
+ * alone: nothing is dropped and a short page is the end.
+ *
+ * So the marker is always a server certainly in a cell: one not waiting and not in ERROR (a server Nova
+ * could not schedule is written to cell0 before its build request is deleted, so for a moment it is in
+ * both). The first page holds every build request whenever it holds a cell's server too (the cells' part is
+ * empty when build requests fill the limit); after it, pages come from the cells, whose order only gains
+ * servers that were build requests, listed already. Not whole: a first page of only waiting servers that
+ * may go on past the limit, or a page of the cells with no server fit to be a marker while servers wait.
  */
-export function passComplete(pages: readonly (readonly NovaServer[])[], limit: number): boolean {
-  let waiting = 0;
-  for (const page of pages) for (const s of page) if (isScheduling(s)) waiting++;
-  if (waiting === 0) return true;
-  const [only, ...more] = pages;
-  return more.length === 0 && (only?.length ?? 0) + waiting < limit;
+export class ServerPass {
+  private fromCells = false;
+  private sawWaiting = false;
+  private guessed = false;
+
+  constructor(private readonly limit: number) {}
+
+  after(page: readonly NovaServer[], hasNext: boolean): PassStep {
+    let waiting = 0;
+    let inCell: string | undefined;
+    for (const s of page) {
+      if (isScheduling(s)) waiting++;
+      else if (s.status !== 'ERROR') inCell = s.id;
+    }
+    this.sawWaiting ||= waiting > 0;
+    const last = page.at(-1)?.id;
+    if (!this.fromCells) {
+      this.fromCells = true;
+      // No server waiting: no build request existed, so the page came from the cells alone.
+      if (waiting === 0) return hasNext && last ? { marker: last } : { whole: true };
+      // Each waiting server hides at most one duplicate: neither query was cut by the limit.
+      if (page.length + waiting < this.limit) return { whole: true };
+      return inCell ? { marker: inCell } : { whole: false };
+    }
+    if (!hasNext || !last) return { whole: !this.guessed };
+    if (inCell) return { marker: inCell };
+    // A full page without a server certainly in a cell: go on after its last one, trusted only when no
+    // server was seen waiting (then none of them can still be a build request).
+    this.guessed ||= this.sawWaiting;
+    return { marker: last };
+  }
 }

@@ -12,7 +12,7 @@ import {
 import type { Credentials } from './credentials.js';
 import { HttpClient, type HttpResponse, isCode } from './http.js';
 import { KeystoneSession, type ServiceType } from './keystone.js';
-import { passComplete } from './listing-pass.js';
+import { ServerPass } from './listing-pass.js';
 import type { OpenStackOptions } from './options.js';
 import { type NovaServer, serverToVm } from './server-view.js';
 import { TtlCache } from './ttl-cache.js';
@@ -369,29 +369,48 @@ export class OpenStackCloud implements IaasDriver {
 
   /**
    * Every server matching the query, page by page (`limit`/`marker`). While servers are being scheduled a
-   * pass over the pages can miss some (see `passComplete`); such a pass is taken again after a pause, the
-   * passes merged (the latest view of each server winning), until one is known complete. A listing that
-   * never settles fails with `openstack_list_2001` rather than return a count that may be short (which
-   * would make the daemon create servers that exist).
+   * pass over the pages may not be known whole (see ServerPass); it is then taken again after a pause,
+   * the passes merged (the latest view of each server winning), until one is. A listing that never
+   * settles fails with `openstack_list_2001` rather than return a count that may be short (which would
+   * make the daemon create servers that exist).
    */
   async servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
     const merged = new Map<string, NovaServer>();
     for (let pass = 0; ; pass++) {
-      const pages = await this.pageArrays<NovaServer>('compute', '/servers/detail', 'servers', signal, query);
-      for (const page of pages) for (const s of page) merged.set(s.id, s);
-      if (passComplete(pages, this.o.page_size)) return [...merged.values()];
+      const pages = await this.serverPass(query, merged, signal);
+      if (pages === 'whole') return [...merged.values()];
       const pause = RELIST_PAUSES_MS[pass];
       if (pause === undefined) {
         throw new ShepherdError(
           'openstack_list_2001',
-          `servers were still being scheduled after ${pass + 1} listings of ${pages.length} pages`,
+          `servers were still being scheduled after ${pass + 1} listings of ${pages} pages`,
         );
       }
       await this.clock.sleep(pause, signal);
     }
   }
 
-  /** Every item of a listing, once each (by id). */
+  /** One pass over the server pages into `into`: 'whole', or the number of pages of a pass not known whole. */
+  private async serverPass(
+    query: Record<string, string>,
+    into: Map<string, NovaServer>,
+    signal: AbortSignal | undefined,
+  ): Promise<'whole' | number> {
+    const pass = new ServerPass(this.o.page_size);
+    let marker: string | undefined;
+    for (let pages = 1; ; pages++) {
+      const { items, more } = await this.page<NovaServer>('compute', '/servers/detail', 'servers', signal, {
+        ...query,
+        ...(marker ? { marker } : {}),
+      });
+      for (const s of items) into.set(s.id, s);
+      const step = pass.after(items, more);
+      if ('whole' in step) return step.whole ? 'whole' : pages;
+      marker = step.marker;
+    }
+  }
+
+  /** Every item of a listing, once each (by id), following `limit`/`marker` while a `next` link says more follow. */
   private async pages<T extends { id: string }>(
     type: ServiceType,
     path: string,
@@ -399,35 +418,28 @@ export class OpenStackCloud implements IaasDriver {
     signal: AbortSignal | undefined,
   ): Promise<T[]> {
     const out = new Map<string, T>();
-    for (const page of await this.pageArrays<T>(type, path, key, signal))
-      for (const item of page) out.set(item.id, item);
-    return [...out.values()];
+    let marker: string | undefined;
+    for (;;) {
+      const { items, more } = await this.page<T>(type, path, key, signal, marker ? { marker } : {});
+      for (const item of items) out.set(item.id, item);
+      const last = items.at(-1);
+      if (!last || !more) return [...out.values()];
+      marker = last.id;
+    }
   }
 
-  /** A listing's pages as the service returned them, following `limit`/`marker` while a `next` link says more follow. */
-  private async pageArrays<T extends { id: string }>(
+  /** One page of a listing, and whether the service says more follow (a `next` link). */
+  private async page<T>(
     type: ServiceType,
     path: string,
     key: string,
     signal: AbortSignal | undefined,
-    query: Record<string, string> = {},
-  ): Promise<T[][]> {
-    const pages: T[][] = [];
-    let marker: string | undefined;
-    for (;;) {
-      const q = new URLSearchParams({
-        ...query,
-        limit: String(this.o.page_size),
-        ...(marker ? { marker } : {}),
-      });
-      const body = await this.json(type, 'GET', `${path}?${q}`, { signal, microversion: MV_READ });
-      const page = (body[key] ?? []) as T[];
-      pages.push(page);
-      const links = (body[`${key}_links`] ?? []) as { rel?: string }[];
-      const last = page.at(-1);
-      if (!last || !links.some((l) => l.rel === 'next')) return pages;
-      marker = last.id;
-    }
+    query: Record<string, string>,
+  ): Promise<{ items: T[]; more: boolean }> {
+    const q = new URLSearchParams({ ...query, limit: String(this.o.page_size) });
+    const body = await this.json(type, 'GET', `${path}?${q}`, { signal, microversion: MV_READ });
+    const links = (body[`${key}_links`] ?? []) as { rel?: string }[];
+    return { items: (body[key] ?? []) as T[], more: links.some((l) => l.rel === 'next') };
   }
 
   /** Glance v2 pages: `next` is present while more images follow. */

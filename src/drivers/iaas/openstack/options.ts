@@ -39,7 +39,13 @@ export const openStackOptionsSchema = z.strictObject({
     .nonnegative()
     .default(300)
     .describe('seconds flavors, images and networks are cached (refreshed earlier on a miss)'),
-  page_size: z.number().int().positive().default(1000).describe('servers and images per listing page'),
+  page_size: z
+    .number()
+    .int()
+    .positive()
+    .max(1000)
+    .default(1000)
+    .describe("servers and images per listing page; at most Nova's [api] max_limit (1000 unless lowered)"),
   reboot_type: z.enum(['SOFT', 'HARD']).default('HARD').describe('how the reboot remedy reboots a server'),
   resize_timeout: z
     .number()
