@@ -126,7 +126,7 @@ export class Scheduler {
       });
       return summary;
     }).finally(() => {
-      fed(); // also when the cycle failed before feeding: the next one must not wait for it forever
+      fed(); // also when the cycle failed while feeding: the next one must not wait for it forever
       this.cyclesRunning--;
     });
   }
@@ -163,20 +163,17 @@ export class Scheduler {
       due.push(preset);
     }
     const launched: Promise<void>[] = [];
-    try {
-      for (const [i, preset] of due.entries()) {
-        // Fed as the pool drains, not all at once: queued together, 10,000 manages' closures and promises
-        // lived for the whole cycle and were promoted to the old generation (bench/README.md, "Core").
-        if (this.pool.size >= this.o.concurrency) await this.pool.onSizeLessThan(this.o.concurrency);
-        if (this.stopped) {
-          for (const rest of due.slice(i)) this.inFlight.delete(rest.name);
-          break;
-        }
-        launched.push(this.launch(preset, ctx, summary));
+    for (const [i, preset] of due.entries()) {
+      // Fed as the pool drains, not all at once: queued together, 10,000 manages' closures and promises
+      // lived for the whole cycle and were promoted to the old generation (bench/README.md, "Core").
+      if (this.pool.size >= this.o.concurrency) await this.pool.onSizeLessThan(this.o.concurrency);
+      if (this.stopped) {
+        for (const rest of due.slice(i)) this.inFlight.delete(rest.name);
+        break;
       }
-    } finally {
-      fed();
+      launched.push(this.launch(preset, ctx, summary));
     }
+    fed();
     await Promise.all(launched);
     summary.durationMs = this.o.clock.now() - startedAt;
     this.o.onCycle?.(summary);
