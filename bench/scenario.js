@@ -9,8 +9,19 @@ import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
 
 /** `--key=value` arguments as an object. */
-export const benchArgs = () =>
-  Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+/** `--key=value` and `--key value` (a flag alone is `'1'`); anything else is refused, not ignored. */
+export const benchArgs = (argv = process.argv.slice(2)) => {
+  const args = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`unexpected argument ${argv[i]}: options are --key=value or --key value`);
+    const next = argv[i + 1];
+    if (m[2] !== undefined) args[m[1]] = m[2];
+    else if (next !== undefined && !next.startsWith('--')) args[m[1]] = argv[++i];
+    else args[m[1]] = '1';
+  }
+  return args;
+};
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
