@@ -21,6 +21,8 @@ import { tempDir } from '../helpers/tmp.js';
 const PRESETS = 200;
 const TTL_S = 4;
 const INTERVAL_S = 1;
+/** How long the share of manages of each instance is counted. */
+const SPREAD_WINDOW_MS = 20_000;
 const uniq = () => `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const pgSchema = `t_fleet_${uniq()}`;
 
@@ -68,13 +70,15 @@ describe.each(RUNTIMES)('three vmshepherd processes sharing $name', (runtime) =>
     };
     const firstConverge = await waitFor('200 presets × 2 VMs', converged(2), 120_000);
 
-    // Spread: who managed how many presets, over a few steady cycles.
+    // Spread: who managed how many presets, over 20 steady cycles or so. Presets managed together fall
+    // due together and go to whichever instance cycles first after that, so the shares move by whole
+    // batches: over 10 s (about ten such races) one instance fell to 6 % in CI now and then.
     const steadyFrom = Date.now();
-    await new Promise((r) => setTimeout(r, 10_000));
+    await new Promise((r) => setTimeout(r, SPREAD_WINDOW_MS));
     const spread = managesPerInstance(instances, steadyFrom);
     const total = Object.values(spread).reduce((a, b) => a + b, 0);
     console.log(
-      `${runtime.name}: converged in ${firstConverge} ms; manages per instance over 10 s: ${JSON.stringify(spread)}`,
+      `${runtime.name}: converged in ${firstConverge} ms; manages per instance over ${SPREAD_WINDOW_MS / 1000} s: ${JSON.stringify(spread)}`,
     );
     expect(total).toBeGreaterThan(PRESETS);
     for (const n of Object.values(spread)) expect(n / total).toBeGreaterThan(0.1);
