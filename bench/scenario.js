@@ -8,7 +8,6 @@ import { applyDaemonV8Flags } from '../dist/cli/heap-flags.js';
 import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
 
-/** `--key=value` arguments as an object. */
 /** `--key=value` and `--key value` (a flag alone is `'1'`); anything else is refused, not ignored. */
 export const benchArgs = (argv = process.argv.slice(2)) => {
   const args = {};

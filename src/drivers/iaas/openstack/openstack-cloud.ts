@@ -377,13 +377,13 @@ export class OpenStackCloud implements IaasDriver {
   async servers(query: Record<string, string>, signal?: AbortSignal): Promise<NovaServer[]> {
     const merged = new Map<string, NovaServer>();
     for (let pass = 0; ; pass++) {
-      const pages = await this.serverPass(query, merged, signal);
-      if (pages === 'whole') return [...merged.values()];
+      const outcome = await this.serverPass(query, merged, signal);
+      if (outcome === 'whole') return [...merged.values()];
       const pause = RELIST_PAUSES_MS[pass];
       if (pause === undefined) {
         throw new ShepherdError(
           'openstack_list_2001',
-          `servers were still being scheduled after ${pass + 1} listings of ${pages} pages`,
+          `servers were still being scheduled after ${pass + 1} listings of ${outcome} pages`,
         );
       }
       await this.clock.sleep(pause, signal);
