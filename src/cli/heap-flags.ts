@@ -4,11 +4,16 @@ import { setFlagsFromString } from 'node:v8';
  * V8 flags `vmshepherd run` sets for itself. `--compact-on-every-full-gc`: every steady cycle brings a
  * fresh account listing (100,000 VMs at 10,000 presets) that dies once its presets are managed, while
  * what the daemon keeps (states, snapshots, health) is promoted in between; without compaction the
- * survivors stay spread over the old generation's pages and V8 keeps all of those pages. Measured in
- * bench/README.md ("Core"): the resident memory at 100,000 VMs, and the steady cycle's wall and CPU time
- * with the flag. The benchmarks set the same flags (bench/scenario.js).
+ * survivors stay spread over the old generation's pages and V8 keeps all of those pages.
+ * `--no-allocation-site-pretenuring`: when many objects of one allocation site survive a scavenge (the
+ * manages waiting for the cycle's listing, the pool's queued tasks), V8 starts allocating that site's
+ * objects straight in the old generation, and keeps doing so for the manages after, whose objects die
+ * within a millisecond: it doubled what each cycle left in the old generation (31 → 15 MB at 20,000
+ * VMs), and with it the full collections. Measured in bench/README.md ("Core"): the resident memory at
+ * 100,000 VMs, and the steady cycle's wall and CPU time with the flags. The benchmarks set the same
+ * flags (bench/scenario.js).
  */
-export const DAEMON_V8_FLAGS = ['--compact-on-every-full-gc'] as const;
+export const DAEMON_V8_FLAGS = ['--compact-on-every-full-gc', '--no-allocation-site-pretenuring'] as const;
 
 /** The daemon's flags that node's own command line does not already set (either way: it wins). */
 export function flagsToSet(
@@ -40,9 +45,10 @@ export function applyDaemonV8Flags(
  * what survived the last collection, up to 4× (bench/README.md: at 100,000 VMs that is what makes the
  * resident memory swing to ~900 MB while cycling). Unlike a heap limit, this flag takes effect when set
  * at run time (so the config file can set it; NODE_OPTIONS refuses it) and never limits the heap, so a
- * fleet that grows cannot outgrow it. 0, V8's own choice, is set when the key is unset, so a reload that
- * removes the key undoes it.
+ * fleet that grows cannot outgrow it. The key defaults to 1.5: with the flags above, that costs 6-22 % more
+ * CPU per cycle than V8's own choice did without them, for about half the resident memory while cycling
+ * at 100,000 VMs (bench/README.md, "Core"). 0 (or no factor) hands the choice back to V8, also on a reload.
  */
 export function heapGrowthFlag(factor: number | undefined): string {
-  return `--heap-growing-percent=${factor === undefined ? 0 : Math.round((factor - 1) * 100)}`;
+  return `--heap-growing-percent=${!factor ? 0 : Math.round((factor - 1) * 100)}`;
 }

@@ -82,10 +82,12 @@ describe('main configuration', () => {
     expect(errors[0]!.at?.col).toBe(18);
   });
 
-  it('takes manage.heap_growth between 1.1 and 4, unset by default', async () => {
-    expect((await parse(ORIGINAL)).config?.manage.heap_growth).toBeUndefined();
+  it('takes manage.heap_growth between 1.1 and 4 or 0 (V8 decides), 1.5 by default', async () => {
+    expect((await parse(ORIGINAL)).config?.manage.heap_growth).toBe(1.5);
+    expect((await parse(`${ORIGINAL}manage: {concurrency: 8}\n`)).config?.manage.heap_growth).toBe(1.5);
     const ok = await parse(`${ORIGINAL}manage: {heap_growth: 2}\n`);
     expect(ok.config?.manage.heap_growth).toBe(2);
+    expect((await parse(`${ORIGINAL}manage: {heap_growth: 0}\n`)).config?.manage.heap_growth).toBe(0);
     const { errors } = await parse(`${ORIGINAL}manage: {heap_growth: 0.5}\n`);
     expect(errors[0]!.code).toBe('config_load_1002');
     expect(errors[0]!.at?.line).toBe(ORIGINAL.split('\n').length);

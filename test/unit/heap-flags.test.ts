@@ -6,9 +6,9 @@ import { DAEMON_V8_FLAGS, flagsToSet, heapGrowthFlag } from '../../src/cli/heap-
 describe('flagsToSet', () => {
   it("sets the daemon's V8 flags unless node's command line already sets them, either way", () => {
     expect(flagsToSet([])).toEqual([...DAEMON_V8_FLAGS]);
-    expect(flagsToSet(['--expose-gc'])).toEqual(['--compact-on-every-full-gc']);
-    expect(flagsToSet(['--no-compact-on-every-full-gc'])).toEqual([]);
-    expect(flagsToSet(['--compact_on_every_full_gc'])).toEqual([]);
+    expect(flagsToSet(['--expose-gc'])).toEqual([...DAEMON_V8_FLAGS]);
+    expect(flagsToSet(['--no-compact-on-every-full-gc'])).toEqual(['--no-allocation-site-pretenuring']);
+    expect(flagsToSet(['--compact_on_every_full_gc', '--allocation-site-pretenuring'])).toEqual([]);
   });
 
   it('compares flags with values by name', () => {
@@ -23,6 +23,7 @@ describe('heapGrowthFlag', () => {
   it("is V8's percentage above 1, and V8's own choice (0) when unset", () => {
     expect(heapGrowthFlag(2)).toBe('--heap-growing-percent=100');
     expect(heapGrowthFlag(1.5)).toBe('--heap-growing-percent=50');
+    expect(heapGrowthFlag(0)).toBe('--heap-growing-percent=0');
     expect(heapGrowthFlag(undefined)).toBe('--heap-growing-percent=0');
   });
 
