@@ -91,7 +91,7 @@ async function memoryPhase() {
     // What the memory costs in time: a V8 setting that lowers the peak may spend CPU on collection.
     cycle_s: { wall: Number(median(cycleWall).toFixed(3)), cpu: Number(median(cycleCpu).toFixed(3)) },
     cloud: remote ? 'simulator process' : 'in process',
-    heap_growth: heapGrowth ? Number(heapGrowth) : null,
+    heap_growth: daemon.config.manage.heap_growth,
   };
   remote?.child.kill();
   console.log(JSON.stringify(footprint));
