@@ -13,7 +13,8 @@ import { NDJSON, ndjsonChunks } from '../util/ndjson.js';
 const VERBS = {
   list: (c, [preset]) => c.list(preset as string),
   listAll: (c) => c.listAll(),
-  listAllByPreset: async (c) => Object.fromEntries(await c.listAllByPreset()),
+  listAllByPreset: async (c) =>
+    Object.fromEntries([...(await c.listAllByPreset())].map(([p, vms]) => [p, vms()])),
   get: (c, [id]) => c.get(id as string),
   create: (c, [spec, idem]) => c.create(spec as VmSpec, idem as string),
   terminate: (c, [id]) => c.terminate(id as string),

@@ -65,7 +65,7 @@ describe('the whole-account listing streamed by the simulator', () => {
         groups
           ?.get(preset)?.()
           .map((v) => v.id),
-      ).toEqual(vms.map((v) => v.id));
+      ).toEqual(vms().map((v) => v.id));
   });
 
   /** A server that answers listAll with `body` as NDJSON, then ends or cuts the connection. */

@@ -85,6 +85,11 @@ export function iaasContract(
         const listed = await s.driver.list(preset);
         expect(listed.map((v) => v.id)).toEqual([created.id]);
         if (s.driver.listAll) expect((await s.driver.listAll()).map((v) => v.id)).toContain(created.id);
+        if (s.driver.listAllByPreset) {
+          // The grouped listing holds the preset's VMs as they are when taken: running by now.
+          const group = (await s.driver.listAllByPreset()).get(preset)?.();
+          expect(group?.map((v) => [v.id, v.state])).toEqual([[created.id, 'running']]);
+        }
       } finally {
         await s.close?.();
       }

@@ -59,6 +59,7 @@ export function dummyDriverFor(cloud: SimulatedCloud, stateFile?: StateFile): Ia
   return {
     list: (preset, call) => cloud.list(preset, call?.signal),
     listAll: (call) => cloud.listAll(call?.signal),
+    listAllByPreset: (call) => cloud.listAllByPreset(call?.signal),
     get: (id, call) => cloud.get(id, call?.signal),
     create: (spec, call) => cloud.create(spec, call.idempotencyKey, call.signal),
     terminate: (id, call) => cloud.terminate(id, call?.signal),
