@@ -62,6 +62,28 @@ describe('OpenStackDriver on the lab', () => {
     await emptyProject(c);
   });
 
+  it('serves presets that list at once with two project listings, not one each', async () => {
+    const c = cloud();
+    const preset = `shared-${process.pid}`;
+    const vm = await c.create(specFor(preset, { image: IMAGE, flavor: FLAVOR }), { idempotencyKey: 's1' });
+    await waitFor(
+      () => c.list(preset),
+      (l) => l[0]?.state === 'running',
+      60_000,
+    ); // settled, and the flavor cache filled
+    const before = c.http.counts.get('GET compute') ?? 0;
+    // As after a failed account listing: every preset of the project lists on its own, all at once.
+    const lists = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => c.list(i % 2 === 0 ? preset : `other-${i}`)),
+    );
+    // The first call's listing, then one begun after it for the 19 that asked meanwhile: one page each.
+    expect((c.http.counts.get('GET compute') ?? 0) - before).toBe(2);
+    expect(lists.map((l) => l.map((v) => v.id).join())).toEqual(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? vm.id : '')),
+    );
+    await emptyProject(c);
+  });
+
   it('resolves networks by name and subnets by name, and sends key_name, zone and security groups', async () => {
     const c = cloud();
     const key = `lab-key-${process.pid}`;

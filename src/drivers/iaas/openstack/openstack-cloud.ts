@@ -1,5 +1,6 @@
 import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { Clock } from '../../../util/clock.js';
+import { NextFlight } from '../../../util/next-flight.js';
 import {
   type CallOptions,
   type CreateOptions,
@@ -72,6 +73,15 @@ export class OpenStackCloud implements IaasDriver {
   private readonly subnets: TtlCache<Subnet>;
   /** Idempotency key → server id, for creates of this process. */
   private readonly byKey = new Map<string, string>();
+  /**
+   * Project listings: Nova cannot filter by metadata, so a preset's listing is the whole project's. When
+   * many are asked for at once (every preset of a project, after the account listing failed), those that
+   * arrive while one is in flight share the next instead of each making its own.
+   */
+  private readonly listings = new NextFlight(async () => {
+    const servers = await this.servers({});
+    return servers.filter((s) => s.metadata?.[META_PRESET] !== undefined).map((s) => this.view(s));
+  });
 
   constructor(
     creds: Credentials,
@@ -112,10 +122,12 @@ export class OpenStackCloud implements IaasDriver {
     return (await this.listAll(options)).filter((vm) => vm.metadata[META_PRESET] === preset);
   }
 
-  /** One paginated listing of the project; only servers carrying vmshepherd's preset metadata. */
-  async listAll(options?: CallOptions): Promise<Vm[]> {
-    const servers = await this.servers({}, options?.signal);
-    return servers.filter((s) => s.metadata?.[META_PRESET] !== undefined).map((s) => this.view(s));
+  /**
+   * One paginated listing of the project, started at or after this call (shared with the other callers
+   * waiting for it); only servers carrying vmshepherd's preset metadata.
+   */
+  listAll(options?: CallOptions): Promise<Vm[]> {
+    return this.listings.run(options?.signal);
   }
 
   async get(vmId: string, options?: CallOptions): Promise<Vm | null> {
