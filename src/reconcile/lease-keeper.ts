@@ -2,12 +2,13 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Lease, RuntimeStore } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
-import type { Clock } from '../util/clock.js';
+import { type Clock, elapsedMs } from '../util/clock.js';
 
 /**
  * Holds one preset lease while a manage runs: renews it every third of its TTL, and knows locally when
  * it can no longer be trusted. The local deadline is counted from *before* the acquire or renew request
- * was sent, so it is never later than the store's expiry, whatever the clocks say.
+ * was sent, so it is never later than the store's expiry, whatever the clocks say; and on a monotonic
+ * clock, so a wall clock stepped back (NTP) cannot stretch it (CI once saw the wall clock step 7 s).
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
@@ -37,7 +38,7 @@ export class LeaseKeeper {
     logger: Logger,
     signal?: AbortSignal,
   ) {
-    const requestedAt = clock.now();
+    const requestedAt = elapsedMs(clock);
     const lease = await runtime.acquire(key, ttlMs, signal ? { signal } : {});
     if (!lease) return null;
     const keeper = new LeaseKeeper(lease, ttlMs, requestedAt, runtime, clock, logger);
@@ -64,7 +65,7 @@ export class LeaseKeeper {
 
   /** True while the lease is certainly still ours (with a safety margin of a tenth of the TTL). */
   valid(): boolean {
-    return !this.lost && this.clock.now() < this.deadline - this.ttlMs / 10;
+    return !this.lost && elapsedMs(this.clock) < this.deadline - this.ttlMs / 10;
   }
 
   /** Throws `runtime_lease_0001` unless the lease is still valid: called before every cloud mutation. */
@@ -97,7 +98,7 @@ export class LeaseKeeper {
 
   private async renew(): Promise<void> {
     if (this.lost) return;
-    const requestedAt = this.clock.now();
+    const requestedAt = elapsedMs(this.clock);
     try {
       const renewed = await this.runtime.renew(this.lease, this.ttlMs);
       if (!renewed) {

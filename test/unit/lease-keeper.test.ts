@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryRuntime } from '../../src/drivers/runtime/memory.js';
 import type { RuntimeStore } from '../../src/drivers/types.js';
 import { LeaseKeeper } from '../../src/reconcile/lease-keeper.js';
-import { systemClock } from '../../src/util/clock.js';
+import { type Clock, systemClock } from '../../src/util/clock.js';
 import { quietLogger } from '../helpers/catalog.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,5 +46,21 @@ describe('LeaseKeeper', () => {
     expect(keeper.valid()).toBe(false);
     await sleep(50);
     expect(await b.acquire('k', 300)).not.toBeNull(); // expired in the store too: taken over
+  });
+
+  it('counts its local deadline on a monotonic clock: a wall clock stepped back does not stretch it', async () => {
+    const { a } = stores();
+    const unreachable: RuntimeStore = {
+      ...a,
+      renew: async () => {
+        throw new Error('connection refused');
+      },
+    };
+    let stepBack = 0;
+    const stepped: Clock = { ...systemClock, now: () => Date.now() - stepBack };
+    const keeper = (await LeaseKeeper.acquire('k', 300, unreachable, stepped, quietLogger()))!;
+    stepBack = 10_000; // NTP steps the wall clock back 10 s
+    await sleep(300);
+    expect(keeper.valid()).toBe(false);
   });
 });
