@@ -30,9 +30,9 @@ const oldGeneration = () =>
     .filter((s) => s.space_name !== 'new_space')
     .reduce((sum, s) => sum + s.space_used_size, 0);
 
-const session = new Session();
-session.connect();
-if (args.profile) {
+const session = args.profile ? new Session() : undefined;
+if (session) {
+  session.connect();
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
@@ -63,14 +63,15 @@ const result = {
   },
   cycle_cpu_s: Number(median(cpu).toFixed(3)),
 };
-if (args.profile) {
+if (session) {
   const { profile } = await session.post('HeapProfiler.stopSampling');
   const bySite = new Map();
   const walk = (node, stack) => {
     const f = node.callFrame;
     const frame = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
     const sites = [frame, ...stack].slice(0, 3);
-    if (node.selfSize) bySite.set(sites.join(' < '), (bySite.get(sites.join(' < ')) ?? 0) + node.selfSize);
+    const key = sites.join(' < ');
+    if (node.selfSize) bySite.set(key, (bySite.get(key) ?? 0) + node.selfSize);
     for (const child of node.children) walk(child, sites);
   };
   walk(profile.head, []);
