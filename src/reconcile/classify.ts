@@ -1,5 +1,6 @@
 import { META_SPEC, type Vm } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
+import type { HealthById } from './health.js';
 import type { VmHealth } from './state.js';
 import type { VmLifecycle } from './verbs.js';
 
@@ -46,12 +47,12 @@ export const HELD: ReadonlySet<VmClass> = new Set(['quiesced', 'scrubbing']);
 export function classify(
   preset: Preset,
   vms: readonly Vm[],
-  health: Readonly<Record<string, VmHealth>>,
+  health: HealthById,
   now: number,
   lifecycle: Readonly<Record<string, VmLifecycle>> = {},
 ): ClassifiedVm[] {
   return vms.map((vm) => {
-    const h = health[vm.id];
+    const h = health.get(vm.id);
     const held = heldClass(vm, lifecycle[vm.id], now);
     const failing = !held && (h?.failures ?? 0) > 0;
     const [cls, reason] = held ?? classOf(preset, vm, h, now);

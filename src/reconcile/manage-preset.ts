@@ -17,10 +17,11 @@ import {
   type VerbOutcome,
 } from './apply.js';
 import { afterCreates, type BackoffState } from './backoff.js';
+import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
 import { createBudget, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
-import { type PresetEvent, type PresetState, parseState, type VmHealth } from './state.js';
+import { type PresetEvent, type PresetState, parseState } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
 
@@ -172,10 +173,14 @@ export async function managePreset(
       ...(acts.remedies?.failed.map((f) => f.error) ?? []),
       ...(acts.updates?.failed.map((f) => f.error) ?? []),
     ];
-    const vmsAfter = snapshotAfter(decision.classified, acts.terminations, acts.creates, state.vms, {
-      specHash: preset.specHash,
-      revision: preset.source.revision,
-    });
+    const vmsAfter = snapshotAfter(
+      decision.classified,
+      acts.terminations,
+      acts.creates,
+      state.vms,
+      { specHash: preset.specHash, revision: preset.source.revision },
+      health,
+    );
     const acted =
       (acts.terminations?.done.length ?? 0) +
         (acts.creates?.created.length ?? 0) +
@@ -188,7 +193,6 @@ export async function managePreset(
       lastSavedAt: deps.clock.now(),
       lastManagedBy: deps.instanceId,
       revision: preset.source.revision,
-      health,
       events: events.length > 0 ? [...state.events, ...events].slice(-deps.eventsKept) : state.events,
       vms: vmsAfter,
       status: sameStatusOr(
@@ -272,21 +276,21 @@ function recordHealthTransitions(
   record: (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) => void,
 ): void {
   const threshold = preset.healthcheck?.policy.unhealthyThreshold ?? Number.POSITIVE_INFINITY;
-  // for...in rather than Object.entries: no pair per VM and manage.
-  for (const id in decision.health) {
-    const h = decision.health[id] as VmHealth;
-    const before = state.health[id]?.failures ?? 0;
-    if (before < threshold && h.failures >= threshold) {
-      record({
-        type: 'health_failing',
-        vm: id,
-        reason: `${h.failures} failed checks: ${h.reason ?? ''}`,
-        ...(h.code ? { code: h.code } : {}),
-      });
-    } else if (before >= threshold && h.failures === 0) {
-      record({ type: 'health_recovered', vm: id, reason: 'check passed again' });
+  // Unchanged health (the steady state) cannot cross the threshold either way.
+  if (decision.health !== decision.healthBefore)
+    for (const [id, h] of decision.health) {
+      const before = decision.healthBefore.get(id)?.failures ?? 0;
+      if (before < threshold && h.failures >= threshold) {
+        record({
+          type: 'health_failing',
+          vm: id,
+          reason: `${h.failures} failed checks: ${h.reason ?? ''}`,
+          ...(h.code ? { code: h.code } : {}),
+        });
+      } else if (before >= threshold && h.failures === 0) {
+        record({ type: 'health_recovered', vm: id, reason: 'check passed again' });
+      }
     }
-  }
   const wasGuarded = state.status?.guard ?? false;
   const g = decision.plan.guard;
   if (g.active && !wasGuarded) {
@@ -334,14 +338,14 @@ async function act(
 }
 
 /** A remedied VM starts a new streak: it must fail `unhealthy_threshold` checks again before the next step. */
-function afterRemedies(health: Record<string, VmHealth>, done: readonly Remedy[]): Record<string, VmHealth> {
+function afterRemedies(health: HealthById, done: readonly Remedy[]): HealthById {
   if (done.length === 0) return health;
-  const next = { ...health };
+  const next = new Map(health);
   for (const r of done) {
-    const h = next[r.vmId];
+    const h = next.get(r.vmId);
     if (!h) continue;
     const { healthySince: _since, ...rest } = h;
-    next[r.vmId] = { ...rest, failures: 0, failingSince: null, remedied: r.step + 1 };
+    next.set(r.vmId, { ...rest, failures: 0, failingSince: null, remedied: r.step + 1 });
   }
   return next;
 }

@@ -3,7 +3,7 @@ import type { Preset } from '../presets/preset.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
 import { type ClassifiedVm, classify } from './classify.js';
-import { healthTargets, updateHealth } from './health.js';
+import { type HealthById, healthOfSnapshots, healthTargets, updateHealth } from './health.js';
 import { type Plan, plan } from './plan.js';
 import type { PresetState, VmHealth } from './state.js';
 
@@ -140,7 +140,9 @@ function checkOne(health: HealthCheck, vm: Vm, call: { signal: AbortSignal }): P
 }
 
 export interface Decision {
-  health: Record<string, VmHealth>;
+  health: HealthById;
+  /** The health the previous manage saved (`health` itself when no check changed anything). */
+  healthBefore: HealthById;
   classified: ClassifiedVm[];
   plan: Plan;
 }
@@ -155,9 +157,10 @@ export function decide(
   historyLength: number,
   capabilities: ReadonlySet<IaasCapability> = new Set(),
 ): Decision {
+  const healthBefore = healthOfSnapshots(state.vms);
   const health = preset.healthcheck
-    ? updateHealth(state.health, vms, results, preset.healthcheck.policy, now, historyLength)
-    : {};
+    ? updateHealth(healthBefore, vms, results, preset.healthcheck.policy, now, historyLength)
+    : new Map<string, VmHealth>();
   const classified = classify(preset, vms, health, now, state.lifecycle);
   const ctx = {
     now,
@@ -165,5 +168,5 @@ export function decide(
     rollout: state.rollout,
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
   };
-  return { health, classified, plan: plan(preset, classified, ctx) };
+  return { health, healthBefore, classified, plan: plan(preset, classified, ctx) };
 }

@@ -57,12 +57,10 @@ export async function terminateVm(
     await deps.cloud.terminate(vmId, { signal: lease.signal });
     const e = event('terminated', `terminated by ${by}`, new Date(deps.clock.now()).toISOString(), vmId);
     deps.logger.info({ vm: vmId, by, fence: lease.token }, 'terminated VM on request');
-    const { [vmId]: _h, ...health } = state.health;
     const { [vmId]: _l, ...lifecycle } = state.lifecycle ?? {};
     const { lifecycle: _old, ...rest } = state;
     return {
       ...rest,
-      health,
       vms: state.vms.filter((v) => v.id !== vmId),
       events: [...state.events, e].slice(-deps.eventsKept),
       ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),

@@ -80,7 +80,7 @@ export interface VmSnapshot {
   flavor?: string;
   fault?: string;
   timedShutdownAt?: number;
-  /** The VM's health as the loop keeps it (the same object as in `PresetState.health`). */
+  /** The VM's health as the loop keeps it (saved here only: see healthOfSnapshots). */
   health?: VmHealth;
 }
 
@@ -104,7 +104,6 @@ export interface PresetState {
   lastSavedAt: number | null;
   lastManagedBy: string | null;
   revision: string | null;
-  health: Record<string, VmHealth>;
   events: PresetEvent[];
   vms: VmSnapshot[];
   status: PresetStatus | null;
@@ -125,7 +124,6 @@ export function emptyState(): PresetState {
     lastSavedAt: null,
     lastManagedBy: null,
     revision: null,
-    health: {},
     events: [],
     vms: [],
     status: null,
@@ -136,5 +134,10 @@ export function emptyState(): PresetState {
 export function parseState(value: unknown): PresetState {
   if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1)
     return emptyState();
-  return { ...emptyState(), ...(value as Partial<PresetState>) } as PresetState;
+  const { health, ...saved } = value as Partial<PresetState> & { health?: Record<string, VmHealth> };
+  const state = { ...emptyState(), ...saved } as PresetState;
+  // Saved by an earlier version: health was also kept in a record by VM id, and that record was the
+  // one the loop read (a remedy's step count was only there).
+  if (!health || typeof health !== 'object') return state;
+  return { ...state, vms: state.vms.map((v) => (health[v.id] ? { ...v, health: health[v.id] } : v)) };
 }

@@ -4,6 +4,7 @@ import type { Preset } from '../presets/preset.js';
 import { keyCount } from '../util/key-count.js';
 import type { CreateOutcome, TerminationOutcome } from './apply.js';
 import type { ClassifiedVm } from './classify.js';
+import type { HealthById } from './health.js';
 import type { Plan } from './plan.js';
 import type { PresetStatus, VmHealth, VmSnapshot } from './state.js';
 
@@ -12,7 +13,8 @@ import type { PresetStatus, VmHealth, VmSnapshot } from './state.js';
  * that looks exactly as in the previous snapshot keeps its snapshot object, and is compared field by
  * field without building a new one first (steady presets allocate nothing per VM). `shared`: the
  * preset's spec hash and revision, so that snapshots hold these strings once rather than the copies
- * every listing brings.
+ * every listing brings. `health`: each VM's health after this manage's remedies (the classification's
+ * otherwise); the snapshots are where it is saved.
  */
 export function snapshotAfter(
   classified: readonly ClassifiedVm[],
@@ -20,6 +22,7 @@ export function snapshotAfter(
   creates: CreateOutcome | undefined,
   previous: readonly VmSnapshot[] = [],
   shared: SharedStrings = {},
+  health?: HealthById,
 ): VmSnapshot[] {
   const gone = terminations?.done.length ? new Set(terminations.done.map((t) => t.vmId)) : undefined;
   const before = new Map<string, VmSnapshot>();
@@ -28,9 +31,8 @@ export function snapshotAfter(
   for (const c of classified) {
     if (gone?.has(c.vm.id)) continue;
     const old = before.get(c.vm.id);
-    after.push(
-      old && matches(old, c.vm, c.class, c.health) ? old : snapshotOf(c.vm, c.class, c.health, shared, old),
-    );
+    const h = health ? health.get(c.vm.id) : c.health;
+    after.push(old && matches(old, c.vm, c.class, h) ? old : snapshotOf(c.vm, c.class, h, shared, old));
   }
   for (const vm of creates?.created ?? []) after.push(snapshotOf(vm, 'pending', undefined, shared));
   // Unchanged: the previous array itself (a stored state's array is frozen already, nothing to redo).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthResult } from '../../src/drivers/types.js';
-import { updateHealth } from '../../src/reconcile/health.js';
+import { type HealthById, updateHealth } from '../../src/reconcile/health.js';
 import { preset, T0, vm } from '../helpers/fixtures.js';
 
 const policy = preset().healthcheck!.policy;
@@ -16,13 +16,11 @@ const unknown: HealthResult = { verdict: 'unknown', latencyMs: 0 };
 describe('updateHealth', () => {
   const a = vm();
   const run = (results: HealthResult[], p = policy, target = a) => {
-    let health = {};
+    let health: HealthById = new Map();
     results.forEach((r, i) => {
       health = updateHealth(health, [target], new Map([[target.id, r]]), p, T0 + i * 1000, 10);
     });
-    return (health as Record<string, { failures: number; failingSince: number | null; history: unknown[] }>)[
-      target.id
-    ]!;
+    return health.get(target.id)!;
   };
 
   it('counts consecutive failures from the first one', () => {
@@ -49,8 +47,8 @@ describe('updateHealth', () => {
   it('keeps a bounded history and forgets VMs no longer listed', () => {
     const h = run(Array.from({ length: 15 }, () => bad));
     expect(h.history).toHaveLength(10);
-    const next = updateHealth({ [a.id]: h as never }, [], new Map(), policy, T0, 10);
-    expect(next).toEqual({});
+    const next = updateHealth(new Map([[a.id, h]]), [], new Map(), policy, T0, 10);
+    expect(next.size).toBe(0);
   });
 
   it('hands back the same record while every VM stays healthy, and a new one when a VM goes or turns', () => {
@@ -60,17 +58,16 @@ describe('updateHealth', () => {
       [a.id, good],
       [b.id, good],
     ]);
-    let health = {};
+    let health: HealthById = new Map();
     for (let i = 0; i < 12; i++) health = updateHealth(health, both, healthy, policy, T0 + i * 1000, 10);
     const steady = updateHealth(health, both, healthy, policy, T0 + 20_000, 10);
     expect(steady).toBe(health);
     const one = updateHealth(health, [a], new Map([[a.id, good]]), policy, T0 + 21_000, 10);
-    expect(Object.keys(one)).toEqual([a.id]);
-    expect(one[a.id]).toBe((health as Record<string, unknown>)[a.id]);
+    expect([...one.keys()]).toEqual([a.id]);
+    expect(one.get(a.id)).toBe(health.get(a.id));
     const turned = updateHealth(health, both, new Map([...healthy, [b.id, bad]]), policy, T0 + 22_000, 10);
     expect(turned).not.toBe(health);
-    expect(turned[a.id]).toBe((health as Record<string, unknown>)[a.id]);
-    expect(turned[b.id]?.failures).toBe(1);
-    expect(JSON.parse(JSON.stringify(turned))).toEqual({ [a.id]: turned[a.id], [b.id]: turned[b.id] });
+    expect(turned.get(a.id)).toBe(health.get(a.id));
+    expect(turned.get(b.id)?.failures).toBe(1);
   });
 });

@@ -86,6 +86,50 @@ describe('managePreset', () => {
     expect((await managePreset(p, deps)).created).toBe(2);
   });
 
+  it('saves the step a remedy reached in the VM snapshot, and takes the next step from there', async () => {
+    const { deps } = setup();
+    let sick: string | undefined;
+    deps.health = {
+      check: async (vm) =>
+        vm.id === sick
+          ? { verdict: 'unhealthy', reason: 'down', latencyMs: 1 }
+          : { verdict: 'healthy', latencyMs: 1 },
+    };
+    const p = preset({ count: 3 }, { unhealthyThreshold: 1, remedies: ['reboot', 'rebuild', 'replace'] });
+    await managePreset(p, deps);
+    sick = parseState(await deps.runtime.load('web')).vms[0]!.id;
+    await managePreset(p, deps);
+    const after = parseState(await deps.runtime.load('web'));
+    expect(after.vms.find((v) => v.id === sick)?.health).toMatchObject({ remedied: 1, failures: 0 });
+    await managePreset(p, deps);
+    const steps = parseState(await deps.runtime.load('web'))
+      .events.filter((e) => e.type === 'remedied')
+      .map((e) => [e.vm, /^\w+/.exec(e.reason)?.[0]]);
+    expect(steps).toEqual([
+      [sick, 'reboot'],
+      [sick, 'rebuild'],
+    ]);
+  });
+
+  it('reads health from a state saved with the record by VM id of earlier versions', () => {
+    const snapshot = {
+      id: 'a',
+      name: 'web-a',
+      state: 'running',
+      ips: [],
+      createdAt: new Date(0).toISOString(),
+    };
+    const health = { failures: 0, failingSince: null, verdict: 'healthy', history: 'h', remedied: 2 };
+    const old = {
+      version: 1,
+      vms: [{ ...snapshot, health: { ...health, remedied: undefined } }],
+      health: { a: health },
+    };
+    const state = parseState(old);
+    expect(state.vms[0]?.health).toEqual(health);
+    expect(state).not.toHaveProperty('health');
+  });
+
   it('stops acting, and saves nothing, once it can no longer renew its lease', async () => {
     const { deps, cloud, other } = setup();
     const slowCreate: IaasDriver['create'] = async (spec, o) => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Vm } from '../../src/drivers/types.js';
 import type { Preset } from '../../src/presets/preset.js';
 import { classify } from '../../src/reconcile/classify.js';
+import type { HealthById } from '../../src/reconcile/health.js';
 import { createBudget, plan } from '../../src/reconcile/plan.js';
 import type { VmHealth } from '../../src/reconcile/state.js';
 import { failing, preset, T0, vm } from '../helpers/fixtures.js';
@@ -10,20 +11,19 @@ interface Case {
   name: string;
   preset: Preset;
   vms: Vm[];
-  health?: Record<string, VmHealth>;
+  health?: HealthById;
   /** Expected: which VMs (by index in `vms`) are terminated, with which class; how many are created. */
   terminate: [number, string][];
   create: number;
   guard?: boolean;
 }
 
-const h = (vms: Vm[], entries: [number, VmHealth][]) =>
-  Object.fromEntries(entries.map(([i, v]) => [vms[i]!.id, v]));
+const h = (vms: Vm[], entries: [number, VmHealth][]) => new Map(entries.map(([i, v]) => [vms[i]!.id, v]));
 
 function cases(): Case[] {
   const list: Case[] = [];
-  const add = (c: Omit<Case, 'health'> & { health?: (vms: Vm[]) => Record<string, VmHealth> }) =>
-    list.push({ ...c, health: c.health?.(c.vms) ?? {} });
+  const add = (c: Omit<Case, 'health'> & { health?: (vms: Vm[]) => HealthById }) =>
+    list.push({ ...c, health: c.health?.(c.vms) ?? new Map() });
 
   add({
     name: 'scale out: 1 of 3 running → create 2',
@@ -291,7 +291,7 @@ function cases(): Case[] {
 
 describe('classify + plan', () => {
   it.each(cases())('$name', (c) => {
-    const classified = classify(c.preset, c.vms, c.health ?? {}, T0);
+    const classified = classify(c.preset, c.vms, c.health ?? new Map(), T0);
     const p = plan(c.preset, classified);
     const terminated = p.terminate.map((t) => [c.vms.findIndex((v) => v.id === t.vmId), t.class]);
     expect(terminated.sort()).toEqual([...c.terminate].sort());
@@ -307,7 +307,7 @@ describe('createBudget', () => {
   it('lets failed terminations take room under the ceiling', () => {
     const p = preset({ count: 3 });
     const vms = [vm(), vm({ state: 'error' }), vm({ state: 'error' })];
-    const decided = plan(p, classify(p, vms, {}, T0));
+    const decided = plan(p, classify(p, vms, new Map(), T0));
     expect(decided.create).toBe(2);
     expect(createBudget(decided, 1)).toBe(2); // both dead VMs gone: 1 + 2 = 3
     expect(createBudget(decided, 3)).toBe(1); // both terminations failed: 3 + 1 = 4 = count + surge

@@ -42,8 +42,8 @@ interface Row {
 }
 
 function run(row: Row) {
-  const health: Record<string, VmHealth> = Object.fromEntries(row.vms.map((v) => [v.id, healthy()]));
-  for (const [i, h] of row.health ?? []) health[row.vms[i]!.id] = h;
+  const health = new Map<string, VmHealth>(row.vms.map((v) => [v.id, healthy()]));
+  for (const [i, h] of row.health ?? []) health.set(row.vms[i]!.id, h);
   const ctx: PlanContext = { now: T0, capabilities: new Set(row.caps ?? []), rollout: row.rollout };
   const classified = classify(row.preset, row.vms, health, T0);
   const p = plan(row.preset, classified, ctx);
@@ -317,7 +317,7 @@ describe('create backoff', () => {
       code: 'dummy_create_0001',
       reason: 'quota',
     };
-    const decided = plan(p, classify(p, [vm()], {}, T0), {
+    const decided = plan(p, classify(p, [vm()], new Map(), T0), {
       now: T0,
       capabilities: new Set(),
       createBlock: block,

@@ -7,7 +7,7 @@ import { preset, T0, vm } from '../helpers/fixtures.js';
 describe('sameStatusOr(presetStatus)', () => {
   const p = preset({ count: 2, healthcheck: null });
   const statusOf = (vms: ReturnType<typeof vm>[], previous?: ReturnType<typeof presetStatus>) => {
-    const classified = classify(p, vms, {}, T0);
+    const classified = classify(p, vms, new Map(), T0);
     const planned = plan(p, classified, { now: T0, capabilities: new Set() });
     return sameStatusOr(
       previous,
