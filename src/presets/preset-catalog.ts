@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import type { PresetSource, PresetStore } from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import { SharedValues } from '../util/shared-values.js';
 import { type CompileContext, type CompileResult, compilePreset, type Dependency } from './compile-preset.js';
 import type { Preset } from './preset.js';
 
@@ -30,6 +31,7 @@ export class PresetCatalog {
   private readonly entries = new Map<string, Entry>();
   private byName = new Map<string, Preset>();
   private current: ShepherdError[] = [];
+  private readonly shared = new SharedValues();
 
   constructor(
     private readonly store: PresetStore,
@@ -99,6 +101,7 @@ export class PresetCatalog {
         dependencies: [],
       };
     }
+    if (result.preset) result = { ...result, preset: shareParts(result.preset, this.shared) };
     const lastGood = result.preset ?? previous?.lastGood;
     return { source, result, ...(lastGood ? { lastGood } : {}) };
   }
@@ -148,4 +151,19 @@ async function unchanged(dependencies: Dependency[]): Promise<boolean> {
     if (!s || s.mtimeMs !== dep.mtimeMs) return false;
   }
   return true;
+}
+
+/** The preset with the parts presets usually have alike (driver blocks, policies) shared with its peers. */
+function shareParts(p: Preset, shared: SharedValues): Preset {
+  return {
+    ...p,
+    network: shared.share(p.network),
+    metaTags: shared.share(p.metaTags),
+    panelLinks: shared.share(p.panelLinks),
+    iaas: shared.share(p.iaas),
+    healthcheck: p.healthcheck && shared.share(p.healthcheck),
+    update: shared.share(p.update),
+    createBackoff: shared.share(p.createBackoff),
+    extra: shared.share(p.extra),
+  };
 }

@@ -102,6 +102,25 @@ describe('preset validation', () => {
     });
   });
 
+  it('shares the parts presets have alike, and only those', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'name: a\ncount: 1\n',
+      'presets/b.conf': 'name: b\ncount: 2\nmeta_tags: {team: x}\n',
+      'presets/c.conf': 'name: c\ncount: 1\niaas:\n  seed: 5\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    await catalog.refresh();
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => catalog.get(n)!);
+    expect(b!.iaas).toBe(a!.iaas);
+    expect(c!.healthcheck).toBe(a!.healthcheck);
+    expect(c!.update).toBe(a!.update);
+    expect(c!.iaas).not.toBe(a!.iaas);
+    expect(c!.iaas.options).toMatchObject({ seed: 5 });
+    expect(a!.iaas.options).not.toHaveProperty('seed', 5);
+    expect(b!.metaTags).toEqual({ team: 'x' });
+    expect(a!.metaTags).toEqual({});
+  });
+
   it('rejects two files declaring one preset name, keeping the first', async () => {
     const dir = tempDir({ 'presets/a.conf': 'name: x\ncount: 1\n', 'presets/b.conf': 'name: x\ncount: 2\n' });
     const catalog = await catalogIn(dir, SETTINGS);
