@@ -5,7 +5,7 @@ import { createBlock } from './backoff.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { type HealthById, healthOfSnapshots, healthTargets, updateHealth } from './health.js';
 import { type Plan, plan } from './plan.js';
-import type { PresetState, VmHealth } from './state.js';
+import type { PresetState } from './state.js';
 
 /**
  * One listing of a whole cloud account, taken once per cycle and shared by its presets. Each preset
@@ -139,6 +139,8 @@ function checkOne(health: HealthCheck, vm: Vm, call: { signal: AbortSignal }): P
   }
 }
 
+const NO_HEALTH: HealthById = new Map();
+
 export interface Decision {
   health: HealthById;
   /** The health the previous manage saved (`health` itself when no check changed anything). */
@@ -157,10 +159,11 @@ export function decide(
   historyLength: number,
   capabilities: ReadonlySet<IaasCapability> = new Set(),
 ): Decision {
-  const healthBefore = healthOfSnapshots(state.vms);
+  // Without a health check there is no health to read or fold (and no Map to build per manage).
+  const healthBefore = preset.healthcheck ? healthOfSnapshots(state.vms) : NO_HEALTH;
   const health = preset.healthcheck
     ? updateHealth(healthBefore, vms, results, preset.healthcheck.policy, now, historyLength)
-    : new Map<string, VmHealth>();
+    : NO_HEALTH;
   const classified = classify(preset, vms, health, now, state.lifecycle);
   const ctx = {
     now,

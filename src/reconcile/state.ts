@@ -134,10 +134,12 @@ export function emptyState(): PresetState {
 export function parseState(value: unknown): PresetState {
   if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1)
     return emptyState();
-  const { health, ...saved } = value as Partial<PresetState> & { health?: Record<string, VmHealth> };
-  const state = { ...emptyState(), ...saved } as PresetState;
+  const saved = value as Partial<PresetState> & { health?: Record<string, VmHealth> };
+  if (saved.health === undefined) return { ...emptyState(), ...saved } as PresetState;
   // Saved by an earlier version: health was also kept in a record by VM id, and that record was the
   // one the loop read (a remedy's step count was only there).
-  if (!health || typeof health !== 'object') return state;
+  const { health, ...rest } = saved;
+  const state = { ...emptyState(), ...rest } as PresetState;
+  if (typeof health !== 'object' || health === null) return state;
   return { ...state, vms: state.vms.map((v) => (health[v.id] ? { ...v, health: health[v.id] } : v)) };
 }

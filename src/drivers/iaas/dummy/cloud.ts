@@ -1,6 +1,7 @@
 import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { Clock } from '../../../util/clock.js';
 import { unitHash } from '../../../util/seeded.js';
+import { SharedValues } from '../../../util/shared-values.js';
 import {
   META_IDEMPOTENCY,
   META_PRESET,
@@ -69,11 +70,8 @@ export class SimulatedCloud {
   private readonly vms = new Map<string, SimVm>();
   private readonly byPreset = new Map<string, Set<string>>();
   private readonly calls = new Map<string, number>();
-  /** Metadata objects shared by VMs (by content), with the number of VMs using each. */
-  private readonly metadataPool = new Map<
-    string,
-    { metadata: Readonly<Record<string, string>>; users: number }
-  >();
+  /** One frozen metadata object for VMs with equal metadata (most of a preset's VMs). */
+  private readonly metadata = new SharedValues();
   private serial = 0;
   /** Distinguishes the ids of two simulated clouds with different options but the same seed. */
   private readonly tag: number;
@@ -365,7 +363,6 @@ export class SimulatedCloud {
     const vm = this.vms.get(id);
     if (!vm) return; // idempotent: gone is success
     this.vms.delete(id);
-    this.unshare(vm.metadata);
     const preset = vm.metadata[META_PRESET];
     if (preset !== undefined) {
       const ids = this.byPreset.get(preset);
@@ -378,25 +375,12 @@ export class SimulatedCloud {
   /** After an in-place change the VM carries the new spec's metadata (spec hash, revision, tags). */
   private respec(vm: SimVm, spec: VmSpec): void {
     const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: _shutdown, ...metadata } = spec.metadata;
-    this.unshare(vm.metadata);
     vm.metadata = this.share(metadata);
   }
 
+  /** Callers hand over their own (fresh) object: it may become the shared one, and is frozen. */
   private share(metadata: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-    const key = JSON.stringify(metadata);
-    let entry = this.metadataPool.get(key);
-    if (!entry) {
-      entry = { metadata: Object.freeze({ ...metadata }), users: 0 };
-      this.metadataPool.set(key, entry);
-    }
-    entry.users++;
-    return entry.metadata;
-  }
-
-  private unshare(metadata: Readonly<Record<string, string>>): void {
-    const key = JSON.stringify(metadata);
-    const entry = this.metadataPool.get(key);
-    if (entry && --entry.users === 0) this.metadataPool.delete(key);
+    return Object.freeze(this.metadata.share(metadata));
   }
 
   private view(vm: SimVm): Vm {
