@@ -108,7 +108,7 @@ export class Daemon {
     const config = await Daemon.load(options, registry);
     const daemon = new Daemon(options, registry, options.clock ?? systemClock, config);
     if (config.tracing || options.spanExporter || tracingFromEnv(options.env ?? process.env)) {
-      startTracing({
+      await startTracing({
         serviceName: config.tracing?.service_name ?? 'vmshepherd',
         instanceId: daemon.instanceId,
         sampleRatio: config.tracing?.sample_ratio ?? 1,

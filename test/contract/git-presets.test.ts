@@ -9,7 +9,7 @@ for (const transport of ['file', 'git-daemon'] as const) {
     let daemon: RunningServer | undefined;
     if (transport === 'git-daemon') daemon = await gitDaemon(remote.root);
     const url = daemon ? `${daemon.url}/presets.git` : remote.url;
-    const { store } = gitStore({ repositories: { team: url }, refresh_interval: 3600 });
+    const { store } = await gitStore({ repositories: { team: url }, refresh_interval: 3600 });
     // The store fetches on its own interval; a test asks for the fetch that would follow a push.
     const pushed = async (files: Record<string, string | null>) => {
       remote.commit(files);

@@ -46,7 +46,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
   it('authenticates with a token from an environment variable, never shown anywhere', async () => {
     const { commit, server, url } = await served();
     process.env.VMS_TEST_PRESETS_TOKEN = TOKEN;
-    const t = gitStore({
+    const t = await gitStore({
       repositories: { team: { url, token_env: 'VMS_TEST_PRESETS_TOKEN', username: USER } },
     });
     const { sources, errors } = await t.store.load();
@@ -65,7 +65,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
   it('reports refused credentials with their code, without the secret', async () => {
     const { server, url } = await served();
     process.env.VMS_TEST_PRESETS_TOKEN = `${TOKEN}-wrong`;
-    const t = gitStore({
+    const t = await gitStore({
       repositories: { team: { url, token_env: 'VMS_TEST_PRESETS_TOKEN', username: USER } },
     });
     const { sources, errors } = await t.store.load();
@@ -79,7 +79,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
 
   it('reports a token variable that is not set', async () => {
     const { server, url } = await served();
-    const t = gitStore({ repositories: { team: { url, token_env: 'VMS_TEST_PRESETS_TOKEN' } } });
+    const t = await gitStore({ repositories: { team: { url, token_env: 'VMS_TEST_PRESETS_TOKEN' } } });
     const { errors } = await t.store.load();
     expect(codes(errors)).toEqual(['git_fetch_1001']);
     expect(errors[0]?.message).toContain('VMS_TEST_PRESETS_TOKEN is not set');
@@ -90,7 +90,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
   it('takes a password written in the URL (as the original allowed) and hides it', async () => {
     const { commit, server, url } = await served();
     const withPassword = url.replace('http://', `http://${USER}:${TOKEN}@`);
-    const t = gitStore({ repositories: { team: withPassword } });
+    const t = await gitStore({ repositories: { team: withPassword } });
     const { sources, errors } = await t.store.load();
     expect(errors).toEqual([]);
     expect(sources.map((s) => s.revision)).toEqual([commit]);
@@ -99,7 +99,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     await t.store.close();
 
     // The same URL with a wrong password: refused, and still nothing shows the password.
-    const wrong = gitStore({ repositories: { team: withPassword.replace(TOKEN, `${TOKEN}x`) } });
+    const wrong = await gitStore({ repositories: { team: withPassword.replace(TOKEN, `${TOKEN}x`) } });
     const failed = await wrong.store.load();
     expect(codes(failed.errors)).toEqual(['git_fetch_0001']);
     expect(everythingShown(wrong, failed.errors)).not.toContain(TOKEN);
@@ -115,7 +115,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
       file,
       `${url.replace('http://', `http://${USER}:${TOKEN}@`).replace('/presets.git', '')}\n`,
     );
-    const t = gitStore({ repositories: { team: url }, credential_helper: `store --file=${file}` });
+    const t = await gitStore({ repositories: { team: url }, credential_helper: `store --file=${file}` });
     const { sources, errors } = await t.store.load();
     expect(errors).toEqual([]);
     expect(sources.map((s) => s.revision)).toEqual([commit]);
@@ -137,7 +137,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     }
     const server = await gitHttpServer(root, undefined, 150);
     const repositories = Object.fromEntries(remotes.map((r) => [r.name, `${server.url}/${r.name}.git`]));
-    const t = gitStore({ repositories, fetch_concurrency: 3, refresh_interval: 3600 });
+    const t = await gitStore({ repositories, fetch_concurrency: 3, refresh_interval: 3600 });
     await t.store.load();
     expect(server.maxInFlight()).toBeGreaterThan(1);
 
@@ -154,7 +154,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     // A bound of one fetch at a time is kept.
     const s2 = await gitHttpServer(root, undefined, 100);
     const serialRepos = Object.fromEntries(remotes.map((r) => [r.name, `${s2.url}/${r.name}.git`]));
-    const serial = gitStore({ repositories: serialRepos, fetch_concurrency: 1 });
+    const serial = await gitStore({ repositories: serialRepos, fetch_concurrency: 1 });
     expect((await serial.store.load()).errors).toEqual([]);
     expect(s2.maxInFlight()).toBe(1);
     await serial.store.close();
@@ -163,8 +163,8 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     // Two stores over one clone_dir (a reload builds the new one before closing the old): their fetches
     // of one clone wait for each other instead of failing on git's locks.
     const shared = tempDir();
-    const one = gitStore({ repositories, refresh_interval: 3600 }, shared);
-    const two = gitStore({ repositories, refresh_interval: 3600 }, shared);
+    const one = await gitStore({ repositories, refresh_interval: 3600 }, shared);
+    const two = await gitStore({ repositories, refresh_interval: 3600 }, shared);
     await Promise.all([one.store.refreshAll(), two.store.refreshAll(), one.store.refreshAll()]);
     expect((await one.store.load()).errors).toEqual([]);
     expect((await two.store.load()).errors).toEqual([]);
@@ -177,7 +177,7 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     const remote = gitRemote();
     remote.commit({ 'db.conf': DB });
     const server = await gitHttpServer(remote.root, undefined, 5000);
-    const t = gitStore({ repositories: { team: `${server.url}/presets.git` }, timeout: 0.5 });
+    const t = await gitStore({ repositories: { team: `${server.url}/presets.git` }, timeout: 0.5 });
     // A monotonic clock: the machine's wall clock was once seen to step 7 s forward during this test.
     const started = performance.now();
     const { errors } = await t.store.load();

@@ -18,7 +18,7 @@ describe('GitRepoDriver over ssh (OpenSSH server on 127.0.0.1)', () => {
   it('fetches with an ssh_key and checks the server key against ssh_known_hosts', async () => {
     const remote = gitRemote();
     const commit = remote.commit({ 'db.conf': DB });
-    const t = gitStore({
+    const t = await gitStore({
       repositories: {
         team: { url: sshd.url(remote.bare), ssh_key: sshd.clientKey, ssh_known_hosts: sshd.knownHosts },
       },
@@ -32,7 +32,7 @@ describe('GitRepoDriver over ssh (OpenSSH server on 127.0.0.1)', () => {
   it('is refused without the key, and refuses a server whose key is not the known one', async () => {
     const remote = gitRemote();
     remote.commit({ 'db.conf': DB });
-    const noKey = gitStore({
+    const noKey = await gitStore({
       repositories: { team: { url: sshd.url(remote.bare), ssh_known_hosts: sshd.knownHosts } },
     });
     const refused = await noKey.store.load();
@@ -40,7 +40,7 @@ describe('GitRepoDriver over ssh (OpenSSH server on 127.0.0.1)', () => {
     expect(codes(refused.errors)).toEqual(['git_fetch_0001']);
     await noKey.store.close();
 
-    const spoofed = gitStore({
+    const spoofed = await gitStore({
       repositories: {
         team: { url: sshd.url(remote.bare), ssh_key: sshd.clientKey, ssh_known_hosts: sshd.wrongKnownHosts },
       },

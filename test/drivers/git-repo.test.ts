@@ -37,7 +37,7 @@ describe('GitRepoDriver', () => {
       'userdata/web.yaml': '#cloud-config\nhostname: {{ name }}\n',
       'README.md': 'not a preset',
     });
-    const { store } = gitStore({ repositories: { team: remote.url } });
+    const { store } = await gitStore({ repositories: { team: remote.url } });
     const catalog = await catalogOver(store);
     const report = await catalog.refresh();
     expect(report.problems).toEqual([]);
@@ -61,7 +61,7 @@ describe('GitRepoDriver', () => {
       },
       'staging',
     );
-    const { store } = gitStore({
+    const { store } = await gitStore({
       repositories: { team: { url: remote.url, branch: 'staging', path: 'presets' } },
     });
     const catalog = await catalogOver(store);
@@ -76,7 +76,7 @@ describe('GitRepoDriver', () => {
   it('follows a new commit, recompiling only what changed', async () => {
     const remote = gitRemote();
     const first = remote.commit({ 'web.conf': WEB, 'db.conf': DB, 'userdata/web.yaml': 'v1' });
-    const { store } = gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
+    const { store } = await gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
     const catalog = await catalogOver(store);
     expect((await catalog.refresh()).compiled).toBe(2);
     const second = remote.commit({ 'db.conf': DB.replace('count: 1', 'count: 3') });
@@ -104,13 +104,13 @@ describe('GitRepoDriver', () => {
     remote.commit({ 'web.conf': WEB, 'userdata/web.yaml': 'x' });
     const other = remote.commit({ 'web.conf': WEB.replace('count: 2', 'count: 7') }, 'blue');
     const dir = tempDir();
-    const main = gitStore({ repositories: { team: remote.url } }, dir);
+    const main = await gitStore({ repositories: { team: remote.url } }, dir);
     const before = await catalogOver(main.store);
     await before.refresh();
     expect(before.get('team.web')?.count).toBe(2);
     await main.store.close();
     // Same clone_dir, another branch (a reload builds a new store over the same clone).
-    const blue = gitStore({ repositories: { team: { url: remote.url, branch: 'blue' } } }, dir);
+    const blue = await gitStore({ repositories: { team: { url: remote.url, branch: 'blue' } } }, dir);
     const catalog = await catalogOver(blue.store);
     await catalog.refresh();
     expect(catalog.get('team.web')?.count).toBe(7);
@@ -122,7 +122,7 @@ describe('GitRepoDriver', () => {
     const remote = gitRemote();
     const pinned = remote.commit({ 'web.conf': DB });
     remote.commit({ 'web.conf': DB.replace('count: 1', 'count: 9') });
-    const { store } = gitStore({ repositories: { team: { url: remote.url, ref: pinned } } });
+    const { store } = await gitStore({ repositories: { team: { url: remote.url, ref: pinned } } });
     const { sources, errors } = await store.load();
     expect(errors).toEqual([]);
     expect(sources.map((s) => s.revision)).toEqual([pinned]);
@@ -132,7 +132,7 @@ describe('GitRepoDriver', () => {
   it('refuses a force-push of garbage and keeps managing the last good commit', async () => {
     const remote = gitRemote();
     const good = remote.commit({ 'web.conf': WEB, 'db.conf': DB, 'userdata/web.yaml': 'x' });
-    const { store, logs } = gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
+    const { store, logs } = await gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
     const catalog = await catalogOver(store);
     await catalog.refresh();
     expect(catalog.presets()).toHaveLength(2);
@@ -173,7 +173,7 @@ describe('GitRepoDriver', () => {
   it('reports an invalid preset of a new commit by file:line:col and uses the others of that commit', async () => {
     const remote = gitRemote();
     const good = remote.commit({ 'web.conf': WEB, 'db.conf': DB, 'userdata/web.yaml': 'x' });
-    const { store } = gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
+    const { store } = await gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
     const catalog = await catalogOver(store);
     await catalog.refresh();
     const next = remote.commit({
@@ -200,7 +200,7 @@ describe('GitRepoDriver', () => {
     const commit = remote.commit({ 'web.conf': WEB, 'userdata/web.yaml': 'x' });
     const dir = tempDir();
     const options = { repositories: { team: `${daemon.url}/presets.git` }, refresh_interval: 3600 };
-    const first = gitStore(options, dir);
+    const first = await gitStore(options, dir);
     const catalog = await catalogOver(first.store);
     await catalog.refresh();
     await daemon.close();
@@ -215,7 +215,7 @@ describe('GitRepoDriver', () => {
     await first.store.close();
 
     // A restart while the server is still down serves the last good commit kept in clone_dir.
-    const second = gitStore(options, dir);
+    const second = await gitStore(options, dir);
     const again = await catalogOver(second.store);
     const after = await again.refresh();
     expect(again.get('team.web')?.source.revision).toBe(commit);
@@ -226,7 +226,9 @@ describe('GitRepoDriver', () => {
   it('reports a first fetch that fails, and serves the other repositories', async () => {
     const remote = gitRemote();
     remote.commit({ 'web.conf': DB });
-    const { store } = gitStore({ repositories: { team: remote.url, other: 'file:///nonexistent/x.git' } });
+    const { store } = await gitStore({
+      repositories: { team: remote.url, other: 'file:///nonexistent/x.git' },
+    });
     const { sources, errors } = await store.load();
     expect(sources.map((s) => s.id)).toEqual(['team:web.conf']);
     expect(codes(errors)).toEqual(['git_fetch_2001']);
@@ -238,7 +240,7 @@ describe('GitRepoDriver', () => {
   it('reports a missing branch with its own code', async () => {
     const remote = gitRemote();
     remote.commit({ 'web.conf': DB });
-    const { store } = gitStore({ repositories: { team: { url: remote.url, branch: 'nope' } } });
+    const { store } = await gitStore({ repositories: { team: { url: remote.url, branch: 'nope' } } });
     const { errors } = await store.load();
     expect(codes(errors)).toEqual(['git_fetch_0002']);
     await store.close();
@@ -248,9 +250,9 @@ describe('GitRepoDriver', () => {
     const remote = gitRemote();
     remote.commit({ 'web.conf': DB });
     remote.commit({ 'db.conf': DB.replace('name: db', 'name: db2') });
-    const shallow = gitStore({ repositories: { team: remote.url } });
+    const shallow = await gitStore({ repositories: { team: remote.url } });
     await shallow.store.load();
-    const full = gitStore({ repositories: { team: remote.url }, depth: 0 });
+    const full = await gitStore({ repositories: { team: remote.url }, depth: 0 });
     await full.store.load();
     const isShallow = (cloneDir: string) =>
       execFileSync('git', ['-C', join(cloneDir, 'team'), 'rev-parse', '--is-shallow-repository'], {
@@ -265,7 +267,7 @@ describe('GitRepoDriver', () => {
   it('fetches on its own interval and tells its watcher, without any load', async () => {
     const remote = gitRemote();
     remote.commit({ 'web.conf': DB });
-    const { store } = gitStore({ repositories: { team: remote.url }, refresh_interval: 0.2 });
+    const { store } = await gitStore({ repositories: { team: remote.url }, refresh_interval: 0.2 });
     await store.load();
     let changes = 0;
     store.watch(() => changes++);
@@ -280,7 +282,10 @@ describe('GitRepoDriver', () => {
   it('keeps only the served snapshot and the previous one on disk', async () => {
     const remote = gitRemote();
     remote.commit({ 'web.conf': DB });
-    const { store, cloneDir } = gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
+    const { store, cloneDir } = await gitStore({
+      repositories: { team: remote.url },
+      refresh_interval: 3600,
+    });
     await store.load();
     for (const n of [2, 3, 4, 5]) {
       remote.commit({ 'web.conf': DB.replace('count: 1', `count: ${n}`) });
@@ -297,7 +302,7 @@ describe('GitRepoDriver', () => {
     execFileSync('mkdir', ['-p', join(remote.work, 'userdata')]);
     execFileSync('ln', ['-s', '/etc/hostname', join(remote.work, 'userdata', 'web.yaml')]);
     const commit = remote.commit({});
-    const { store } = gitStore({ repositories: { team: remote.url } });
+    const { store } = await gitStore({ repositories: { team: remote.url } });
     const catalog = await catalogOver(store);
     await catalog.refresh();
     expect(catalog.get('team.web')?.source.revision).toBe(commit);
@@ -314,7 +319,7 @@ describe('GitRepoDriver', () => {
     mkdirSync(join(dir, 'clones', 'other'));
     writeFileSync(join(dir, 'clones', 'other', 'notes.txt'), 'mine');
     const next = remote.commit({ 'db.conf': DB.replace('name: db', 'name: db2') });
-    const { store } = gitStore({ repositories: { team: remote.url, other: remote.url } }, dir);
+    const { store } = await gitStore({ repositories: { team: remote.url, other: remote.url } }, dir);
     const { sources, errors } = await store.load();
     expect(sources.filter((s) => s.id.startsWith('team:')).map((s) => s.revision)).toEqual([next, next]);
     // The original's working tree is left as it was.

@@ -14,7 +14,7 @@ export interface TestGitStore {
 }
 
 /** A GitRepoDriver store built as the daemon builds it, with its own clone_dir unless one is given. */
-export function gitStore(options: Record<string, unknown>, dir = tempDir()): TestGitStore {
+export async function gitStore(options: Record<string, unknown>, dir = tempDir()): Promise<TestGitStore> {
   const logs: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -30,9 +30,9 @@ export function gitStore(options: Record<string, unknown>, dir = tempDir()): Tes
   const withDir = { clone_dir: `${dir}/clones`, ...options };
   const parsed = gitRepoDriver.parseOptions(withDir);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  const store = gitRepoDriver.create(
+  const store = (await gitRepoDriver.create(
     parsed.value,
     driverContext(logger, systemClock, 'test', dir, 'GitRepoDriver'),
-  ) as GitRepoStore;
+  )) as GitRepoStore;
   return { store, logs, cloneDir: String(withDir.clone_dir) };
 }

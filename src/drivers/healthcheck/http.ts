@@ -1,4 +1,3 @@
-import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { zodOptions } from '../../config/zod-issues.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
@@ -25,7 +24,9 @@ export const httpHealthcheck = defineDriver({
   name: 'HttpHealthcheck',
   description: 'HTTP request to each VM; healthy when the status matches check_status',
   ...zodOptions(options),
-  create: (o): HealthCheck => {
+  create: async (o): Promise<HealthCheck> => {
+    // Imported when used (see BUILTIN_DRIVERS).
+    const { Agent, request } = await import('undici');
     // No keep-alive: checks go to many VMs and should see each VM's current state.
     const agent = new Agent({
       connect: { timeout: o.conn_timeout * 1000, rejectUnauthorized: !o.insecure },

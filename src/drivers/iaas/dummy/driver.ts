@@ -3,7 +3,6 @@ import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
 import { SimulatedCloud } from './cloud.js';
 import { type DummyOptions, dummyOptionsSchema } from './options.js';
-import { remoteDummyDriver } from './remote.js';
 import { StateFile } from './state-file.js';
 
 const live = new Set<SimulatedCloud>();
@@ -24,9 +23,13 @@ export const dummyIaasDriver = defineDriver({
     'Simulated cloud: boot times, latency, quota, capacity and fault injection, deterministic under a seed',
   ...zodOptions(dummyOptionsSchema as z.ZodObject),
   accountKey: (o) => JSON.stringify(o),
-  create: (options, ctx): IaasDriver => {
+  create: async (options, ctx): Promise<IaasDriver> => {
     const o = options as DummyOptions;
-    if (o.endpoint) return withoutAccountListing(remoteDummyDriver(o.endpoint, o.token), o);
+    if (o.endpoint) {
+      // Imported when used (see BUILTIN_DRIVERS): the client brings undici, which a cloud in process does not need.
+      const { remoteDummyDriver } = await import('./remote.js');
+      return withoutAccountListing(remoteDummyDriver(o.endpoint, o.token), o);
+    }
     const cloud = new SimulatedCloud(o, ctx.clock);
     live.add(cloud);
     let stateFile: StateFile | undefined;

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
 import { defaultSources, resolveCredentials } from './credentials.js';
-import { OpenStackCloud } from './openstack-cloud.js';
+import type { OpenStackCloud } from './openstack-cloud.js';
 import { type OpenStackOptions, openStackOptionsSchema } from './options.js';
 
 const live = new Set<OpenStackCloud>();
@@ -24,7 +24,9 @@ export const openStackDriver = defineDriver({
   ...zodOptions(openStackOptionsSchema as z.ZodObject),
   // A digest: the key identifies the account in memory and must not carry the password along.
   accountKey: (o) => createHash('sha256').update(JSON.stringify(o)).digest('hex'),
-  create: (options, ctx): IaasDriver => {
+  // Imported when used (see BUILTIN_DRIVERS).
+  create: async (options, ctx): Promise<IaasDriver> => {
+    const { OpenStackCloud } = await import('./openstack-cloud.js');
     const o = options as OpenStackOptions;
     const creds = resolveCredentials(
       o,

@@ -1,7 +1,6 @@
 import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver } from '../../types.js';
 import { defaultCloneDir, gitRepoOptions, repoConfigs } from './options.js';
-import { GitRepoStore } from './store.js';
 
 /**
  * Presets from git repositories, as the original's GitRepoDriver (`repositories: {key: url}`,
@@ -13,12 +12,15 @@ export const gitRepoDriver = defineDriver({
   name: 'GitRepoDriver',
   description: 'Presets from *.conf YAML files in git repositories (one per key)',
   ...zodOptions(gitRepoOptions),
-  create: (o, ctx) =>
-    new GitRepoStore(repoConfigs(o, ctx.resolvePath), {
+  // Imported when used (see BUILTIN_DRIVERS).
+  create: async (o, ctx) => {
+    const { GitRepoStore } = await import('./store.js');
+    return new GitRepoStore(repoConfigs(o, ctx.resolvePath), {
       cloneDir: o.clone_dir ? ctx.resolvePath(o.clone_dir) : defaultCloneDir(),
       extensions: o.extensions,
       logger: ctx.logger,
       env: process.env,
       fetchConcurrency: o.fetch_concurrency,
-    }),
+    });
+  },
 });

@@ -1,7 +1,6 @@
 import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver } from '../../types.js';
 import { zookeeperOptionsSchema } from './options.js';
-import { ZookeeperRuntime } from './zookeeper-runtime.js';
 
 export const zookeeperDriver = defineDriver({
   kind: 'runtime',
@@ -9,5 +8,9 @@ export const zookeeperDriver = defineDriver({
   description:
     'Leases (ephemeral lock nodes) and preset state in ZooKeeper, shared by several vmshepherd instances',
   ...zodOptions(zookeeperOptionsSchema),
-  create: (o, ctx) => new ZookeeperRuntime(o, ctx.instanceId, ctx.logger),
+  // Imported when used (see BUILTIN_DRIVERS).
+  create: async (o, ctx) => {
+    const { ZookeeperRuntime } = await import('./zookeeper-runtime.js');
+    return new ZookeeperRuntime(o, ctx.instanceId, ctx.logger);
+  },
 });
