@@ -4,7 +4,17 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, benchDaemon, converge, median, sleep, startSimulator } from './scenario.js';
+import {
+  asTheDaemonRuns,
+  benchArgs,
+  benchDaemon,
+  converge,
+  median,
+  sleep,
+  startSimulator,
+} from './scenario.js';
+
+await asTheDaemonRuns();
 
 const args = benchArgs();
 const PRESETS = Number(args.presets ?? 1000);
@@ -92,6 +102,7 @@ async function memoryPhase() {
     cycle_s: { wall: Number(median(cycleWall).toFixed(3)), cpu: Number(median(cycleCpu).toFixed(3)) },
     cloud: remote ? 'simulator process' : 'in process',
     heap_growth: daemon.config.manage.heap_growth,
+    node_flags: process.execArgv.filter((a) => a !== '--expose-gc'),
   };
   remote?.child.kill();
   console.log(JSON.stringify(footprint));
@@ -102,6 +113,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
     scenario: { presets: PRESETS, count: COUNT, latency_s: LATENCY, max_calls_in_flight: 32 },
+    node_flags: process.execArgv.filter((a) => a !== '--expose-gc'),
   };
 
   // 1. First convergence and steady cycles.

@@ -70,7 +70,7 @@ defaults:
 
 /** Starts one daemon process; resolves once its HTTP server answers. */
 async function startInstance(settingsFile, port) {
-  const child = spawn(process.execPath, [BIN, '-c', settingsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(BIN, ['-c', settingsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => {
     err = (err + d).slice(-4000);

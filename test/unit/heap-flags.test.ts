@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_V8_FLAGS, flagsToSet, heapGrowthFlag } from '../../src/cli/heap-flags.js';
+import { DAEMON_NODE_FLAGS, DAEMON_V8_FLAGS, flagsToSet, heapGrowthFlag } from '../../src/cli/heap-flags.js';
 
 describe('flagsToSet', () => {
   it("sets the daemon's V8 flags unless node's command line already sets them, either way", () => {
@@ -59,3 +60,21 @@ for (let r = 0; r < 150; r++) {
 }
 console.log(Math.round(peak / 2 ** 20), live.length > 0 ? '' : '-');
 `;
+
+describe('DAEMON_NODE_FLAGS', () => {
+  // V8 reads them only at start-up, so the executable's `#!` line is what passes them.
+  it("are the flags of the executable's #! line, which this system's env runs", () => {
+    const bin = resolve('bin/vmshepherd.js');
+    const shebang = readFileSync(bin, 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+    // Run as the executable (not `node bin/...`): the process reports the flags node was started with.
+    const report =
+      "--import=data:text/javascript,process.on('exit',()=>console.error(JSON.stringify(process.execArgv)))";
+    const run = spawnSync(bin, ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: report },
+    });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stderr.trim())).toEqual([...DAEMON_NODE_FLAGS]);
+  });
+});
