@@ -8,7 +8,17 @@
 import { Session } from 'node:inspector/promises';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { benchArgs, benchDaemon, converge, median, sleep, startSimulator } from './scenario.js';
+import {
+  asTheDaemonRuns,
+  benchArgs,
+  benchDaemon,
+  converge,
+  median,
+  sleep,
+  startSimulator,
+} from './scenario.js';
+
+await asTheDaemonRuns();
 
 const args = benchArgs();
 const VMS = Number(args.vms ?? 20_000);

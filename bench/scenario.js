@@ -8,7 +8,6 @@ import { applyDaemonV8Flags, DAEMON_NODE_FLAGS, flagsToSet } from '../dist/cli/h
 import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
 
-/** `--key=value` and `--key value` (a flag alone is `'1'`); anything else is refused, not ignored. */
 /**
  * Runs this benchmark again with the node flags the `vmshepherd` executable starts with (V8 reads them only
  * at start-up) unless node's command line has them: what is measured is the daemon as it runs.
@@ -23,6 +22,7 @@ export async function asTheDaemonRuns() {
   process.exit(r.status ?? 1);
 }
 
+/** `--key=value` and `--key value` (a flag alone is `'1'`); anything else is refused, not ignored. */
 export const benchArgs = (argv = process.argv.slice(2)) => {
   const args = {};
   for (let i = 0; i < argv.length; i++) {
