@@ -21,7 +21,7 @@ export const DAEMON_V8_FLAGS = ['--compact-on-every-full-gc', '--no-allocation-s
  * `--max-semi-space-size=8` (MB; V8's default is 16 on 64-bit): the young generation counts twice in the
  * resident memory, once for itself and once in the old generation's limit, which V8 raises by the young
  * generation's size. Measured at 100,000 VMs (bench/README.md, "Core"): median resident memory while
- * cycling 294-312 → 276-287 MB, at rest 234-242 → 218-227 MB; smaller values (4, 2) gain nothing more and
+ * cycling 294-312 → 275-287 MB, at rest 234-242 → 217-227 MB; smaller values (4, 2) gain nothing more and
  * cost more CPU per cycle. `node bin/vmshepherd.js` skips the `#!` line and runs with V8's default.
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'] as const;

@@ -160,7 +160,7 @@ export const configSchema = z.strictObject({
         .describe(
           'collect garbage once the heap has grown to this multiple of what the last collection kept ' +
             '(0: V8 decides, up to 4); lower trades CPU for memory: at 100,000 VMs, 1.5 keeps the resident ' +
-            'memory while cycling at a median of 276-287 MB (0: 520-680 MB, peaks near 1 GB) for 6-22 % ' +
+            'memory while cycling at a median of 275-287 MB (0: 520-680 MB, peaks near 1 GB) for 6-22 % ' +
             'more CPU per cycle',
         ),
     })
