@@ -5,20 +5,11 @@
 // out (the old generation shrank). `--profile=1` adds V8's sampling heap profile of what survived a
 // scavenge, by allocation site. Run: `node --expose-gc bench/promotion.js --vms 20000 [--remote=1]`
 // (after `npm run build`; V8 flags go on node's command line, e.g. --allocation-site-pretenuring).
+import './as-the-daemon-runs.js';
 import { Session } from 'node:inspector/promises';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import {
-  asTheDaemonRuns,
-  benchArgs,
-  benchDaemon,
-  converge,
-  median,
-  sleep,
-  startSimulator,
-} from './scenario.js';
-
-await asTheDaemonRuns();
+import { benchArgs, benchDaemon, converge, median, sleep, startSimulator } from './scenario.js';
 
 const args = benchArgs();
 const VMS = Number(args.vms ?? 20_000);

@@ -4,23 +4,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { applyDaemonV8Flags, DAEMON_NODE_FLAGS, flagsToSet } from '../dist/cli/heap-flags.js';
+import { applyDaemonV8Flags } from '../dist/cli/heap-flags.js';
 import { Daemon } from '../dist/daemon/daemon.js';
 import { simulatedClouds } from '../dist/drivers/iaas/dummy/driver.js';
-
-/**
- * Runs this benchmark again with the node flags the `vmshepherd` executable starts with (V8 reads them only
- * at start-up) unless node's command line has them: what is measured is the daemon as it runs.
- */
-export async function asTheDaemonRuns() {
-  const missing = flagsToSet(process.execArgv, DAEMON_NODE_FLAGS);
-  if (missing.length === 0) return;
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  });
-  process.exit(r.status ?? 1);
-}
 
 /** `--key=value` and `--key value` (a flag alone is `'1'`); anything else is refused, not ignored. */
 export const benchArgs = (argv = process.argv.slice(2)) => {
