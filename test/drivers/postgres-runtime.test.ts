@@ -92,6 +92,24 @@ describe('PostgresDriver', () => {
     await s.close();
   });
 
+  // The pool listens only on idle connections; one checked out (as the migration's is) that loses its
+  // server emitted 'error' to nobody, which ends the process (vitest reports it as an unhandled error).
+  it('survives losing a connection it has checked out, and works on with a new one', async () => {
+    const s = store(newSchema(), `lost-${process.pid}`);
+    await s.load('x');
+    const pool = (s as unknown as { pool: pg.Pool }).pool;
+    const client = await pool.connect();
+    const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [
+      { pid: number },
+    ];
+    const ended = new Promise((done) => client.once('end', done));
+    await sql('SELECT pg_terminate_backend($1)', [pid]);
+    await ended;
+    client.release(true);
+    expect(await s.load('x')).toBeNull();
+    await s.close();
+  });
+
   it('reports an unreachable server with its code, never the password', async () => {
     const port = await freePort();
     const s = new PostgresRuntime(

@@ -57,6 +57,15 @@ export class PostgresRuntime implements RuntimeStore {
     this.pool.on('error', (err) =>
       this.logger.warn({ code: 'postgres_call_2001', err: err.message }, 'idle connection lost'),
     );
+    // The pool listens for errors only on idle connections. A checked-out one (the migration's, or one
+    // whose query already failed) that loses its server emits 'error' with no listener, and an 'error'
+    // event nobody listens to ends the process: seen once in CI when PostgreSQL restarted under load.
+    // Its query rejects on its own and reports the outage; this listener only keeps the daemon alive.
+    this.pool.on('connect', (client) =>
+      client.on('error', (err) =>
+        this.logger.debug({ code: 'postgres_call_2001', err: err.message }, 'connection lost'),
+      ),
+    );
   }
 
   async acquire(key: string, ttlMs: number): Promise<Lease | null> {
