@@ -85,6 +85,8 @@ async function memoryPhase() {
       median: median(samples),
       peak: Math.max(...samples),
       min: Math.min(...samples),
+      // Share of the samples at or above the 300 MB (how often a reading would show it).
+      share_at_300_or_more: Number((samples.filter((mb) => mb >= 300).length / samples.length).toFixed(2)),
       samples: samples.length,
     },
     heap_total_while_cycling_mb: { median: median(heapTotals), peak: Math.max(...heapTotals) },
