@@ -1,10 +1,12 @@
 // Core benchmark (issue 2): 1000 presets × 10 VMs on the simulated cloud with 100 ms per call and at most
 // 32 calls in flight. Measures the first convergence, steady cycles (wall and CPU), calls in flight, and
 // memory at 100,000 VMs. Run with `npm run bench` (builds first); prints a JSON summary.
-import './as-the-daemon-runs.js';
+
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { howNodeRuns } from './as-the-daemon-runs.js';
 import { benchArgs, benchDaemon, converge, median, sleep, startSimulator } from './scenario.js';
 
 const args = benchArgs();
@@ -48,6 +50,10 @@ async function memoryPhase() {
     samples.push(Math.round(u.rss / 2 ** 20));
     heapTotals.push(Math.round(u.heapTotal / 2 ** 20));
   }, 100);
+  // How long the event loop (the API, the panel, lease renewals) waited at worst: the cycle's own work
+  // and V8's pauses (on the main thread only: DAEMON_NODE_FLAGS).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const until = performance.now() + Number(args['memory-steady'] ?? 3) * 1000;
   const cycleCpu = [];
   const cycleWall = [];
@@ -62,6 +68,7 @@ async function memoryPhase() {
     afterCycle.push(Math.round(process.memoryUsage().rss / 2 ** 20));
   }
   clearInterval(sampler);
+  loopDelay.disable();
   global.gc?.();
   await sleep(200);
   global.gc?.();
@@ -93,9 +100,13 @@ async function memoryPhase() {
     rss_after_each_cycle_mb: afterCycle,
     // What the memory costs in time: a V8 setting that lowers the peak may spend CPU on collection.
     cycle_s: { wall: Number(median(cycleWall).toFixed(3)), cpu: Number(median(cycleCpu).toFixed(3)) },
+    event_loop_delay_ms: {
+      p99: Math.round(loopDelay.percentile(99) / 1e6),
+      max: Math.round(loopDelay.max / 1e6),
+    },
     cloud: remote ? 'simulator process' : 'in process',
     heap_growth: daemon.config.manage.heap_growth,
-    node_flags: process.execArgv.filter((a) => a !== '--expose-gc'),
+    ...howNodeRuns(),
   };
   remote?.child.kill();
   console.log(JSON.stringify(footprint));
@@ -106,7 +117,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
     scenario: { presets: PRESETS, count: COUNT, latency_s: LATENCY, max_calls_in_flight: 32 },
-    node_flags: process.execArgv.filter((a) => a !== '--expose-gc'),
+    ...howNodeRuns(),
   };
 
   // 1. First convergence and steady cycles.

@@ -5,10 +5,11 @@
 // out (the old generation shrank). `--profile=1` adds V8's sampling heap profile of what survived a
 // scavenge, by allocation site. Run: `node --expose-gc bench/promotion.js --vms 20000 [--remote=1]`
 // (after `npm run build`; V8 flags go on node's command line, e.g. --allocation-site-pretenuring).
-import './as-the-daemon-runs.js';
+
 import { Session } from 'node:inspector/promises';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
+import { howNodeRuns } from './as-the-daemon-runs.js';
 import { benchArgs, benchDaemon, converge, median, sleep, startSimulator } from './scenario.js';
 
 const args = benchArgs();
@@ -57,7 +58,7 @@ for (let i = 0; i < Number(args.cycles ?? 8); i++) {
 const result = {
   vms: VMS,
   cloud: remote ? 'simulator process' : 'in process',
-  node_flags: process.execArgv.filter((a) => a !== '--expose-gc'),
+  ...howNodeRuns(),
   old_generation_per_cycle_mb: {
     median: Number(median(promoted).toFixed(1)),
     all: promoted.map((p) => Number(p.toFixed(1))),

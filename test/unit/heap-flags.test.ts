@@ -2,7 +2,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_NODE_FLAGS, DAEMON_V8_FLAGS, flagsToSet, heapGrowthFlag } from '../../src/cli/heap-flags.js';
+import {
+  DAEMON_ENV,
+  DAEMON_NODE_FLAGS,
+  DAEMON_V8_FLAGS,
+  daemonShebang,
+  flagsToSet,
+  heapGrowthFlag,
+} from '../../src/cli/heap-flags.js';
 
 describe('flagsToSet', () => {
   it("sets the daemon's V8 flags unless node's command line already sets them, either way", () => {
@@ -61,20 +68,26 @@ for (let r = 0; r < 150; r++) {
 console.log(Math.round(peak / 2 ** 20), live.length > 0 ? '' : '-');
 `;
 
-describe('DAEMON_NODE_FLAGS', () => {
-  // V8 reads them only at start-up, so the executable's `#!` line is what passes them.
-  it("are the flags of the executable's #! line, which this system's env runs", () => {
+describe('DAEMON_NODE_FLAGS and DAEMON_ENV', () => {
+  // V8 reads the flags only at start-up, and glibc the variable only when the process starts, so the
+  // executable's `#!` line is what passes them.
+  it("are what the executable's #! line starts node with, which this system's env runs", () => {
     const bin = resolve('bin/vmshepherd.js');
     const shebang = readFileSync(bin, 'utf8').split('\n')[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
-    // Run as the executable (not `node bin/...`): the process reports the flags node was started with.
+    expect(shebang).toBe(daemonShebang());
+    expect(shebang).toBe(
+      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --single-threaded-gc',
+    );
+    // Run as the executable (not `node bin/...`): the process reports the flags node was started with
+    // and the environment it got.
     const report =
-      "--import=data:text/javascript,process.on('exit',()=>console.error(JSON.stringify(process.execArgv)))";
+      "--import=data:text/javascript,process.on('exit',()=>console.error(JSON.stringify([process.execArgv,process.env.MALLOC_ARENA_MAX])))";
+    const { MALLOC_ARENA_MAX: _, ...env } = process.env;
     const run = spawnSync(bin, ['--version'], {
       encoding: 'utf8',
-      env: { ...process.env, NODE_OPTIONS: report },
+      env: { ...env, NODE_OPTIONS: report },
     });
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stderr.trim())).toEqual([...DAEMON_NODE_FLAGS]);
+    expect(JSON.parse(run.stderr.trim())).toEqual([[...DAEMON_NODE_FLAGS], DAEMON_ENV.MALLOC_ARENA_MAX]);
   });
 });
