@@ -3,8 +3,9 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SimulatedCloud } from '../drivers/iaas/dummy/cloud.js';
 import type { DummyOptions } from '../drivers/iaas/dummy/options.js';
+import { PACKED, packGroup } from '../drivers/iaas/dummy/preset-group.js';
 import { StateFile } from '../drivers/iaas/dummy/state-file.js';
-import type { VmSpec } from '../drivers/types.js';
+import type { Vm, VmSpec } from '../drivers/types.js';
 import { asShepherdError } from '../errors/shepherd-error.js';
 import type { Clock } from '../util/clock.js';
 import { NDJSON, ndjsonChunks } from '../util/ndjson.js';
@@ -75,11 +76,15 @@ export async function createSimulatorServer(
       const result = await run(cloud, args);
       if (req.headers.accept?.includes(NDJSON) && (verb === 'listAll' || verb === 'listAllByPreset')) {
         // A whole account, one VM (or one preset's VMs) per line, so the daemon decodes it as it arrives
-        // (see remote.ts); the end line tells a complete listing from one cut short.
+        // (see remote.ts); the end line tells a complete listing from one cut short. A client that asks
+        // for packed groups gets what a preset's VMs have alike once per line (preset-group.ts).
+        const packed = req.headers.accept.includes(PACKED);
         const lines =
           verb === 'listAll'
             ? (result as unknown[])
-            : Object.entries(result as Record<string, unknown[]>).map(([preset, vms]) => ({ preset, vms }));
+            : Object.entries(result as Record<string, Vm[]>).map(([preset, vms]) =>
+                packed ? packGroup(preset, vms) : { preset, vms },
+              );
         return reply.type(NDJSON).send(Readable.from(ndjsonChunks(lines, listingEnd(lines.length))));
       }
       if (verb === 'create') {

@@ -3,6 +3,7 @@ import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { SimulatorVerb } from '../../../simulator/simulator-server.js';
 import { NDJSON, ndjsonLines } from '../../../util/ndjson.js';
 import type { IaasDriver, Vm } from '../../types.js';
+import { PACKED, type PresetGroup, unpackGroup } from './preset-group.js';
 
 type Response = Awaited<ReturnType<typeof request>>;
 interface Answer<T> {
@@ -47,7 +48,7 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
     signal: AbortSignal | undefined,
     take: (line: string) => void,
   ): Promise<Response | undefined> => {
-    const res = await send(verb, [], signal, NDJSON);
+    const res = await send(verb, [], signal, verb === 'listAllByPreset' ? `${NDJSON}; ${PACKED}` : NDJSON);
     if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith(NDJSON)) return res;
     let lines = 0;
     let end: number | undefined;
@@ -135,7 +136,7 @@ function endCount(line: string): number {
 /** One preset's VMs from its line of a grouped listing. */
 function decodeGroup(preset: string, line: string): Vm[] {
   try {
-    return (JSON.parse(line) as { vms: Vm[] }).vms;
+    return unpackGroup(JSON.parse(line) as PresetGroup);
   } catch (err) {
     throw new ShepherdError(
       'dummy_call_2003',
