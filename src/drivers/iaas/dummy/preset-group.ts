@@ -35,11 +35,23 @@ export function packGroup(preset: string, vms: readonly Vm[]): PresetGroup {
   return { preset, vms: vms.map((vm) => without(vm, common, metadata)), common };
 }
 
-/** The VMs of a line, packed or plain. */
+/**
+ * The VMs of a line, packed or plain, completed in place: the group is one just parsed, and is used up.
+ * Copying each VM into a new object literal with spreads instead took 5× the time and, in V8, left most
+ * of what it built in the old generation (70 MB per 300,000 VMs in a test, against none): two and a
+ * half times the full collections per cycle at 100,000 VMs.
+ */
 export function unpackGroup(group: PresetGroup): Vm[] {
-  if (!group.common) return group.vms as Vm[];
-  const { metadata: shared = {}, ...fields } = group.common;
-  return group.vms.map((vm) => ({ ...fields, ...vm, metadata: { ...shared, ...vm.metadata } }) as Vm);
+  const common = group.common as Record<string, unknown> | undefined;
+  if (!common) return group.vms as Vm[];
+  const shared = (group.common?.metadata ?? {}) as Record<string, string>;
+  for (const vm of group.vms as Record<string, unknown>[]) {
+    for (const key in common) if (key !== 'metadata') vm[key] = common[key];
+    const metadata = (vm.metadata ?? {}) as Record<string, string>;
+    for (const key in shared) metadata[key] = shared[key] as string;
+    vm.metadata = metadata;
+  }
+  return group.vms as Vm[];
 }
 
 function without(vm: Vm, common: Record<string, unknown>, metadata: Record<string, string>): Partial<Vm> {
