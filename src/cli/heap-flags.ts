@@ -76,9 +76,9 @@ export function applyDaemonV8Flags(
  * resident memory swing to ~900 MB while cycling). Unlike a heap limit, this flag takes effect when set
  * at run time (so the config file can set it; NODE_OPTIONS refuses it) and never limits the heap, so a
  * fleet that grows cannot outgrow it. The key defaults to 1.3: with the flags above, at 100,000 VMs, peaks
- * while cycling of 281-285 MB (cloud in process; 313-320 MB with the simulator apart) against 315 (350)
- * MB at 1.5, for 0.83 s of CPU per cycle against 0.51 s, and about half the resident memory V8's own
- * choice left (bench/README.md, "Core"). 0 (or no factor) hands the choice back to V8, also on a reload.
+ * while cycling of 281-285 MB (cloud in process; 295-303 MB with the simulator apart) against 315 MB at
+ * 1.5, for 0.83 s of CPU per cycle against 0.51 s, and about half the resident memory V8's own choice
+ * left (bench/README.md, "Core"). 0 (or no factor) hands the choice back to V8, also on a reload.
  */
 export function heapGrowthFlag(factor: number | undefined): string {
   return `--heap-growing-percent=${!factor ? 0 : Math.round((factor - 1) * 100)}`;
