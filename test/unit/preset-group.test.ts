@@ -53,6 +53,16 @@ describe('packGroup and unpackGroup', () => {
     expect(roundTrip(vms)).toEqual(vms);
   });
 
+  it("keep the operator's metadata keys whatever their names", () => {
+    const odd = (n: number, value: string) =>
+      vm(n, { metadata: JSON.parse(`{"__proto__":"p","constructor":"${value}","toString":"t"}`) });
+    const vms = [odd(1, 'a'), odd(2, 'b'), vm(3)];
+    const back = roundTrip(vms);
+    expect(back).toEqual(vms);
+    expect(Object.keys(back[0]!.metadata)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(back[1]!.metadata.constructor).toBe('b');
+  });
+
   it('leave a preset of one VM, or of none, as a plain line', () => {
     expect(packGroup('web', [vm(1)])).toEqual({ preset: 'web', vms: [vm(1)] });
     expect(roundTrip([vm(1)])).toEqual([vm(1)]);

@@ -27,9 +27,15 @@ export function packGroup(preset: string, vms: readonly Vm[]): PresetGroup {
     if (key !== 'metadata' && isScalar(value) && others.every((vm) => field(vm, key) === value))
       common[key] = value;
   }
+  // Metadata keys are the operator's (meta_tags): `__proto__` stays with each VM, where JSON.parse makes
+  // it a key like any other (assigned when unpacking, it would not be one).
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(first.metadata)) {
-    if (others.every((vm) => vm.metadata[key] === value)) metadata[key] = value;
+    if (
+      key !== '__proto__' &&
+      others.every((vm) => Object.hasOwn(vm.metadata, key) && vm.metadata[key] === value)
+    )
+      metadata[key] = value;
   }
   if (Object.keys(metadata).length > 0) common.metadata = metadata;
   return { preset, vms: vms.map((vm) => without(vm, common, metadata)), common };
@@ -56,8 +62,8 @@ export function unpackGroup(group: PresetGroup): Vm[] {
 
 function without(vm: Vm, common: Record<string, unknown>, metadata: Record<string, string>): Partial<Vm> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(vm)) if (!(key in common)) out[key] = value;
-  const own = Object.entries(vm.metadata).filter(([key]) => !(key in metadata));
+  for (const [key, value] of Object.entries(vm)) if (!Object.hasOwn(common, key)) out[key] = value;
+  const own = Object.entries(vm.metadata).filter(([key]) => !Object.hasOwn(metadata, key));
   if (own.length > 0) out.metadata = Object.fromEntries(own);
   else delete out.metadata;
   return out as Partial<Vm>;
