@@ -50,7 +50,7 @@ export function packGroup(preset: string, vms: readonly Vm[]): PresetGroup {
 export function unpackGroup(group: PresetGroup): Vm[] {
   const common = group.common as Record<string, unknown> | undefined;
   if (!common) return group.vms as Vm[];
-  const shared = (group.common?.metadata ?? {}) as Record<string, string>;
+  const shared = (common.metadata ?? {}) as Record<string, string>;
   for (const vm of group.vms as Record<string, unknown>[]) {
     for (const key in common) if (key !== 'metadata') vm[key] = common[key];
     const metadata = (vm.metadata ?? {}) as Record<string, string>;
@@ -62,10 +62,10 @@ export function unpackGroup(group: PresetGroup): Vm[] {
 
 function without(vm: Vm, common: Record<string, unknown>, metadata: Record<string, string>): Partial<Vm> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(vm)) if (!Object.hasOwn(common, key)) out[key] = value;
+  for (const [key, value] of Object.entries(vm))
+    if (key !== 'metadata' && !Object.hasOwn(common, key)) out[key] = value;
   const own = Object.entries(vm.metadata).filter(([key]) => !Object.hasOwn(metadata, key));
   if (own.length > 0) out.metadata = Object.fromEntries(own);
-  else delete out.metadata;
   return out as Partial<Vm>;
 }
 
