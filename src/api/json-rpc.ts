@@ -25,6 +25,7 @@ const ORIGINAL_STATE: Record<string, string> = {
   quiesced: 'terminated',
   scrubbing: 'terminated',
   scrubbed: 'terminated',
+  deleting: 'terminated',
 };
 
 interface RpcRequest {

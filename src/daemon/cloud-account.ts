@@ -15,6 +15,8 @@ import {
   type IaasCapability,
   type IaasDriver,
   META_PRESET,
+  SPEC_VERBS,
+  type SpecField,
   type Vm,
   type VmSpec,
 } from '../drivers/types.js';
@@ -121,8 +123,12 @@ export class CloudAccount implements IaasDriver {
     if (!fn) return Promise.reject(notImplemented(name, this.driverName));
     const caps = this.driver.capabilities;
     return this.call(name, this.once, options, (o) =>
-      name === 'rebuild' || name === 'resize' ? fn.call(caps, vmId, spec, o) : fn.call(caps, vmId, o),
+      SPEC_VERBS.has(name) ? fn.call(caps, vmId, spec, o) : fn.call(caps, vmId, o),
     );
+  }
+
+  get inPlaceFields(): readonly SpecField[] | undefined {
+    return this.driver.inPlaceFields;
   }
 
   can(name: IaasCapability): boolean {

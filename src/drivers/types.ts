@@ -65,16 +65,52 @@ export type DriverInstance<K extends DriverKind> = K extends 'iaas'
 // IaaS
 
 /** Cloud state of a VM, mapped by the driver (the original's OpenStack mapping lives in that driver). */
-export type VmState = 'pending' | 'running' | 'stopped' | 'error' | 'terminated' | 'unknown';
+export type VmState =
+  | 'pending'
+  | 'running'
+  | 'stopped'
+  | 'error'
+  /** Being deleted (Nova's task `deleting`): on its way out, neither counted nor deleted again. */
+  | 'deleting'
+  | 'terminated'
+  | 'unknown';
 
 /** Metadata keys vmshepherd writes on every VM it creates; membership is by these, never by name. */
 export const META_PRESET = 'vmshepherd_preset';
 export const META_SPEC = 'vmshepherd_spec';
 export const META_IDEMPOTENCY = 'vmshepherd_idem';
 export const META_REVISION = 'vmshepherd_revision';
+/**
+ * A fingerprint of each spec field the VM was brought to (see presets/spec-parts.ts): written only once the
+ * cloud shows the change, so fields the cloud does not report (user data) are compared against it.
+ */
+export const META_PARTS = 'vmshepherd_parts';
 /** The original's VM lease: epoch seconds after which the VM is terminated. */
 export const META_TIMED_SHUTDOWN = 'iaas_timed_shutdown';
 
+/** The fields of a spec, each compared on its own and changed in place by its own operation. */
+export type SpecField =
+  | 'image'
+  | 'flavor'
+  | 'keyName'
+  | 'userdata'
+  | 'securityGroups'
+  | 'networks'
+  | 'availabilityZone';
+export const SPEC_FIELDS: readonly SpecField[] = [
+  'image',
+  'flavor',
+  'keyName',
+  'userdata',
+  'securityGroups',
+  'networks',
+  'availabilityZone',
+];
+
+/**
+ * A VM as the cloud reports it. The spec fields (image ... availabilityZone) are what the cloud shows now,
+ * left undefined when the cloud does not report that field (then the recorded fingerprint is compared).
+ */
 export interface Vm {
   id: string;
   name: string;
@@ -85,8 +121,21 @@ export interface Vm {
   /** ISO 8601 UTC. */
   createdAt: string;
   metadata: Record<string, string>;
+  /** Image name (or id when the name is unknown), and its id where the cloud tells it. */
   image?: string;
+  imageId?: string;
+  /** Flavor name (or id), and its id where the cloud tells it. */
   flavor?: string;
+  flavorId?: string;
+  /** The key pair; null: the cloud reports that the VM has none. */
+  keyName?: string | null;
+  /** Security group names, each once. */
+  securityGroups?: string[];
+  /** Networks as the preset names them (ids or names): only where the cloud can report them so. */
+  networks?: string[];
+  availabilityZone?: string;
+  /** A resize waits for its confirmation (Nova's VERIFY_RESIZE): resumed by confirming it. */
+  resizeUnconfirmed?: boolean;
   /** Why the cloud says the VM failed (kept for the panel). */
   fault?: string;
   /** Epoch ms from `iaas_timed_shutdown`, when set. */
@@ -123,17 +172,45 @@ export interface CreateOptions extends CallOptions {
   idempotencyKey: string;
 }
 
-/** Optional verbs a driver may offer; calling an absent one fails with a not-implemented error. */
+/**
+ * Optional verbs a driver may offer; calling an absent one fails with a not-implemented error. The ones
+ * that change a spec field resolve only once the cloud shows the change done and the VM settled (no task
+ * in progress), and never touch the VM's metadata: the loop records the spec with `setMetadata` after.
+ */
 export interface IaasCapabilities {
   stop?(vmId: string, options?: CallOptions): Promise<void>;
   start?(vmId: string, options?: CallOptions): Promise<void>;
   reboot?(vmId: string, options?: CallOptions): Promise<void>;
-  /** Rebuilds in place from the spec's image (and userdata, where the cloud can). */
+  /** Re-images the VM from the spec's image, with its key pair and user data (destroys the root disk). */
   rebuild?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
-  /** Changes the flavor in place to the spec's flavor. */
+  /** Changes the flavor to the spec's, confirming the resize (also one found waiting for confirmation). */
   resize?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
+  /** Adds and removes security groups until the VM has exactly the spec's. */
+  setSecurityGroups?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
+  /** Attaches and detaches interfaces until the VM is on exactly the spec's networks. */
+  setNetworks?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
+  /** Merges the spec's metadata into the VM's; nothing else changes. */
+  setMetadata?(vmId: string, spec: VmSpec, options?: CallOptions): Promise<void>;
 }
 export type IaasCapability = keyof IaasCapabilities;
+export const IAAS_CAPABILITIES: readonly IaasCapability[] = [
+  'stop',
+  'start',
+  'reboot',
+  'rebuild',
+  'resize',
+  'setSecurityGroups',
+  'setNetworks',
+  'setMetadata',
+];
+/** Verbs that take the spec they bring the VM to. */
+export const SPEC_VERBS: ReadonlySet<IaasCapability> = new Set([
+  'rebuild',
+  'resize',
+  'setSecurityGroups',
+  'setNetworks',
+  'setMetadata',
+]);
 
 export interface IaasDriver {
   /** VMs that belong to the preset (by metadata). */
@@ -151,6 +228,11 @@ export interface IaasDriver {
   terminate(vmId: string, options?: CallOptions): Promise<void>;
   get(vmId: string, options?: CallOptions): Promise<Vm | null>;
   capabilities?: IaasCapabilities;
+  /**
+   * The spec fields this driver changes in place (each by the verb reconcile/in-place.ts names for it);
+   * default: every field whose verb it offers. A field left out is brought to the spec by replacing the VM.
+   */
+  inPlaceFields?: readonly SpecField[];
   close?(): Promise<void>;
 }
 

@@ -197,6 +197,11 @@ export const CODES = {
     500,
   ),
   dummy_op_0001: no('Simulated cloud: no VM with this id', 'The VM is gone; nothing to do.', 404),
+  dummy_op_2001: backoff(
+    'Simulated cloud: a rebuild or resize did not end with the VM settled on the change (ERROR, another flavor, or no end in time)',
+    'None needed: the VM is outdated still and its next update or replacement follows; see its fault.',
+    502,
+  ),
   dummy_op_0002: no(
     'Simulated cloud: the VM is not in a state that allows this operation',
     'Wait for the VM to reach a stable state.',
@@ -296,6 +301,11 @@ export const CODES = {
   openstack_resize_2001: backoff(
     'OpenStack: a resize did not happen (Nova gave it up, or it did not reach VERIFY_RESIZE in time)',
     'Check the server events (no host to resize to?); raise `resize_timeout` for slow resizes.',
+    504,
+  ),
+  openstack_update_2001: backoff(
+    'OpenStack: an in-place change did not show on the server (a rebuild did not end ACTIVE on its image in time, or its security groups differ after adding and removing)',
+    'Check the server events; raise `resize_timeout` for slow rebuilds. The VM stays outdated and is updated again.',
     504,
   ),
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { DriverOptionsValidator } from '../config/driver-block.js';
 import { liftDriverParams, splitBlock } from '../config/driver-block.js';
@@ -15,9 +14,10 @@ import { YamlSource } from '../config/yaml-source.js';
 import { zodIssues } from '../config/zod-issues.js';
 import type { NetworkSpec, PresetSource } from '../drivers/types.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
-import { deepMerge, isPlainObject, stableJson } from '../util/deep-merge.js';
+import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import type { DriverUse, Preset } from './preset.js';
 import { isInside, readUserdataFile, renderTemplate, templateContext } from './render-userdata.js';
+import { type SpecValues, specHashOf, specPartsOf } from './spec-parts.js';
 
 export interface CompileContext {
   validator: DriverOptionsValidator;
@@ -110,7 +110,7 @@ export async function compilePreset(
 
   const network = normalizeNetwork(p.network);
   const flavor = p.flavor ?? p.flavour;
-  const spec = { image: p.image, flavor, network, keyName: p.key_name, userdata };
+  const spec: SpecValues = { image: p.image, flavor, network, keyName: p.key_name, userdata };
   const preset: Preset = {
     name,
     source: { id: source.id, file: source.file, revision: source.revision },
@@ -162,7 +162,8 @@ export async function compilePreset(
       maxMs: (p.create_backoff?.max ?? 600) * 1000,
       quotaWindowMs: (p.create_backoff?.quota_window ?? 300) * 1000,
     },
-    specHash: createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16),
+    specHash: specHashOf(spec),
+    specParts: specPartsOf(spec),
     extra: Object.fromEntries(Object.entries(raw).filter(([k]) => !PRESET_KEYS.includes(k))),
   };
   return { preset, errors: [], warnings, dependencies };

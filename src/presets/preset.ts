@@ -1,5 +1,6 @@
 import type { CountOrPercent } from '../config/preset-schema.js';
 import type { NetworkSpec } from '../drivers/types.js';
+import type { SpecParts } from './spec-parts.js';
 
 /** Which driver a preset uses and with which (already validated) options. */
 export interface DriverUse {
@@ -64,6 +65,8 @@ export interface Preset {
   scrubGraceMs: number;
   /** Hash of what a VM is built from (image, flavor, network, key, rendered userdata). */
   specHash: string;
+  /** The same, field by field (what an in-place update compares and records). */
+  specParts: SpecParts;
   /** Keys the schema does not know, kept for templates and shown to operators (never driver options). */
   extra: Record<string, unknown>;
 }

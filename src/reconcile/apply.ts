@@ -1,8 +1,19 @@
 import type { Logger } from 'pino';
-import type { CallOptions, IaasCapability, IaasDriver, Vm, VmSpec } from '../drivers/types.js';
+import {
+  type CallOptions,
+  IAAS_CAPABILITIES,
+  type IaasCapability,
+  type IaasDriver,
+  META_PARTS,
+  type SpecField,
+  type Vm,
+  type VmSpec,
+} from '../drivers/types.js';
 import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
+import { decodeParts, encodeParts } from '../presets/spec-parts.js';
+import type { InPlaceStep } from './in-place.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { InPlaceUpdate, Remedy, Termination } from './plan.js';
 import { idempotencyKey, vmSpec } from './spec.js';
@@ -12,11 +23,13 @@ import type { PresetEvent } from './state.js';
 export interface Cloud extends IaasDriver {
   can(name: IaasCapability): boolean;
   verb(name: IaasCapability, vmId: string, spec: VmSpec | undefined, options?: CallOptions): Promise<void>;
+  /** The spec fields the driver declares it changes in place, when it narrows the default. */
+  inPlaceFields?: readonly SpecField[] | undefined;
 }
 
 /** The optional verbs a cloud offers, for the pure plan. */
 export function capabilitiesOf(cloud: Cloud): Set<IaasCapability> {
-  return new Set((['stop', 'start', 'reboot', 'rebuild', 'resize'] as const).filter((c) => cloud.can(c)));
+  return new Set(IAAS_CAPABILITIES.filter((c) => cloud.can(c)));
 }
 
 export interface ApplyContext {
@@ -113,34 +126,121 @@ export interface VerbOutcome<T> {
   failed: { action: T; error: ShepherdError }[];
 }
 
-/** Remedies (reboot, rebuild) and in-place updates (rebuild, resize), concurrently, under the lease. */
-export async function applyVerbs<T extends Remedy | InPlaceUpdate>(
+/** Remedies (reboot, rebuild), concurrently, under the lease. */
+export async function applyRemedies(
+  remedies: readonly Remedy[],
+  ctx: ApplyContext,
+  describe: (r: Remedy) => string,
+): Promise<VerbOutcome<Remedy>> {
+  const spec = remedies.length > 0 ? vmSpec(ctx.preset) : undefined; // none made in the steady state
+  return applyEach(remedies, ctx, async (r) => {
+    const reason = `${r.action}: ${describe(r)}`;
+    try {
+      ctx.lease.assertValid();
+      await ctx.cloud.verb(r.action, r.vmId, spec, { signal: ctx.lease.signal });
+      ctx.record({ type: 'remedied', vm: r.vmId, reason });
+      ctx.logger.info({ vm: r.vmId, verb: r.action, reason, fence: ctx.lease.token }, 'remedied VM');
+    } catch (err) {
+      const error = asShepherdError(err, 'reconcile_manage_1001');
+      ctx.record({
+        type: 'remedy_failed',
+        vm: r.vmId,
+        reason: `${r.action}: ${error.message}`,
+        code: error.code,
+      });
+      ctx.logger.warn(
+        { vm: r.vmId, verb: r.action, ...errorFields(error), fence: ctx.lease.token },
+        `${r.action} failed`,
+      );
+      throw error;
+    }
+  });
+}
+
+/**
+ * In-place updates, concurrently, under the lease: each VM's verbs in order, then its record (see
+ * bringToSpec). The event names the verbs and the fields that required each.
+ */
+export async function applyUpdates(
+  updates: readonly InPlaceUpdate[],
+  ctx: ApplyContext,
+): Promise<VerbOutcome<InPlaceUpdate>> {
+  const spec = updates.length > 0 ? vmSpec(ctx.preset) : undefined;
+  return applyEach(updates, ctx, async (u) => {
+    const data = { op: u.op, fields: u.steps.flatMap((s) => s.fields).join(',') };
+    try {
+      await bringToSpec(ctx.cloud, u.vmId, u.steps, u.recorded, ctx.preset, spec as VmSpec, ctx.lease);
+      const reason = `${u.op}: ${u.reason}; spec ${u.from} → ${ctx.preset.specHash}`;
+      ctx.record({ type: 'updated', vm: u.vmId, reason, data });
+      ctx.logger.info({ vm: u.vmId, op: u.op, reason, fence: ctx.lease.token }, 'updated VM in place');
+    } catch (err) {
+      const error = asShepherdError(err, 'reconcile_manage_1001');
+      ctx.record({
+        type: 'update_failed',
+        vm: u.vmId,
+        reason: `${u.op}: ${error.message}`,
+        code: error.code,
+        data,
+      });
+      ctx.logger.warn(
+        { vm: u.vmId, op: u.op, ...errorFields(error), fence: ctx.lease.token },
+        'update failed',
+      );
+      throw error;
+    }
+  });
+}
+
+/**
+ * Brings a VM to the spec in place: each verb in order (each resolves once the cloud shows its change),
+ * then the spec recorded on the VM. When a later verb fails, the fields of the verbs that succeeded are
+ * recorded on their own, so that what the cloud cannot show (user data) is not changed again for nothing.
+ */
+export async function bringToSpec(
+  cloud: Cloud,
+  vmId: string,
+  steps: readonly InPlaceStep[],
+  recorded: string | undefined,
+  preset: Preset,
+  spec: VmSpec,
+  lease: LeaseKeeper,
+): Promise<void> {
+  const done: SpecField[] = [];
+  try {
+    for (const step of steps) {
+      lease.assertValid();
+      await cloud.verb(step.verb, vmId, spec, { signal: lease.signal });
+      done.push(...step.fields);
+    }
+  } catch (err) {
+    if (done.length > 0 && lease.valid()) {
+      const parts = { ...decodeParts(recorded) };
+      for (const f of done) parts[f] = preset.specParts[f];
+      const partial = { ...spec, metadata: { [META_PARTS]: encodeParts(parts) } };
+      await cloud.verb('setMetadata', vmId, partial, { signal: lease.signal }).catch(() => undefined);
+    }
+    throw err;
+  }
+  lease.assertValid();
+  await cloud.verb('setMetadata', vmId, spec, { signal: lease.signal });
+}
+
+/** Runs `run` for every action at once (the account limiter bounds the calls); a throw marks it failed. */
+async function applyEach<T>(
   actions: readonly T[],
   ctx: ApplyContext,
-  describe: (a: T) => { verb: IaasCapability; event: 'remedied' | 'updated'; reason: string },
+  run: (action: T) => Promise<void>,
 ): Promise<VerbOutcome<T>> {
   const outcome: VerbOutcome<T> = { done: [], failed: [] };
-  if (actions.length === 0) return outcome; // the steady state: no spec (and its random name) per manage
-  const spec = vmSpec(ctx.preset);
+  if (actions.length === 0) return outcome; // the steady state: nothing allocated per manage
   await Promise.all(
     actions.map(async (action) => {
       if (ctx.stopping.aborted) return;
-      const { verb, event, reason } = describe(action);
       try {
-        ctx.lease.assertValid();
-        await ctx.cloud.verb(verb, action.vmId, spec, { signal: ctx.lease.signal });
+        await run(action);
         outcome.done.push(action);
-        ctx.record({ type: event, vm: action.vmId, reason: `${verb}: ${reason}` });
-        ctx.logger.info({ vm: action.vmId, verb, reason, fence: ctx.lease.token }, `${event} VM`);
       } catch (err) {
-        const error = asShepherdError(err, 'reconcile_manage_1001');
-        outcome.failed.push({ action, error });
-        const failed = event === 'remedied' ? 'remedy_failed' : 'update_failed';
-        ctx.record({ type: failed, vm: action.vmId, reason: `${verb}: ${error.message}`, code: error.code });
-        ctx.logger.warn(
-          { vm: action.vmId, verb, ...errorFields(error), fence: ctx.lease.token },
-          `${verb} failed`,
-        );
+        outcome.failed.push({ action, error: asShepherdError(err, 'reconcile_manage_1001') });
       }
     }),
   );

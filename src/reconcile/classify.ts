@@ -23,7 +23,9 @@ export type VmClass =
   /** Stopped by an operator's scrub: not counted, deleted when its grace ends unless restored. */
   | 'scrubbing'
   /** A scrubbing VM whose grace ended: deleted now. */
-  | 'scrubbed';
+  | 'scrubbed'
+  /** Being deleted (the cloud says so, or this preset's manage deleted it moments ago): left alone, not counted. */
+  | 'deleting';
 
 export interface ClassifiedVm {
   vm: Vm;
@@ -41,6 +43,9 @@ export interface ClassifiedVm {
 /** Classes that are gone or going: terminated this cycle and not counted towards `count`. */
 export const DOOMED: ReadonlySet<VmClass> = new Set(['dead', 'expired', 'stuck', 'scrubbed']);
 
+/** How long a VM this preset deleted is taken as on its way out while the cloud still lists it. */
+export const DELETE_PATIENCE_MS = 300_000;
+
 /** Classes an operator's verb put a VM in: the loop neither checks, remedies nor rolls them. */
 export const HELD: ReadonlySet<VmClass> = new Set(['quiesced', 'scrubbing']);
 
@@ -50,10 +55,11 @@ export function classify(
   health: HealthById,
   now: number,
   lifecycle: Readonly<Record<string, VmLifecycle>> = {},
+  deleting: Readonly<Record<string, number>> = {},
 ): ClassifiedVm[] {
   return vms.map((vm) => {
     const h = health.get(vm.id);
-    const held = heldClass(vm, lifecycle[vm.id], now);
+    const held = deletingClass(vm, deleting[vm.id], now) ?? heldClass(vm, lifecycle[vm.id], now);
     const failing = !held && (h?.failures ?? 0) > 0;
     const [cls, reason] = held ?? classOf(preset, vm, h, now);
     const spec = vm.metadata[META_SPEC];
@@ -61,6 +67,17 @@ export function classify(
     const outdated = !held && spec !== undefined && spec !== preset.specHash;
     return { vm, class: cls, reason, failing, health: h, outdated, ready: isReady(preset, vm, cls, h, now) };
   });
+}
+
+/**
+ * A VM on its way out: the cloud says it is being deleted, or this preset deleted it (at `deletedAt`)
+ * and the cloud still lists it, for a while and unless it went to ERROR (then the delete failed).
+ */
+function deletingClass(vm: Vm, deletedAt: number | undefined, now: number): [VmClass, string] | undefined {
+  if (vm.state === 'deleting') return ['deleting', `${vm.providerStatus ?? 'deleting'} (being deleted)`];
+  if (deletedAt === undefined || vm.state === 'error' || now - deletedAt > DELETE_PATIENCE_MS)
+    return undefined;
+  return ['deleting', `deleted at ${new Date(deletedAt).toISOString()}, still listed`];
 }
 
 /** The class an operator's verb gives a VM, unless the cloud says it is gone or broken. */

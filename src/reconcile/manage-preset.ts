@@ -8,8 +8,9 @@ import type { TaskLimiter } from '../util/limiter.js';
 import {
   type ApplyContext,
   applyCreates,
+  applyRemedies,
   applyTerminations,
-  applyVerbs,
+  applyUpdates,
   type Cloud,
   type CreateOutcome,
   capabilitiesOf,
@@ -17,6 +18,7 @@ import {
   type VerbOutcome,
 } from './apply.js';
 import { afterCreates, type BackoffState } from './backoff.js';
+import { DELETE_PATIENCE_MS } from './classify.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
@@ -137,7 +139,16 @@ export async function managePreset(
     const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
     const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
     const now = deps.clock.now();
-    const decision = decide(preset, vms, results, state, now, deps.healthHistory, capabilitiesOf(deps.cloud));
+    const decision = decide(
+      preset,
+      vms,
+      results,
+      state,
+      now,
+      deps.healthHistory,
+      capabilitiesOf(deps.cloud),
+      deps.cloud.inPlaceFields,
+    );
     recordHealthTransitions(state, decision, preset, (e) => {
       record(e);
       deps.logger.warn({ event: e.type, vm: e.vm, code: e.code, fence: lease.token }, e.reason);
@@ -203,6 +214,7 @@ export async function managePreset(
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
       ...lifecycleOf(state, vmsAfter),
       ...(state.paused ? { paused: state.paused } : {}),
+      ...deletingAfter(state.deleting, acts.terminations, vms, deps.clock.now()),
     };
     const terminations = acts.terminations;
     const creates = acts.creates;
@@ -326,12 +338,8 @@ async function act(
   acts.terminations = await applyTerminations(p.terminate, ctx);
   const steps = preset.healthcheck?.policy.remedies ?? [];
   [acts.remedies, acts.updates] = await Promise.all([
-    applyVerbs(p.remedy, ctx, (r) => ({
-      verb: r.action,
-      event: 'remedied' as const,
-      reason: `step ${r.step + 1} of [${steps.join(', ')}]: ${r.reason}`,
-    })),
-    applyVerbs(p.update, ctx, (u) => ({ verb: u.op, event: 'updated' as const, reason: u.reason })),
+    applyRemedies(p.remedy, ctx, (r) => `step ${r.step + 1} of [${steps.join(', ')}]: ${r.reason}`),
+    applyUpdates(p.update, ctx),
   ]);
   if (p.create > 0)
     acts.creates = await applyCreates(createBudget(p, listed - acts.terminations.done.length), ctx);
@@ -414,4 +422,23 @@ function lifecycleOf(
   const ids = new Set(vms.map((v) => v.id));
   const kept = Object.entries(state.lifecycle).filter(([id]) => ids.has(id));
   return kept.length > 0 ? { lifecycle: Object.fromEntries(kept) } : {};
+}
+
+/**
+ * VMs this preset deleted and that may still be listed: this manage's deletions, and earlier ones the
+ * cloud still listed now. A VM gone from the listing, or deleted longer ago than the patience, drops out.
+ */
+export function deletingAfter(
+  before: Readonly<Record<string, number>> | undefined,
+  terminations: TerminationOutcome | undefined,
+  listed: readonly { id: string }[],
+  now: number,
+): { deleting?: Record<string, number> } {
+  if (!before && !terminations?.done.length) return {};
+  const ids = new Set(listed.map((v) => v.id));
+  const kept: Record<string, number> = {};
+  for (const [id, at] of Object.entries(before ?? {}))
+    if (ids.has(id) && now - at <= DELETE_PATIENCE_MS) kept[id] = at;
+  for (const t of terminations?.done ?? []) kept[t.vmId] = now;
+  return Object.keys(kept).length > 0 ? { deleting: kept } : {};
 }

@@ -1,4 +1,11 @@
-import type { HealthCheck, HealthResult, IaasCapability, IaasDriver, Vm } from '../drivers/types.js';
+import type {
+  HealthCheck,
+  HealthResult,
+  IaasCapability,
+  IaasDriver,
+  SpecField,
+  Vm,
+} from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
@@ -158,16 +165,18 @@ export function decide(
   now: number,
   historyLength: number,
   capabilities: ReadonlySet<IaasCapability> = new Set(),
+  inPlaceFields?: readonly SpecField[],
 ): Decision {
   // Without a health check there is no health to read or fold (and no Map to build per manage).
   const healthBefore = preset.healthcheck ? healthOfSnapshots(state.vms) : NO_HEALTH;
   const health = preset.healthcheck
     ? updateHealth(healthBefore, vms, results, preset.healthcheck.policy, now, historyLength)
     : NO_HEALTH;
-  const classified = classify(preset, vms, health, now, state.lifecycle);
+  const classified = classify(preset, vms, health, now, state.lifecycle, state.deleting);
   const ctx = {
     now,
     capabilities,
+    inPlaceFields,
     rollout: state.rollout,
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
   };

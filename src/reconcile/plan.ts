@@ -1,7 +1,8 @@
-import type { IaasCapability } from '../drivers/types.js';
+import { type IaasCapability, META_PARTS, META_SPEC, type SpecField } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
+import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
 
 export interface Termination {
   vmId: string;
@@ -14,7 +15,13 @@ export interface Termination {
 /** An outdated VM brought to the current spec in place (`update.strategy: in_place`). */
 export interface InPlaceUpdate {
   vmId: string;
-  op: 'rebuild' | 'resize';
+  /** `resize`, `rebuild`, `resize+rebuild`, ... or `record` (no cloud call but the record). */
+  op: string;
+  /** The verbs in order, each with the fields that require it; empty when only the record differs. */
+  steps: InPlaceStep[];
+  /** The VM's spec hash before, and the fingerprints it records (kept when a later step fails). */
+  from: string;
+  recorded?: string;
   reason: string;
 }
 
@@ -45,7 +52,7 @@ export interface RolloutVerdict {
   /** Ready VMs now, and the least the rollout keeps: count - max_unavailable. */
   ready: number;
   minReady: number;
-  /** `in_place` asked but the cloud can neither rebuild nor resize: outdated VMs are replaced. */
+  /** `in_place` asked, but some outdated VMs are replaced: a field of theirs cannot change in place. */
   fallback?: 'replace';
 }
 
@@ -59,6 +66,8 @@ export interface PlanContext {
   now: number;
   /** Optional verbs the preset's cloud offers (reboot, rebuild, resize...). */
   capabilities: ReadonlySet<IaasCapability>;
+  /** The spec fields the driver declares it changes in place (default: those whose verb it has). */
+  inPlaceFields?: readonly SpecField[] | undefined;
   rollout?: RolloutState | undefined;
   /** A create backoff window in force (see backoff.ts). */
   createBlock?: CreateBlock | null;
@@ -79,7 +88,7 @@ export interface Plan {
   serving: number;
   /** Most VMs that may exist at once: count + max_surge (scrubbing VMs aside). */
   ceiling: number;
-  /** VMs that exist but are not held to the ceiling (scrubbing, on their way out). */
+  /** VMs that exist but are not held to the ceiling (scrubbing or being deleted: on their way out). */
   exempt: number;
 }
 
@@ -95,7 +104,8 @@ const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
  */
 export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext = NO_CONTEXT): Plan {
   const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
-  const alive = vms.filter((v) => !DOOMED.has(v.class));
+  // VMs being deleted are neither counted, checked, nor deleted again: they are gone but for the listing.
+  const alive = vms.filter((v) => !DOOMED.has(v.class) && v.class !== 'deleting');
   const guard = massDeletionGuard(
     preset,
     alive.filter((v) => !HELD.has(v.class)),
@@ -129,55 +139,57 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const paused = rolloutPause(preset, vms, outdated.length, ctx.rollout);
   const active = outdated.length > 0 && preset.update.strategy !== 'on_delete';
   const rolling = active && paused === null;
-  const inPlace = rolling && preset.update.strategy === 'in_place' && canUpdateInPlace(ctx.capabilities);
+  // In place, each outdated VM is updated as its differing fields allow, or replaced when one cannot be.
+  const works = new Map<string, InPlaceWork>();
+  if (rolling && preset.update.strategy === 'in_place') {
+    const fields = inPlaceFieldsOf(ctx.capabilities, ctx.inPlaceFields);
+    const canRecord = ctx.capabilities.has('setMetadata');
+    for (const v of outdated) works.set(v.vm.id, inPlaceWork(preset, v.vm, fields, canRecord));
+  }
+  const replaced = (v: ClassifiedVm) =>
+    v.outdated && (preset.update.strategy !== 'in_place' || works.get(v.vm.id)?.kind === 'replace');
+  const toReplace = outdated.filter(replaced);
+  const inPlace = rolling && preset.update.strategy === 'in_place' && toReplace.length === 0;
 
   // Surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
   // (in place, the surge VM stays until every VM is updated); otherwise by scale_in_order.
   let budget = Math.max(0, ready - minReady);
   const update: InPlaceUpdate[] = [];
   if (serving.length > count && !inPlace) {
-    const victims = rolling
-      ? takeWithinBudget(outdated, serving.length - count, budget)
-      : takeInOrder(scaleInOrder(serving, preset.scaleInOrder), serving.length - count, budget);
+    const victims =
+      rolling && toReplace.length > 0
+        ? takeWithinBudget(toReplace, serving.length - count, budget)
+        : takeInOrder(scaleInOrder(serving, preset.scaleInOrder), serving.length - count, budget);
     budget -= victims.filter((v) => v.ready).length;
     for (const v of victims)
-      terminate.push(termination(v, rolling ? 'outdated' : 'surplus', `count is ${count}`));
+      terminate.push(termination(v, v.outdated && rolling ? 'outdated' : 'surplus', `count is ${count}`));
     const gone = new Set(victims.map((v) => v.vm.id));
     serving = serving.filter((v) => !gone.has(v.vm.id));
   }
   // Replacing also spends what max_unavailable allows: outdated VMs go before their replacements exist.
   if (rolling && !inPlace) {
-    const more = takeWithinBudget(
-      serving.filter((v) => v.outdated),
-      Number.POSITIVE_INFINITY,
-      budget,
-    );
+    const more = takeWithinBudget(serving.filter(replaced), Number.POSITIVE_INFINITY, budget);
     budget -= more.filter((v) => v.ready).length;
-    for (const v of more) terminate.push(termination(v, 'outdated', `spec ${preset.specHash} replaces it`));
+    for (const v of more)
+      terminate.push(termination(v, 'outdated', replaceReason(preset, works.get(v.vm.id))));
     const gone = new Set(more.map((v) => v.vm.id));
     serving = serving.filter((v) => !gone.has(v.vm.id));
   }
   const availabilityRoom = budget > 0;
-  if (inPlace) {
-    // A VM already being rebuilt (pending) is not picked again.
-    const remaining = serving.filter((v) => v.outdated && v.class === 'running');
-    for (const v of takeWithinBudget(remaining, remaining.length, budget)) {
-      const op = inPlaceOp(preset, v, ctx.capabilities);
-      if (op)
-        update.push({
-          vmId: v.vm.id,
-          op,
-          reason: `spec ${v.vm.metadata.vmshepherd_spec ?? '?'} → ${preset.specHash}`,
-        });
-    }
-  }
+  if (works.size > 0) planUpdates(serving, works, budget, update);
 
   for (const t of terminate) if (t.class === 'outdated') t.data = { ready, min_ready: minReady };
   const missing = Math.max(0, count - serving.length);
-  // A rollout adds new VMs beyond count (the surge) until every outdated one has a replacement.
-  const current = serving.filter((v) => !v.outdated).length;
-  // In place, a spare VM is only needed when no VM may be taken down (max_unavailable reached).
-  const surge = rolling && !(inPlace && availabilityRoom) ? Math.max(0, count - current - missing) : 0;
+  // A rollout adds new VMs beyond count (the surge) until every outdated one has a replacement. In place,
+  // a spare VM is only needed for disruptive updates while no VM may be taken down (max_unavailable reached).
+  const needsSpare = (v: ClassifiedVm) => {
+    if (!v.outdated) return false;
+    const work = works.get(v.vm.id);
+    if (!work || work.kind === 'replace') return true;
+    return work.kind === 'update' && work.disruptive && !availabilityRoom;
+  };
+  const current = serving.filter((v) => !needsSpare(v)).length;
+  const surge = rolling ? Math.max(0, count - current - missing) : 0;
   const room = Math.max(0, ceiling - serving.length - expiring);
   let create = Math.min(missing + surge, room);
   const block = create > 0 && ctx.createBlock && ctx.createBlock.until > ctx.now ? ctx.createBlock : null;
@@ -202,7 +214,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     },
     serving: serving.length,
     ceiling,
-    exempt: alive.filter((v) => v.class === 'scrubbing').length,
+    exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
   };
 }
 
@@ -290,27 +302,51 @@ function remedyFor(
   return null;
 }
 
-function canUpdateInPlace(capabilities: ReadonlySet<IaasCapability>): boolean {
-  return capabilities.has('rebuild') || capabilities.has('resize');
+/**
+ * In-place updates of the outdated VMs that stay: a VM whose fields are right already only gets its record
+ * (every one, at no cost); disruptive ones take unready VMs first, then ready ones while the budget lasts.
+ * A VM already changing (rebuilding, resizing) is not picked again, unless a resize awaits its confirmation.
+ */
+function planUpdates(
+  serving: readonly ClassifiedVm[],
+  works: ReadonlyMap<string, InPlaceWork>,
+  budget: number,
+  out: InPlaceUpdate[],
+): void {
+  const candidates = serving.filter(
+    (v) => v.outdated && (v.class === 'running' || v.vm.resizeUnconfirmed === true),
+  );
+  const disruptive: ClassifiedVm[] = [];
+  for (const v of candidates) {
+    const work = works.get(v.vm.id);
+    if (work?.kind === 'record') out.push(inPlaceUpdate(v, []));
+    else if (work?.kind === 'update' && !work.disruptive) out.push(inPlaceUpdate(v, work.steps));
+    else if (work?.kind === 'update') disruptive.push(v);
+  }
+  for (const v of takeWithinBudget(disruptive, disruptive.length, budget)) {
+    const work = works.get(v.vm.id);
+    if (work?.kind !== 'update') continue;
+    out.push(inPlaceUpdate(v, work.steps));
+  }
 }
 
-/** Resize when only the flavor differs, rebuild otherwise; null when the cloud cannot do that one. */
-function inPlaceOp(
-  preset: Preset,
-  v: ClassifiedVm,
-  capabilities: ReadonlySet<IaasCapability>,
-): InPlaceUpdate['op'] | null {
-  const op = updateOpFor(preset, v.vm.flavor, v.vm.image);
-  return capabilities.has(op) ? op : null;
+function inPlaceUpdate(v: ClassifiedVm, steps: InPlaceStep[]): InPlaceUpdate {
+  const from = v.vm.metadata[META_SPEC] ?? '?';
+  const recorded = v.vm.metadata[META_PARTS];
+  const why = steps.map((s) => `${s.verb} for ${s.fields.join(', ')}`).join('; ');
+  return {
+    vmId: v.vm.id,
+    op: opName(steps),
+    steps,
+    from,
+    ...(recorded ? { recorded } : {}),
+    reason: steps.length === 0 ? `every field is at the spec: record it (was ${from})` : why,
+  };
 }
 
-/** How a VM is brought to the preset's spec in place: resize when only the flavor differs, else rebuild. */
-export function updateOpFor(
-  preset: Preset,
-  flavor: string | undefined,
-  image: string | undefined,
-): 'rebuild' | 'resize' {
-  return flavor !== undefined && flavor !== preset.flavor && image === preset.image ? 'resize' : 'rebuild';
+function replaceReason(preset: Preset, work: InPlaceWork | undefined): string {
+  const why = work?.kind === 'replace' ? ` (${work.reason})` : '';
+  return `spec ${preset.specHash} replaces it${why}`;
 }
 
 /**

@@ -1,12 +1,19 @@
 import type { Logger } from 'pino';
-import { META_PRESET, type RuntimeStore } from '../drivers/types.js';
+import {
+  type IaasCapability,
+  META_PARTS,
+  META_PRESET,
+  META_SPEC,
+  type RuntimeStore,
+  type Vm,
+} from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
-import { type Cloud, capabilitiesOf } from './apply.js';
+import { bringToSpec, type Cloud, capabilitiesOf } from './apply.js';
+import { inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { leaseKey } from './manage-preset.js';
-import { updateOpFor } from './plan.js';
 import { vmSpec } from './spec.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
 import { decideVerb, type Lifecycle, lifecycleAfter, type VerbName } from './verbs.js';
@@ -47,12 +54,7 @@ export async function checkVerb(req: VerbRequest, deps: Pick<VerbDeps, 'runtime'
     throw new ShepherdError('vm_verb_0002', `${req.vmId} in ${req.preset.name}`, {
       details: { vm: req.vmId },
     });
-  decideVerb(
-    req.verb,
-    lifecycleIn(state, req.vmId),
-    capabilitiesOf(deps.cloud),
-    updateOpFor(req.preset, vm.flavor, vm.image),
-  );
+  decideVerb(req.verb, lifecycleIn(state, req.vmId), capabilitiesOf(deps.cloud));
 }
 
 /**
@@ -71,17 +73,12 @@ export async function runVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
       });
     }
     const from = lifecycleIn(state, req.vmId);
-    const decision = decideVerb(
-      req.verb,
-      from,
-      capabilitiesOf(deps.cloud),
-      updateOpFor(req.preset, vm.flavor, vm.image),
-    );
+    const capabilities = capabilitiesOf(deps.cloud);
+    const decision = decideVerb(req.verb, from, capabilities);
     lease.assertValid();
-    if (decision.op) {
-      const spec = decision.op === 'rebuild' || decision.op === 'resize' ? vmSpec(req.preset) : undefined;
-      await deps.cloud.verb(decision.op, req.vmId, spec, { signal: lease.signal });
-    }
+    let op: string | null = decision.op;
+    if (decision.op === 'update') op = await updateInPlace(req, vm, capabilities, deps.cloud, lease);
+    else if (decision.op) await deps.cloud.verb(decision.op, req.vmId, undefined, { signal: lease.signal });
     const now = deps.clock.now();
     const record = lifecycleAfter(decision, now, req.by, deps.scrubGraceMs);
     const { [req.vmId]: _old, ...others } = state.lifecycle ?? {};
@@ -90,7 +87,7 @@ export async function runVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
       at: new Date(now).toISOString(),
       type: 'verb',
       vm: req.vmId,
-      reason: `${req.verb} by ${req.by}: ${from} → ${decision.transition.to}${decision.op ? ` (${decision.op})` : ''}`,
+      reason: `${req.verb} by ${req.by}: ${from} → ${decision.transition.to}${op ? ` (${op})` : ''}`,
       token: lease.token,
       instance: deps.instanceId,
     };
@@ -106,6 +103,30 @@ export async function runVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * An operator's update: the VM brought to the current spec by the verbs its differing fields require,
+ * then recorded; refused when a field cannot change in place. Returns what was done (null: nothing was
+ * outdated).
+ */
+async function updateInPlace(
+  req: VerbRequest,
+  vm: Vm,
+  capabilities: ReadonlySet<IaasCapability>,
+  cloud: Cloud,
+  lease: LeaseKeeper,
+): Promise<string | null> {
+  if (vm.metadata[META_SPEC] === req.preset.specHash && !vm.resizeUnconfirmed) return null;
+  const fields = inPlaceFieldsOf(capabilities, cloud.inPlaceFields);
+  const work = inPlaceWork(req.preset, vm, fields, capabilities.has('setMetadata'));
+  if (work.kind === 'replace')
+    throw new ShepherdError('iaas_verb_1001', `update of ${vm.id} in place: ${work.reason}`, {
+      details: { verb: 'update', fields: work.fields.join(',') },
+    });
+  const steps = work.kind === 'update' ? work.steps : [];
+  await bringToSpec(cloud, vm.id, steps, vm.metadata[META_PARTS], req.preset, vmSpec(req.preset), lease);
+  return opName(steps);
 }
 
 /** Takes the preset's lease, waiting up to `leaseWaitMs` for a manage in progress to release it. */

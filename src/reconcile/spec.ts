@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { META_PRESET, META_REVISION, META_SPEC, type VmSpec } from '../drivers/types.js';
+import { META_PARTS, META_PRESET, META_REVISION, META_SPEC, type VmSpec } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
+import { encodeParts } from '../presets/spec-parts.js';
 
 /** What the cloud is asked to build for one VM of the preset. */
 export function vmSpec(preset: Preset): VmSpec {
@@ -17,6 +18,7 @@ export function vmSpec(preset: Preset): VmSpec {
       ...preset.metaTags,
       [META_PRESET]: preset.name,
       [META_SPEC]: preset.specHash,
+      [META_PARTS]: encodeParts(preset.specParts),
       [META_REVISION]: preset.source.revision,
     },
     specHash: preset.specHash,

@@ -115,6 +115,8 @@ export interface PresetState {
   lifecycle?: Record<string, VmLifecycle>;
   /** Set by an operator (API, panel): the loop observes and checks health but takes no action. */
   paused?: { by: string; at: number };
+  /** VMs this preset deleted (epoch ms) that the cloud still listed: never deleted or counted again. */
+  deleting?: Record<string, number>;
 }
 
 export function emptyState(): PresetState {

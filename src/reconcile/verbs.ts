@@ -49,19 +49,19 @@ export interface VmLifecycle {
 
 export interface VerbDecision {
   transition: Transition;
-  /** The cloud verb to call (update resolved to rebuild or resize), or null. */
-  op: IaasCapability | null;
+  /** The cloud verb to call, or null; `update` is worked out field by field when it runs (in-place.ts). */
+  op: IaasCapability | 'update' | null;
 }
 
 /**
  * Checks a verb request against the VM's lifecycle and the cloud's capabilities, before anything is queued:
- * an illegal transition is `vm_verb_0001`, a verb the driver cannot do is `iaas_verb_1001`.
+ * an illegal transition is `vm_verb_0001`, a verb the driver cannot do is `iaas_verb_1001` (an update
+ * needs at least a way to record the spec on the VM).
  */
 export function decideVerb(
   verb: VerbName,
   current: Lifecycle,
   capabilities: ReadonlySet<IaasCapability>,
-  updateOp: 'rebuild' | 'resize' = 'rebuild',
 ): VerbDecision {
   const transition = VERBS[verb].find((t) => t.from === current);
   if (!transition) {
@@ -70,17 +70,17 @@ export function decideVerb(
       details: { verb, lifecycle: current },
     });
   }
-  const op = transition.op === 'update' ? updateOp : transition.op;
-  if (op && !capabilities.has(op)) {
+  const needs = transition.op === 'update' ? 'setMetadata' : transition.op;
+  if (needs && !capabilities.has(needs)) {
     throw new ShepherdError(
       'iaas_verb_1001',
-      `${verb} needs ${op}, which this cloud's driver does not offer`,
+      `${verb} needs ${needs}, which this cloud's driver does not offer`,
       {
-        details: { verb, op },
+        details: { verb, op: needs },
       },
     );
   }
-  return { transition, op };
+  return { transition, op: transition.op };
 }
 
 /** The lifecycle record after a verb (undefined: back to `active`, nothing stored). */

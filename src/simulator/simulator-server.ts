@@ -24,6 +24,10 @@ const VERBS = {
   reboot: (c, [id]) => c.reboot(id as string),
   rebuild: (c, [id, spec]) => c.rebuild(id as string, spec as VmSpec),
   resize: (c, [id, spec]) => c.resize(id as string, spec as VmSpec),
+  confirmResize: (c, [id]) => c.confirmResize(id as string),
+  setSecurityGroups: (c, [id, spec]) => c.setSecurityGroups(id as string, spec as VmSpec),
+  setNetworks: (c, [id, spec]) => c.setNetworks(id as string, spec as VmSpec),
+  setMetadata: (c, [id, spec]) => c.setMetadata(id as string, spec as VmSpec),
 } satisfies Record<string, (cloud: SimulatedCloud, args: unknown[]) => Promise<unknown>>;
 
 /** The last line of a streamed listing: how many lines (VMs, or presets when grouped) came before it. */

@@ -1,11 +1,12 @@
 import type { Vm } from '../../src/drivers/types.js';
 import type { HealthPolicy, Preset } from '../../src/presets/preset.js';
+import { specPartsOf } from '../../src/presets/spec-parts.js';
 import type { VmHealth } from '../../src/reconcile/state.js';
 
 export const T0 = Date.parse('2026-11-21T12:00:00Z');
 
 export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPolicy> = {}): Preset {
-  return {
+  const p: Omit<Preset, 'specParts'> = {
     name: 'web',
     source: { id: 'web.conf', file: 'web.conf', revision: 'r1' },
     count: 3,
@@ -44,6 +45,7 @@ export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPo
     extra: {},
     ...overrides,
   };
+  return { ...p, specParts: overrides.specParts ?? specPartsOf(p) };
 }
 
 let serial = 0;

@@ -256,7 +256,7 @@ describe('OpenStack servers as VMs', () => {
       ['SHUTOFF', null, 'stopped'],
       ['SUSPENDED', null, 'stopped'],
       ['SOFT_DELETED', null, 'terminated'],
-      ['ACTIVE', 'deleting', 'terminated'],
+      ['ACTIVE', 'deleting', 'deleting'],
       ['UNKNOWN', null, 'unknown'],
     ];
     for (const [status, task, state] of cases)

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type IaasCapability, META_SPEC, type Vm } from '../../src/drivers/types.js';
+import {
+  IAAS_CAPABILITIES,
+  type IaasCapability,
+  META_PARTS,
+  META_SPEC,
+  type Vm,
+} from '../../src/drivers/types.js';
 import { ShepherdError } from '../../src/errors/shepherd-error.js';
 import type { Preset, UpdatePolicy } from '../../src/presets/preset.js';
+import { encodeParts } from '../../src/presets/spec-parts.js';
 import { afterCreates, createBlock } from '../../src/reconcile/backoff.js';
 import { classify } from '../../src/reconcile/classify.js';
 import { type PlanContext, plan, type RolloutState } from '../../src/reconcile/plan.js';
@@ -18,10 +25,29 @@ const healthy = (): VmHealth => ({
   history: 'h',
   healthySince: T0 - 600_000,
 });
-const old = (o: Partial<Vm> & { ageSeconds?: number } = {}) => vm({ metadata: { [META_SPEC]: OLD }, ...o });
-const cur = (o: Partial<Vm> & { ageSeconds?: number } = {}) => vm({ metadata: { [META_SPEC]: NEW }, ...o });
+type VmOverrides = Partial<Vm> & { ageSeconds?: number };
+/** A VM as the cloud shows one built from `p` (its fields, and the spec and fingerprints it records). */
+const builtFrom = (p: Preset, o: VmOverrides = {}) =>
+  vm({
+    ...(p.image ? { image: p.image } : {}),
+    ...(p.flavor ? { flavor: p.flavor } : {}),
+    keyName: p.keyName ?? null,
+    securityGroups: p.network.securityGroups,
+    networks: p.network.subnets,
+    ...o,
+    metadata: { [META_SPEC]: p.specHash, [META_PARTS]: encodeParts(p.specParts), ...o.metadata },
+  });
+// The rows' presets build from img-2; outdated VMs were built from img-1.
+const IMG = { image: 'img-2' };
+const old = (o: VmOverrides = {}) => builtFrom(preset({ image: 'img-1', specHash: OLD }), o);
+const cur = (o: VmOverrides = {}) => builtFrom(preset(IMG), o);
 const withUpdate = (u: Partial<UpdatePolicy>, o: Partial<Preset> = {}) =>
-  preset({ update: { strategy: 'replace', maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, ...u }, ...o });
+  preset({
+    ...IMG,
+    update: { strategy: 'replace', maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, ...u },
+    ...o,
+  });
+const ALL_VERBS: IaasCapability[] = [...IAAS_CAPABILITIES];
 
 interface Row {
   name: string;
@@ -160,14 +186,14 @@ const rows: Row[] = [
     name: 'in_place with the spare ready: one old VM rebuilt in place, nothing terminated',
     preset: withUpdate({ strategy: 'in_place' }),
     vms: [old(), old(), old(), cur()],
-    caps: ['rebuild', 'resize'],
+    caps: ['rebuild', 'resize', 'setMetadata'],
     expect: { update: [[0, 'rebuild']], create: 0, active: true },
   },
   {
     name: 'in_place with max_unavailable 1 needs no spare',
     preset: withUpdate({ strategy: 'in_place', maxUnavailable: 1 }),
     vms: [old(), old(), old()],
-    caps: ['rebuild'],
+    caps: ['rebuild', 'setMetadata'],
     expect: { update: [[0, 'rebuild']], create: 0, active: true },
   },
   {
@@ -199,16 +225,6 @@ const rows: Row[] = [
     ],
     caps: ['rebuild'],
     expect: { terminate: [[4, 'surplus']], create: 0, active: false },
-  },
-  {
-    name: 'in_place of a flavor change resizes',
-    preset: withUpdate(
-      { strategy: 'in_place', maxUnavailable: 1 },
-      { count: 2, image: 'img', flavor: 'large' },
-    ),
-    vms: [old({ image: 'img', flavor: 'small' }), old({ image: 'img', flavor: 'small' })],
-    caps: ['rebuild', 'resize'],
-    expect: { update: [[0, 'resize']], create: 0, active: true },
   },
   {
     name: 'in_place on a cloud that can neither rebuild nor resize falls back to replacing',

@@ -41,6 +41,12 @@ export interface SimVm {
   poweredOff: boolean;
   /** Operation in progress until readyAt: BUILD, REBOOT, REBUILD, RESIZE. */
   task: 'BUILD' | 'REBOOT' | 'REBUILD' | 'RESIZE';
+  /** Generation of the root disk: 1 when built, one more with each rebuild (which wipes it). */
+  disk?: number;
+  /** The flavor before a resize that waits for its confirmation (VERIFY_RESIZE once its task ended). */
+  resizedFrom?: string;
+  /** Deleted: listed as DELETING until then (`delete_time`), then gone. */
+  goneAt?: number;
 }
 
 export interface SimSnapshot {
@@ -57,6 +63,8 @@ const STATE_OF: Record<string, VmState> = {
   REBOOT: 'unknown',
   REBUILD: 'unknown',
   RESIZE: 'unknown',
+  VERIFY_RESIZE: 'unknown',
+  DELETING: 'deleting',
   ERROR: 'error',
   SHUTOFF: 'stopped',
 };
@@ -70,6 +78,8 @@ export class SimulatedCloud {
   private readonly vms = new Map<string, SimVm>();
   private readonly byPreset = new Map<string, Set<string>>();
   private readonly calls = new Map<string, number>();
+  /** VMs being deleted (`delete_time`), removed once their time came. */
+  private readonly deleting = new Set<string>();
   /** One frozen metadata object for VMs with equal metadata (most of a preset's VMs). */
   private readonly metadata = new SharedValues();
   private serial = 0;
@@ -128,9 +138,18 @@ export class SimulatedCloud {
     return this.call('create', signal, () => this.build(spec, idempotencyKey));
   }
 
+  /** Idempotent; with `delete_time` the VM stays listed as DELETING for a while, as a real delete does. */
   terminate(id: string, signal?: AbortSignal): Promise<void> {
     return this.call('terminate', signal, () => {
-      this.remove(id);
+      const vm = this.vms.get(id);
+      if (!vm || vm.goneAt !== undefined) return;
+      const ms = pick(this.o.delete_time, unitHash(this.o.seed, 'delete', id)) * 1000;
+      if (ms <= 0) this.remove(id);
+      else {
+        vm.goneAt = this.clock.now() + ms;
+        this.deleting.add(id);
+        this.onChange?.();
+      }
     });
   }
 
@@ -153,31 +172,73 @@ export class SimulatedCloud {
     );
   }
 
-  /** Rebuilds from the spec's image, key and userdata (without a spec: the same image again). */
+  /**
+   * Re-images the VM from the spec's image, key and userdata (without a spec: the same image again): a new
+   * disk generation. Networks, groups, flavor and metadata stay as they are, as on OpenStack.
+   */
   rebuild(id: string, spec: VmSpec | undefined, signal?: AbortSignal): Promise<void> {
     return this.call('rebuild', signal, () =>
       this.mutate(id, ['ACTIVE', 'ERROR', 'SHUTOFF'], (vm) => {
         if (spec) {
           if (spec.image) vm.image = spec.image;
-          if (spec.keyName) vm.keyName = spec.keyName;
-          if (spec.userdata) vm.userdata = spec.userdata;
-          this.respec(vm, spec);
+          setOrDrop(vm, 'keyName', spec.keyName);
+          setOrDrop(vm, 'userdata', spec.userdata);
         }
+        vm.disk = (vm.disk ?? 1) + 1;
         this.restartTask(vm, 'REBUILD');
       }),
     );
   }
 
+  /** Changes only the flavor; the VM then waits in VERIFY_RESIZE until the resize is confirmed. */
   resize(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
     return this.call('resize', signal, () =>
       this.mutate(id, ['ACTIVE', 'SHUTOFF'], (vm) => {
         const flavor = spec.flavor ?? vm.flavor;
-        if (flavor) {
-          this.checkFlavor(flavor, 1);
-          vm.flavor = flavor;
-        }
-        this.respec(vm, spec);
+        if (!flavor || flavor === vm.flavor)
+          throw new ShepherdError('dummy_op_0002', `${id} has flavor ${flavor ?? 'none'} already`, {
+            details: { vmId: id, status: this.status(vm) },
+          });
+        this.checkFlavor(flavor, 1);
+        vm.resizedFrom = vm.flavor ?? '';
+        vm.flavor = flavor;
         this.restartTask(vm, 'RESIZE');
+      }),
+    );
+  }
+
+  confirmResize(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call('confirmResize', signal, () =>
+      this.mutate(id, ['VERIFY_RESIZE'], (vm) => {
+        delete vm.resizedFrom;
+      }),
+    );
+  }
+
+  /** The spec's security groups, exactly; at once, like adding and removing groups on OpenStack. */
+  setSecurityGroups(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    return this.call('setSecurityGroups', signal, () =>
+      this.mutate(id, ['ACTIVE', 'SHUTOFF'], (vm) => {
+        vm.network = { ...vm.network, securityGroups: [...spec.network.securityGroups] };
+      }),
+    );
+  }
+
+  /** The spec's networks, exactly (interfaces attached and detached). */
+  setNetworks(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    return this.call('setNetworks', signal, () =>
+      this.mutate(id, ['ACTIVE', 'SHUTOFF'], (vm) => {
+        vm.network = { ...vm.network, subnets: [...spec.network.subnets] };
+      }),
+    );
+  }
+
+  /** Merges the spec's metadata; refused while a task runs or a resize waits, as Nova refuses it (409). */
+  setMetadata(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    return this.call('setMetadata', signal, () =>
+      this.mutate(id, ['ACTIVE', 'SHUTOFF', 'ERROR'], (vm) => {
+        const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: _shutdown, ...metadata } = spec.metadata;
+        vm.metadata = this.share({ ...vm.metadata, ...metadata });
       }),
     );
   }
@@ -191,8 +252,14 @@ export class SimulatedCloud {
   restore(snapshot: SimSnapshot): void {
     this.vms.clear();
     this.byPreset.clear();
+    this.deleting.clear();
     this.serial = snapshot.serial;
     for (const vm of snapshot.vms) this.insert(vm);
+  }
+
+  /** Calls of one verb so far, answered or not (tests count what the cloud was asked). */
+  callCount(verb: string): number {
+    return this.calls.get(verb) ?? 0;
   }
 
   /** Number of VMs in the account (for tests and benchmarks; free of latency and faults). */
@@ -212,13 +279,28 @@ export class SimulatedCloud {
 
   /** Status word of a VM now, as a cloud would report it. */
   status(vm: SimVm, now = this.clock.now()): string {
+    if (vm.goneAt !== undefined) return 'DELETING';
     if (now < vm.readyAt) return vm.task;
+    if (vm.resizedFrom !== undefined) return 'VERIFY_RESIZE';
     if (vm.bootFails) return 'ERROR';
     if (vm.diesAt !== null && now >= vm.diesAt) return 'ERROR';
     return vm.poweredOff ? 'SHUTOFF' : 'ACTIVE';
   }
 
   // ----- internals -----------------------------------------------------------------------------------
+
+  /** Removes the VMs whose deletion ended (before every call's effect: the cloud as it is by then). */
+  private sweep(): void {
+    if (this.deleting.size === 0) return;
+    const now = this.clock.now();
+    for (const id of this.deleting) {
+      const vm = this.vms.get(id);
+      if (!vm || (vm.goneAt ?? 0) <= now) {
+        this.deleting.delete(id);
+        this.remove(id);
+      }
+    }
+  }
 
   private async call<T>(verb: string, signal: AbortSignal | undefined, effect: () => T): Promise<T> {
     const n = (this.calls.get(verb) ?? 0) + 1;
@@ -231,6 +313,7 @@ export class SimulatedCloud {
     if (this.o.error_rate > 0 && unitHash(this.o.seed, 'error', verb, n) < this.o.error_rate) {
       throw new ShepherdError('dummy_call_2001', `${verb} (call ${n})`, { details: { verb } });
     }
+    this.sweep();
     const result = effect();
     if (timedOut) {
       // Like a real API behind a slow network: the effect happened, the caller only sees a timeout.
@@ -296,6 +379,7 @@ export class SimulatedCloud {
       diesAt: this.deathTime(id, now + bootMs),
       poweredOff: false,
       task: 'BUILD',
+      disk: 1,
     };
     this.insert(vm);
     this.onChange?.();
@@ -349,6 +433,7 @@ export class SimulatedCloud {
   private insert(vm: SimVm): void {
     vm.metadata = this.share(vm.metadata);
     this.vms.set(vm.id, vm);
+    if (vm.goneAt !== undefined) this.deleting.add(vm.id);
     const preset = vm.metadata[META_PRESET];
     if (preset === undefined) return;
     let ids = this.byPreset.get(preset);
@@ -370,12 +455,6 @@ export class SimulatedCloud {
       if (ids?.size === 0) this.byPreset.delete(preset);
     }
     this.onChange?.();
-  }
-
-  /** After an in-place change the VM carries the new spec's metadata (spec hash, revision, tags). */
-  private respec(vm: SimVm, spec: VmSpec): void {
-    const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: _shutdown, ...metadata } = spec.metadata;
-    vm.metadata = this.share(metadata);
   }
 
   /** Callers hand over their own (fresh) object: it may become the shared one, and is frozen. */
@@ -405,10 +484,26 @@ export class SimulatedCloud {
       },
       ...(vm.image ? { image: vm.image } : {}),
       ...(vm.flavor ? { flavor: vm.flavor } : {}),
+      keyName: vm.keyName ?? null,
+      securityGroups: vm.network.securityGroups,
+      networks: vm.network.subnets,
+      ...(vm.network.availabilityZone ? { availabilityZone: vm.network.availabilityZone } : {}),
+      ...(status === 'VERIFY_RESIZE' ? { resizeUnconfirmed: true } : {}),
       ...(fault ? { fault } : {}),
       ...(vm.shutdownAt !== undefined ? { timedShutdownAt: vm.shutdownAt * 1000 } : {}),
     };
   }
+
+  /** The root disk's generation of a VM (tests read it to tell a rebuild happened); undefined when gone. */
+  diskOf(id: string): number | undefined {
+    const vm = this.vms.get(id);
+    return vm ? (vm.disk ?? 1) : undefined;
+  }
+}
+
+function setOrDrop<K extends 'keyName' | 'userdata'>(vm: SimVm, key: K, value: string | undefined): void {
+  if (value === undefined) delete vm[key];
+  else vm[key] = value;
 }
 
 const LOOPBACK: readonly string[] = Object.freeze(['127.0.0.1']);

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { zodOptions } from '../../../config/zod-issues.js';
+import { type Clock, systemClock } from '../../../util/clock.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
 import { SimulatedCloud } from './cloud.js';
 import { type DummyOptions, dummyOptionsSchema } from './options.js';
+import { settlingVerbs } from './settling.js';
 import { StateFile } from './state-file.js';
 
 const live = new Set<SimulatedCloud>();
@@ -38,7 +40,7 @@ export const dummyIaasDriver = defineDriver({
       stateFile.load();
       cloud.onChange = () => stateFile?.changed();
     }
-    const driver = withoutAccountListing(dummyDriverFor(cloud, stateFile), o);
+    const driver = withoutAccountListing(dummyDriverFor(cloud, stateFile, ctx.clock), o);
     const close = driver.close;
     driver.close = async () => {
       live.delete(cloud);
@@ -58,7 +60,11 @@ function withoutAccountListing(driver: IaasDriver, o: DummyOptions): IaasDriver 
   return rest;
 }
 
-export function dummyDriverFor(cloud: SimulatedCloud, stateFile?: StateFile): IaasDriver {
+export function dummyDriverFor(
+  cloud: SimulatedCloud,
+  stateFile?: StateFile,
+  clock: Clock = systemClock,
+): IaasDriver {
   return {
     list: (preset, call) => cloud.list(preset, call?.signal),
     listAll: (call) => cloud.listAll(call?.signal),
@@ -66,13 +72,7 @@ export function dummyDriverFor(cloud: SimulatedCloud, stateFile?: StateFile): Ia
     get: (id, call) => cloud.get(id, call?.signal),
     create: (spec, call) => cloud.create(spec, call.idempotencyKey, call.signal),
     terminate: (id, call) => cloud.terminate(id, call?.signal),
-    capabilities: {
-      stop: (id, call) => cloud.stop(id, call?.signal),
-      start: (id, call) => cloud.start(id, call?.signal),
-      reboot: (id, call) => cloud.reboot(id, call?.signal),
-      rebuild: (id, spec, call) => cloud.rebuild(id, spec, call?.signal),
-      resize: (id, spec, call) => cloud.resize(id, spec, call?.signal),
-    },
+    capabilities: settlingVerbs(cloud, clock),
     close: async () => {
       await stateFile?.flush();
     },

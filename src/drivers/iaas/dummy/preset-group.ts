@@ -24,7 +24,7 @@ export function packGroup(preset: string, vms: readonly Vm[]): PresetGroup {
   if (!first || others.length === 0) return { preset, vms: [...vms] };
   const common: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(first)) {
-    if (key !== 'metadata' && isScalar(value) && others.every((vm) => field(vm, key) === value))
+    if (key !== 'metadata' && isPlain(value) && others.every((vm) => same(field(vm, key), value)))
       common[key] = value;
   }
   // Metadata keys are the operator's (meta_tags): `__proto__` stays with each VM, where JSON.parse makes
@@ -73,6 +73,19 @@ function field(vm: Vm, key: string): unknown {
   return (vm as unknown as Record<string, unknown>)[key];
 }
 
-function isScalar(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+/** Scalars, null and lists of strings (security groups, networks): what VMs of a preset mostly share. */
+function isPlain(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+  );
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((v, i) => v === b[i]);
 }

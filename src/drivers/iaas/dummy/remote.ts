@@ -1,9 +1,11 @@
 import { Agent, request } from 'undici';
 import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { SimulatorVerb } from '../../../simulator/simulator-server.js';
+import { systemClock } from '../../../util/clock.js';
 import { NDJSON, ndjsonLines } from '../../../util/ndjson.js';
 import type { IaasDriver, Vm } from '../../types.js';
 import { PACKED, type PresetGroup, unpackGroup } from './preset-group.js';
+import { settlingVerbs } from './settling.js';
 
 type Response = Awaited<ReturnType<typeof request>>;
 interface Answer<T> {
@@ -95,13 +97,21 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
     get: (id, o) => call<Vm | null>('get', [id], o?.signal),
     create: (spec, o) => call<Vm>('create', [spec, o.idempotencyKey], o.signal),
     terminate: (id, o) => call<void>('terminate', [id], o?.signal),
-    capabilities: {
-      stop: (id, o) => call<void>('stop', [id], o?.signal),
-      start: (id, o) => call<void>('start', [id], o?.signal),
-      reboot: (id, o) => call<void>('reboot', [id], o?.signal),
-      rebuild: (id, spec, o) => call<void>('rebuild', [id, spec], o?.signal),
-      resize: (id, spec, o) => call<void>('resize', [id, spec], o?.signal),
-    },
+    capabilities: settlingVerbs(
+      {
+        get: (id, signal) => call<Vm | null>('get', [id], signal),
+        stop: (id, signal) => call<void>('stop', [id], signal),
+        start: (id, signal) => call<void>('start', [id], signal),
+        reboot: (id, signal) => call<void>('reboot', [id], signal),
+        rebuild: (id, spec, signal) => call<void>('rebuild', [id, spec], signal),
+        resize: (id, spec, signal) => call<void>('resize', [id, spec], signal),
+        confirmResize: (id, signal) => call<void>('confirmResize', [id], signal),
+        setSecurityGroups: (id, spec, signal) => call<void>('setSecurityGroups', [id, spec], signal),
+        setNetworks: (id, spec, signal) => call<void>('setNetworks', [id, spec], signal),
+        setMetadata: (id, spec, signal) => call<void>('setMetadata', [id, spec], signal),
+      },
+      systemClock,
+    ),
     close: () => agent.close(),
   };
 }

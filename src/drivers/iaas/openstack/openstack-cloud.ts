@@ -203,6 +203,13 @@ export class OpenStackCloud implements IaasDriver {
       this.action(id, { reboot: { type: this.o.reboot_type } }, undefined, o?.signal),
     rebuild: (id: string, spec: VmSpec, o?: CallOptions) => this.rebuild(id, spec, o?.signal),
     resize: (id: string, spec: VmSpec, o?: CallOptions) => this.resize(id, spec, o?.signal),
+    setSecurityGroups: (id: string, spec: VmSpec, o?: CallOptions) =>
+      this.setSecurityGroups(id, spec, o?.signal),
+    setMetadata: (id: string, spec: VmSpec, o?: CallOptions) =>
+      this.send('compute', 'POST', `/servers/${enc(id)}/metadata`, {
+        body: { metadata: spec.metadata },
+        signal: o?.signal,
+      }).then(() => undefined),
   };
 
   async close(): Promise<void> {
@@ -224,7 +231,10 @@ export class OpenStackCloud implements IaasDriver {
     }
   }
 
-  /** Rebuilds from the spec's image, key and userdata; the server keeps its metadata, updated to the spec. */
+  /**
+   * Re-images the server from the spec's image with its key pair and user data (2.57 applies both; null
+   * removes them), then waits until Nova shows it settled on that image. Metadata is left as it is.
+   */
   private async rebuild(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
     const s = await this.mustServer(id, signal);
     const current = typeof s.image === 'object' && s.image ? s.image.id : undefined;
@@ -233,58 +243,62 @@ export class OpenStackCloud implements IaasDriver {
       throw new ShepherdError('openstack_resolve_0001', `server ${id} has no image to rebuild from`);
     const rebuild = {
       imageRef,
-      metadata: { ...s.metadata, ...spec.metadata },
-      ...(spec.keyName ? { key_name: spec.keyName } : {}),
-      ...(spec.userdata ? { user_data: Buffer.from(spec.userdata, 'utf8').toString('base64') } : {}),
+      key_name: spec.keyName ?? null,
+      user_data: spec.userdata ? Buffer.from(spec.userdata, 'utf8').toString('base64') : null,
     };
     await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
       body: { rebuild },
       microversion: MV_REBUILD,
       signal,
     });
-  }
-
-  /** Resizes to the spec's flavor and confirms it; then records the spec in the metadata. */
-  private async resize(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
-    const s = await this.mustServer(id, signal);
-    if (spec.flavor) {
-      const flavorRef = await this.flavorId(spec.flavor, signal);
-      const currentName = s.flavor?.original_name;
-      const same = s.flavor?.id === flavorRef || (currentName !== undefined && currentName === spec.flavor);
-      if (!same) {
-        await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
-          body: { resize: { flavorRef } },
-          signal,
-        });
-        await this.confirmResize(id, flavorRef, signal);
-      }
-    }
-    await this.send('compute', 'POST', `/servers/${enc(id)}/metadata`, {
-      body: { metadata: spec.metadata },
-      signal,
-    });
+    const after = await this.settled(id, 'openstack_update_2001', 'rebuild', signal);
+    const image = typeof after.image === 'object' && after.image ? after.image.id : undefined;
+    if (image !== imageRef)
+      throw new ShepherdError('openstack_update_2001', `server ${id}: image ${image} after the rebuild`);
   }
 
   /**
-   * Waits for VERIFY_RESIZE and confirms. A server back to ACTIVE with no task and the old flavor means
-   * Nova gave the resize up (e.g. no host to resize to); with the new flavor, the cloud confirmed it itself.
+   * Resizes to the spec's flavor, confirms, and waits until the server is settled on it. A server found
+   * waiting for its confirmation (VERIFY_RESIZE: e.g. the daemon stopped in between) is only confirmed.
    */
-  private async confirmResize(id: string, flavorRef: string, signal?: AbortSignal): Promise<void> {
+  private async resize(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    const s = await this.mustServer(id, signal);
+    if (s.status !== 'VERIFY_RESIZE') {
+      if (!spec.flavor) return;
+      const flavorRef = await this.flavorId(spec.flavor, signal);
+      if (this.onFlavor(s, flavorRef)) return;
+      await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
+        body: { resize: { flavorRef } },
+        signal,
+      });
+      if (await this.awaitVerify(id, flavorRef, signal)) return;
+    }
+    await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
+      body: { confirmResize: null },
+      signal,
+    });
+    await this.settled(id, 'openstack_resize_2001', 'resize confirmation', signal);
+  }
+
+  private onFlavor(s: NovaServer, flavorRef: string): boolean {
+    const name = this.flavors.peek().find((f) => f.id === flavorRef)?.name;
+    return s.flavor?.id === flavorRef || (name !== undefined && s.flavor?.original_name === name);
+  }
+
+  /**
+   * Waits for VERIFY_RESIZE (false: confirm it). A server back to ACTIVE with no task and the old flavor
+   * means Nova gave the resize up (e.g. no host can take the flavor); with the new flavor, the cloud
+   * confirmed it itself (true: nothing to confirm).
+   */
+  private async awaitVerify(id: string, flavorRef: string, signal?: AbortSignal): Promise<boolean> {
     const end = this.clock.now() + this.o.resize_timeout * 1000;
     while (this.clock.now() < end) {
       const s = await this.mustServer(id, signal);
-      if (s.status === 'VERIFY_RESIZE') {
-        await this.send('compute', 'POST', `/servers/${enc(id)}/action`, {
-          body: { confirmResize: null },
-          signal,
-        });
-        return;
-      }
+      if (s.status === 'VERIFY_RESIZE') return false;
       if (s.status === 'ERROR')
         throw new ShepherdError('openstack_boot_2001', `resize of ${id}: ${s.fault?.message ?? 'ERROR'}`);
-      if (s.status === 'ACTIVE' && !s['OS-EXT-STS:task_state']) {
-        const name = this.flavors.peek().find((f) => f.id === flavorRef)?.name;
-        if (s.flavor?.id === flavorRef || (name !== undefined && s.flavor?.original_name === name)) return;
+      if ((s.status === 'ACTIVE' || s.status === 'SHUTOFF') && !s['OS-EXT-STS:task_state']) {
+        if (this.onFlavor(s, flavorRef)) return true;
         throw new ShepherdError(
           'openstack_resize_2001',
           `server ${id}: Nova gave the resize up (see \`openstack server event list ${id}\`)`,
@@ -293,6 +307,47 @@ export class OpenStackCloud implements IaasDriver {
       await this.clock.sleep(1000, signal);
     }
     throw new ShepherdError('openstack_resize_2001', `server ${id}: no VERIFY_RESIZE in time`);
+  }
+
+  /** Waits until the server is ACTIVE or SHUTOFF with no task in progress (within `resize_timeout`). */
+  private async settled(
+    id: string,
+    code: 'openstack_resize_2001' | 'openstack_update_2001',
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<NovaServer> {
+    const end = this.clock.now() + this.o.resize_timeout * 1000;
+    for (;;) {
+      const s = await this.mustServer(id, signal);
+      if ((s.status === 'ACTIVE' || s.status === 'SHUTOFF') && !s['OS-EXT-STS:task_state']) return s;
+      if (s.status === 'ERROR')
+        throw new ShepherdError('openstack_boot_2001', `${what} of ${id}: ${s.fault?.message ?? 'ERROR'}`);
+      if (this.clock.now() >= end)
+        throw new ShepherdError(code, `server ${id}: still ${s.status} after the ${what}`);
+      await this.clock.sleep(1000, signal);
+    }
+  }
+
+  /**
+   * Adds and removes security groups (Nova's addSecurityGroup/removeSecurityGroup, applied to every port)
+   * until the server has the spec's, then checks that Nova shows exactly those. No groups in the spec
+   * means the project's `default`, as at creation.
+   */
+  private async setSecurityGroups(id: string, spec: VmSpec, signal?: AbortSignal): Promise<void> {
+    const want = new Set(spec.network.securityGroups.length > 0 ? spec.network.securityGroups : ['default']);
+    const groups = async () =>
+      new Set((await this.mustServer(id, signal)).security_groups?.map((g) => g.name));
+    const have = await groups();
+    const action = (body: unknown) =>
+      this.send('compute', 'POST', `/servers/${enc(id)}/action`, { body, signal });
+    for (const name of want) if (!have.has(name)) await action({ addSecurityGroup: { name } });
+    for (const name of have) if (!want.has(name)) await action({ removeSecurityGroup: { name } });
+    const after = await groups();
+    if (after.size !== want.size || [...want].some((g) => !after.has(g)))
+      throw new ShepherdError(
+        'openstack_update_2001',
+        `server ${id}: security groups [${[...after].join(', ')}], asked [${[...want].join(', ')}]`,
+      );
   }
 
   // ----- lookups -----------------------------------------------------------------------------------------

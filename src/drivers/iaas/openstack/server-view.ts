@@ -14,7 +14,9 @@ export interface NovaServer {
   fault?: { message?: string; code?: number; details?: string };
   'OS-EXT-STS:task_state'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
+  'OS-EXT-AZ:availability_zone'?: string;
   key_name?: string | null;
+  security_groups?: { name: string }[];
 }
 
 /**
@@ -43,8 +45,8 @@ const IN_PLACE_TASK = /^(powering-(on|off)|reboot|rebuild|resize|migrat|unshelv|
 
 export function stateOf(s: Pick<NovaServer, 'status' | 'OS-EXT-STS:task_state'>): VmState {
   const task = s['OS-EXT-STS:task_state'] ?? '';
-  // A server being deleted still says ACTIVE for a moment: it is gone for the loop.
-  if (task === 'deleting') return 'terminated';
+  // A server being deleted still says ACTIVE for a moment: on its way out, not to be deleted again.
+  if (task === 'deleting') return 'deleting';
   if (s.status !== 'BUILD' && s.status !== 'ERROR' && IN_PLACE_TASK.test(task)) return 'unknown';
   return STATES[s.status] ?? 'unknown';
 }
@@ -72,6 +74,7 @@ export function serverToVm(s: NovaServer, names?: NameLookup): Vm {
   const shutdown = Number(metadata[META_TIMED_SHUTDOWN]);
   const state = stateOf(s);
   const faultText = s.fault?.message;
+  const zone = s['OS-EXT-AZ:availability_zone'];
   return {
     id: s.id,
     name: s.name,
@@ -81,7 +84,12 @@ export function serverToVm(s: NovaServer, names?: NameLookup): Vm {
     createdAt: s.created ?? new Date(0).toISOString(),
     metadata,
     ...(image ? { image } : {}),
+    ...(imageId ? { imageId } : {}),
     ...(flavor ? { flavor } : {}),
+    ...(s.key_name !== undefined ? { keyName: s.key_name } : {}),
+    ...(s.security_groups ? { securityGroups: [...new Set(s.security_groups.map((g) => g.name))] } : {}),
+    ...(zone ? { availabilityZone: zone } : {}),
+    ...(s.status === 'VERIFY_RESIZE' ? { resizeUnconfirmed: true } : {}),
     ...(faultText && state === 'error' ? { fault: `${faultText} [${faultCode(faultText)}]` } : {}),
     ...(Number.isFinite(shutdown) && shutdown > 0 ? { timedShutdownAt: shutdown * 1000 } : {}),
   };

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { type NetworkSpec, SPEC_FIELDS, type SpecField } from '../drivers/types.js';
+import { stableJson } from '../util/deep-merge.js';
+
+/** What a VM is built from, as a preset declares it. */
+export interface SpecValues {
+  image?: string | undefined;
+  flavor?: string | undefined;
+  keyName?: string | undefined;
+  userdata?: string | undefined;
+  network: NetworkSpec;
+}
+
+/** A short fingerprint of each spec field. */
+export type SpecParts = Readonly<Record<SpecField, string>>;
+
+/** Hash of the whole spec: VMs record it, and a different one marks a VM as outdated. */
+export function specHashOf(spec: SpecValues): string {
+  const { image, flavor, network, keyName, userdata } = spec;
+  return createHash('sha256')
+    .update(stableJson({ image, flavor, network, keyName, userdata }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The value of one field as it is compared: absent is null, groups as a set (sorted, each once). */
+export function specValue(spec: SpecValues, field: SpecField): string | string[] | null {
+  switch (field) {
+    case 'securityGroups':
+      return [...new Set(spec.network.securityGroups)].sort();
+    case 'networks':
+      return spec.network.subnets;
+    case 'availabilityZone':
+      return spec.network.availabilityZone ?? null;
+    default:
+      return spec[field] ?? null;
+  }
+}
+
+export function specPartsOf(spec: SpecValues): SpecParts {
+  const parts = {} as Record<SpecField, string>;
+  for (const field of SPEC_FIELDS) parts[field] = partHash(specValue(spec, field));
+  return parts;
+}
+
+function partHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+}
+
+/** One letter per field in the recorded metadata: a VM's metadata value is short (Nova: 255 characters). */
+const LETTER: Readonly<Record<SpecField, string>> = {
+  image: 'i',
+  flavor: 'f',
+  keyName: 'k',
+  userdata: 'u',
+  securityGroups: 'g',
+  networks: 'n',
+  availabilityZone: 'z',
+};
+const FIELD_OF = new Map(SPEC_FIELDS.map((f) => [LETTER[f], f]));
+
+/** `i=1a2b3c4d,f=...`: the fingerprints as one metadata value. */
+export function encodeParts(parts: Partial<Record<SpecField, string>>): string {
+  return SPEC_FIELDS.filter((f) => parts[f] !== undefined)
+    .map((f) => `${LETTER[f]}=${parts[f]}`)
+    .join(',');
+}
+
+/** The recorded fingerprints; undefined when the VM records none (built before they were recorded). */
+export function decodeParts(text: string | undefined): Partial<Record<SpecField, string>> | undefined {
+  if (!text) return undefined;
+  const parts: Partial<Record<SpecField, string>> = {};
+  for (const pair of text.split(',')) {
+    const [letter, hash] = pair.split('=');
+    const field = letter ? FIELD_OF.get(letter) : undefined;
+    if (field && hash) parts[field] = hash;
+  }
+  return parts;
+}
