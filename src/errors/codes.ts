@@ -408,8 +408,8 @@ export const CODES = {
     409,
   ),
   reconcile_update_1001: no(
-    'In-place update is not possible: the IaaS driver cannot rebuild or resize; the VM is replaced instead',
-    'Use update.strategy: replace, or a driver with rebuild/resize.',
+    'In-place update is not possible for this VM: a field that differs cannot change in place (zone, networks on OpenStack), cannot be compared, or the driver lacks the verb; a rollout replaces it instead',
+    'Let the rollout replace the VM (update.strategy in_place does so under max_surge/max_unavailable), or use a driver with the verb.',
     501,
   ),
   reconcile_manage_1001: no(

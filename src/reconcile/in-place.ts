@@ -64,13 +64,15 @@ export function fieldStates(preset: Preset, vm: Vm): Record<SpecField, FieldStat
   const recorded = decodeParts(vm.metadata[META_PARTS]);
   const byRecord = (f: SpecField): FieldState =>
     recorded?.[f] === undefined ? 'unknown' : recorded[f] === preset.specParts[f] ? 'same' : 'differs';
+  // A name the cloud could not tell (it shows the id only, e.g. its image list is not loaded yet) cannot
+  // be compared with a name: the record decides.
   const ref = (want: string | undefined, name: string | undefined, id: string | undefined, f: SpecField) =>
     want === undefined
       ? 'same'
-      : name === undefined
-        ? byRecord(f)
-        : want === name || want === id
-          ? 'same'
+      : want === name || want === id
+        ? 'same'
+        : name === undefined || name === id
+          ? byRecord(f)
           : 'differs';
   const set = (want: readonly string[], have: readonly string[] | undefined, f: SpecField): FieldState =>
     // An empty list leaves the choice to the cloud (its default group, its network): only the record tells.

@@ -186,7 +186,8 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     if (!v.outdated) return false;
     const work = works.get(v.vm.id);
     if (!work || work.kind === 'replace') return true;
-    return work.kind === 'update' && work.disruptive && !availabilityRoom;
+    // Updating a VM that is not ready (mid-resize, say) takes nothing away: no spare for it.
+    return work.kind === 'update' && work.disruptive && !availabilityRoom && v.ready;
   };
   const current = serving.filter((v) => !needsSpare(v)).length;
   const surge = rolling ? Math.max(0, count - current - missing) : 0;

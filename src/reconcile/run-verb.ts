@@ -121,7 +121,7 @@ async function updateInPlace(
   const fields = inPlaceFieldsOf(capabilities, cloud.inPlaceFields);
   const work = inPlaceWork(req.preset, vm, fields, capabilities.has('setMetadata'));
   if (work.kind === 'replace')
-    throw new ShepherdError('iaas_verb_1001', `update of ${vm.id} in place: ${work.reason}`, {
+    throw new ShepherdError('reconcile_update_1001', `update of ${vm.id}: ${work.reason}`, {
       details: { verb: 'update', fields: work.fields.join(',') },
     });
   const steps = work.kind === 'update' ? work.steps : [];

@@ -168,7 +168,7 @@ export function presetStatus(
     return status('degraded', `${summary}; rollout paused: ${r.paused}`, 'reconcile_rollout_0001');
   if (failingVms > 0 || (counts.unhealthy ?? 0) > 0) return status('degraded', summary);
   if (r.active) {
-    const how = r.fallback ? ' (in_place not possible here: replacing)' : '';
+    const how = r.fallback ? ' (replacing VMs whose fields cannot change in place)' : '';
     return status(
       'converging',
       `${summary}; rolling out spec ${preset.specHash}${how}: ${r.outdated} outdated, ${r.ready} ready (min ${r.minReady})`,

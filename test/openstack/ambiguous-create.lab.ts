@@ -73,16 +73,25 @@ beforeAll(async () => {
     const r = await forward(req, keystone.origin);
     if (req.method === 'POST' && req.url?.endsWith('/auth/tokens') && r.status === 201) {
       const body = JSON.parse(r.text) as {
-        token: { catalog?: { type: string; endpoints: { url: string }[] }[] };
+        token: {
+          catalog?: {
+            type: string;
+            endpoints: { url: string; interface: string; region?: string; region_id?: string }[];
+          }[];
+        };
       };
+      // Only the endpoint the driver takes (its region's public one) goes through the front: the
+      // catalog lists Nova in other regions too (the lab's RegionTLS, over https).
       for (const entry of body.token.catalog ?? []) {
         if (entry.type !== 'compute') continue;
         for (const ep of entry.endpoints) {
+          if (ep.interface !== 'public' || (ep.region_id ?? ep.region) !== demo.OS_REGION_NAME) continue;
           const url = new URL(ep.url);
           novaOrigin = url.origin;
           ep.url = `${novaFront}${url.pathname}`;
         }
       }
+      if (!novaOrigin) throw new Error(`no public compute endpoint in region ${demo.OS_REGION_NAME}`);
       r.text = JSON.stringify(body);
     }
     reply(res, r);

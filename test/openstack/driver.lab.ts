@@ -4,7 +4,7 @@ import { META_IDEMPOTENCY, META_PRESET } from '../../src/drivers/types.js';
 import type { ShepherdError } from '../../src/errors/shepherd-error.js';
 import { systemClock } from '../../src/util/clock.js';
 import { iaasContract, specFor } from '../contract/iaas-contract.js';
-import { api, emptyProject, FLAVOR, IMAGE, labCloud, NETWORK, waitFor } from './lab.js';
+import { actions, api, emptyProject, FLAVOR, IMAGE, labCloud, NETWORK, waitFor } from './lab.js';
 
 const clouds: OpenStackCloud[] = [];
 function cloud(options: Record<string, unknown> = {}): OpenStackCloud {
@@ -189,27 +189,25 @@ describe('OpenStackDriver on the lab', () => {
     await state('ACTIVE');
     await c.capabilities.reboot(vm.id);
     await state('ACTIVE');
-    await c.capabilities.rebuild(vm.id, {
-      ...spec,
-      userdata: 'new',
-      metadata: { ...spec.metadata, vmshepherd_spec: 'v2' },
-    });
-    const rebuilt = await waitFor(
-      () => c.get(vm.id),
-      (v) => v?.providerStatus === 'ACTIVE' && v.metadata.vmshepherd_spec === 'v2',
-      60_000,
-    );
-    expect(rebuilt?.metadata[META_PRESET]).toBe(preset);
-    expect(rebuilt?.metadata[META_IDEMPOTENCY]).toBe('v1');
+    // A rebuild resolves once Nova shows it done, and leaves the metadata as it was; the loop records
+    // the spec afterwards.
+    await c.capabilities.rebuild(vm.id, { ...spec, userdata: 'new' });
+    const rebuilt = await c.get(vm.id);
+    expect(rebuilt).toMatchObject({ providerStatus: 'ACTIVE', image: IMAGE });
+    expect(rebuilt?.metadata).toEqual(vm.metadata);
+    await c.capabilities.setMetadata(vm.id, { ...spec, metadata: { vmshepherd_spec: 'v2' } });
+    const recorded = await c.get(vm.id);
+    expect(recorded?.metadata.vmshepherd_spec).toBe('v2');
+    expect(recorded?.metadata[META_PRESET]).toBe(preset);
+    expect(recorded?.metadata[META_IDEMPOTENCY]).toBe('v1');
+    expect(await actions(c, vm.id)).toEqual(['create', 'stop', 'start', 'reboot', 'rebuild']);
     await c.terminate(vm.id);
   });
 
-  it('reports a resize Nova gives up with its code, and leaves the server on its flavor', async () => {
-    // The lab has one compute host and Nova resizes to another host by default: the resize is given up.
-    const c = cloud({ resize_timeout: 60 });
-    const preset = `resize-${process.pid}`;
+  it('resizes a server (to another host), confirms it and waits until it is settled on the flavor', async () => {
+    const c = cloud();
     const spec = specFor(
-      preset,
+      `resize-${process.pid}`,
       { image: IMAGE, flavor: FLAVOR },
       { network: { securityGroups: [], subnets: [NETWORK] } },
     );
@@ -219,15 +217,43 @@ describe('OpenStackDriver on the lab', () => {
       (v) => v?.state === 'running',
       60_000,
     );
-    await expect(c.capabilities.resize(vm.id, { ...spec, flavor: 'm1.small' })).rejects.toMatchObject({
-      code: 'openstack_resize_2001',
-    });
-    const after = await c.get(vm.id);
-    expect(after).toMatchObject({ state: 'running', flavor: FLAVOR });
-    // Resizing to the flavor it has only records the spec.
-    await c.capabilities.resize(vm.id, { ...spec, metadata: { ...spec.metadata, vmshepherd_spec: 'v3' } });
-    expect((await c.get(vm.id))?.metadata.vmshepherd_spec).toBe('v3');
+    await c.capabilities.resize(vm.id, { ...spec, flavor: 'm1.small' });
+    expect(await c.get(vm.id)).toMatchObject({ providerStatus: 'ACTIVE', flavor: 'm1.small' });
+    expect(await actions(c, vm.id)).toEqual(['create', 'resize', 'confirmResize']);
+    // Resizing to the flavor it has asks nothing.
+    await c.capabilities.resize(vm.id, { ...spec, flavor: 'm1.small' });
+    expect(await actions(c, vm.id)).toEqual(['create', 'resize', 'confirmResize']);
     await c.terminate(vm.id);
+  });
+
+  it('reports a resize no host can take with its code, and leaves the server on its flavor', async () => {
+    const huge = `lab-huge-${process.pid}`;
+    // Bigger than any host of the lab (800,000 MB each), still under the project's RAM quota.
+    const created = (await api(admin, 'compute', 'POST', '/flavors', {
+      flavor: { name: huge, ram: 900_000, vcpus: 1, disk: 1, 'os-flavor-access:is_public': true },
+    })) as { flavor: { id: string } };
+    try {
+      const c = cloud({ resize_timeout: 60 });
+      const spec = specFor(
+        `nohost-${process.pid}`,
+        { image: IMAGE, flavor: FLAVOR },
+        { network: { securityGroups: [], subnets: [NETWORK] } },
+      );
+      const vm = await c.create(spec, { idempotencyKey: 'h1' });
+      await waitFor(
+        () => c.get(vm.id),
+        (v) => v?.state === 'running',
+        60_000,
+      );
+      await expect(c.capabilities.resize(vm.id, { ...spec, flavor: huge })).rejects.toMatchObject({
+        code: 'openstack_resize_2001',
+      });
+      expect(await c.get(vm.id)).toMatchObject({ state: 'running', flavor: FLAVOR });
+      expect(await actions(c, vm.id)).not.toContain('rebuild');
+      await c.terminate(vm.id);
+    } finally {
+      await api(admin, 'compute', 'DELETE', `/flavors/${created.flavor.id}`);
+    }
   });
 });
 

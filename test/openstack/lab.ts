@@ -143,7 +143,15 @@ export async function waitFor<T>(
 /** Servers of a preset that are not being deleted, as the API shows them now. */
 export async function liveServers(cloud: OpenStackCloud, preset: string): Promise<NovaServer[]> {
   const all = (await serversByPreset(cloud)).get(preset) ?? [];
-  return all.filter((s) => stateOf(s) !== 'terminated'); // DELETED or deleting: gone
+  return all.filter((s) => stateOf(s) !== 'terminated' && stateOf(s) !== 'deleting');
+}
+
+/** The actions Nova recorded on a server (create, resize, confirmResize, rebuild...), oldest first. */
+export async function actions(cloud: OpenStackCloud, serverId: string): Promise<string[]> {
+  const body = (await api(cloud, 'compute', 'GET', `/servers/${serverId}/os-instance-actions`)) as {
+    instanceActions: { action: string }[];
+  };
+  return body.instanceActions.map((a) => a.action).reverse(); // Nova lists the newest first
 }
 
 export const activeServers = (servers: NovaServer[]) => servers.filter((s) => s.status === 'ACTIVE');

@@ -105,6 +105,18 @@ const rows: Row[] = [
     op: 'record',
   },
   {
+    name: 'an image the cloud shows by id only (its name unknown yet) is judged by the record → resize only',
+    change: { flavor: 'large' },
+    seen: { image: 'a1b2-image-id', imageId: 'a1b2-image-id' },
+    op: 'resize',
+  },
+  {
+    name: 'an image the cloud names differently → rebuild',
+    change: { flavor: 'large' },
+    seen: { image: 'img-0', imageId: 'a1b2-image-id' },
+    op: 'resize+rebuild',
+  },
+  {
     name: 'a resize found waiting for its confirmation → resize (confirmed), never a rebuild',
     change: { flavor: 'large' },
     seen: { flavor: 'large', state: 'unknown', providerStatus: 'VERIFY_RESIZE', resizeUnconfirmed: true },
@@ -175,6 +187,19 @@ describe('in-place work, field by field', () => {
     const vms = [1, 2, 3].map(() => builtFrom(BASE, { flavor: 'large' }));
     const p = plan(next, classify(next, vms, new Map(), T0), { now: T0, capabilities: new Set(ALL) });
     expect(p.update.map((u) => u.op)).toEqual(['record', 'record', 'record']);
+    expect(p.create).toBe(0);
+  });
+
+  it('starts no spare VM to finish a resize of a VM that is not ready anyway', () => {
+    const next = specced({ count: 1, flavor: 'large' });
+    const waiting = builtFrom(BASE, {
+      flavor: 'large',
+      state: 'unknown',
+      providerStatus: 'VERIFY_RESIZE',
+      resizeUnconfirmed: true,
+    });
+    const p = plan(next, classify(next, [waiting], new Map(), T0), { now: T0, capabilities: new Set(ALL) });
+    expect(p.update.map((u) => u.op)).toEqual(['resize']);
     expect(p.create).toBe(0);
   });
 

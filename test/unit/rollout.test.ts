@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  IAAS_CAPABILITIES,
-  type IaasCapability,
-  META_PARTS,
-  META_SPEC,
-  type Vm,
-} from '../../src/drivers/types.js';
+import { type IaasCapability, META_PARTS, META_SPEC, type Vm } from '../../src/drivers/types.js';
 import { ShepherdError } from '../../src/errors/shepherd-error.js';
 import type { Preset, UpdatePolicy } from '../../src/presets/preset.js';
 import { encodeParts } from '../../src/presets/spec-parts.js';
@@ -47,7 +41,6 @@ const withUpdate = (u: Partial<UpdatePolicy>, o: Partial<Preset> = {}) =>
     update: { strategy: 'replace', maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, ...u },
     ...o,
   });
-const ALL_VERBS: IaasCapability[] = [...IAAS_CAPABILITIES];
 
 interface Row {
   name: string;

@@ -27,7 +27,7 @@ export function formatPreview(p: PresetPreview): string {
   if (r.active) {
     const state = r.paused ? `PAUSED: ${r.paused}` : `${r.ready} ready, keeps at least ${r.minReady}`;
     lines.push(
-      `  rollout (${r.strategy}${r.fallback ? ', replacing: the cloud cannot rebuild or resize' : ''}): ${r.outdated} outdated VMs; ${state}`,
+      `  rollout (${r.strategy}${r.fallback ? ', replacing VMs with fields that cannot change in place' : ''}): ${r.outdated} outdated VMs; ${state}`,
     );
     lines.push(`    this step: ${rolloutStep(p)}`);
   } else if (r.outdated > 0) {
