@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { presetSchema } from './preset-schema.js';
+import { countOrPercent, presetSchema } from './preset-schema.js';
 
 /** Python logging names as the original accepted them, plus pino's. */
 export const LOG_LEVELS = [
@@ -154,6 +154,12 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10)
         .describe('seconds between two preset store refreshes'),
+      max_unhealthy_fleet: countOrPercent
+        .default('40%')
+        .describe(
+          'fleet-wide guard: when more than this of all health-checked VMs of this instance fail at once ' +
+            '(with at least 5 checked), no VM is terminated for health anywhere',
+        ),
       heap_growth: z
         .union([z.literal(0), z.number().min(1.1).max(4)])
         .default(1.3)
@@ -170,6 +176,7 @@ export const configSchema = z.strictObject({
       events_kept: 100,
       health_history: 10,
       refresh_interval: 10,
+      max_unhealthy_fleet: '40%',
       heap_growth: 1.3,
     })
     .describe('new in vmshepherd: tuning of the manage loop'),

@@ -13,13 +13,14 @@ import { Metrics } from '../observability/metrics.js';
 import { failSpan, inSpan, startTracing, stopTracing, tracingFromEnv } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
+import { FleetHealth, fleetCountsOf, fleetGuard } from '../reconcile/fleet-guard.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
 import { setPaused, terminateVm } from '../reconcile/operator-actions.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
 import { checkVerb, runVerb } from '../reconcile/run-verb.js';
 import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
-import { type PresetState, parseState } from '../reconcile/state.js';
+import { type PresetState, parseState, type VmSnapshot } from '../reconcile/state.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
@@ -77,6 +78,8 @@ export class Daemon {
   private readonly reported = new Set<string>();
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
   readonly outcomes = new Map<string, ManageOutcome>();
+  /** Health of this instance's checked VMs, for the fleet-wide guard. */
+  private readonly fleetHealth = new FleetHealth();
   readonly metrics = new Metrics();
   /** Verbs requested on VMs (quiesce, restart, scrub, restore, update), run in the background. */
   readonly tasks = new TaskRunner();
@@ -293,9 +296,34 @@ export class Daemon {
           healthQueue: this.healthQueue,
           clock: this.clock,
           healthHistory: this.gen.config.manage.health_history,
+          fleet: (p) => {
+            const f = this.fleetDeps();
+            return { others: f.others(p), maxUnhealthy: f.maxUnhealthy };
+          },
         }),
       ),
     );
+  }
+
+  private fleetDeps() {
+    return {
+      others: (preset: string) => this.fleetHealth.others(preset),
+      maxUnhealthy: this.gen.config.manage.max_unhealthy_fleet,
+    };
+  }
+
+  /** Counts the preset's checked and failing VMs into the fleet's, and shows the fleet guard in metrics. */
+  private noteFleetHealth(preset: Preset, vms: readonly VmSnapshot[]): void {
+    this.fleetHealth.note(preset.name, preset.healthcheck ? fleetCountsOf(vms) : undefined);
+    const totals = this.fleetHealth.totals();
+    const verdict = fleetGuard(
+      totals,
+      { checked: 0, failing: 0 },
+      this.gen.config.manage.max_unhealthy_fleet,
+    );
+    this.metrics.fleetChecked.set(totals.checked);
+    this.metrics.fleetFailing.set(totals.failing);
+    this.metrics.fleetGuard.set(verdict.active ? 1 : 0);
   }
 
   async start(): Promise<void> {
@@ -471,6 +499,7 @@ export class Daemon {
       eventsKept: this.gen.config.manage.events_kept,
       healthHistory: this.gen.config.manage.health_history,
       stopping: this.stopping.signal,
+      fleet: this.fleetDeps(),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
     };
     const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
@@ -486,6 +515,7 @@ export class Daemon {
     });
     this.outcomes.set(preset.name, outcome);
     this.metrics.manage(outcome);
+    if (outcome.state) this.noteFleetHealth(preset, outcome.state.vms);
     const { result, created, terminated, failedActions, durationMs } = outcome;
     logger.debug(
       {
@@ -520,6 +550,7 @@ export class Daemon {
     for (const name of report.removed) {
       this.metrics.forgetPreset(name);
       this.presetLoggers.delete(name);
+      this.fleetHealth.note(name, undefined);
     }
     if (report.added.length || report.changed.length || report.removed.length) {
       this.logger.info(

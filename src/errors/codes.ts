@@ -418,8 +418,13 @@ export const CODES = {
     500,
   ),
   reconcile_guard_0001: no(
-    'Mass-deletion guard: too many VMs fail their health checks at once; no VM is terminated for health',
+    "Mass-deletion guard: more of the preset's VMs fail their health checks than `max_unhealthy` allows; they are replaced one at a time",
     'Find what makes the checks fail (network, the check itself, the service). Raise `max_unhealthy` only if this is expected.',
+    409,
+  ),
+  reconcile_guard_0002: no(
+    'Fleet-wide guard: more than `manage.max_unhealthy_fleet` of the VMs this instance checks fail at once; no VM is terminated for health anywhere',
+    'Find the shared cause (network, the checks, a dependency of every service). Raise `max_unhealthy_fleet` only if this is expected.',
     409,
   ),
   reconcile_create_0001: backoff(

@@ -79,6 +79,22 @@ export class Metrics {
     'code',
   ]);
   readonly presets = this.gauge('vmshepherd_presets', 'presets managed by the configuration', []);
+  /** The fleet-wide guard: this instance's checked and failing VMs, and 1 while it holds. */
+  readonly fleetChecked = this.gauge(
+    'vmshepherd_fleet_checked_vms',
+    'health-checked VMs of this instance',
+    [],
+  );
+  readonly fleetFailing = this.gauge(
+    'vmshepherd_fleet_failing_vms',
+    'health-checked VMs of this instance failing their checks now',
+    [],
+  );
+  readonly fleetGuard = this.gauge(
+    'vmshepherd_fleet_guard_active',
+    '1 while more than manage.max_unhealthy_fleet of the checked VMs fail: no VM is terminated for health',
+    [],
+  );
 
   private readonly httpRequests = this.counter('vmshepherd_http_requests_total', 'HTTP requests served', [
     'method',

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CountOrPercent } from '../config/preset-schema.js';
 import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
@@ -19,10 +20,11 @@ import {
 } from './apply.js';
 import { afterCreates, type BackoffState } from './backoff.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
+import type { FleetCounts } from './fleet-guard.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
-import { createBudget, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
+import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
@@ -42,6 +44,8 @@ export interface ManageDeps {
   sharedListing?: () => Promise<Listing | undefined>;
   /** Aborted when the daemon stops: calls in flight finish, no new step or cloud call starts. */
   stopping: AbortSignal;
+  /** This instance's fleet health, for the fleet-wide guard (manage.max_unhealthy_fleet). */
+  fleet?: { others(preset: string): FleetCounts; maxUnhealthy: CountOrPercent };
 }
 
 export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
@@ -139,16 +143,13 @@ export async function managePreset(
     const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
     const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
     const now = deps.clock.now();
-    const decision = decide(
-      preset,
-      vms,
-      results,
-      state,
-      now,
-      deps.healthHistory,
-      capabilitiesOf(deps.cloud),
-      deps.cloud.inPlaceFields,
-    );
+    const decision = decide(preset, vms, results, state, now, deps.healthHistory, {
+      capabilities: capabilitiesOf(deps.cloud),
+      inPlaceFields: deps.cloud.inPlaceFields,
+      ...(deps.fleet && preset.healthcheck
+        ? { fleet: { others: deps.fleet.others(preset.name), maxUnhealthy: deps.fleet.maxUnhealthy } }
+        : {}),
+    });
     recordHealthTransitions(state, decision, preset, (e) => {
       record(e);
       deps.logger.warn({ event: e.type, vm: e.vm, code: e.code, fence: lease.token }, e.reason);
@@ -303,17 +304,27 @@ function recordHealthTransitions(
         record({ type: 'health_recovered', vm: id, reason: 'check passed again' });
       }
     }
-  const wasGuarded = state.status?.guard ?? false;
   const g = decision.plan.guard;
-  if (g.active && !wasGuarded) {
+  const was = state.status?.guard
+    ? state.status.code === 'reconcile_guard_0002'
+      ? 'fleet'
+      : 'preset'
+    : null;
+  const now = guardHolding(g);
+  if (now === was) return;
+  if (was) record({ type: 'guard_off', reason: `${g.failing} of ${g.total} VMs fail their checks` });
+  if (now === 'preset')
     record({
       type: 'guard_on',
-      reason: `${g.failing} of ${g.total} VMs fail their checks; max_unhealthy allows ${g.limit}`,
+      reason: `${g.failing} of ${g.total} VMs fail their checks; max_unhealthy allows ${g.limit}: replacing one at a time`,
       code: 'reconcile_guard_0001',
     });
-  } else if (!g.active && wasGuarded) {
-    record({ type: 'guard_off', reason: `${g.failing} of ${g.total} VMs fail their checks` });
-  }
+  else if (now === 'fleet' && g.fleet)
+    record({
+      type: 'guard_on',
+      reason: `${g.fleet.failing} of ${g.fleet.checked} checked VMs of this instance fail their checks; max_unhealthy_fleet allows ${g.fleet.limit}: no VM is terminated for health`,
+      code: 'reconcile_guard_0002',
+    });
 }
 
 interface Acts {

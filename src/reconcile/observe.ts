@@ -11,7 +11,7 @@ import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { type HealthById, healthOfSnapshots, healthTargets, updateHealth } from './health.js';
-import { type Plan, plan } from './plan.js';
+import { type Plan, type PlanContext, plan } from './plan.js';
 import type { PresetState } from './state.js';
 
 /**
@@ -156,6 +156,13 @@ export interface Decision {
   plan: Plan;
 }
 
+/** What a decision takes beside the preset and its VMs: the cloud's verbs and the fleet's health. */
+export interface DecideContext {
+  capabilities?: ReadonlySet<IaasCapability>;
+  inPlaceFields?: readonly SpecField[] | undefined;
+  fleet?: PlanContext['fleet'];
+}
+
 /** The pure part of a manage: fold health results, classify, plan. */
 export function decide(
   preset: Preset,
@@ -164,9 +171,9 @@ export function decide(
   state: PresetState,
   now: number,
   historyLength: number,
-  capabilities: ReadonlySet<IaasCapability> = new Set(),
-  inPlaceFields?: readonly SpecField[],
+  context: DecideContext = {},
 ): Decision {
+  const { capabilities = new Set(), inPlaceFields, fleet } = context;
   // Without a health check there is no health to read or fold (and no Map to build per manage).
   const healthBefore = preset.healthcheck ? healthOfSnapshots(state.vms) : NO_HEALTH;
   const health = preset.healthcheck
@@ -177,6 +184,7 @@ export function decide(
     now,
     capabilities,
     inPlaceFields,
+    fleet,
     rollout: state.rollout,
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
   };

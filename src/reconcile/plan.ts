@@ -1,7 +1,9 @@
+import type { CountOrPercent } from '../config/preset-schema.js';
 import { type IaasCapability, META_PARTS, META_SPEC, type SpecField } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
+import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
 import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
 
 export interface Termination {
@@ -35,11 +37,14 @@ export interface Remedy {
 }
 
 export interface GuardVerdict {
+  /** More of the preset's VMs fail than `max_unhealthy` allows: they are replaced one at a time. */
   active: boolean;
   failing: number;
   total: number;
-  /** Most VMs that may fail at once before the guard stops health terminations. */
+  /** Most VMs that may fail at once before the guard slows health replacements to one at a time. */
   limit: number;
+  /** The fleet-wide guard, when this instance counts its fleet: while active, nothing goes for health. */
+  fleet?: FleetGuardVerdict;
 }
 
 export interface RolloutVerdict {
@@ -71,6 +76,8 @@ export interface PlanContext {
   rollout?: RolloutState | undefined;
   /** A create backoff window in force (see backoff.ts). */
   createBlock?: CreateBlock | null;
+  /** This instance's other presets' health, and how many of all checked VMs may fail at once. */
+  fleet?: { others: FleetCounts; maxUnhealthy: CountOrPercent } | undefined;
 }
 
 export interface Plan {
@@ -106,17 +113,14 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
   // VMs being deleted are neither counted, checked, nor deleted again: they are gone but for the listing.
   const alive = vms.filter((v) => !DOOMED.has(v.class) && v.class !== 'deleting');
-  const guard = massDeletionGuard(
-    preset,
-    alive.filter((v) => !HELD.has(v.class)),
-  );
+  const checked = alive.filter((v) => !HELD.has(v.class));
+  const guard: GuardVerdict = massDeletionGuard(preset, checked);
+  if (ctx.fleet) guard.fleet = fleetGuard(ctx.fleet.others, ownCounts(checked), ctx.fleet.maxUnhealthy);
   const remedy: Remedy[] = [];
-  if (!guard.active) {
-    for (const v of alive.filter((x) => x.class === 'unhealthy')) {
-      const step = remedyFor(preset, v, ctx.capabilities);
-      if (step) remedy.push(step);
-      else terminate.push(termination(v, 'unhealthy'));
-    }
+  for (const v of healthVictims(alive, guard)) {
+    const step = remedyFor(preset, v, ctx.capabilities);
+    if (step) remedy.push(step);
+    else terminate.push(termination(v, 'unhealthy'));
   }
   const terminated = new Set(terminate.map((t) => t.vmId));
   // Expiring VMs still serve until their time, but are not counted: their replacements are (within the
@@ -351,8 +355,41 @@ function replaceReason(preset: Preset, work: InPlaceWork | undefined): string {
 }
 
 /**
- * When more of a preset's VMs fail their checks at once than `max_unhealthy` allows, the cause is more
- * likely the network or the check than the VMs: nothing is terminated for health.
+ * The unhealthy VMs remedied or replaced now. Nothing while the fleet-wide guard holds (correlated
+ * failure); while the preset's own guard is on, one at a time (the one failing longest, once no VM of the
+ * preset is still booting), so that a small preset is always healed; otherwise all of them.
+ */
+function healthVictims(alive: readonly ClassifiedVm[], guard: GuardVerdict): ClassifiedVm[] {
+  if (guard.fleet?.active) return [];
+  const unhealthy = alive.filter((v) => v.class === 'unhealthy');
+  if (!guard.active) return unhealthy;
+  if (alive.some((v) => v.class === 'pending')) return [];
+  const longest = [...unhealthy].sort(
+    (a, b) => (a.health?.failingSince ?? 0) - (b.health?.failingSince ?? 0),
+  )[0];
+  return longest ? [longest] : [];
+}
+
+/** Which guard holds the preset's health replacements back, if any (the fleet's where it has failing VMs). */
+export function guardHolding(g: GuardVerdict): 'fleet' | 'preset' | null {
+  if (g.fleet?.active && g.failing > 0) return 'fleet';
+  return g.active ? 'preset' : null;
+}
+
+function ownCounts(vms: readonly ClassifiedVm[]): FleetCounts {
+  let checked = 0;
+  let failing = 0;
+  for (const v of vms) {
+    if (!v.health || v.health.verdict === null) continue;
+    checked++;
+    if (v.failing) failing++;
+  }
+  return { checked, failing };
+}
+
+/**
+ * When more of a preset's VMs fail their checks at once than `max_unhealthy` allows, the cause may be
+ * the network or the check rather than the VMs: they are replaced one at a time (see healthVictims).
  */
 export function massDeletionGuard(preset: Preset, alive: readonly ClassifiedVm[]): GuardVerdict {
   const total = alive.length;

@@ -6,7 +6,14 @@ import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
 import { checkHealth, decide } from './observe.js';
-import type { GuardVerdict, InPlaceUpdate, Remedy, RolloutVerdict, Termination } from './plan.js';
+import type {
+  GuardVerdict,
+  InPlaceUpdate,
+  PlanContext,
+  Remedy,
+  RolloutVerdict,
+  Termination,
+} from './plan.js';
 import { parseState } from './state.js';
 
 /** What one manage of a preset would do now, for `vmshepherd plan`. */
@@ -48,21 +55,19 @@ export async function previewPreset(
     healthQueue: TaskLimiter;
     clock: Clock;
     healthHistory: number;
+    /** This instance's other presets' health, for the fleet-wide guard. */
+    fleet?: (preset: string) => NonNullable<PlanContext['fleet']>;
   },
 ): Promise<PresetPreview> {
   const signal = new AbortController().signal;
   const state = parseState(await deps.runtime.load(preset.name));
   const vms = await deps.cloud.list(preset.name, { signal });
   const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
-  const decision = decide(
-    preset,
-    vms,
-    results,
-    state,
-    deps.clock.now(),
-    deps.healthHistory,
-    capabilitiesOf(deps.cloud),
-  );
+  const decision = decide(preset, vms, results, state, deps.clock.now(), deps.healthHistory, {
+    capabilities: capabilitiesOf(deps.cloud),
+    inPlaceFields: deps.cloud.inPlaceFields,
+    ...(deps.fleet && preset.healthcheck ? { fleet: deps.fleet(preset.name) } : {}),
+  });
   const p = decision.plan;
   const acts = !preset.unmanaged;
   return {

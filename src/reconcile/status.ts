@@ -5,7 +5,7 @@ import { keyCount } from '../util/key-count.js';
 import type { CreateOutcome, TerminationOutcome } from './apply.js';
 import type { ClassifiedVm } from './classify.js';
 import type { HealthById } from './health.js';
-import type { Plan } from './plan.js';
+import { guardHolding, type Plan } from './plan.js';
 import type { Phase, PresetStatus, VmHealth, VmSnapshot } from './state.js';
 
 /**
@@ -138,7 +138,8 @@ export function presetStatus(
   const running = counts.running ?? 0;
   const failingVms = vms.filter((v) => (v.health?.failures ?? 0) > 0).length;
   const desired = preset.count;
-  const guard = p.guard.active;
+  const holding = guardHolding(p.guard);
+  const guard = holding !== null;
   // One object literal in one of two shapes: a status spread from a shared base object cost ~250 bytes
   // more per preset (measured), kept for every preset.
   const status = (phase: Phase, message: string, code?: string): PresetStatus =>
@@ -151,10 +152,18 @@ export function presetStatus(
     return status('paused', `paused by ${paused.by} at ${new Date(paused.at).toISOString()}: ${summary}`);
   const failure = failures[0];
   if (failure) return status('failing', `${summary}; ${failure.message}`, failure.code);
-  if (p.guard.active) {
+  const fleet = p.guard.fleet;
+  if (holding === 'fleet' && fleet) {
     return status(
       'degraded',
-      `${summary}; mass-deletion guard: ${p.guard.failing} of ${p.guard.total} VMs fail their checks (max_unhealthy allows ${p.guard.limit})`,
+      `${summary}; fleet-wide guard: ${fleet.failing} of ${fleet.checked} checked VMs of this instance fail their checks (max_unhealthy_fleet allows ${fleet.limit}): none terminated for health`,
+      'reconcile_guard_0002',
+    );
+  }
+  if (holding === 'preset') {
+    return status(
+      'degraded',
+      `${summary}; mass-deletion guard: ${p.guard.failing} of ${p.guard.total} VMs fail their checks (max_unhealthy allows ${p.guard.limit}): replaced one at a time`,
       'reconcile_guard_0001',
     );
   }

@@ -60,7 +60,7 @@ describe('reconcile on the simulated cloud', () => {
     expect(failures.every((l) => typeof l.code === 'string')).toBe(true);
   });
 
-  it('terminates nothing when every health check fails, and reports the guard per preset', async () => {
+  it('terminates nothing when every health check fails, and reports the fleet-wide guard per preset', async () => {
     const presets: Record<string, string> = {};
     for (let i = 0; i < 5; i++) presets[`p${i}.conf`] = presetFile(`p${i}`, 3);
     const health =
@@ -86,11 +86,61 @@ describe('reconcile on the simulated cloud', () => {
     ).toEqual(before);
     for (let i = 0; i < 5; i++) {
       const state = parseState(await d.runtime.load(`p${i}`));
-      expect(state.status).toMatchObject({ phase: 'degraded', code: 'reconcile_guard_0001', guard: true });
+      expect(state.status).toMatchObject({ phase: 'degraded', code: 'reconcile_guard_0002', guard: true });
       expect(state.events.some((e) => e.type === 'guard_on')).toBe(true);
       expect(state.events.some((e) => e.type === 'terminated')).toBe(false);
     }
-    expect(t.logs.filter((l) => l.event === 'guard_on' && l.code === 'reconcile_guard_0001')).toHaveLength(5);
+    expect(t.logs.filter((l) => l.event === 'guard_on' && l.code === 'reconcile_guard_0002')).toHaveLength(5);
+  });
+
+  it('terminates nothing when half of the fleet fails at once, though each failing preset is all failing', async () => {
+    const sick = 'healthcheck: {unhealthy_rate: 1}\n';
+    const presets = {
+      'f0.conf': presetFile('f0', 3, sick),
+      'f1.conf': presetFile('f1', 3, sick),
+      'h0.conf': presetFile('h0', 3),
+      'h1.conf': presetFile('h1', 3),
+    };
+    const health = 'driver: DummyHealthcheck\nunhealthy_threshold: 2\nterminate_heatlh_failed_delay: 0';
+    const t = await testDaemon(settings('latency: 0.001\nboot_time: 0.05', health), presets);
+    daemon = t.daemon;
+    const d = daemon;
+    await eventually(
+      afterCycle(d, () => cloudVms()),
+      (v) => v.size === 4 && [...v.values()].every((l) => running(l) === 3),
+      10_000,
+    );
+    for (let i = 0; i < 6; i++) await d.runOnce();
+    for (const name of ['f0', 'f1']) {
+      const state = parseState(await d.runtime.load(name));
+      expect(state.events.some((e) => e.type === 'terminated')).toBe(false);
+      expect(state.status).toMatchObject({ code: 'reconcile_guard_0002', guard: true });
+    }
+    const text = await d.metrics.registry.metrics();
+    expect(text).toMatch(/vmshepherd_fleet_guard_active 1/);
+    expect(text).toMatch(/vmshepherd_fleet_failing_vms 6/);
+  });
+
+  it('heals a preset of one whose only VM fails, while the rest of the fleet is well', async () => {
+    const presets = {
+      'solo.conf': presetFile('solo', 1, 'healthcheck: {unhealthy_rate: 1}\n'),
+      'h0.conf': presetFile('h0', 3),
+      'h1.conf': presetFile('h1', 3),
+    };
+    const health = 'driver: DummyHealthcheck\nunhealthy_threshold: 2\nterminate_heatlh_failed_delay: 0';
+    const t = await testDaemon(settings('latency: 0.001\nboot_time: 0.05', health), presets);
+    daemon = t.daemon;
+    const d = daemon;
+    const state = await eventually(
+      async () => {
+        await d.runOnce();
+        return parseState(await d.runtime.load('solo'));
+      },
+      (s) => s.events.some((e) => e.type === 'terminated' && e.reason.startsWith('unhealthy')),
+      20_000,
+    );
+    expect(state.events.some((e) => e.type === 'guard_on' && e.code === 'reconcile_guard_0001')).toBe(true);
+    expect(state.events.filter((e) => e.type === 'created').length).toBeGreaterThanOrEqual(2);
   });
 
   it('replaces a VM that turns unhealthy, and nothing else', async () => {

@@ -16,6 +16,9 @@ interface Case {
   terminate: [number, string][];
   create: number;
   guard?: boolean;
+  /** The rest of this instance's fleet (checked and failing VMs), for the fleet-wide guard. */
+  fleet?: { checked: number; failing: number };
+  fleetGuard?: boolean;
 }
 
 const h = (vms: Vm[], entries: [number, VmHealth][]) => new Map(entries.map(([i, v]) => [vms[i]!.id, v]));
@@ -161,18 +164,84 @@ function cases(): Case[] {
     create: 0,
   });
   add({
-    name: 'guard: 3 of 5 failing (> 40%) → nothing terminated for health',
+    name: 'guard: 3 of 5 failing (> 40%) → replaced one at a time, the one failing longest first',
     preset: preset({ count: 5 }),
     vms: [vm(), vm(), vm(), vm(), vm()],
     health: (v) =>
       h(v, [
         [0, failing(9, 60)],
-        [1, failing(9, 60)],
+        [1, failing(9, 90)],
+        [2, failing(9, 60)],
+      ]),
+    terminate: [[1, 'unhealthy']],
+    create: 1,
+    guard: true,
+  });
+  add({
+    name: 'guard: the next one only once no replacement is booting',
+    preset: preset({ count: 5 }),
+    vms: [vm(), vm(), vm(), vm(), vm({ state: 'pending', ageSeconds: 10 })],
+    health: (v) =>
+      h(v, [
+        [0, failing(9, 60)],
+        [1, failing(9, 90)],
         [2, failing(9, 60)],
       ]),
     terminate: [],
     create: 0,
     guard: true,
+  });
+  add({
+    name: 'a preset of 1 whose VM fails is healed (the guard never blocks the last one)',
+    preset: preset({ count: 1 }),
+    vms: [vm()],
+    health: (v) => h(v, [[0, failing(9, 60)]]),
+    terminate: [[0, 'unhealthy']],
+    create: 1,
+    guard: true,
+  });
+  add({
+    name: 'a preset of 2, both failing: one at a time',
+    preset: preset({ count: 2 }),
+    vms: [vm(), vm()],
+    health: (v) =>
+      h(v, [
+        [0, failing(9, 60)],
+        [1, failing(9, 60)],
+      ]),
+    terminate: [[0, 'unhealthy']],
+    create: 1,
+    guard: true,
+  });
+  add({
+    name: 'fleet guard: more than 40% of the instance failing → nothing terminated for health anywhere',
+    preset: preset({ count: 1 }),
+    vms: [vm()],
+    health: (v) => h(v, [[0, failing(9, 60)]]),
+    fleet: { checked: 9, failing: 4 }, // with this preset: 5 of 10 failing, 40% allows 4
+    terminate: [],
+    create: 0,
+    fleetGuard: true,
+  });
+  add({
+    name: 'fleet guard: 40% exactly → off',
+    preset: preset({ count: 1 }),
+    vms: [vm()],
+    health: (v) => h(v, [[0, failing(9, 60)]]),
+    fleet: { checked: 9, failing: 3 },
+    terminate: [[0, 'unhealthy']],
+    create: 1,
+    fleetGuard: false,
+  });
+  add({
+    name: 'fleet guard: fewer than 5 checked VMs say nothing',
+    preset: preset({ count: 1 }),
+    vms: [vm()],
+    health: (v) => h(v, [[0, failing(9, 60)]]),
+    fleet: { checked: 3, failing: 3 },
+    terminate: [[0, 'unhealthy']],
+    create: 1,
+    fleetGuard: false,
   });
   add({
     name: 'guard: 2 of 5 failing (= 40%) → both replaced',
@@ -200,12 +269,12 @@ function cases(): Case[] {
         [1, failing(1, 5)],
         [2, failing(1, 5)],
       ]),
-    terminate: [],
-    create: 0,
+    terminate: [[0, 'unhealthy']],
+    create: 1,
     guard: true,
   });
   add({
-    name: 'guard: every VM failing → none terminated, missing ones still created',
+    name: 'guard: every VM failing → one replaced at a time, missing ones still created',
     preset: preset({ count: 4 }),
     vms: [vm(), vm(), vm()],
     health: (v) =>
@@ -214,8 +283,8 @@ function cases(): Case[] {
         [1, failing(9, 60)],
         [2, failing(9, 60)],
       ]),
-    terminate: [],
-    create: 1,
+    terminate: [[0, 'unhealthy']],
+    create: 2,
     guard: true,
   });
   add({
@@ -292,11 +361,18 @@ function cases(): Case[] {
 describe('classify + plan', () => {
   it.each(cases())('$name', (c) => {
     const classified = classify(c.preset, c.vms, c.health ?? new Map(), T0);
-    const p = plan(c.preset, classified);
+    const p = plan(
+      c.preset,
+      classified,
+      c.fleet
+        ? { now: T0, capabilities: new Set(), fleet: { others: c.fleet, maxUnhealthy: '40%' } }
+        : undefined,
+    );
     const terminated = p.terminate.map((t) => [c.vms.findIndex((v) => v.id === t.vmId), t.class]);
     expect(terminated.sort()).toEqual([...c.terminate].sort());
     expect(p.create).toBe(c.create);
     if (c.guard !== undefined) expect(p.guard.active).toBe(c.guard);
+    if (c.fleetGuard !== undefined) expect(p.guard.fleet?.active).toBe(c.fleetGuard);
     // The invariant behind every row: never more than count + max_surge VMs after the plan.
     const after = c.vms.length - p.terminate.length + p.create;
     expect(after).toBeLessThanOrEqual(p.ceiling);

@@ -42,13 +42,18 @@ export function formatPreview(p: PresetPreview): string {
       `  creates wait until ${new Date(p.createBlocked.until).toISOString()}  (${p.createBlocked.code}: ${p.createBlocked.reason})`,
     );
   }
-  if (p.guard.active) {
+  const fleet = p.guard.fleet;
+  if (fleet?.active) {
     lines.push(
-      `  mass-deletion guard ON: ${p.guard.failing} of ${p.guard.total} VMs failing (max ${p.guard.limit}); no VM terminated for health`,
+      `  fleet-wide guard ON: ${fleet.failing} of ${fleet.checked} checked VMs of this instance failing (max ${fleet.limit}); no VM terminated for health`,
+    );
+  } else if (p.guard.active) {
+    lines.push(
+      `  mass-deletion guard ON: ${p.guard.failing} of ${p.guard.total} VMs failing (max ${p.guard.limit}); replaced one at a time`,
     );
   }
   const idle = p.terminate.length + p.update.length + p.remedy.length + p.create === 0;
-  if (idle && !p.guard.active && !p.createBlocked) lines.push('  nothing to do');
+  if (idle && !p.guard.active && !fleet?.active && !p.createBlocked) lines.push('  nothing to do');
   return lines.join('\n');
 }
 
