@@ -149,6 +149,12 @@ export const presetSchema = z.looseObject({
   scrub_grace: seconds
     .default(3600)
     .describe('seconds a scrubbed VM is kept (stopped, restorable) before it is deleted'),
+  adopt_by_name: z
+    .boolean()
+    .default(true)
+    .describe(
+      "adopt VMs named exactly after the preset that carry no vmshepherd metadata (the original VmShepherd's): counted, never duplicated",
+    ),
   create_backoff: z
     .strictObject({
       initial: z

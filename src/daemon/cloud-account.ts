@@ -207,12 +207,14 @@ function notImplemented(verb: string, driver: string): ShepherdError {
   return new ShepherdError('iaas_verb_1001', `${driver} has no ${verb}`, { details: { verb, driver } });
 }
 
-/** A whole-account listing grouped by the preset each VM belongs to (VMs of no preset left out). */
+/**
+ * A whole-account listing grouped by the preset each VM belongs to; a VM of no preset goes with the preset
+ * it is named after (the original VmShepherd's, for adoption; others are never taken by any preset).
+ */
 function byPreset(vms: readonly Vm[]): Map<string, () => Vm[]> {
   const lists = new Map<string, Vm[]>();
   for (const vm of vms) {
-    const preset = vm.metadata[META_PRESET];
-    if (preset === undefined) continue;
+    const preset = vm.metadata[META_PRESET] ?? vm.name;
     const list = lists.get(preset);
     if (list) list.push(vm);
     else lists.set(preset, [vm]);

@@ -157,6 +157,7 @@ export async function compilePreset(
       minReadyMs: (p.update?.min_ready ?? 0) * 1000,
     },
     scrubGraceMs: p.scrub_grace * 1000,
+    adoptByName: p.adopt_by_name,
     createBackoff: {
       initialMs: (p.create_backoff?.initial ?? 10) * 1000,
       maxMs: (p.create_backoff?.max ?? 600) * 1000,

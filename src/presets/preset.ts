@@ -63,6 +63,8 @@ export interface Preset {
   update: UpdatePolicy;
   createBackoff: BackoffPolicy;
   scrubGraceMs: number;
+  /** VMs named exactly after the preset without vmshepherd's metadata (the original's) are adopted. */
+  adoptByName: boolean;
   /** Hash of what a VM is built from (image, flavor, network, key, rendered userdata). */
   specHash: string;
   /** The same, field by field (what an in-place update compares and records). */

@@ -5,6 +5,8 @@ import {
   type IaasCapability,
   type IaasDriver,
   META_PARTS,
+  META_PRESET,
+  META_REVISION,
   type SpecField,
   type Vm,
   type VmSpec,
@@ -80,6 +82,36 @@ export async function applyTerminations(
     }),
   );
   return outcome;
+}
+
+/**
+ * Adopts the original VmShepherd's VMs of the preset (named after it, no metadata): writes the preset's
+ * membership and revision on each, nothing else; they are counted already and never rolled for a spec
+ * they do not record.
+ */
+export async function applyAdoptions(
+  ids: readonly string[],
+  ctx: ApplyContext,
+): Promise<VerbOutcome<string>> {
+  const membership = {
+    [META_PRESET]: ctx.preset.name,
+    [META_REVISION]: ctx.preset.source.revision,
+  };
+  return applyEach(ids, ctx, async (id) => {
+    try {
+      ctx.lease.assertValid();
+      const spec = { ...vmSpec(ctx.preset), metadata: membership };
+      await ctx.cloud.verb('setMetadata', id, spec, { signal: ctx.lease.signal });
+      const reason = `named ${ctx.preset.name} without vmshepherd metadata: the original VmShepherd's VM, adopted`;
+      ctx.record({ type: 'adopted', vm: id, reason });
+      ctx.logger.info({ vm: id, fence: ctx.lease.token }, 'adopted VM');
+    } catch (err) {
+      const error = asShepherdError(err, 'reconcile_manage_1001');
+      ctx.record({ type: 'adopt_failed', vm: id, reason: error.message, code: error.code });
+      ctx.logger.warn({ vm: id, ...errorFields(error), fence: ctx.lease.token }, 'adoption failed');
+      throw error;
+    }
+  });
 }
 
 export interface CreateOutcome {

@@ -8,6 +8,7 @@ import type { Clock } from '../util/clock.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import {
   type ApplyContext,
+  applyAdoptions,
   applyCreates,
   applyRemedies,
   applyTerminations,
@@ -180,6 +181,7 @@ export async function managePreset(
         })
       : state.backoff;
     const failures = [
+      ...(acts.adoptions?.failed.map((f) => f.error) ?? []),
       ...(acts.terminations?.failed.map((f) => f.error) ?? []),
       ...(acts.creates?.failed ?? []),
       ...(acts.remedies?.failed.map((f) => f.error) ?? []),
@@ -194,7 +196,8 @@ export async function managePreset(
       health,
     );
     const acted =
-      (acts.terminations?.done.length ?? 0) +
+      (acts.adoptions?.done.length ?? 0) +
+        (acts.terminations?.done.length ?? 0) +
         (acts.creates?.created.length ?? 0) +
         (acts.remedies?.done.length ?? 0) +
         (acts.updates?.done.length ?? 0) >
@@ -328,6 +331,7 @@ function recordHealthTransitions(
 }
 
 interface Acts {
+  adoptions?: VerbOutcome<string>;
   terminations?: TerminationOutcome;
   creates?: CreateOutcome;
   remedies?: VerbOutcome<Remedy>;
@@ -346,6 +350,7 @@ async function act(
   acts: Acts,
 ): Promise<void> {
   const p = decision.plan;
+  if (p.adopt.length > 0 && ctx.cloud.can('setMetadata')) acts.adoptions = await applyAdoptions(p.adopt, ctx);
   acts.terminations = await applyTerminations(p.terminate, ctx);
   const steps = preset.healthcheck?.policy.remedies ?? [];
   [acts.remedies, acts.updates] = await Promise.all([

@@ -1,10 +1,11 @@
-import type {
-  HealthCheck,
-  HealthResult,
-  IaasCapability,
-  IaasDriver,
-  SpecField,
-  Vm,
+import {
+  type HealthCheck,
+  type HealthResult,
+  type IaasCapability,
+  type IaasDriver,
+  META_PRESET,
+  type SpecField,
+  type Vm,
 } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { TaskLimiter } from '../util/limiter.js';
@@ -64,9 +65,22 @@ export async function observe(
     (state.lastSavedAt === null || shared.startedAt > state.lastSavedAt + LISTING_SKEW_MS)
   ) {
     const vms = shared.take(preset.name);
-    if (vms) return vms;
+    if (vms) return membersOf(preset, vms);
   }
-  return cloud.list(preset.name, { signal });
+  return membersOf(preset, await cloud.list(preset.name, { signal }));
+}
+
+/**
+ * The preset's VMs among those listed for it: its own (by metadata), and, unless `adopt_by_name` is off,
+ * VMs without vmshepherd's metadata named exactly after it (the original VmShepherd named them so).
+ */
+export function membersOf(preset: Preset, vms: Vm[]): Vm[] {
+  if (vms.every((v) => v.metadata[META_PRESET] !== undefined)) return vms; // the usual case: no copy
+  return vms.filter((v) =>
+    v.metadata[META_PRESET] === undefined
+      ? preset.adoptByName && v.name === preset.name
+      : v.metadata[META_PRESET] === preset.name,
+  );
 }
 
 /**

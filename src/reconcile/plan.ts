@@ -1,5 +1,5 @@
 import type { CountOrPercent } from '../config/preset-schema.js';
-import { type IaasCapability, META_PARTS, META_SPEC, type SpecField } from '../drivers/types.js';
+import { type IaasCapability, META_PARTS, META_PRESET, META_SPEC, type SpecField } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
@@ -81,6 +81,8 @@ export interface PlanContext {
 }
 
 export interface Plan {
+  /** VMs named after the preset without vmshepherd's metadata (the original's): membership is written. */
+  adopt: string[];
   terminate: Termination[];
   update: InPlaceUpdate[];
   remedy: Remedy[];
@@ -200,6 +202,9 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const block = create > 0 && ctx.createBlock && ctx.createBlock.until > ctx.now ? ctx.createBlock : null;
   if (block) create = 0;
   return {
+    adopt: vms
+      .filter((v) => !DOOMED.has(v.class) && v.vm.metadata[META_PRESET] === undefined)
+      .map((v) => v.vm.id),
     terminate,
     update,
     remedy,

@@ -5,7 +5,7 @@ import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
-import { checkHealth, decide } from './observe.js';
+import { checkHealth, decide, membersOf } from './observe.js';
 import type {
   GuardVerdict,
   InPlaceUpdate,
@@ -32,6 +32,8 @@ export interface PresetPreview {
     outdated: boolean;
     ready: boolean;
   }[];
+  /** VMs of the original VmShepherd (named after the preset, no metadata) that the manage adopts. */
+  adopt: string[];
   terminate: Termination[];
   update: InPlaceUpdate[];
   remedy: Remedy[];
@@ -61,7 +63,7 @@ export async function previewPreset(
 ): Promise<PresetPreview> {
   const signal = new AbortController().signal;
   const state = parseState(await deps.runtime.load(preset.name));
-  const vms = await deps.cloud.list(preset.name, { signal });
+  const vms = membersOf(preset, await deps.cloud.list(preset.name, { signal }));
   const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
   const decision = decide(preset, vms, results, state, deps.clock.now(), deps.healthHistory, {
     capabilities: capabilitiesOf(deps.cloud),
@@ -85,6 +87,7 @@ export async function previewPreset(
       outdated: c.outdated,
       ready: c.ready,
     })),
+    adopt: acts ? p.adopt : [],
     terminate: acts ? p.terminate : [],
     update: acts ? p.update : [],
     remedy: acts ? p.remedy : [],

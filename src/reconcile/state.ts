@@ -25,6 +25,8 @@ export interface VmHealth {
 }
 
 export type EventType =
+  | 'adopted'
+  | 'adopt_failed'
   | 'verb'
   | 'verb_failed'
   | 'updated'

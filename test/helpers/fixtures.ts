@@ -41,6 +41,7 @@ export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPo
     update: { strategy: 'replace', maxSurge: 1, maxUnavailable: 0, minReadyMs: 0 },
     createBackoff: { initialMs: 10_000, maxMs: 600_000, quotaWindowMs: 300_000 },
     scrubGraceMs: 3_600_000,
+    adoptByName: true,
     specHash: 'spec1',
     extra: {},
     ...overrides,

@@ -18,6 +18,7 @@ import {
   labCloud,
   liveServers,
   NETWORK,
+  waitFor,
 } from './lab.js';
 
 let demoCloud: OpenStackCloud;
@@ -133,6 +134,35 @@ describe('a preset on the OpenStack lab', () => {
     expect(healed.map((s) => s.id)).not.toContain(b!.id);
     const types = (await events(d, 'lab-heal')).map((e) => e.type);
     expect(types.filter((t) => t === 'created').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("adopts the original VmShepherd's servers (named after the preset, no metadata) and adds none", async () => {
+    const name = 'lab-orig';
+    const [imageRef, flavorRef, [network]] = await Promise.all([
+      demoCloud.imageId(IMAGE),
+      demoCloud.flavorId(FLAVOR),
+      demoCloud.networkRefs([NETWORK]),
+    ]);
+    // The original's way: one name for every server of the preset, and no metadata.
+    const made: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const body = (await api(demoCloud, 'compute', 'POST', '/servers', {
+        server: { name, imageRef, flavorRef, networks: [network] },
+      })) as { server: { id: string } };
+      made.push(body.server.id);
+    }
+    const named = async () => (await demoCloud.servers({ name: `^${name}$` })).filter((s) => s.name === name);
+    await waitFor(named, (s) => s.length === 2 && s.every((x) => x.status === 'ACTIVE'), 60_000);
+    const d = await start({ 'orig.conf': preset(name, 2) });
+    for (let i = 0; i < 4; i++) await d.runOnce();
+    const after = await named();
+    expect(after.map((s) => s.id).sort()).toEqual([...made].sort());
+    expect(after.every((s) => s.metadata?.[META_PRESET] === name)).toBe(true);
+    expect((await demoCloud.servers({})).length).toBe(2); // no server added beside them
+    const types = (await events(d, name)).map((e) => e.type);
+    expect(types.filter((t) => t === 'adopted')).toHaveLength(2);
+    expect(types).not.toContain('created');
+    expect(types).not.toContain('terminated');
   });
 
   it('keeps two presets of one project apart', async () => {

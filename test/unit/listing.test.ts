@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { IaasDriver, Vm } from '../../src/drivers/types.js';
+import { type IaasDriver, META_PRESET, type Vm } from '../../src/drivers/types.js';
 import type { Preset } from '../../src/presets/preset.js';
 import { Listing, observe } from '../../src/reconcile/observe.js';
 import { emptyState } from '../../src/reconcile/state.js';
 
-const vm = (id: string): Vm => ({ id, name: id, state: 'running', ips: [], createdAt: '', metadata: {} });
+const vm = (id: string): Vm => ({
+  id,
+  name: id,
+  state: 'running',
+  ips: [],
+  createdAt: '',
+  metadata: { [META_PRESET]: 'a' },
+});
 /** Groups as a driver hands them: each preset's VMs decoded when asked for. */
 const groups = (byPreset: Record<string, Vm[]>) =>
   new Map(Object.entries(byPreset).map(([preset, vms]) => [preset, () => vms]));

@@ -33,6 +33,8 @@ export function formatPreview(p: PresetPreview): string {
   } else if (r.outdated > 0) {
     lines.push(`  ${r.outdated} outdated VMs kept (update.strategy: ${r.strategy})`);
   }
+  for (const id of p.adopt)
+    lines.push(`  adopt ${id}  (named ${p.preset}, no vmshepherd metadata: the original's)`);
   for (const t of p.terminate) lines.push(`  terminate ${t.vmId}  (${t.class}: ${t.reason})`);
   for (const u of p.update) lines.push(`  ${u.op} ${u.vmId} in place  (${u.reason})`);
   for (const m of p.remedy) lines.push(`  ${m.action} ${m.vmId}  (remedy step ${m.step + 1}: ${m.reason})`);
@@ -52,7 +54,7 @@ export function formatPreview(p: PresetPreview): string {
       `  mass-deletion guard ON: ${p.guard.failing} of ${p.guard.total} VMs failing (max ${p.guard.limit}); replaced one at a time`,
     );
   }
-  const idle = p.terminate.length + p.update.length + p.remedy.length + p.create === 0;
+  const idle = p.adopt.length + p.terminate.length + p.update.length + p.remedy.length + p.create === 0;
   if (idle && !p.guard.active && !fleet?.active && !p.createBlocked) lines.push('  nothing to do');
   return lines.join('\n');
 }

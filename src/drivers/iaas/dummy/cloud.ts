@@ -76,6 +76,10 @@ const STATE_OF: Record<string, VmState> = {
  */
 export class SimulatedCloud {
   private readonly vms = new Map<string, SimVm>();
+  /**
+   * VMs by preset: by their `vmshepherd_preset`, or by their name when they have none (a VM of the
+   * original VmShepherd, named after its preset, is listed with that preset for adoption).
+   */
   private readonly byPreset = new Map<string, Set<string>>();
   private readonly calls = new Map<string, number>();
   /** VMs being deleted (`delete_time`), removed once their time came. */
@@ -104,9 +108,7 @@ export class SimulatedCloud {
   }
 
   listAll(signal?: AbortSignal): Promise<Vm[]> {
-    return this.call('list', signal, () =>
-      [...this.vms.values()].filter((v) => v.metadata[META_PRESET]).map((v) => this.view(v)),
-    );
+    return this.call('list', signal, () => [...this.vms.values()].map((v) => this.view(v)));
   }
 
   /**
@@ -238,7 +240,9 @@ export class SimulatedCloud {
     return this.call('setMetadata', signal, () =>
       this.mutate(id, ['ACTIVE', 'SHUTOFF', 'ERROR'], (vm) => {
         const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: _shutdown, ...metadata } = spec.metadata;
+        this.group(vm, 'delete'); // its preset may change (an adopted VM gets one)
         vm.metadata = this.share({ ...vm.metadata, ...metadata });
+        this.group(vm, 'add');
       }),
     );
   }
@@ -434,27 +438,31 @@ export class SimulatedCloud {
     vm.metadata = this.share(vm.metadata);
     this.vms.set(vm.id, vm);
     if (vm.goneAt !== undefined) this.deleting.add(vm.id);
-    const preset = vm.metadata[META_PRESET];
-    if (preset === undefined) return;
-    let ids = this.byPreset.get(preset);
-    if (!ids) {
-      ids = new Set();
-      this.byPreset.set(preset, ids);
-    }
-    ids.add(vm.id);
+    this.group(vm, 'add');
   }
 
   private remove(id: string): void {
     const vm = this.vms.get(id);
     if (!vm) return; // idempotent: gone is success
     this.vms.delete(id);
-    const preset = vm.metadata[META_PRESET];
-    if (preset !== undefined) {
-      const ids = this.byPreset.get(preset);
-      ids?.delete(id);
-      if (ids?.size === 0) this.byPreset.delete(preset);
-    }
+    this.group(vm, 'delete');
     this.onChange?.();
+  }
+
+  /** Adds the VM to, or takes it from, its preset's group (see byPreset). */
+  private group(vm: SimVm, change: 'add' | 'delete'): void {
+    const key = vm.metadata[META_PRESET] ?? vm.name;
+    let ids = this.byPreset.get(key);
+    if (change === 'delete') {
+      ids?.delete(vm.id);
+      if (ids?.size === 0) this.byPreset.delete(key);
+      return;
+    }
+    if (!ids) {
+      ids = new Set();
+      this.byPreset.set(key, ids);
+    }
+    ids.add(vm.id);
   }
 
   /** Callers hand over their own (fresh) object: it may become the shared one, and is frozen. */

@@ -78,10 +78,7 @@ export class OpenStackCloud implements IaasDriver {
    * many are asked for at once (every preset of a project, after the account listing failed), those that
    * arrive while one is in flight share the next instead of each making its own.
    */
-  private readonly listings = new NextFlight(async () => {
-    const servers = await this.servers({});
-    return servers.filter((s) => s.metadata?.[META_PRESET] !== undefined).map((s) => this.view(s));
-  });
+  private readonly listings = new NextFlight(async () => (await this.servers({})).map((s) => this.view(s)));
 
   constructor(
     creds: Credentials,
@@ -118,13 +115,15 @@ export class OpenStackCloud implements IaasDriver {
 
   // ----- IaasDriver ----------------------------------------------------------------------------------
 
+  /** The preset's servers, and servers without vmshepherd's metadata named exactly after it (the original's). */
   async list(preset: string, options?: CallOptions): Promise<Vm[]> {
-    return (await this.listAll(options)).filter((vm) => vm.metadata[META_PRESET] === preset);
+    return (await this.listAll(options)).filter((vm) => (vm.metadata[META_PRESET] ?? vm.name) === preset);
   }
 
   /**
    * One paginated listing of the project, started at or after this call (shared with the other callers
-   * waiting for it); only servers carrying vmshepherd's preset metadata.
+   * waiting for it): every server, those without vmshepherd's metadata included (the loop takes them only
+   * as the original VmShepherd's, named exactly after a preset, to adopt them).
    */
   listAll(options?: CallOptions): Promise<Vm[]> {
     return this.listings.run(options?.signal);
