@@ -215,16 +215,16 @@ async function renderUserdata(
 ): Promise<string | undefined> {
   if (!p.userdata) return undefined;
   const at = positionOf(['userdata'], layers);
-  let template = p.userdata;
-  let templateAt = at;
-  if (template.startsWith('file://')) {
-    const root = userdataRoot(source, raw, ctx, layers);
-    const file = await readUserdataFile(template, root, at);
-    dependencies.push({ path: file.path, mtimeMs: file.mtimeMs });
-    template = file.text;
-    templateAt = { file: file.path, line: 1, col: 1 };
-  }
-  return renderTemplate(template, templateContext(merged), templateAt);
+  if (!p.userdata.startsWith('file://')) return renderTemplate(p.userdata, templateContext(merged), at);
+  const root = userdataRoot(source, raw, ctx, layers);
+  const file = await readUserdataFile(p.userdata, root, at);
+  dependencies.push({ path: file.path, mtimeMs: file.mtimeMs });
+  return renderTemplate(
+    file.text,
+    templateContext(merged),
+    { file: file.path, line: 1, col: 1 },
+    { ownFile: true },
+  );
 }
 
 /**

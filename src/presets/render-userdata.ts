@@ -1,24 +1,55 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { Template } from '@huggingface/jinja';
+import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
+import { type RenderLimits, renderJinja, TemplateError, type TemplateErrorKind } from './jinja/index.js';
+
+export type { RenderLimits } from './jinja/index.js';
+
+/** A template that hits a limit fails with the limit's own code; every other failure is 1001. */
+const CODE_OF_KIND: Record<TemplateErrorKind, ErrorCode> = {
+  syntax: 'preset_render_1001',
+  undefined: 'preset_render_1001',
+  type: 'preset_render_1001',
+  security: 'preset_render_1001',
+  unsupported: 'preset_render_1001',
+  steps: 'preset_render_1010',
+  output: 'preset_render_1011',
+  range: 'preset_render_1012',
+  depth: 'preset_render_1013',
+};
+
+export interface RenderOptions {
+  /** Overrides of the default limits (1e6 steps, 64 KiB output, depth 100). */
+  limits?: Partial<RenderLimits>;
+  /** `at` is the template's own file (file:// userdata): errors then point at the template's line. */
+  ownFile?: boolean;
+}
 
 /**
- * Userdata is a Jinja template. It is rendered with @huggingface/jinja, an interpreter with its own value
- * types: a template reaches only the data it is given (no JavaScript objects, prototypes, functions, or
- * files; no include/import). nunjucks was not used because its templates can reach `process` through
- * `constructor` chains.
+ * Userdata is a Jinja2 template, rendered by our own engine (src/presets/jinja, see docs/templates.md)
+ * byte for byte as the original's Jinja2 rendered it, sandboxed as Jinja2's SandboxedEnvironment is: a
+ * template reaches only the plain data it is given (no `_` attributes, code, files, include/import),
+ * within limits of steps, output size (64 KiB by default), range size and nesting.
  */
 export function renderTemplate(
   template: string,
   context: Record<string, unknown>,
   at: SourcePosition,
+  options: RenderOptions = {},
 ): string {
   try {
-    return new Template(template).render(context);
+    return renderJinja(template, context, options.limits);
   } catch (err) {
-    throw new ShepherdError('preset_render_1001', (err as Error).message, { at, cause: err });
+    if (!(err instanceof TemplateError)) throw err;
+    // A file:// template has lines of its own; inline userdata keeps the YAML key's position.
+    const where = options.ownFile && err.line !== undefined ? { ...at, line: err.line, col: 1 } : at;
+    throw new ShepherdError(CODE_OF_KIND[err.kind], err.message, {
+      at: where,
+      cause: err,
+      details: { kind: err.kind },
+    });
   }
 }
 
