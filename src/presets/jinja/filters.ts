@@ -121,6 +121,7 @@ function parseIntText(s: string, base: number): number | undefined {
 }
 
 function doInt(v: Value, dflt: Value, base: number): Value {
+  if (v instanceof Undefined) failUndefined(v);
   if (isString(v)) {
     const n = parseIntText(text(v), base);
     if (n !== undefined) return n;
@@ -155,6 +156,7 @@ function doRound(value: Value, precision: Value, method: Value): Value {
 }
 
 function filesizeformat(value: Value, binary: boolean): string {
+  if (value instanceof Undefined) failUndefined(value);
   const bytes = toFloat(value);
   if (bytes === undefined) throw typeError('could not convert to float');
   const base = binary ? 1024 : 1000;
@@ -265,6 +267,8 @@ function unique(rt: Runtime, value: Value, args: Value[], kwargs: Kwargs): Value
   const out: Value[] = [];
   for (const item of iterate(value)) {
     const k = key(item);
+    if (Array.isArray(k) || isDict(k))
+      throw typeError(`unhashable type: '${Array.isArray(k) ? 'list' : 'dict'}'`);
     rt.charge(seen.length);
     if (!seen.some((s) => pyEq(s, k))) {
       seen.push(k);
@@ -325,7 +329,6 @@ function dictsort(rt: Runtime, value: Value, args: Value[], kwargs: Kwargs): Val
 }
 
 function batch(value: Value, size: number, fill: Value): Value[] {
-  if (size < 1) throw new TemplateError('type', 'batch size must be positive');
   const out: Value[][] = [];
   let tmp: Value[] = [];
   for (const item of iterate(value)) {
@@ -363,10 +366,7 @@ function sum(rt: Runtime, value: Value, args: Value[], kwargs: Kwargs): Value {
   const get = attrGetter(rt, attribute);
   let total = start;
   for (const item of iterate(value)) {
-    const v = get(item);
-    const r = arithmetic('+', total, v);
-    if (r === undefined) throw typeError(`unsupported operand type(s) for +`);
-    total = r;
+    total = rt.binop('+', total, get(item));
   }
   return total;
 }
@@ -459,6 +459,7 @@ export const FILTERS: Record<string, FilterFn> = {
   first: (_rt, v) => first(v),
   float: (_rt, v, a, k) => {
     const [dflt] = params(a, k, ['default'], [new PyFloat(0)]);
+    if (v instanceof Undefined) failUndefined(v);
     const f = toFloat(v);
     return f === undefined ? dflt : mkFloat(f);
   },
@@ -471,6 +472,7 @@ export const FILTERS: Record<string, FilterFn> = {
   },
   groupby,
   indent: (_rt, v, a, k) => {
+    if (v instanceof Undefined) failUndefined(v);
     const [width, firstLine, blank] = params(a, k, ['width', 'first', 'blank'], [4, false, false]);
     return indent(str(v), width, truthy(firstLine), truthy(blank));
   },
@@ -592,6 +594,7 @@ export const FILTERS: Record<string, FilterFn> = {
   },
   wordcount: (_rt, v) => (str(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
   wordwrap: (_rt, v, a, k) => {
+    if (v instanceof Undefined) failUndefined(v);
     const [width, breakLong, wrapstring, breakHyphens] = params(
       a,
       k,

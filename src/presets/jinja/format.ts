@@ -211,6 +211,10 @@ function arg(args: Value[], index: number): Value {
 
 /** Python's format-spec mini language: [[fill]align][sign][#][0][width][,_][.precision][type]. */
 export function formatSpec(rt: Runtime, value: Value, spec: string): string {
+  if (spec === '') return pyStr(value);
+  if (value === null || isDict(value) || Array.isArray(value) || value instanceof PyTuple) {
+    throw typeError(`unsupported format string passed to ${typeName(value)}.__format__`);
+  }
   const m = /^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/su.exec(spec);
   if (!m) throw new TemplateError('type', `Invalid format specifier '${spec}'`);
   const [, fillChar, alignChar, signChar = '-', alt, zero, widthText, group, precText, type] = m;

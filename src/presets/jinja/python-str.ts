@@ -54,6 +54,7 @@ export function strRepr(s: string): string {
 
 /** Python's repr(): how values show inside a printed list, dict or tuple. */
 export function pyRepr(v: Value): string {
+  if (v instanceof Undefined) return 'Undefined';
   if (typeof v === 'string') return strRepr(v);
   if (v instanceof Markup) return `Markup(${strRepr(v.text)})`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;

@@ -401,7 +401,7 @@ export class Renderer implements Runtime {
     return [args, kwargs];
   }
 
-  private binop(op: string, a: Value, b: Value): Value {
+  binop(op: string, a: Value, b: Value): Value {
     const n = arithmetic(op, a, b);
     if (n !== undefined) return n;
     if (op === '+') return this.add(a, b);

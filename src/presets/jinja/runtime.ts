@@ -8,6 +8,8 @@ export interface Runtime {
   getattr(obj: Value, name: string): Value;
   getitem(obj: Value, key: Value): Value;
   call(fn: Value, args: Value[], kwargs: Kwargs): Value;
+  /** Python's binary operators (`+` on text, lists and numbers for `sum`). */
+  binop(op: string, a: Value, b: Value): Value;
   applyFilter(name: string, value: Value, args: Value[], kwargs: Kwargs): Value;
   applyTest(name: string, value: Value, args: Value[], kwargs: Kwargs): boolean;
   hasFilter(name: string): boolean;

@@ -84,11 +84,14 @@ TESTS.greaterthan = TESTS.gt!;
 TESTS['>='] = TESTS.ge!;
 
 /**
- * Python's `is`: the same object. Small ints, True/False/None and equal short strings are shared objects
- * in CPython, so value equality stands in for them; containers must be the very same one.
+ * Python's `is`: the same object. CPython shares True, False, None, the ints -5..256 and one-character
+ * strings, so equality stands in for those; any other number or text from two places is two objects,
+ * and a container is only the very same one.
  */
 function sameAs(a: Value, b: Value): boolean {
   if (typeof a === 'boolean' || typeof b === 'boolean' || a === null || b === null) return a === b;
-  if (typeof a === 'number' && typeof b === 'number') return isInt(a) === isInt(b) && a === b;
+  if (typeof a === 'number' && typeof b === 'number')
+    return isInt(a) && isInt(b) && a === b && a >= -5 && a <= 256;
+  if (typeof a === 'string' && typeof b === 'string') return a === b && a.length <= 1;
   return a === b;
 }
