@@ -67,6 +67,39 @@ describe('userdata template limits', () => {
     expect(codeOf('{% macro f(n) %}{% if n %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(50) }}')).toBe('ok');
   });
 
+  it('charges filters and methods by the size of their input, so no loop of them runs for long', () => {
+    const s = 'word http://x.org/a '.repeat(3000);
+    for (const t of [
+      '{% for i in range(100000) %}{% set x = s|urlize %}{% endfor %}',
+      '{% for i in range(100000) %}{% set x = s|wordwrap(10) %}{% endfor %}',
+      '{% for i in range(100000) %}{% set x = s.split() %}{% endfor %}',
+      '{% for i in range(100000) %}{% set x = big|tojson %}{% endfor %}',
+      '{% for i in range(100000) %}{% set x = big[:] %}{% endfor %}',
+    ]) {
+      const started = performance.now();
+      expect(() => renderJinja(t, { s, big: Array.from({ length: 100_000 }, (_, i) => i) })).toThrow(
+        expect.objectContaining({ kind: 'steps' }),
+      );
+      expect(performance.now() - started, t).toBeLessThan(2000);
+    }
+  });
+
+  it('fails printing a huge structure before building it', () => {
+    const started = performance.now();
+    expect(codeOf("{% set l = ['x' * 60000] * 100000 %}{{ l }}")).toBe('preset_render_1011');
+    expect(
+      codeOf(
+        '{% set ns = namespace(l=[]) %}{% for i in range(100) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}{{ ns.l }}',
+      ),
+    ).toBe('preset_render_1011');
+    expect(
+      codeOf(
+        '{% set ns = namespace(l=[]) %}{% for i in range(50000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}',
+      ),
+    ).toBe('preset_render_1013');
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   it('refuses include, import and extends with a clear message', () => {
     for (const t of [
       "{% include 'x' %}",

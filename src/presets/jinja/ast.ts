@@ -63,4 +63,5 @@ export type Node =
   | { t: 'callblock'; line: number; call: Expr; caller: MacroDef }
   | { t: 'filterblock'; line: number; filters: Expr[]; body: Node[] }
   | { t: 'block'; line: number; body: Node[] }
+  | { t: 'autoescape'; line: number; value: Expr; body: Node[] }
   | { t: 'load'; line: number; tag: string };

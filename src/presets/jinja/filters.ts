@@ -2,7 +2,7 @@ import { escapeHtml, unescapeHtml } from './escape.js';
 import { percentFormat, toFixedPy } from './format.js';
 import { splitLines } from './line-breaks.js';
 import { pyCenter, pyReplace, pySplit } from './methods.js';
-import { arithmetic, chars, failUndefined, iterate, length, pyCompare, pyEq } from './operators.js';
+import { chars, failUndefined, iterate, length, pyCompare, pyEq } from './operators.js';
 import { pyRepr, pyStr } from './python-str.js';
 import type { FilterFn, Runtime } from './runtime.js';
 import { TemplateError, typeError } from './template-error.js';
@@ -491,7 +491,7 @@ export const FILTERS: Record<string, FilterFn> = {
     const parts = items.map(str);
     const total = parts.reduce((n, p) => n + p.length, 0);
     rt.checkLength(total);
-    rt.charge(total / 64);
+    rt.charge(total / 16);
     return parts.join(str(sep));
   },
   last: (_rt, v) => last(v),

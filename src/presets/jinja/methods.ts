@@ -13,6 +13,7 @@ import {
   num,
   PyCallable,
   PyTuple,
+  sizeOf,
   text,
   typeName,
   Undefined,
@@ -184,7 +185,7 @@ const STR_METHODS: Record<string, Method<string>> = {
     });
     const total = parts.reduce((n, p) => n + p.length, 0) + s.length * Math.max(0, parts.length - 1);
     rt.checkLength(total);
-    rt.charge(total);
+    rt.charge(total / 16);
     return parts.join(s);
   },
   format: (rt, s, a, k) => strFormat(rt, s, a, k),
@@ -375,7 +376,10 @@ export function methodOf(rt: Runtime, self: Value, name: string): PyCallable | u
     const fn = table[name]!;
     return new PyCallable(
       name,
-      (args, kwargs) => fn(rt, target, args, kwargs),
+      (args, kwargs) => {
+        rt.charge(sizeOf(self));
+        return fn(rt, target, args, kwargs);
+      },
       `<built-in method ${name} of ${typeLabel} object>`,
     );
   };

@@ -1,3 +1,4 @@
+import { charge } from './budget.js';
 import { intStr } from './python-str.js';
 import { TemplateError, typeError, undefinedError } from './template-error.js';
 import {
@@ -56,6 +57,9 @@ export function isIterable(v: Value): boolean {
 
 /** Python's ==. */
 export function pyEq(a: Value, b: Value): boolean {
+  // The same object is equal to itself without a walk, as in CPython's list and dict comparison.
+  if (a === b && typeof a === 'object') return true;
+  charge(1);
   if (isNumber(a) && isNumber(b)) return num(a) === num(b);
   if (isString(a) && isString(b)) return text(a) === text(b);
   if (Array.isArray(a) && Array.isArray(b)) return seqEq(a, b);
@@ -74,6 +78,7 @@ function seqEq(a: Value[], b: Value[]): boolean {
 
 /** Python's ordering: numbers with numbers, text with text, sequences item by item; else TypeError. */
 export function pyCompare(a: Value, b: Value, op = '<'): number {
+  charge(1);
   if (a instanceof Undefined) failUndefined(a);
   if (b instanceof Undefined) failUndefined(b);
   if (isNumber(a) && isNumber(b)) return Math.sign(num(a) - num(b));

@@ -145,6 +145,8 @@ class Parser {
           return this.parseFilterBlock();
         case 'block':
           return this.parseBlock();
+        case 'autoescape':
+          return this.parseAutoescape();
         default:
           if (LOADING_TAGS.has(tok.value)) return this.parseLoad();
           throw this.fail(
@@ -300,6 +302,16 @@ class Parser {
     if (this.cur.type === 'name') this.next();
     this.endBlock();
     return { t: 'block', line, body };
+  }
+
+  private parseAutoescape(): Node {
+    const line = this.next().line;
+    const value = this.parseExpression();
+    this.endBlock();
+    const body = this.subparse(['endautoescape']);
+    this.next();
+    this.endBlock();
+    return { t: 'autoescape', line, value, body };
   }
 
   /** include/import/from/extends: parsed to the end of the tag, refused when rendered as Jinja2 does. */

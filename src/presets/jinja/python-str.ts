@@ -1,3 +1,4 @@
+import { charge, checkLength } from './budget.js';
 import {
   isDict,
   isInt,
@@ -54,34 +55,68 @@ export function strRepr(s: string): string {
 
 /** Python's repr(): how values show inside a printed list, dict or tuple. */
 export function pyRepr(v: Value): string {
-  if (v instanceof Undefined) return 'Undefined';
   if (typeof v === 'string') return strRepr(v);
   if (v instanceof Markup) return `Markup(${strRepr(v.text)})`;
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (v instanceof PyTuple) {
-    if (v.items.length === 1) return `(${pyRepr(v.items[0]!)},)`;
-    return `(${v.items.map(pyRepr).join(', ')})`;
+  if (Array.isArray(v) || v instanceof PyTuple || isDict(v)) {
+    const parts: string[] = [];
+    writeRepr(v, parts, { length: 0 });
+    return parts.join('');
   }
-  if (isDict(v)) {
-    return `{${Object.keys(v)
-      .map((k) => `${strRepr(k)}: ${pyRepr(v[k]!)}`)
-      .join(', ')}}`;
+  return scalarStr(v);
+}
+
+/**
+ * Writes a container's repr piece by piece, charging the budget and checking the length as it goes:
+ * a list holding the same long string a hundred thousand times must fail before it is built.
+ */
+function writeRepr(v: Value, parts: string[], size: { length: number }): void {
+  const put = (s: string) => {
+    size.length += s.length;
+    checkLength(size.length);
+    parts.push(s);
+  };
+  charge(16);
+  if (Array.isArray(v) || v instanceof PyTuple) {
+    const items = Array.isArray(v) ? v : v.items;
+    put(Array.isArray(v) ? '[' : '(');
+    items.forEach((item, i) => {
+      if (i > 0) put(', ');
+      writeRepr(item, parts, size);
+    });
+    put(Array.isArray(v) ? ']' : items.length === 1 ? ',)' : ')');
+  } else if (isDict(v)) {
+    put('{');
+    Object.keys(v).forEach((k, i) => {
+      put(`${i > 0 ? ', ' : ''}${strRepr(k)}: `);
+      writeRepr(v[k]!, parts, size);
+    });
+    put('}');
+  } else {
+    const s = pyRepr(v);
+    charge(s.length);
+    put(s);
   }
-  return pyStr(v);
+}
+
+/** str() of anything that is not text or a container; host objects never show their insides. */
+function scalarStr(v: Value): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return isInt(v) ? intStr(v) : floatRepr(v);
+  if (v instanceof PyFloat) return floatRepr(v.value);
+  if (v instanceof Undefined) return 'Undefined';
+  if (v instanceof PyCallable) return v.shown;
+  if (v instanceof PyObject) return v.shown();
+  return '<object>';
 }
 
 /** Python's str(): what `{{ value }}` prints. */
 export function pyStr(v: Value): string {
   if (typeof v === 'string') return v;
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number') return isInt(v) ? intStr(v) : floatRepr(v);
-  if (v instanceof PyFloat) return floatRepr(v.value);
   if (v instanceof Markup) return v.text;
   if (v instanceof Undefined) return '';
-  if (v instanceof PyCallable) return v.shown;
-  if (v instanceof PyObject) return v.shown();
-  return pyRepr(v);
+  if (Array.isArray(v) || v instanceof PyTuple || isDict(v)) return pyRepr(v);
+  return scalarStr(v);
 }
 
 /** A whole number as Python prints an int: all digits, never JavaScript's `1e+21`. */

@@ -1,4 +1,5 @@
 import type { CallArgs, Expr, MacroDef, Node, Target } from './ast.js';
+import { withBudget } from './budget.js';
 import { escapeHtml } from './escape.js';
 import { FILTERS, GroupTuple } from './filters.js';
 import { percentFormat } from './format.js';
@@ -26,6 +27,7 @@ import {
   PyFloat,
   PyObject,
   PyTuple,
+  sizeOf,
   text,
   truthy,
   typeName,
@@ -67,6 +69,8 @@ const outputError = (limit: number) =>
 export class Renderer implements Runtime {
   private steps = 0;
   private depth = 0;
+  /** Inside `{% autoescape true %}`: printed values are HTML-escaped unless they are Markup. */
+  private autoescape = false;
   private readonly globals: Map<string, Value>;
   private readonly root: Scope;
 
@@ -84,7 +88,7 @@ export class Renderer implements Runtime {
 
   render(nodes: Node[]): string {
     const out = new Out(this.limits.maxOutputBytes);
-    this.renderNodes(nodes, this.root.child(), out);
+    withBudget(this, () => this.renderNodes(nodes, this.root.child(), out));
     const result = out.toString();
     if (Buffer.byteLength(result) > this.limits.maxOutputBytes) throw outputError(this.limits.maxOutputBytes);
     return result;
@@ -101,8 +105,12 @@ export class Renderer implements Runtime {
     }
   }
 
+  /**
+   * One step per character or item walked, as measured: filters such as urlize or wordwrap spend about
+   * as long on one character as the loop machinery spends on one step, so the step limit caps time.
+   */
   charge(size: number): void {
-    this.steps += Math.floor(size / 64);
+    this.steps += Math.floor(size);
     this.tick();
   }
 
@@ -149,9 +157,11 @@ export class Renderer implements Runtime {
       case 'text':
         out.write(node.text);
         break;
-      case 'output':
-        out.write(pyStr(this.eval(node.expr, scope)));
+      case 'output': {
+        const v = this.eval(node.expr, scope);
+        out.write(this.autoescape ? escapeHtml(v).text : pyStr(v));
         break;
+      }
       case 'if':
         this.renderNodes(truthy(this.eval(node.test, scope)) ? node.body : node.else, scope, out);
         break;
@@ -162,7 +172,7 @@ export class Renderer implements Runtime {
         this.assign(node.target, this.eval(node.value, scope), scope);
         break;
       case 'setblock': {
-        const body = this.capture(node.body, scope);
+        const body = this.captured(node.body, scope);
         this.assign(node.target, this.applyFilterChain(node.filters, body, scope), scope);
         break;
       }
@@ -181,17 +191,33 @@ export class Renderer implements Runtime {
         out.write(pyStr(this.callBlock(node.call, node.caller, scope)));
         break;
       case 'filterblock':
-        out.write(pyStr(this.applyFilterChain(node.filters, this.capture(node.body, scope), scope)));
+        out.write(pyStr(this.applyFilterChain(node.filters, this.captured(node.body, scope), scope)));
         break;
       case 'block':
         this.renderNodes(node.body, scope.child(), out);
         break;
+      case 'autoescape': {
+        const saved = this.autoescape;
+        this.autoescape = truthy(this.eval(node.value, scope));
+        try {
+          this.renderNodes(node.body, scope, out);
+        } finally {
+          this.autoescape = saved;
+        }
+        break;
+      }
       case 'load':
         throw new TemplateError(
           'unsupported',
           `{% ${node.tag} %} is not available: a userdata template cannot load other templates`,
         );
     }
+  }
+
+  /** A block's text as a value: Markup under autoescape, so printing it does not escape it twice. */
+  private captured(nodes: Node[], scope: Scope): Value {
+    const s = this.capture(nodes, scope);
+    return this.autoescape ? new Markup(s) : s;
   }
 
   private renderFor(node: Extract<Node, { t: 'for' }>, scope: Scope, out: Out): void {
@@ -212,7 +238,7 @@ export class Renderer implements Runtime {
             try {
               const o = new Out(this.limits.maxOutputBytes);
               run(children, depth0 + 1, o);
-              return o.toString();
+              return this.autoescape ? new Markup(o.toString()) : o.toString();
             } finally {
               this.depth--;
             }
@@ -254,7 +280,7 @@ export class Renderer implements Runtime {
     for (const [i, t] of target.items.entries()) this.assign(t, items[i]!, scope);
   }
 
-  private applyFilterChain(filters: Expr[], body: string, scope: Scope): Value {
+  private applyFilterChain(filters: Expr[], body: Value, scope: Scope): Value {
     let v: Value = body;
     for (const f of filters) {
       if (f.t !== 'filter') continue;
@@ -300,7 +326,7 @@ export class Renderer implements Runtime {
       if (left.length && !def.catchKwargs)
         throw typeError(`macro '${def.name}' takes no keyword argument '${left[0]}'`);
       if (def.catchKwargs) s.set('kwargs', newDict(Object.entries(kwargs)));
-      return this.capture(def.body, s);
+      return this.captured(def.body, s);
     } finally {
       this.depth--;
     }
@@ -379,7 +405,8 @@ export class Renderer implements Runtime {
         const parts = e.items.map((x) => pyStr(this.eval(x, scope)));
         const total = parts.reduce((n, p) => n + p.length, 0);
         this.checkLength(total);
-        this.charge(total);
+        // JavaScript joins text without copying it all, so joining costs less than walking it.
+        this.charge(total / 16);
         return parts.join('');
       }
       case 'cond':
@@ -421,7 +448,7 @@ export class Renderer implements Runtime {
   private add(a: Value, b: Value): Value {
     if (isString(a) && isString(b)) {
       this.checkLength(text(a).length + text(b).length);
-      this.charge(text(a).length + text(b).length);
+      this.charge((text(a).length + text(b).length) / 16);
       // Markup + str escapes the str, as markupsafe does; autoescape is off, so str + str stays str.
       if (a instanceof Markup || b instanceof Markup)
         return new Markup(escapeHtml(a).text + escapeHtml(b).text);
@@ -443,7 +470,7 @@ export class Renderer implements Runtime {
     const n = Math.max(0, times);
     if (isString(v)) {
       this.checkLength(text(v).length * n);
-      this.charge(text(v).length * n);
+      this.charge((text(v).length * n) / 16);
       const s = text(v).repeat(n);
       return v instanceof Markup ? new Markup(s) : s;
     }
@@ -542,7 +569,8 @@ export class Renderer implements Runtime {
 
   applyFilter(name: string, value: Value, args: Value[], kwargs: Kwargs): Value {
     if (!this.hasFilter(name)) throw new TemplateError('syntax', `no filter named '${name}'`);
-    this.tick();
+    // A filter walks its input: its cost grows with the text or list it is given.
+    this.charge(sizeOf(value));
     return FILTERS[name]!(this, value, args, kwargs);
   }
 

@@ -112,6 +112,16 @@ export function newDict(entries: Iterable<[string, Value]> = []): Dict {
   return d;
 }
 
+/** How much work a value costs to walk: characters of text, items of a container. */
+export function sizeOf(v: Value): number {
+  if (typeof v === 'string') return v.length;
+  if (v instanceof Markup) return v.text.length;
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof PyTuple) return v.items.length;
+  if (isDict(v)) return Object.keys(v).length;
+  return 1;
+}
+
 /** Python truthiness. */
 export function truthy(v: Value): boolean {
   if (v === null || v instanceof Undefined) return false;
