@@ -1,6 +1,8 @@
 import type { CallArgs, Expr, MacroDef, Node, Target } from './ast.js';
+import { FILTERS } from './filters.js';
 import { type Token, tokenize } from './lexer.js';
 import { TemplateError } from './template-error.js';
+import { TESTS } from './tests.js';
 
 /** Deeper nesting than this is refused: it is never needed, and it would exhaust the stack. */
 export const MAX_NESTING = 100;
@@ -18,13 +20,37 @@ class Parser {
   private depth = 0;
   /** Names read inside the macro being parsed, to know whether it takes varargs, kwargs or a caller. */
   private readonly macroNames: Set<string>[] = [];
+  /**
+   * Filters and tests that do not exist. Jinja2 refuses them when it compiles the template, except
+   * directly inside an `if` block or an inline if-expression ("soft" frames), where it fails only if
+   * the filter or test is reached. Loops, macros and blocks open frames that are not soft.
+   */
+  private readonly unknown: { what: string; name: string; line: number; soft: boolean }[] = [];
+  private soft = false;
 
   constructor(private readonly tokens: Token[]) {}
 
   parseTemplate(): Node[] {
     const body = this.subparse([]);
     if (this.cur.type !== 'eof') throw this.fail(`unexpected '${this.cur.value}'`);
+    const hard = this.unknown.find((u) => !u.soft);
+    if (hard) throw this.fail(`no ${hard.what} named '${hard.name}'`, hard.line);
     return body;
+  }
+
+  private inFrame<T>(soft: boolean, fn: () => T): T {
+    const saved = this.soft;
+    this.soft = soft;
+    try {
+      return fn();
+    } finally {
+      this.soft = saved;
+    }
+  }
+
+  private checkKnown(what: 'filter' | 'test', name: string, line: number): void {
+    const known = what === 'filter' ? Object.hasOwn(FILTERS, name) : Object.hasOwn(TESTS, name);
+    if (!known) this.unknown.push({ what, name, line, soft: this.soft });
   }
 
   private get cur(): Token {
@@ -165,12 +191,16 @@ class Parser {
   }
 
   private parseIf(): Node {
+    return this.inFrame(true, () => this.parseIfChain());
+  }
+
+  private parseIfChain(): Node {
     const line = this.next().line;
     const test = this.parseTuple(false);
     this.endBlock();
     const body = this.subparse(['elif', 'else', 'endif']);
     // `elif` is left for the nested parseIf to consume, up to and including the chain's `endif`.
-    if (this.isName('elif')) return { t: 'if', line, test, body, else: [this.parseIf()] };
+    if (this.isName('elif')) return { t: 'if', line, test, body, else: [this.parseIfChain()] };
     const tag = this.next().value;
     let elseBody: Node[] = [];
     if (tag === 'else') {
@@ -190,11 +220,11 @@ class Parser {
     const filter = this.skipName('if') ? this.parseExpression() : undefined;
     const recursive = this.skipName('recursive');
     this.endBlock();
-    const body = this.subparse(['endfor', 'else']);
+    const body = this.inFrame(false, () => this.subparse(['endfor', 'else']));
     let elseBody: Node[] = [];
     if (this.next().value === 'else') {
       this.endBlock();
-      elseBody = this.subparse(['endfor']);
+      elseBody = this.inFrame(false, () => this.subparse(['endfor']));
       this.next();
     }
     this.endBlock();
@@ -209,9 +239,9 @@ class Parser {
       this.endBlock();
       return { t: 'set', line, target, value };
     }
-    const filters = this.parseFilterChain();
+    const filters = this.inFrame(false, () => this.parseFilterChain());
     this.endBlock();
-    const body = this.subparse(['endset']);
+    const body = this.inFrame(false, () => this.subparse(['endset']));
     this.next();
     this.endBlock();
     return { t: 'setblock', line, target, body, filters };
@@ -227,7 +257,7 @@ class Parser {
       targets.push([target, this.parseExpression()]);
     }
     this.endBlock();
-    const body = this.subparse(['endwith']);
+    const body = this.inFrame(false, () => this.subparse(['endwith']));
     this.next();
     this.endBlock();
     return { t: 'with', line, targets, body };
@@ -257,7 +287,7 @@ class Parser {
   private parseMacroBody(name: string, params: MacroDef['params'], end: string): MacroDef {
     const names = new Set<string>();
     this.macroNames.push(names);
-    const body = this.subparse([end]);
+    const body = this.inFrame(false, () => this.subparse([end]));
     this.macroNames.pop();
     this.next();
     this.endBlock();
@@ -283,9 +313,9 @@ class Parser {
 
   private parseFilterBlock(): Node {
     const line = this.next().line;
-    const filters = this.parseFilterChain(true);
+    const filters = this.inFrame(false, () => this.parseFilterChain(true));
     this.endBlock();
-    const body = this.subparse(['endfilter']);
+    const body = this.inFrame(false, () => this.subparse(['endfilter']));
     this.next();
     this.endBlock();
     return { t: 'filterblock', line, filters, body };
@@ -297,7 +327,7 @@ class Parser {
     this.skipName('scoped');
     this.skipName('required');
     this.endBlock();
-    const body = this.subparse(['endblock']);
+    const body = this.inFrame(false, () => this.subparse(['endblock']));
     this.next();
     if (this.cur.type === 'name') this.next();
     this.endBlock();
@@ -329,6 +359,7 @@ class Parser {
       first = false;
       const line = this.cur.line;
       const name = this.parseDottedName();
+      this.checkKnown('filter', name, line);
       const args = this.isOp('(') ? this.parseCallArgs() : emptyArgs();
       filters.push({ t: 'filter', line, name, value: null, args });
     }
@@ -406,11 +437,16 @@ class Parser {
   }
 
   private parseCondexpr(): Expr {
+    const mark = this.unknown.length;
     let expr = this.parseOr();
     while (this.isName('if')) {
+      // An inline if makes a soft frame: its value part, parsed before the `if` was seen, too.
+      for (const u of this.unknown.slice(mark)) u.soft = true;
       const line = this.next().line;
-      const test = this.parseOr();
-      const otherwise = this.skipName('else') ? this.parseCondexpr() : undefined;
+      const [test, otherwise] = this.inFrame(true, () => {
+        const t = this.parseOr();
+        return [t, this.skipName('else') ? this.parseCondexpr() : undefined] as const;
+      });
       expr = { t: 'cond', line, test, yes: expr, ...(otherwise ? { no: otherwise } : {}) };
     }
     return expr;
@@ -670,6 +706,7 @@ class Parser {
     while (this.skipOp('|')) {
       const line = this.cur.line;
       const name = this.parseDottedName();
+      this.checkKnown('filter', name, line);
       const args = this.isOp('(') ? this.parseCallArgs() : emptyArgs();
       node = { t: 'filter', line, name, value: node, args };
     }
@@ -680,6 +717,7 @@ class Parser {
     const line = this.next().line;
     const negated = this.skipName('not');
     const name = this.parseDottedName();
+    this.checkKnown('test', name, line);
     let args = emptyArgs();
     const t = this.cur;
     if (this.isOp('(')) args = this.parseCallArgs();
