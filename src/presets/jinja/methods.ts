@@ -6,6 +6,7 @@ import type { Runtime } from './runtime.js';
 import { TemplateError, typeError } from './template-error.js';
 import {
   type Dict,
+  dictSet,
   isDict,
   isString,
   type Kwargs,
@@ -354,13 +355,13 @@ const DICT_METHODS: Record<string, Method<Dict>> = {
   },
   setdefault: (_rt, d, a) => {
     const k = keyOf(a[0]);
-    if (!Object.hasOwn(d, k)) d[k] = a[1] ?? null;
+    if (!Object.hasOwn(d, k)) dictSet(d, k, a[1] ?? null);
     return d[k]!;
   },
   update: (_rt, d, a, kw) => {
     const src = a[0];
-    if (isDict(src ?? null)) for (const k of Object.keys(src as Dict)) d[k] = (src as Dict)[k]!;
-    for (const k of Object.keys(kw)) d[k] = kw[k]!;
+    if (isDict(src ?? null)) for (const k of Object.keys(src as Dict)) dictSet(d, k, (src as Dict)[k]!);
+    for (const k of Object.keys(kw)) dictSet(d, k, kw[k]!);
     return null;
   },
   clear: (_rt, d) => {

@@ -105,6 +105,14 @@ export const dictKeys = (d: Dict): string[] => Object.keys(d);
 export const dictGet = (d: Dict, key: string): Value | undefined =>
   Object.hasOwn(d, key) ? (d[key] as Value) : undefined;
 
+/**
+ * Sets a key as an own property even when it is `__proto__`: context dicts are ordinary objects, where
+ * plain assignment to `__proto__` would change the object's prototype instead of adding a key.
+ */
+export function dictSet(d: Dict, key: string, value: Value): void {
+  Object.defineProperty(d, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** A new dict that has no prototype: keys such as `__proto__` or `constructor` stay plain keys. */
 export function newDict(entries: Iterable<[string, Value]> = []): Dict {
   const d: Dict = Object.create(null);
