@@ -1,7 +1,7 @@
 import type { CallArgs, Expr, MacroDef, Node, Target } from './ast.js';
 import { withBudget } from './budget.js';
 import { escapeHtml } from './escape.js';
-import { FILTERS, GroupTuple } from './filters.js';
+import { FILTERS } from './filters.js';
 import { percentFormat } from './format.js';
 import { MAX_RANGE, makeGlobals, Namespace } from './globals.js';
 import { LoopContext } from './loop-context.js';
@@ -10,6 +10,7 @@ import { arithmetic, chars, compareOp, failUndefined, iterate } from './operator
 import { pyStr } from './python-str.js';
 import type { Runtime } from './runtime.js';
 import { Scope } from './scope.js';
+import { GroupTuple } from './sequence-filters.js';
 import { TemplateError, typeError } from './template-error.js';
 import { TESTS } from './tests.js';
 import {
