@@ -3,7 +3,13 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
-import { type RenderLimits, renderJinja, TemplateError, type TemplateErrorKind } from './jinja/index.js';
+import {
+  PyFloat,
+  type RenderLimits,
+  renderJinja,
+  TemplateError,
+  type TemplateErrorKind,
+} from './jinja/index.js';
 
 export type { RenderLimits } from './jinja/index.js';
 
@@ -65,6 +71,31 @@ export function templateContext(merged: Record<string, unknown>): Record<string,
   }
   return context;
 }
+
+/**
+ * Marks the context's numbers that their YAML wrote as whole floats (`version: 2.0`), so a template prints
+ * them as the original's Python did (`2.0`, not `2`). Each path is read relative to its layer's prefix;
+ * `overridden` says whether a later layer (the preset over the defaults) set that path itself.
+ */
+export function markWholeFloats(
+  context: Record<string, unknown>,
+  paths: readonly (readonly (string | number)[])[],
+  overridden: (path: readonly (string | number)[]) => boolean = () => false,
+): void {
+  for (const path of paths) {
+    if (path.length === 0 || overridden(path)) continue;
+    let parent: unknown = context;
+    for (const key of path.slice(0, -1)) {
+      parent = isContainer(parent) ? (parent as Record<string | number, unknown>)[key] : undefined;
+    }
+    const last = path[path.length - 1]!;
+    if (!isContainer(parent) || !Object.hasOwn(parent, last)) continue;
+    const holder = parent as Record<string | number, unknown>;
+    if (typeof holder[last] === 'number') holder[last] = new PyFloat(holder[last] as number);
+  }
+}
+
+const isContainer = (v: unknown): v is object => Array.isArray(v) || isPlainObject(v);
 
 /** A `file://` userdata path resolved inside `root`; symlinks that lead outside are refused too. */
 export async function readUserdataFile(

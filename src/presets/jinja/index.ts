@@ -9,6 +9,7 @@ export { MAX_RANGE } from './globals.js';
 export type { RenderLimits } from './render.js';
 export { DEFAULT_LIMITS } from './render.js';
 export { TemplateError, type TemplateErrorKind } from './template-error.js';
+export { PyFloat } from './values.js';
 
 /** Renders `source` with `context` (JSON-like data); throws TemplateError. */
 export function renderJinja(
