@@ -4,6 +4,7 @@ Reads {"contexts": {name: ctx}, "templates": [{"name", "template", "context"}]} 
 writes [{"name", "ok", "output" | "error"}] as JSON on stdout: one process for the whole corpus.
 SandboxedEnvironment() with default options, as the differential test asks of our renderer.
 """
+import copy
 import json
 import sys
 
@@ -19,6 +20,7 @@ def main():
         ctx = case["context"]
         if isinstance(ctx, str):
             ctx = corpus["contexts"][ctx]
+        ctx = copy.deepcopy(ctx)  # a template may change its context (list.append, dict.update)
         try:
             out = env.from_string(case["template"]).render(ctx)
             results.append({"name": case["name"], "ok": True, "output": out})

@@ -4,6 +4,7 @@ import { percentFormat } from './format.js';
 import { pyCenter, pyReplace } from './methods.js';
 import { doInt, doRound, filesizeformat, toFloat } from './number-filters.js';
 import { chars, failUndefined, iterate, length } from './operators.js';
+import { pformat } from './pprint.js';
 import type { FilterFn, Runtime } from './runtime.js';
 import {
   batch,
@@ -13,7 +14,6 @@ import {
   last,
   mapFilter,
   minMax,
-  pprint,
   reverse,
   selectOrReject,
   slice,
@@ -119,7 +119,7 @@ export const FILTERS: Record<string, FilterFn> = {
   map: mapFilter,
   max: (rt, v, a, k) => minMax(rt, v, a, k, 1),
   min: (rt, v, a, k) => minMax(rt, v, a, k, -1),
-  pprint: (_rt, v) => pprint(v),
+  pprint: (_rt, v) => pformat(v),
   random: (_rt, v) => {
     const items = iterate(v);
     if (!items.length) return new Undefined('No random item, sequence was empty.');

@@ -1,7 +1,17 @@
 import { pyRepr } from './python-str.js';
 import type { Runtime } from './runtime.js';
 import { TemplateError, typeError } from './template-error.js';
-import { isInt, type Kwargs, newDict, num, PyCallable, PyObject, Undefined, type Value } from './values.js';
+import {
+  isInt,
+  type Kwargs,
+  newDict,
+  num,
+  PyCallable,
+  PyObject,
+  PyRange,
+  Undefined,
+  type Value,
+} from './values.js';
 
 /** Jinja2's sandbox refuses ranges longer than this (jinja2.sandbox.MAX_RANGE). */
 export const MAX_RANGE = 100_000;
@@ -62,8 +72,8 @@ function intArg(v: Value | undefined, what: string): number {
   return num(v);
 }
 
-/** Python's range with the sandbox's size limit; a list, since templates only iterate or filter it. */
-export function range(rt: Runtime, args: Value[]): Value[] {
+/** Python's range with the sandbox's size limit. */
+export function range(rt: Runtime, args: Value[]): PyRange {
   if (args.length === 0 || args.length > 3)
     throw typeError(`range expected 1 to 3 arguments, got ${args.length}`);
   const [a, b, c] = args.map((x) => intArg(x, typeof x)) as [number, number?, number?];
@@ -79,7 +89,7 @@ export function range(rt: Runtime, args: Value[]): Value[] {
   rt.charge(count);
   const out: number[] = new Array(count);
   for (let i = 0; i < count; i++) out[i] = start + i * step;
-  return out;
+  return new PyRange(start, stop, step, out);
 }
 
 const LOREM = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor'.split(' ');

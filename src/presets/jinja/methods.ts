@@ -6,6 +6,7 @@ import type { Runtime } from './runtime.js';
 import { TemplateError, typeError } from './template-error.js';
 import {
   type Dict,
+  DictView,
   dictSet,
   isDict,
   isString,
@@ -335,9 +336,17 @@ const keyOf = (v: Value | undefined): string => {
 };
 
 const DICT_METHODS: Record<string, Method<Dict>> = {
-  keys: (_rt, d) => Object.keys(d),
-  values: (_rt, d) => Object.keys(d).map((k) => d[k]!),
-  items: (_rt, d) => Object.keys(d).map((k) => new PyTuple([k, d[k]!])),
+  keys: (_rt, d) => new DictView('dict_keys', Object.keys(d)),
+  values: (_rt, d) =>
+    new DictView(
+      'dict_values',
+      Object.keys(d).map((k) => d[k]!),
+    ),
+  items: (_rt, d) =>
+    new DictView(
+      'dict_items',
+      Object.keys(d).map((k) => new PyTuple([k, d[k]!])),
+    ),
   get: (_rt, d, a) => {
     const k = keyOf(a[0]);
     return Object.hasOwn(d, k) ? d[k]! : (a[1] ?? null);

@@ -1,11 +1,13 @@
 import { charge, checkLength } from './budget.js';
 import {
+  DictView,
   isDict,
   isInt,
   Markup,
   PyCallable,
   PyFloat,
   PyObject,
+  PyRange,
   PyTuple,
   Undefined,
   type Value,
@@ -76,7 +78,13 @@ function writeRepr(v: Value, parts: string[], size: { length: number }): void {
     parts.push(s);
   };
   charge(16);
-  if (Array.isArray(v) || v instanceof PyTuple) {
+  if (v instanceof PyRange) {
+    put(`range(${v.start}, ${v.stop}${v.step === 1 ? '' : `, ${v.step}`})`);
+  } else if (v instanceof DictView) {
+    put(`${v.kind}(`);
+    writeRepr(v.items, parts, size);
+    put(')');
+  } else if (Array.isArray(v) || v instanceof PyTuple) {
     const items = Array.isArray(v) ? v : v.items;
     put(Array.isArray(v) ? '[' : '(');
     items.forEach((item, i) => {

@@ -14,6 +14,7 @@ import { GroupTuple } from './sequence-filters.js';
 import { TemplateError, typeError } from './template-error.js';
 import { TESTS } from './tests.js';
 import {
+  DictView,
   dictGet,
   isDict,
   isInt,
@@ -543,7 +544,11 @@ export class Renderer implements Runtime {
       const k = isString(key) ? text(key) : isInt(key) && typeof key === 'number' ? String(key) : undefined;
       const v = k === undefined ? undefined : dictGet(obj, k);
       if (v !== undefined) return v;
-    } else if (isInt(key) && (isString(obj) || Array.isArray(obj) || obj instanceof PyTuple)) {
+    } else if (
+      isInt(key) &&
+      (isString(obj) || Array.isArray(obj) || obj instanceof PyTuple) &&
+      !(obj instanceof DictView)
+    ) {
       const items = isString(obj) ? chars(text(obj)) : Array.isArray(obj) ? obj : obj.items;
       const i = num(key);
       const v = items[i < 0 ? items.length + i : i];

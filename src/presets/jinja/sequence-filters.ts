@@ -10,7 +10,6 @@ import {
   isString,
   type Kwargs,
   Markup,
-  newDict,
   PyTuple,
   text,
   truthy,
@@ -201,17 +200,4 @@ export function first(value: Value): Value {
 export function last(value: Value): Value {
   const items = iterate(value);
   return items.length ? items.at(-1)! : new Undefined('No last item, sequence was empty.');
-}
-
-export function pprint(v: Value): string {
-  const sorted = (x: Value): Value => {
-    if (isDict(x)) {
-      const keys = Object.keys(x).sort();
-      return newDict(keys.map((k) => [k, sorted(x[k]!)]));
-    }
-    if (Array.isArray(x)) return x.map(sorted);
-    if (x instanceof PyTuple) return new PyTuple(x.items.map(sorted));
-    return x;
-  };
-  return pyRepr(sorted(v));
 }

@@ -2,6 +2,7 @@ import { contains, failUndefined, isIterable, pyCompare, pyEq } from './operator
 import type { TestFn } from './runtime.js';
 import { typeError } from './template-error.js';
 import {
+  DictView,
   isDict,
   isFloat,
   isInt,
@@ -60,7 +61,8 @@ export const TESTS: Record<string, TestFn> = {
   string: (_rt, v) => isString(v),
   mapping: (_rt, v) => isDict(v),
   number: (_rt, v) => isNumber(v),
-  sequence: (_rt, v) => isString(v) || isSequence(v) || isDict(v),
+  // Python's test: len() and __getitem__; dict views have no __getitem__.
+  sequence: (_rt, v) => isString(v) || (isSequence(v) && !(v instanceof DictView)) || isDict(v),
   iterable: (_rt, v) => isIterable(v),
   callable: (_rt, v) => v instanceof PyCallable || (v instanceof PyObject && v.invoke !== undefined),
   sameas: (_rt, v, a) => sameAs(v, arg(a)),

@@ -1,6 +1,17 @@
 import { floatRepr, intStr } from './python-str.js';
 import { TemplateError } from './template-error.js';
-import { isDict, isInt, Markup, num, PyFloat, PyTuple, type Value } from './values.js';
+import {
+  DictView,
+  isDict,
+  isInt,
+  Markup,
+  num,
+  PyFloat,
+  PyRange,
+  PyTuple,
+  typeName,
+  type Value,
+} from './values.js';
 
 /**
  * Jinja2's `tojson`: json.dumps(sort_keys=True) with Python's separators and ASCII escapes, then `<`, `>`,
@@ -26,6 +37,9 @@ function dump(v: Value, ind: string | null, depth: string): string {
   const open = ind === null ? '' : `\n${inner}`;
   const close = ind === null ? '' : `\n${depth}`;
   const sep = ind === null ? ', ' : `,\n${inner}`;
+  if (v instanceof DictView || v instanceof PyRange) {
+    throw new TemplateError('type', `Object of type ${typeName(v)} is not JSON serializable`);
+  }
   if (Array.isArray(v) || v instanceof PyTuple) {
     const items = Array.isArray(v) ? v : v.items;
     if (!items.length) return '[]';

@@ -15,6 +15,28 @@ export class PyTuple {
   constructor(readonly items: Value[]) {}
 }
 
+/** dict.keys(), values() and items(): walked like a tuple, printed as Python prints the view. */
+export class DictView extends PyTuple {
+  constructor(
+    readonly kind: 'dict_keys' | 'dict_values' | 'dict_items',
+    items: Value[],
+  ) {
+    super(items);
+  }
+}
+
+/** range(): walked like a tuple (the sandbox bounds its length), printed as `range(0, 3)`. */
+export class PyRange extends PyTuple {
+  constructor(
+    readonly start: number,
+    readonly stop: number,
+    readonly step: number,
+    items: Value[],
+  ) {
+    super(items);
+  }
+}
+
 /** Text already escaped for HTML (Jinja2's Markup): `escape` leaves it alone, `+` escapes the other side. */
 export class Markup {
   constructor(readonly text: string) {}
@@ -153,6 +175,8 @@ export function typeName(v: Value): string {
   if (typeof v === 'string') return 'str';
   if (v instanceof Markup) return 'Markup';
   if (v instanceof Undefined) return 'Undefined';
+  if (v instanceof DictView) return v.kind;
+  if (v instanceof PyRange) return 'range';
   if (v instanceof PyTuple) return 'tuple';
   if (Array.isArray(v)) return 'list';
   if (v instanceof PyCallable) return 'function';
