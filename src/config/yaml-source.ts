@@ -3,6 +3,7 @@ import {
   isMap,
   isPair,
   isScalar,
+  isSeq,
   LineCounter,
   type Node,
   parseDocument,
@@ -44,6 +45,30 @@ export class YamlSource {
 
   toJS(): unknown {
     return this.doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  }
+
+  /**
+   * Paths of plain scalars written as floats with a whole value (`2.0`, `-0.0`): JavaScript reads them
+   * as the numbers 2 and 0, but Python (and so a userdata template of the original) prints `2.0`.
+   */
+  wholeFloatPaths(): Path[] {
+    const found: Path[] = [];
+    const walk = (node: unknown, path: (string | number)[]) => {
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          if (isScalar(pair.key)) walk(pair.value, [...path, String(pair.key.value)]);
+        }
+      } else if (isSeq(node)) {
+        for (const [i, item] of node.items.entries()) walk(item, [...path, i]);
+      } else if (isScalar(node) && node.type === 'PLAIN' && typeof node.value === 'number') {
+        const written = node.source ?? '';
+        if (Number.isInteger(node.value) && /^[-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+]?[0-9]+)?$/.test(written)) {
+          found.push(path);
+        }
+      }
+    };
+    walk(this.doc.contents, []);
+    return found;
   }
 
   /** Position of the value at `path`, or of the nearest ancestor that exists. */

@@ -98,6 +98,22 @@ export const CODES = {
     'A file:// userdata path or userdata_source_root leaves the allowed source root',
     'Keep userdata files inside the preset directory (or the userdata_source_root set in the main config).',
   ),
+  preset_render_1010: no(
+    'The userdata template took more evaluation steps than allowed (a loop too long for userdata)',
+    'Make the template do less work: userdata is at most 64 KiB, so a loop over millions of items is a mistake.',
+  ),
+  preset_render_1011: no(
+    'The rendered userdata (or a string built on the way) is larger than the output limit (64 KiB)',
+    'Shorten the template or its data: Nova refuses userdata above 64 KiB base64 (49152 bytes of text).',
+  ),
+  preset_render_1012: no(
+    'The userdata template made a range or list of more than 100000 items (Jinja2 sandbox MAX_RANGE)',
+    'Use a smaller range(); Jinja2 refuses the same template with OverflowError.',
+  ),
+  preset_render_1013: no(
+    'The userdata template nests macros, recursive loops or expressions more than 100 levels deep',
+    'Flatten the template: a macro that calls itself needs a condition that stops it.',
+  ),
   preset_render_2001: no(
     'A file:// userdata file cannot be read',
     'Check that the file exists next to the preset and is readable.',

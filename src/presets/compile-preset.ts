@@ -16,7 +16,13 @@ import type { NetworkSpec, PresetSource } from '../drivers/types.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import type { DriverUse, Preset } from './preset.js';
-import { isInside, readUserdataFile, renderTemplate, templateContext } from './render-userdata.js';
+import {
+  isInside,
+  markWholeFloats,
+  readUserdataFile,
+  renderTemplate,
+  templateContext,
+} from './render-userdata.js';
 import { type SpecValues, specHashOf, specPartsOf } from './spec-parts.js';
 
 export interface CompileContext {
@@ -217,16 +223,31 @@ async function renderUserdata(
 ): Promise<string | undefined> {
   if (!p.userdata) return undefined;
   const at = positionOf(['userdata'], layers);
-  let template = p.userdata;
-  let templateAt = at;
-  if (template.startsWith('file://')) {
-    const root = userdataRoot(source, raw, ctx, layers);
-    const file = await readUserdataFile(template, root, at);
-    dependencies.push({ path: file.path, mtimeMs: file.mtimeMs });
-    template = file.text;
-    templateAt = { file: file.path, line: 1, col: 1 };
+  const context = userdataContext(merged, layers);
+  if (!p.userdata.startsWith('file://')) return renderTemplate(p.userdata, context, at);
+  const root = userdataRoot(source, raw, ctx, layers);
+  const file = await readUserdataFile(p.userdata, root, at);
+  dependencies.push({ path: file.path, mtimeMs: file.mtimeMs });
+  return renderTemplate(file.text, context, { file: file.path, line: 1, col: 1 }, { ownFile: true });
+}
+
+/**
+ * What the template sees (templateContext), with the numbers that the preset file or the config's
+ * defaults wrote as whole floats marked as floats; a preset's own value hides the default's.
+ */
+function userdataContext(merged: Record<string, unknown>, layers: SourceLayer[]): Record<string, unknown> {
+  const context = templateContext(merged);
+  const [own, ...below] = layers;
+  for (const layer of below) {
+    const prefix = layer.prefix;
+    const paths = layer.source
+      .wholeFloatPaths()
+      .filter((path) => prefix.every((key, i) => path[i] === key))
+      .map((path) => path.slice(prefix.length));
+    markWholeFloats(context, paths, (path) => own?.source.has(path) ?? false);
   }
-  return renderTemplate(template, templateContext(merged), templateAt);
+  if (own) markWholeFloats(context, own.source.wholeFloatPaths());
+  return context;
 }
 
 /**

@@ -1,24 +1,61 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { Template } from '@huggingface/jinja';
+import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
+import {
+  PyFloat,
+  type RenderLimits,
+  renderJinja,
+  TemplateError,
+  type TemplateErrorKind,
+} from './jinja/index.js';
+
+export type { RenderLimits } from './jinja/index.js';
+
+/** A template that hits a limit fails with the limit's own code; every other failure is 1001. */
+const CODE_OF_KIND: Record<TemplateErrorKind, ErrorCode> = {
+  syntax: 'preset_render_1001',
+  undefined: 'preset_render_1001',
+  type: 'preset_render_1001',
+  security: 'preset_render_1001',
+  unsupported: 'preset_render_1001',
+  steps: 'preset_render_1010',
+  output: 'preset_render_1011',
+  range: 'preset_render_1012',
+  depth: 'preset_render_1013',
+};
+
+export interface RenderOptions {
+  /** Overrides of the default limits (1e6 steps, 64 KiB output, depth 100). */
+  limits?: Partial<RenderLimits>;
+  /** `at` is the template's own file (file:// userdata): errors then point at the template's line. */
+  ownFile?: boolean;
+}
 
 /**
- * Userdata is a Jinja template. It is rendered with @huggingface/jinja, an interpreter with its own value
- * types: a template reaches only the data it is given (no JavaScript objects, prototypes, functions, or
- * files; no include/import). nunjucks was not used because its templates can reach `process` through
- * `constructor` chains.
+ * Userdata is a Jinja2 template, rendered by our own engine (src/presets/jinja, see docs/templates.md)
+ * byte for byte as the original's Jinja2 rendered it, sandboxed as Jinja2's SandboxedEnvironment is: a
+ * template reaches only the plain data it is given (no `_` attributes, code, files, include/import),
+ * within limits of steps, output size (64 KiB by default), range size and nesting.
  */
 export function renderTemplate(
   template: string,
   context: Record<string, unknown>,
   at: SourcePosition,
+  options: RenderOptions = {},
 ): string {
   try {
-    return new Template(template).render(context);
+    return renderJinja(template, context, options.limits);
   } catch (err) {
-    throw new ShepherdError('preset_render_1001', (err as Error).message, { at, cause: err });
+    if (!(err instanceof TemplateError)) throw err;
+    // A file:// template has lines of its own; inline userdata keeps the YAML key's position.
+    const where = options.ownFile && err.line !== undefined ? { ...at, line: err.line, col: 1 } : at;
+    throw new ShepherdError(CODE_OF_KIND[err.kind], err.message, {
+      at: where,
+      cause: err,
+      details: { kind: err.kind },
+    });
   }
 }
 
@@ -34,6 +71,31 @@ export function templateContext(merged: Record<string, unknown>): Record<string,
   }
   return context;
 }
+
+/**
+ * Marks the context's numbers that their YAML wrote as whole floats (`version: 2.0`), so a template prints
+ * them as the original's Python did (`2.0`, not `2`). Each path is read relative to its layer's prefix;
+ * `overridden` says whether a later layer (the preset over the defaults) set that path itself.
+ */
+export function markWholeFloats(
+  context: Record<string, unknown>,
+  paths: readonly (readonly (string | number)[])[],
+  overridden: (path: readonly (string | number)[]) => boolean = () => false,
+): void {
+  for (const path of paths) {
+    if (path.length === 0 || overridden(path)) continue;
+    let parent: unknown = context;
+    for (const key of path.slice(0, -1)) {
+      parent = isContainer(parent) ? (parent as Record<string | number, unknown>)[key] : undefined;
+    }
+    const last = path[path.length - 1]!;
+    if (!isContainer(parent) || !Object.hasOwn(parent, last)) continue;
+    const holder = parent as Record<string | number, unknown>;
+    if (typeof holder[last] === 'number') holder[last] = new PyFloat(holder[last] as number);
+  }
+}
+
+const isContainer = (v: unknown): v is object => Array.isArray(v) || isPlainObject(v);
 
 /** A `file://` userdata path resolved inside `root`; symlinks that lead outside are refused too. */
 export async function readUserdataFile(
