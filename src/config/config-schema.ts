@@ -50,6 +50,12 @@ export const defaultsSchema = presetSchema.partial().extend({
 });
 
 export const configSchema = z.strictObject({
+  strict: z
+    .boolean()
+    .default(false)
+    .describe(
+      'new: warnings (keys not read, values converted as the original did) are errors, like `check --strict`',
+    ),
   log_level: logLevel.default('info').describe('log level; the -l flag overrides it when given'),
   worker_interval: numberLike
     .pipe(z.number().positive())

@@ -14,7 +14,7 @@ export function vmSpec(preset: Preset): VmSpec {
     ...(preset.userdata ? { userdata: preset.userdata } : {}),
     network: preset.network,
     metadata: {
-      ...preset.metaTags,
+      ...preset.metaTagText,
       [META_PRESET]: preset.name,
       [META_SPEC]: preset.specHash,
       [META_REVISION]: preset.source.revision,
