@@ -72,7 +72,10 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1').describe('address to bind; 127.0.0.1 unless configured'),
       api: z
         .strictObject({
-          allowed_methods: z.array(z.string()).optional().describe('JSON-RPC methods that may be called'),
+          allowed_methods: z
+            .array(z.string())
+            .optional()
+            .describe('JSON-RPC methods that may be called; empty or absent: all of them'),
         })
         .optional(),
       tokens: z

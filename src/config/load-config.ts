@@ -228,7 +228,8 @@ export async function parseConfig(
     http: {
       listenPort: overrides.port ?? http.listen_port,
       host: http.host,
-      allowedMethods: http.api?.allowed_methods,
+      // Empty or absent: every method, as in the original (which only checked a non-empty list).
+      allowedMethods: http.api?.allowed_methods?.length ? http.api.allowed_methods : undefined,
       enabled: c.http !== undefined || overrides.port !== undefined,
       tokens: (http.tokens ?? []).map((t) => ({
         name: t.name,

@@ -228,6 +228,15 @@ describe('main configuration', () => {
       'config_load_1003',
     ]);
   });
+  it('allows every JSON-RPC method when allowed_methods is empty or absent, as the original did', async () => {
+    const list = (text: string) =>
+      parse(ORIGINAL.replace('    allowed_methods: [list_presets, list_vms]\n', text)).then(
+        (r) => r.config?.http.allowedMethods,
+      );
+    expect(await list('    allowed_methods: []\n')).toBeUndefined();
+    expect(await list('    allowed_methods:\n')).toBeUndefined();
+    expect(await list('    allowed_methods: [get_vm_ip]\n')).toEqual(['get_vm_ip']);
+  });
 });
 
 describe('YAML as the original read it (PyYAML, YAML 1.1)', () => {
