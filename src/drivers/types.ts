@@ -97,6 +97,8 @@ export interface Vm {
   fault?: string;
   /** Epoch ms from `iaas_timed_shutdown`, when set. */
   timedShutdownAt?: number;
+  /** The cloud's own tags on the server (Nova server tags), when it has any. */
+  tags?: string[];
 }
 
 export interface NetworkSpec {

@@ -294,6 +294,13 @@ describe('OpenStack servers as VMs', () => {
     });
     expect(ipsOf(undefined)).toEqual([]);
   });
+
+  it("keeps the server's own tags, which get_vm_metadata returns as the original did", () => {
+    const base = { id: 's1', name: 'web-1', status: 'ACTIVE' };
+    expect(serverToVm({ ...base, tags: ['blue', 'canary'] }).tags).toEqual(['blue', 'canary']);
+    expect(serverToVm({ ...base, tags: [] }).tags).toBeUndefined();
+    expect(serverToVm(base).tags).toBeUndefined();
+  });
 });
 
 describe('TtlCache', () => {

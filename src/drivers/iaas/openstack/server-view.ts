@@ -15,6 +15,8 @@ export interface NovaServer {
   'OS-EXT-STS:task_state'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
   key_name?: string | null;
+  /** Server tags (microversion 2.26 and later). */
+  tags?: string[];
 }
 
 /**
@@ -84,5 +86,7 @@ export function serverToVm(s: NovaServer, names?: NameLookup): Vm {
     ...(flavor ? { flavor } : {}),
     ...(faultText && state === 'error' ? { fault: `${faultText} [${faultCode(faultText)}]` } : {}),
     ...(Number.isFinite(shutdown) && shutdown > 0 ? { timedShutdownAt: shutdown * 1000 } : {}),
+    // Kept for get_vm_metadata's `tags`, which the original read from the server; absent when none (most).
+    ...(s.tags && s.tags.length > 0 ? { tags: s.tags } : {}),
   };
 }
