@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { DriverRegistry } from '../../src/drivers/registry.js';
@@ -236,6 +237,38 @@ describe('main configuration', () => {
     expect(await list('    allowed_methods: []\n')).toBeUndefined();
     expect(await list('    allowed_methods:\n')).toBeUndefined();
     expect(await list('    allowed_methods: [get_vm_ip]\n')).toEqual(['get_vm_ip']);
+  });
+});
+
+describe("the original's tests/ configurations, as YAML", () => {
+  const fixture = (name: string) => readFileSync(`test/fixtures/original-tests/${name}`, 'utf8');
+
+  it('accepts tests/common.py with autostart as a warning', async () => {
+    const { config, errors, warnings } = await parse(fixture('settings.yaml'));
+    expect(errors).toEqual([]);
+    expect(config?.defaults.iaas).toEqual({ driver: 'DummyIaasDriver', api_key: 'asd', api_secret: 'asd' });
+    expect(warnings.map((w) => [w.code, w.details.path])).toEqual([['config_load_1005', 'autostart']]);
+  });
+
+  it("accepts test_openstack_driver.py's options, warning about the keys OpenStackDriver does not read", async () => {
+    const { config, errors, warnings } = await parse(fixture('settings-openstack.yaml'));
+    expect(errors).toEqual([]);
+    expect(config).toBeDefined();
+    expect(warnings.map((w) => w.details.key ?? w.details.path)).toEqual([
+      'autostart',
+      'api_version',
+      'flavor_id',
+      'image_id',
+      'flavor',
+      'image',
+    ]);
+    expect(warnings[1]!.message).toContain("iaas: 'api_version' is not read by OpenStackDriver: ignored");
+  });
+
+  it("accepts test_gitrepo_driver.py's options", async () => {
+    const { config, errors } = await parse(fixture('settings-git.yaml'));
+    expect(errors).toEqual([]);
+    expect(config?.presets.driver).toBe('GitRepoDriver');
   });
 });
 
