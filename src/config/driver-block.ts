@@ -112,7 +112,7 @@ export function notReadBy(
 ): string {
   const who =
     readers.length > 0 ? ` (${readers.join(', ')} ${readers.length === 1 ? 'reads' : 'read'} it)` : '';
-  return `${block}: '${key}' is not read by ${driver}: ignored${who}${didYouMean(key, known)}`;
+  return `${block}: '${key}' is not read by ${driver}${who}${didYouMean(key, known)}`;
 }
 
 function locateDriverKey(layers: readonly SourceLayer[], blockPath: Path) {

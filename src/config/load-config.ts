@@ -148,7 +148,7 @@ export async function parseConfig(
     ...parsed.warnings,
     ...issueWarnings(ignored, layers, 'config_load_1005', [], (i) => {
       const known = keysAt(configSchema, i.path.slice(0, -1)) ?? [];
-      return `'${dotted(i.path)}' is not read by vmshepherd: ignored${didYouMean(String(i.unknownKey), known)}`;
+      return `'${dotted(i.path)}'${didYouMean(String(i.unknownKey), known)}`;
     }),
     // Values under `defaults:` are reported by the presets they are merged into (once, at their place here).
     ...issueWarnings(

@@ -37,7 +37,7 @@ describe('vmshepherd CLI', () => {
     );
     expect(r.stderr).toMatch(/presets\.d\/broken\.conf:4:1: warning preset_load_1006: /);
     expect(r.stderr).toMatch(
-      /presets\.d\/broken\.conf:6:3: warning driver_options_1002: .*iaas: 'latncy' is not read by DummyIaasDriver: ignored \(did you mean 'latency'\?\)/,
+      /presets\.d\/broken\.conf:6:3: warning driver_options_1002: .*iaas: 'latncy' is not read by DummyIaasDriver \(did you mean 'latency'\?\)/,
     );
     expect(r.stderr).toMatch(/presets\.d\/bad-yaml\.conf:2:1: error preset_load_1001: /);
     expect(r.stdout).toContain('2 error(s)');
@@ -77,7 +77,7 @@ describe('vmshepherd CLI', () => {
     const r = await runCli(['check', '-c', 'settings.yaml'], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      "settings.yaml:3:1: warning config_load_1005: A configuration key vmshepherd does not read, ignored as the original ignored it: 'workr_interval' is not read by vmshepherd: ignored (did you mean 'worker_interval'?)",
+      "settings.yaml:3:1: warning config_load_1005: A configuration key vmshepherd does not read, ignored as the original ignored it: 'workr_interval' (did you mean 'worker_interval'?)",
     );
     const strict = await runCli(['check', '-c', 'settings.yaml', '--strict'], dir);
     expect(strict.code).toBe(1);

@@ -16,8 +16,8 @@ const examples = () => {
 };
 
 const PRESET_WARNINGS = [
-  /config\/presets\.d\/C_DEV-app-dev\.conf:15:3: warning driver_options_1002: .*iaas: 'project_name' is not read by DummyIaasDriver: ignored \(OpenStackDriver reads it\)/,
-  /config\/presets\.d\/C_DEV-app-dev\.conf:16:3: warning driver_options_1002: .*iaas: 'project_domain_name' is not read by DummyIaasDriver: ignored \(OpenStackDriver reads it\)/,
+  /config\/presets\.d\/C_DEV-app-dev\.conf:15:3: warning driver_options_1002: .*iaas: 'project_name' is not read by DummyIaasDriver \(OpenStackDriver reads it\)/,
+  /config\/presets\.d\/C_DEV-app-dev\.conf:16:3: warning driver_options_1002: .*iaas: 'project_domain_name' is not read by DummyIaasDriver \(OpenStackDriver reads it\)/,
 ];
 
 const logLines = (stdout: string) =>
@@ -83,5 +83,18 @@ describe("the original's example configurations, unchanged", () => {
     const run = await runCli(['-c', 'config/settings-git.example.yaml', '-1', '-p', '0'], dir, env);
     expect(run.code).toBe(0);
     expect(logLines(run.stdout).find((l) => l.msg === 'cycle')).toMatchObject({ managed: 1, created: 1 });
+  });
+
+  it("tests/common.py's configuration runs, the daemon logging its warnings", async () => {
+    const dir = tempDir();
+    cpSync('test/fixtures/original-tests', dir, { recursive: true });
+    const run = await runCli(['-c', 'settings.yaml', '-1'], dir);
+    expect(run.code).toBe(0);
+    const lines = logLines(run.stdout);
+    expect(lines.find((l) => l.code === 'config_load_1005')).toMatchObject({
+      level: 40,
+      at: { file: 'settings.yaml', line: 2, col: 1 },
+    });
+    expect(lines.find((l) => l.msg === 'cycle')).toMatchObject({ managed: 1, created: 1 });
   });
 });

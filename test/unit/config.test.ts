@@ -91,7 +91,7 @@ describe('main configuration', () => {
     const { config, warnings } = await parse(text);
     expect(config).toBeDefined();
     expect(warnings.map((w) => w.code)).toEqual(['driver_options_1002']);
-    expect(warnings[0]!.message).toContain("iaas: 'project_name' is not read by DummyIaasDriver: ignored");
+    expect(warnings[0]!.message).toContain("iaas: 'project_name' is not read by DummyIaasDriver");
     expect(warnings[0]!.message).toContain('(OpenStackDriver reads it)');
     expect(warnings[0]!.at).toEqual({ file: 'settings.yaml', line: 17, col: 5 });
   });
@@ -262,7 +262,7 @@ describe("the original's tests/ configurations, as YAML", () => {
       'flavor',
       'image',
     ]);
-    expect(warnings[1]!.message).toContain("iaas: 'api_version' is not read by OpenStackDriver: ignored");
+    expect(warnings[1]!.message).toContain("iaas: 'api_version' is not read by OpenStackDriver");
   });
 
   it("accepts test_gitrepo_driver.py's options", async () => {

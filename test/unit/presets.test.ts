@@ -58,7 +58,7 @@ describe('presets as the original accepted them', () => {
       ['driver_options_1002', true, 6, 3],
     ]);
     expect(problems[0]!.message).toContain(
-      "iaas: 'project_name' is not read by DummyIaasDriver: ignored (OpenStackDriver reads it)",
+      "iaas: 'project_name' is not read by DummyIaasDriver (OpenStackDriver reads it)",
     );
     expect(problems[2]!.message).toContain("did you mean 'latency'");
   });
