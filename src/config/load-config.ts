@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DriverRegistry } from '../drivers/registry.js';
-import type { OptionIssue } from '../drivers/types.js';
+import type { OptionIssue, OptionsResult } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
 import { type ConfigOutput, configSchema, type LogLevel } from './config-schema.js';
@@ -10,7 +10,7 @@ import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-b
 import { parseIgnoringUnknown } from './ignore-unknown.js';
 import { HEALTH_CORE_KEYS, IAAS_CORE_KEYS } from './preset-schema.js';
 import { coerceLikePython } from './python-values.js';
-import { dotted, issuesToErrors, issueWarnings, type SourceLayer } from './report-issues.js';
+import { dotted, issuesToErrors, issueWarnings, type SourceLayer, strictly } from './report-issues.js';
 import { didYouMean } from './suggest.js';
 import { YamlSource } from './yaml-source.js';
 import { keysAt, zodIssues } from './zod-issues.js';
@@ -133,37 +133,11 @@ export async function parseConfig(
   }
 
   const layers: SourceLayer[] = [{ source, prefix: [] }];
-  const coerced = coerceLikePython(configSchema, raw);
-  const { result, ignored } = parseIgnoringUnknown(
-    (v) => {
-      const r = configSchema.safeParse(v);
-      return r.success
-        ? { ok: true, value: r.data }
-        : { ok: false, issues: zodIssues(r.error, configSchema) };
-    },
-    coerced.value as Record<string, unknown>,
-    ignorableConfigKey,
-  );
-  const warnings: ShepherdError[] = [
-    ...parsed.warnings,
-    ...issueWarnings(ignored, layers, 'config_load_1005', [], (i) => {
-      const known = keysAt(configSchema, i.path.slice(0, -1)) ?? [];
-      return `'${dotted(i.path)}'${didYouMean(String(i.unknownKey), known)}`;
-    }),
-    // Values under `defaults:` are reported by the presets they are merged into (once, at their place here).
-    ...issueWarnings(
-      coerced.coercions.filter((c) => c.path[0] !== 'defaults'),
-      layers,
-      'config_load_1007',
-      [],
-      (i) => `${dotted(i.path)}: ${i.message}`,
-    ),
-  ];
-  const strict = strictFlag || (isPlainObject(coerced.value) && coerced.value.strict === true);
+  const { result, warnings, strict } = readValues(raw, layers, strictFlag);
+  warnings.unshift(...parsed.warnings);
   const finish = (errors: ShepherdError[], config?: ShepherdConfig): ConfigResult => {
-    if (!strict) return { ...(config && errors.length === 0 ? { config } : {}), errors, warnings };
-    const all = [...errors, ...warnings.map((w) => w.asError())];
-    return { ...(config && all.length === 0 ? { config } : {}), errors: all, warnings: [] };
+    const settled = strictly({ errors, warnings }, strict);
+    return { ...(config && settled.errors.length === 0 ? { config } : {}), ...settled };
   };
   if (!result.ok) {
     const errors = issuesToErrors(result.issues, layers, {
@@ -253,4 +227,42 @@ export async function parseConfig(
     strict,
     warnings: strict ? [] : warnings,
   });
+}
+
+/**
+ * The file's values as the schema reads them: converted as Python used them, keys nothing reads dropped
+ * where the original ignored them; each a warning. `strict` is the flag's or the file's.
+ */
+function readValues(
+  raw: Record<string, unknown>,
+  layers: SourceLayer[],
+  strictFlag: boolean,
+): { result: OptionsResult<ConfigOutput>; warnings: ShepherdError[]; strict: boolean } {
+  const coerced = coerceLikePython(configSchema, raw);
+  const value = coerced.value as Record<string, unknown>;
+  const { result, ignored } = parseIgnoringUnknown(
+    (v): OptionsResult<ConfigOutput> => {
+      const r = configSchema.safeParse(v);
+      return r.success
+        ? { ok: true, value: r.data }
+        : { ok: false, issues: zodIssues(r.error, configSchema) };
+    },
+    value,
+    ignorableConfigKey,
+  );
+  const warnings = [
+    ...issueWarnings(ignored, layers, 'config_load_1005', [], (i) => {
+      const known = keysAt(configSchema, i.path.slice(0, -1)) ?? [];
+      return `'${dotted(i.path)}'${didYouMean(String(i.unknownKey), known)}`;
+    }),
+    // Values under `defaults:` are reported by the presets they are merged into (once, at their place here).
+    ...issueWarnings(
+      coerced.coercions.filter((c) => c.path[0] !== 'defaults'),
+      layers,
+      'config_load_1007',
+      [],
+      (i) => `${dotted(i.path)}: ${i.message}`,
+    ),
+  ];
+  return { result, warnings, strict: strictFlag || value.strict === true };
 }

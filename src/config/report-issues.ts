@@ -69,6 +69,15 @@ export function issueWarnings(
   });
 }
 
+/** Under `strict` (`check --strict`, `strict: true`) the warnings are errors: same code, text and position. */
+export function strictly<T extends { errors: ShepherdError[]; warnings: ShepherdError[] }>(
+  result: T,
+  strict: boolean | undefined,
+): T {
+  if (!strict || result.warnings.length === 0) return result;
+  return { ...result, errors: [...result.errors, ...result.warnings.map((w) => w.asError())], warnings: [] };
+}
+
 /** The same problem reported through several presets (a key of the shared defaults) kept once. */
 export function uniqueProblems(problems: readonly ShepherdError[]): ShepherdError[] {
   const seen = new Set<string>();

@@ -10,7 +10,13 @@ import {
   presetSchema,
 } from '../config/preset-schema.js';
 import { coerceLikePython } from '../config/python-values.js';
-import { dotted, issuesToErrors, issueWarnings, type SourceLayer } from '../config/report-issues.js';
+import {
+  dotted,
+  issuesToErrors,
+  issueWarnings,
+  type SourceLayer,
+  strictly,
+} from '../config/report-issues.js';
 import { closestKey } from '../config/suggest.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { zodIssues } from '../config/zod-issues.js';
@@ -78,14 +84,10 @@ export async function compilePreset(
   const coerced = coerceLikePython(presetSchema, merged);
   warnings.push(...issueWarnings(coerced.coercions, layers, 'preset_load_1009', [], valueWarning));
   // Under `strict: true` a preset with warnings is not managed: its warnings are its errors.
-  const settle = (r: CompileResult): CompileResult =>
-    ctx.strict && r.warnings.length > 0
-      ? {
-          errors: [...r.errors, ...r.warnings.map((w) => w.asError())],
-          warnings: [],
-          dependencies: r.dependencies,
-        }
-      : r;
+  const settle = (r: CompileResult): CompileResult => {
+    const settled = strictly(r, ctx.strict);
+    return settled.errors.length > 0 ? { ...settled, preset: undefined } : settled;
+  };
 
   const result = presetSchema.safeParse(coerced.value);
   if (!result.success)
