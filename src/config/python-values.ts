@@ -8,6 +8,21 @@ type Kind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null' | 'dat
 /** Marks a key whose empty value is taken as not given: it is removed from its object. */
 const ABSENT = Symbol('absent');
 
+/** Numbers the original read through int()/float() (or wrote into text, like a port into a URL). */
+const NUMERIC_TEXT = new WeakSet<z.ZodType>();
+
+/**
+ * Marks a number schema where the original also took numeric text (`worker_interval: '5'`, HttpHealthcheck's
+ * `port: '7007'`): such text is converted, with a warning. Elsewhere (`count: '3'`, which Python could not
+ * subtract from) numeric text stays an error.
+ */
+export function acceptsNumericText<S extends z.ZodType>(schema: S): S {
+  NUMERIC_TEXT.add(schema);
+  return schema;
+}
+
+const NUMBER_TEXT = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
+
 /**
  * Converts the values the original (Python) accepted where the schema expects another type, the way
  * Python used them: a number or boolean where text is expected becomes its `str()` (`name: 2024` is
@@ -39,6 +54,11 @@ function walk(schema: z.ZodType, value: unknown, path: Path, out: OptionIssue[])
     const text = pythonStr(value);
     out.push({ path, message: `${describe(value)} is not text: taken as '${text}', as the original did` });
     return text;
+  }
+  if (kind === 'string' && NUMERIC_TEXT.has(inner) && NUMBER_TEXT.test(value as string)) {
+    const number = Number(value);
+    out.push({ path, message: `'${value}' is text: taken as the number ${number}, as the original did` });
+    return number;
   }
   if ((kind === 'string' || kind === 'number') && kinds.has('boolean')) {
     const truth = value !== '' && value !== 0;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { DriverRegistry } from '../../src/drivers/registry.js';
+import { catalogIn } from '../helpers/catalog.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const registry = new DriverRegistry([process.cwd()]);
 const parse = (text: string, env: NodeJS.ProcessEnv = {}, overrides = {}, strict = false) =>
@@ -319,5 +321,30 @@ describe('YAML as the original read it (PyYAML, YAML 1.1)', () => {
     expect(ok.warnings.map((w) => [w.code, w.at?.line, w.at?.col])).toEqual([['config_load_1007', 3, 14]]);
     const bad = await parse(`${MINIMAL}worker_interval: abc\n`);
     expect(bad.errors.map((e) => e.code)).toEqual(['config_load_1002']);
+  });
+
+  it("converts numeric text where the original's int() or float() read it, with a warning", async () => {
+    const text = ORIGINAL.replace('worker_interval: 5', "worker_interval: '7'")
+      .replace('listen_port: 8888', "listen_port: '9999'")
+      .replace('    port: 7007', "    port: '7007'")
+      .replace('    conn_timeout: 1', "    conn_timeout: '1.5'");
+    const { config, errors, warnings } = await parse(text);
+    expect(errors).toEqual([]);
+    expect(config?.workerIntervalMs).toBe(7000);
+    expect(config?.http.listenPort).toBe(9999);
+    expect(warnings.map((w) => [w.code, w.at?.line])).toEqual([
+      ['config_load_1007', 2],
+      ['config_load_1007', 4],
+    ]);
+    expect(warnings[0]!.message).toContain("worker_interval: '7' is text: taken as the number 7");
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 1\n' });
+    const catalog = await catalogIn(dir, text);
+    const { problems } = await catalog.refresh();
+    const health = catalog.get('a')!.healthcheck!;
+    expect(health.options).toMatchObject({ port: 7007, conn_timeout: 1.5 });
+    expect(problems.map((p) => [p.code, p.at?.line])).toEqual([
+      ['driver_options_1003', 19],
+      ['driver_options_1003', 21],
+    ]);
   });
 });
