@@ -8,7 +8,6 @@ import {
   type Node,
   type ParseOptions,
   parseDocument,
-  parse as parseYaml,
   Scalar,
   type SchemaOptions,
   type Tags,
@@ -64,14 +63,14 @@ export function declaresYaml12(text: string): boolean {
   return start !== -1 && /^%YAML[ \t]+1\.2\b/m.test(text.slice(0, start));
 }
 
-function readOptions(text: string): ParseOptions & DocumentOptions & SchemaOptions {
-  if (declaresYaml12(text)) return { uniqueKeys: false };
+function readOptions(yaml12: boolean): ParseOptions & DocumentOptions & SchemaOptions {
+  if (yaml12) return { uniqueKeys: false };
   return { version: '1.1', merge: true, uniqueKeys: false, customTags: pyyamlTags };
 }
 
 /** The value of a YAML text read as the configuration files are (PyYAML's 1.1 unless it declares 1.2). */
 export function readYaml(text: string): unknown {
-  const doc = parseDocument(text, readOptions(text));
+  const doc = parseDocument(text, readOptions(declaresYaml12(text)));
   if (doc.errors[0]) throw doc.errors[0];
   return doc.toJS({ maxAliasCount: 1000 });
 }
@@ -85,6 +84,7 @@ export class YamlSource {
     readonly file: string,
     private readonly doc: Document,
     private readonly lines: LineCounter,
+    private readonly yaml12: boolean,
   ) {}
 
   /**
@@ -98,13 +98,14 @@ export class YamlSource {
     codes: { syntax: ErrorCode; duplicate: ErrorCode },
   ): { source?: YamlSource; errors: ShepherdError[]; warnings: ShepherdError[] } {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { ...readOptions(text), lineCounter: lines, prettyErrors: false });
+    const yaml12 = declaresYaml12(text);
+    const doc = parseDocument(text, { ...readOptions(yaml12), lineCounter: lines, prettyErrors: false });
     const errors = doc.errors.map((e) => {
       const { line, col } = lines.linePos(e.pos[0]);
       return new ShepherdError(codes.syntax, e.message.split('\n')[0], { at: { file, line, col }, cause: e });
     });
     if (errors.length > 0) return { errors, warnings: [] };
-    const source = new YamlSource(file, doc, lines);
+    const source = new YamlSource(file, doc, lines, yaml12);
     return { source, errors: [], warnings: source.duplicateKeys(codes.duplicate) };
   }
 
@@ -198,7 +199,7 @@ export class YamlSource {
         }
         if (replaced === original) return;
         const plainWholeVariable = value.type === Scalar.PLAIN && /^\$\{[^}]+\}$/.test(original);
-        value.value = plainWholeVariable ? retype(replaced) : replaced;
+        value.value = plainWholeVariable ? retype(replaced, this.yaml12) : replaced;
       },
     });
     return errors;
@@ -210,11 +211,10 @@ export class YamlSource {
   }
 }
 
-function retype(text: string): unknown {
-  try {
-    const v = parseYaml(text);
-    return typeof v === 'number' || typeof v === 'boolean' ? v : text;
-  } catch {
-    return text;
-  }
+/** A variable's value read as the file's own scalars are (so `no` is false in a YAML 1.1 file). */
+function retype(text: string, yaml12: boolean): unknown {
+  const doc = parseDocument(text, readOptions(yaml12));
+  if (doc.errors.length > 0) return text;
+  const v = doc.toJS();
+  return typeof v === 'number' || typeof v === 'boolean' ? v : text;
 }

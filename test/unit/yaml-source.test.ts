@@ -58,6 +58,23 @@ describe('YAML read as PyYAML read it', () => {
     expect(readYaml('%YAML 1.2\n---\na: yes\nb: 0755\nc: 1e3\n')).toEqual({ a: 'yes', b: 755, c: 1000 });
   });
 
+  it('types an unquoted ${VARIABLE} as the file reads its own scalars', () => {
+    const read = (text: string, env: NodeJS.ProcessEnv) => {
+      const { source } = YamlSource.parse(text, 'f.yaml', {
+        syntax: 'config_load_1001',
+        duplicate: 'config_load_1006',
+      });
+      source!.interpolateEnv(env, 'config_load_1004');
+      return source!.toJS();
+    };
+    expect(read('a: ${A}\nb: ${B}\nc: "${A}"\n', { A: 'no', B: '0755' })).toEqual({
+      a: false,
+      b: 493,
+      c: 'no',
+    });
+    expect(read('%YAML 1.2\n---\na: ${A}\nb: ${B}\n', { A: 'no', B: '0755' })).toEqual({ a: 'no', b: 755 });
+  });
+
   it('warns about a key given twice at the one that wins, and not about repeated merge keys', () => {
     const text = 'a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  <<: *b\nd: 1\nd: 2\n';
     const { source, warnings } = YamlSource.parse(text, 'f.yaml', {
