@@ -1,5 +1,5 @@
 import type { Daemon } from '../daemon/daemon.js';
-import { META_PRESET, META_TIMED_SHUTDOWN } from '../drivers/types.js';
+import { META_PRESET, META_TIMED_SHUTDOWN, type Vm } from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import { assertCanOperate, assertCanRead, type Caller } from './auth.js';
@@ -124,21 +124,29 @@ async function call(method: string, p: Record<string, string>, { daemon, reader,
       reader.forget(preset.name);
       return 'OK';
     }
-    case 'get_vm_metadata': {
-      const vm = await vmOf(daemon, p.preset as string, p.vm_id as string);
-      const shutdown = vm.metadata[META_TIMED_SHUTDOWN];
-      return {
-        ...vm.metadata,
-        tags: presetOf(daemon, p.preset as string).metaTags,
-        iaas_shutdown: shutdown === undefined ? null : Number(shutdown),
-      };
-    }
+    case 'get_vm_metadata':
+      return originalVmMetadata(await vmOf(daemon, p.preset as string, p.vm_id as string));
     case 'get_vm_ip': {
       const vm = await vmOf(daemon, p.preset_name as string, p.vm_id as string);
       return { vm_ip: vm.ips[0] ?? null };
     }
   }
   throw new ShepherdError('api_rpc_0001', method);
+}
+
+/**
+ * `get_vm_metadata` as the original built it: the VM's metadata, plus `tags` (the server's own tags as the
+ * cloud gave them, `[]` when none; not the preset's meta_tags) and `iaas_shutdown` (the integer in
+ * `iaas_timed_shutdown`, else null).
+ */
+export function originalVmMetadata(vm: Vm): Record<string, unknown> {
+  const shutdown = vm.metadata[META_TIMED_SHUTDOWN]?.trim() ?? '';
+  return {
+    ...vm.metadata,
+    tags: vm.tags ?? [],
+    // The original's int() accepted only whole numbers (and failed the call otherwise).
+    iaas_shutdown: /^[-+]?\d+$/.test(shutdown) ? Number(shutdown) : null,
+  };
 }
 
 /** A VM of the named preset, asked of the cloud (a VM of another preset is not found, never shown). */

@@ -57,7 +57,7 @@ export function presetDetailOf(preset: Preset, state: PresetState, showUserdata:
       ...(preset.flavor ? { flavor: preset.flavor } : {}),
       ...(preset.keyName ? { keyName: preset.keyName } : {}),
       network: preset.network,
-      metaTags: preset.metaTags,
+      metaTags: preset.metaTagText,
       panelLinks: preset.panelLinks,
       manageInterval: preset.manageIntervalMs / 1000,
       iaasDriver: preset.iaas.driver,

@@ -61,7 +61,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('validate the configuration and every preset; exit 1 listing all errors')
     .addOption(configOption())
     .addOption(outputOption())
-    .action((o) => done(checkCommand(o.configFile, o.output as OutputFormat)));
+    .option('--strict', 'warnings are errors too (as `strict: true` in the file), e.g. for CI')
+    .action((o) => done(checkCommand(o.configFile, o.output as OutputFormat, Boolean(o.strict))));
 
   program
     .command('plan')

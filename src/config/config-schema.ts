@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { countOrPercent, presetSchema } from './preset-schema.js';
+import { acceptsNumericText } from './python-values.js';
 
 /** Python logging names as the original accepted them, plus pino's. */
 export const LOG_LEVELS = [
@@ -26,15 +27,6 @@ const logLevel = z
   .refine((v) => normalizeLogLevel(v) !== undefined, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
   .transform((v) => normalizeLogLevel(v) as LogLevel);
 
-/** The original passed these through int(); numeric strings keep working. */
-const numberLike = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number),
-]);
-
 const driverBlock = (defaultDriver?: string) => {
   const block = z.looseObject({ driver: z.string().min(1) });
   return defaultDriver ? block.default({ driver: defaultDriver }) : block;
@@ -50,9 +42,15 @@ export const defaultsSchema = presetSchema.partial().extend({
 });
 
 export const configSchema = z.strictObject({
+  strict: z
+    .boolean()
+    .default(false)
+    .describe(
+      'new: warnings (keys not read, values converted as the original did) are errors, like `check --strict`',
+    ),
   log_level: logLevel.default('info').describe('log level; the -l flag overrides it when given'),
-  worker_interval: numberLike
-    .pipe(z.number().positive())
+  // The original passed these through int() (or to the server as they were): numeric text is converted.
+  worker_interval: acceptsNumericText(z.number().positive())
     .default(5)
     .describe('seconds between two manage cycles'),
   instance_id: z
@@ -62,11 +60,14 @@ export const configSchema = z.strictObject({
     .describe('name of this instance in leases and logs (default: host-pid)'),
   http: z
     .strictObject({
-      listen_port: numberLike.pipe(z.number().int().min(0).max(65535)).default(8888),
+      listen_port: acceptsNumericText(z.number().int().min(0).max(65535)).default(8888),
       host: z.string().min(1).default('127.0.0.1').describe('address to bind; 127.0.0.1 unless configured'),
       api: z
         .strictObject({
-          allowed_methods: z.array(z.string()).optional().describe('JSON-RPC methods that may be called'),
+          allowed_methods: z
+            .array(z.string())
+            .optional()
+            .describe('JSON-RPC methods that may be called; empty or absent: all of them'),
         })
         .optional(),
       tokens: z
@@ -100,8 +101,7 @@ export const configSchema = z.strictObject({
         .describe(
           'new: let reads (GET, read-only RPC methods, panel) through without a token even when tokens exist',
         ),
-      rate_while_cycling: numberLike
-        .pipe(z.number().int().min(0))
+      rate_while_cycling: acceptsNumericText(z.number().int().min(0))
         .default(500)
         .describe(
           'new: requests per second served while a manage cycle runs, the rest wait their turn (0: no limit); the loop comes first',

@@ -2,14 +2,18 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DriverRegistry } from '../drivers/registry.js';
+import type { OptionIssue, OptionsResult } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
 import { type ConfigOutput, configSchema, type LogLevel } from './config-schema.js';
 import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-block.js';
+import { parseIgnoringUnknown } from './ignore-unknown.js';
 import { HEALTH_CORE_KEYS, IAAS_CORE_KEYS } from './preset-schema.js';
-import { issuesToErrors, type SourceLayer } from './report-issues.js';
+import { coerceLikePython } from './python-values.js';
+import { dotted, issuesToErrors, issueWarnings, type SourceLayer, strictly } from './report-issues.js';
+import { didYouMean } from './suggest.js';
 import { YamlSource } from './yaml-source.js';
-import { zodIssues } from './zod-issues.js';
+import { keysAt, zodIssues } from './zod-issues.js';
 
 /** The `http` block's settings when the config has none. */
 const HTTP_DEFAULTS = configSchema.shape.http.unwrap().parse({});
@@ -50,6 +54,10 @@ export interface ShepherdConfig {
   manage: ConfigOutput['manage'];
   /** Set when traces are exported (the `tracing:` section or the OTEL_EXPORTER_OTLP_* environment). */
   tracing: ConfigOutput['tracing'];
+  /** `strict: true` or `check --strict`: preset warnings are errors too. */
+  strict: boolean;
+  /** Of the main file, logged when it is loaded. */
+  warnings: ShepherdError[];
 }
 
 /** Command line flags: each overrides the file only when given. */
@@ -61,8 +69,8 @@ export interface ConfigOverrides {
 export async function loadConfig(
   file: string,
   registry: DriverRegistry,
-  options: { env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {},
-): Promise<{ config?: ShepherdConfig; errors: ShepherdError[] }> {
+  options: ConfigOptions = {},
+): Promise<ConfigResult> {
   const path = resolve(file);
   let text: string;
   try {
@@ -70,19 +78,41 @@ export async function loadConfig(
   } catch (err) {
     return {
       errors: [new ShepherdError('config_load_2001', `${file}: ${(err as Error).message}`, { cause: err })],
+      warnings: [],
     };
   }
   return parseConfig(text, file, registry, options);
+}
+
+export interface ConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+  /** `check --strict`: warnings are errors (as with `strict: true` in the file). */
+  strict?: boolean;
+}
+
+export interface ConfigResult {
+  config?: ShepherdConfig;
+  errors: ShepherdError[];
+  /** What the original accepted and vmshepherd accepts too: ignored keys, converted values. */
+  warnings: ShepherdError[];
+}
+
+/** Where an unknown key is ignored with a warning: the places the original read keys from. */
+function ignorableConfigKey(issue: OptionIssue): boolean {
+  const [head, second] = issue.path;
+  if (issue.path.length === 1) return true;
+  return head === 'http' && (issue.path.length === 2 || (second === 'api' && issue.path.length === 3));
 }
 
 export async function parseConfig(
   text: string,
   file: string,
   registry: DriverRegistry,
-  { env = process.env, overrides = {} }: { env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {},
-): Promise<{ config?: ShepherdConfig; errors: ShepherdError[] }> {
-  const parsed = YamlSource.parse(text, file, 'config_load_1001');
-  if (!parsed.source) return { errors: parsed.errors };
+  { env = process.env, overrides = {}, strict: strictFlag = false }: ConfigOptions = {},
+): Promise<ConfigResult> {
+  const parsed = YamlSource.parse(text, file, { syntax: 'config_load_1001', duplicate: 'config_load_1006' });
+  if (!parsed.source) return { errors: parsed.errors, warnings: [] };
   const source = parsed.source;
   const envErrors = source.interpolateEnv(env, 'config_load_1004');
   const raw = source.toJS();
@@ -93,6 +123,7 @@ export async function parseConfig(
           at: source.position([]),
         }),
       ],
+      warnings: [],
     };
   }
   for (const key of ['runtime', 'presets'] as const) raw[key] = liftDriverParams(raw[key]);
@@ -102,15 +133,20 @@ export async function parseConfig(
   }
 
   const layers: SourceLayer[] = [{ source, prefix: [] }];
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const errors = issuesToErrors(zodIssues(result.error, configSchema), layers, {
+  const { result, warnings, strict } = readValues(raw, layers, strictFlag);
+  warnings.unshift(...parsed.warnings);
+  const finish = (errors: ShepherdError[], config?: ShepherdConfig): ConfigResult => {
+    const settled = strictly({ errors, warnings }, strict);
+    return { ...(config && settled.errors.length === 0 ? { config } : {}), ...settled };
+  };
+  if (!result.ok) {
+    const errors = issuesToErrors(result.issues, layers, {
       invalid: 'config_load_1002',
       unknown: 'config_load_1003',
     });
-    return { errors: [...envErrors, ...errors] };
+    return finish([...envErrors, ...errors]);
   }
-  const c = result.data;
+  const c = result.value;
   const errors: ShepherdError[] = [...envErrors];
   const validator = new DriverOptionsValidator(registry);
   const codes = { invalid: 'driver_options_1001', unknown: 'config_load_1003' } as const;
@@ -122,12 +158,14 @@ export async function parseConfig(
     const { driver, ...rest } = block as { driver: string };
     const v = await validator.validate(kind, driver, rest, layers, [kind], ['driver'], codes);
     errors.push(...v.errors);
+    warnings.push(...v.warnings);
     return v.options ? { driver, options: v.options } : undefined;
   };
   const runtime = await selection('runtime', c.runtime);
   const presets = await selection('presets', c.presets);
 
-  // Defaults are partial: only unknown keys can be judged here; the rest is checked per merged preset.
+  // Defaults are partial: only keys can be judged here; values are checked per merged preset (which
+  // report the same warnings, with the same text, so each is shown once).
   for (const [block, coreKeys] of [
     ['iaas', IAAS_CORE_KEYS],
     ['healthcheck', HEALTH_CORE_KEYS],
@@ -146,46 +184,85 @@ export async function parseConfig(
       codes,
     );
     errors.push(...v.errors.filter((e) => e.code !== 'driver_options_1001'));
+    warnings.push(...v.warnings.filter((w) => w.code === 'driver_options_1002'));
   }
 
-  if (errors.length > 0 || !runtime || !presets) return { errors };
+  if (errors.length > 0 || !runtime || !presets) return finish(errors);
   const baseDir = dirname(resolve(file));
   // Without an http block the server is off unless --port is given; its settings are then the schema's
   // defaults, taken from the schema rather than repeated here.
   const http = c.http ?? HTTP_DEFAULTS;
-  return {
-    config: {
-      file,
-      baseDir,
-      revision: createHash('sha256').update(text).digest('hex').slice(0, 16),
-      logLevel: overrides.logLevel ?? c.log_level,
-      workerIntervalMs: c.worker_interval * 1000,
-      instanceId: c.instance_id,
-      http: {
-        listenPort: overrides.port ?? http.listen_port,
-        host: http.host,
-        allowedMethods: http.api?.allowed_methods,
-        enabled: c.http !== undefined || overrides.port !== undefined,
-        tokens: (http.tokens ?? []).map((t) => ({
-          name: t.name,
-          role: t.role,
-          sha256:
-            t.sha256 ??
-            createHash('sha256')
-              .update(t.token ?? '')
-              .digest('hex'),
-        })),
-        openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
-        rateWhileCycling: http.rate_while_cycling,
-      },
-      runtime,
-      presets,
-      // As written, not as parsed: schema defaults are applied once, to each merged preset.
-      defaults: (raw.defaults ?? {}) as Record<string, unknown>,
-      defaultsLayer: { source, prefix: ['defaults'] },
-      manage: c.manage,
-      tracing: c.tracing,
+  return finish([], {
+    file,
+    baseDir,
+    revision: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    logLevel: overrides.logLevel ?? c.log_level,
+    workerIntervalMs: c.worker_interval * 1000,
+    instanceId: c.instance_id,
+    http: {
+      listenPort: overrides.port ?? http.listen_port,
+      host: http.host,
+      // Empty or absent: every method, as in the original (which only checked a non-empty list).
+      allowedMethods: http.api?.allowed_methods?.length ? http.api.allowed_methods : undefined,
+      enabled: c.http !== undefined || overrides.port !== undefined,
+      tokens: (http.tokens ?? []).map((t) => ({
+        name: t.name,
+        role: t.role,
+        sha256:
+          t.sha256 ??
+          createHash('sha256')
+            .update(t.token ?? '')
+            .digest('hex'),
+      })),
+      openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
+      rateWhileCycling: http.rate_while_cycling,
     },
-    errors: [],
-  };
+    runtime,
+    presets,
+    // As written, not as parsed: schema defaults are applied once, to each merged preset.
+    defaults: (raw.defaults ?? {}) as Record<string, unknown>,
+    defaultsLayer: { source, prefix: ['defaults'] },
+    manage: c.manage,
+    tracing: c.tracing,
+    strict,
+    warnings: strict ? [] : warnings,
+  });
+}
+
+/**
+ * The file's values as the schema reads them: converted as Python used them, keys nothing reads dropped
+ * where the original ignored them; each a warning. `strict` is the flag's or the file's.
+ */
+function readValues(
+  raw: Record<string, unknown>,
+  layers: SourceLayer[],
+  strictFlag: boolean,
+): { result: OptionsResult<ConfigOutput>; warnings: ShepherdError[]; strict: boolean } {
+  const coerced = coerceLikePython(configSchema, raw);
+  const value = coerced.value as Record<string, unknown>;
+  const { result, ignored } = parseIgnoringUnknown(
+    (v): OptionsResult<ConfigOutput> => {
+      const r = configSchema.safeParse(v);
+      return r.success
+        ? { ok: true, value: r.data }
+        : { ok: false, issues: zodIssues(r.error, configSchema) };
+    },
+    value,
+    ignorableConfigKey,
+  );
+  const warnings = [
+    ...issueWarnings(ignored, layers, 'config_load_1005', [], (i) => {
+      const known = keysAt(configSchema, i.path.slice(0, -1)) ?? [];
+      return `'${dotted(i.path)}'${didYouMean(String(i.unknownKey), known)}`;
+    }),
+    // Values under `defaults:` are reported by the presets they are merged into (once, at their place here).
+    ...issueWarnings(
+      coerced.coercions.filter((c) => c.path[0] !== 'defaults'),
+      layers,
+      'config_load_1007',
+      [],
+      (i) => `${dotted(i.path)}: ${i.message}`,
+    ),
+  ];
+  return { result, warnings, strict: strictFlag || value.strict === true };
 }

@@ -10,7 +10,15 @@ export const countOrPercent = z.union([
 ]);
 export type CountOrPercent = z.infer<typeof countOrPercent>;
 
-const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+/** A meta tag: any YAML value the original accepted (it returned them as they were through its API). */
+const metaTagValue = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.array(z.json()),
+  z.record(z.string(), z.json()),
+]);
 
 /** Keys of the `iaas:` block that the core reads; every other key is the driver's. */
 export const iaasCoreSchema = z.looseObject({
@@ -114,7 +122,10 @@ export const presetSchema = z.looseObject({
   key_name: z.string().min(1).optional(),
   userdata: z.string().optional().describe('cloud-init text or file://relative/path; a Jinja template'),
   userdata_source_root: z.string().min(1).optional(),
-  meta_tags: z.record(z.string(), scalarText).optional(),
+  meta_tags: z
+    .record(z.string(), metaTagValue)
+    .optional()
+    .describe('VM metadata (non-text values as their JSON text), shown in the API with their YAML types'),
   iaas: iaasCoreSchema.describe('IaaS driver and its options (deep-merged over defaults.iaas)'),
   healthcheck: healthCoreSchema.optional(),
   panel_links: z.record(z.string(), z.string()).optional(),

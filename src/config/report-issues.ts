@@ -47,6 +47,48 @@ export function issuesToErrors(
   });
 }
 
+/**
+ * Warnings about issues (ignored keys, converted values), at file:line:col like errors. `describe` writes
+ * the text: it should not depend on the layer, so a key of the main config's defaults reported by many
+ * presets reads the same each time and is shown once.
+ */
+export function issueWarnings(
+  issues: readonly OptionIssue[],
+  layers: readonly SourceLayer[],
+  code: ErrorCode,
+  blockPath: Path,
+  describe: (issue: OptionIssue) => string,
+): ShepherdError[] {
+  return issues.map((issue) => {
+    const path = [...blockPath, ...issue.path];
+    const at = locate(path, layers, issue.unknownKey !== undefined, blockPath);
+    return new ShepherdError(code, describe(issue), {
+      at,
+      details: { path: dotted(path), ...(issue.unknownKey ? { key: issue.unknownKey } : {}) },
+    });
+  });
+}
+
+/** Under `strict` (`check --strict`, `strict: true`) the warnings are errors: same code, text and position. */
+export function strictly<T extends { errors: ShepherdError[]; warnings: ShepherdError[] }>(
+  result: T,
+  strict: boolean | undefined,
+): T {
+  if (!strict || result.warnings.length === 0) return result;
+  return { ...result, errors: [...result.errors, ...result.warnings.map((w) => w.asError())], warnings: [] };
+}
+
+/** The same problem reported through several presets (a key of the shared defaults) kept once. */
+export function uniqueProblems(problems: readonly ShepherdError[]): ShepherdError[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.severity} ${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function locate(path: Path, layers: readonly SourceLayer[], isKey: boolean, blockPath: Path) {
   const candidates = [path];
   if (blockPath.length > 0 && path.length > blockPath.length) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OptionIssue, OptionsResult } from '../drivers/types.js';
+import { coerceLikePython } from './python-values.js';
 
 type Path = (string | number)[];
 
@@ -72,10 +73,12 @@ export function zodOptions<S extends z.ZodObject>(schema: S) {
   return {
     optionKeys: Object.keys(schema.shape),
     parseOptions(raw: Record<string, unknown>): OptionsResult<z.output<S>> {
-      const result = schema.safeParse(raw);
+      const { value, coercions } = coerceLikePython(schema, raw);
+      const result = schema.safeParse(value);
+      const warnings = coercions.length > 0 ? { warnings: coercions } : {};
       return result.success
-        ? { ok: true, value: result.data }
-        : { ok: false, issues: zodIssues(result.error, schema) };
+        ? { ok: true, value: result.data, ...warnings }
+        : { ok: false, issues: zodIssues(result.error, schema), ...warnings };
     },
     optionsJsonSchema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
       string,

@@ -16,6 +16,7 @@ export function catalogFor(
     validator: new DriverOptionsValidator(registry),
     defaults: config.defaults,
     defaultsLayer: config.defaultsLayer,
+    strict: config.strict,
     ...(typeof trusted === 'string'
       ? { trustedUserdataRoot: resolveConfigPath(config.baseDir, trusted) }
       : {}),

@@ -394,6 +394,7 @@ export class Daemon {
   }
 
   private async build(config: ShepherdConfig, old: Generation | undefined): Promise<Generation> {
+    for (const w of config.warnings) this.logger.warn({ code: w.code, at: w.at }, w.message);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     const ctx = (driver: string) =>
       driverContext(this.logger, this.clock, this.instanceId, config.baseDir, driver);
@@ -568,7 +569,7 @@ export class Daemon {
     for (const p of report.problems) {
       current.add(p.message);
       if (this.reported.has(p.message)) continue;
-      const level = p.code === 'preset_load_1006' ? 'warn' : 'error';
+      const level = p.isWarning ? 'warn' : 'error';
       this.logger[level]({ code: p.code, at: p.at }, p.message);
     }
     this.reported.clear();

@@ -1,4 +1,4 @@
-import { CODES, errorClass } from '../errors/codes.js';
+import { CODES, type CodeSpec, errorClass } from '../errors/codes.js';
 
 const CLASS_TITLE = {
   api: '0xxx: a remote API refused, or a resource is not in the state the API should report',
@@ -16,7 +16,9 @@ export function errorsMarkdown(): string {
     '',
     'Every error vmshepherd reports (logs, `check`, API, panel) carries one of these codes, `<owner>_<verb>_NNNN`.',
     'The first digit of the number is its class. "Retry" says what the daemon does by itself: `backoff` retries later,',
-    '`no` needs someone to fix the cause. "HTTP" is the status the API answers with.',
+    '`no` needs someone to fix the cause. "HTTP" is the status the API answers with. Codes marked **warning** are',
+    'reported while what they are about is still used (a key ignored, a value converted, as the original did); `vmshepherd',
+    'check --strict` and `strict: true` in the main configuration make them errors.',
     '',
   ];
   for (const cls of ['api', 'internal', 'primitive'] as const) {
@@ -29,7 +31,7 @@ export function errorsMarkdown(): string {
     for (const [code, spec] of Object.entries(CODES).sort(([a], [b]) => a.localeCompare(b))) {
       if (errorClass(code) !== cls) continue;
       lines.push(
-        `| \`${code}\` | ${cell(spec.message)} | ${cell(spec.fix)} | ${spec.retry} | ${spec.http} |`,
+        `| \`${code}\` | ${(spec as CodeSpec).severity === 'warning' ? '**warning**: ' : ''}${cell(spec.message)} | ${cell(spec.fix)} | ${spec.retry} | ${spec.http} |`,
       );
     }
     lines.push('');

@@ -33,6 +33,13 @@ export class DriverRegistry {
     private readonly builtins: readonly DriverDefinition[] = BUILTIN_DRIVERS,
   ) {}
 
+  /** Built-in drivers of `kind`, other than `except`, that read the option `key` (named in warnings). */
+  builtinsReading(kind: DriverKind, key: string, except: string): string[] {
+    return this.builtins
+      .filter((d) => d.kind === kind && d.name !== except && d.optionKeys.includes(key))
+      .map((d) => d.name);
+  }
+
   async resolve<K extends DriverKind>(
     kind: K,
     name: string,

@@ -33,7 +33,13 @@ export interface OptionIssue {
   knownKeys?: readonly string[];
 }
 
-export type OptionsResult<O> = { ok: true; value: O } | { ok: false; issues: OptionIssue[] };
+/**
+ * `warnings`: values the parser converted the way the original used them (e.g. a number given as a
+ * password), each reported with its position and never silent.
+ */
+export type OptionsResult<O> =
+  | { ok: true; value: O; warnings?: OptionIssue[] }
+  | { ok: false; issues: OptionIssue[]; warnings?: OptionIssue[] };
 
 /** A driver as registered: a name, a kind, an option parser and a factory. */
 export interface DriverDefinition<K extends DriverKind = DriverKind, O = unknown, I = DriverInstance<K>> {
@@ -140,6 +146,8 @@ export interface Vm {
   fault?: string;
   /** Epoch ms from `iaas_timed_shutdown`, when set. */
   timedShutdownAt?: number;
+  /** The cloud's own tags on the server (Nova server tags), when it has any. */
+  tags?: string[];
 }
 
 export interface NetworkSpec {

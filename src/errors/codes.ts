@@ -15,6 +15,11 @@ export interface CodeSpec {
   readonly http: number;
   /** Quota and capacity errors stop creation of that flavor for a window instead of a short backoff. */
   readonly limit?: 'quota' | 'capacity';
+  /**
+   * `warning`: reported, and what it is about is still used (a key ignored, a value converted); an error
+   * only under `check --strict` or `strict: true`.
+   */
+  readonly severity?: 'warning';
 }
 
 const no = (message: string, fix: string, http = 400): CodeSpec => ({ message, fix, retry: 'no', http });
@@ -23,6 +28,14 @@ const backoff = (message: string, fix: string, http = 503): CodeSpec => ({
   fix,
   retry: 'backoff',
   http,
+});
+/** Something the original accepted and vmshepherd accepts too, reported so it can be fixed. */
+const warning = (message: string, fix: string): CodeSpec => ({
+  message,
+  fix,
+  retry: 'no',
+  http: 400,
+  severity: 'warning',
 });
 const quota = (message: string, fix: string): CodeSpec => ({
   message,
@@ -57,6 +70,18 @@ export const CODES = {
     'An environment variable used in the configuration is not set',
     'Export the variable, or give a default with ${NAME:-default}.',
   ),
+  config_load_1005: warning(
+    'A configuration key vmshepherd does not read, ignored as the original ignored it',
+    'Remove it, or rename it when the message suggests a known key.',
+  ),
+  config_load_1006: warning(
+    'A key is given twice in one mapping: the last one wins, as PyYAML read it',
+    'Keep one of the two.',
+  ),
+  config_load_1007: warning(
+    'A value of another type than expected was converted the way the original (Python) used it',
+    'Write the value as the message shows it was taken (e.g. quote a number used as a name).',
+  ),
   config_load_2001: no('The configuration file cannot be read', 'Check the path and its permissions.', 500),
 
   // presets
@@ -80,11 +105,19 @@ export const CODES = {
     'A preset file changed and is now invalid: the last good revision is still managed',
     'Fix the file; until then vmshepherd keeps managing the revision it last loaded successfully.',
   ),
-  preset_load_1006: no(
+  preset_load_1006: warning(
     'Unknown top-level preset key, kept as a template variable, looks like a misspelled key',
     'Rename it if it is a typo; keys the schema does not know are template variables, as in the original.',
   ),
   preset_load_1007: no('flavor and flavour are both set, to different values', 'Keep one of them.'),
+  preset_load_1008: warning(
+    'A key is given twice in one mapping of a preset file: the last one wins, as PyYAML read it',
+    'Keep one of the two.',
+  ),
+  preset_load_1009: warning(
+    'A preset value of another type than expected was converted the way the original (Python) used it',
+    'Write the value as the message shows it was taken (e.g. quote a number used as a name).',
+  ),
   preset_load_2001: no(
     'A preset file or directory cannot be read',
     'Check the path and its permissions.',
@@ -172,6 +205,14 @@ export const CODES = {
     'Use a driver of the kind this block expects (`vmshepherd drivers` lists kinds).',
   ),
   driver_options_1001: no('A driver option is invalid', 'Change the option at the position given.'),
+  driver_options_1002: warning(
+    'An option the selected driver does not read, ignored as the original ignored it',
+    'Remove it, or move it to the block of the driver the message names as reading it.',
+  ),
+  driver_options_1003: warning(
+    'A driver option of another type than expected was converted the way the original (Python) used it',
+    'Write the value as the message shows it was taken.',
+  ),
 
   // the simulated cloud
   dummy_create_0001: quota(

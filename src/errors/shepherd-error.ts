@@ -14,6 +14,8 @@ export interface ShepherdErrorOptions {
   at?: SourcePosition;
   /** Suggested retry delay in ms, e.g. from a Retry-After header. */
   retryAfterMs?: number;
+  /** Overrides the catalogue's severity: `error` is how `--strict` reports a warning. */
+  severity?: 'error' | 'warning';
 }
 
 /**
@@ -26,6 +28,8 @@ export class ShepherdError extends Error {
   readonly at: SourcePosition | undefined;
   readonly retryAfterMs: number | undefined;
   readonly detail: string | undefined;
+  /** A warning is reported while what it is about is still used; see CodeSpec.severity. */
+  readonly severity: 'error' | 'warning';
 
   constructor(code: ErrorCode | (string & {}), detail?: string, options: ShepherdErrorOptions = {}) {
     const base = isErrorCode(code) ? CODES[code].message : code;
@@ -37,12 +41,35 @@ export class ShepherdError extends Error {
     this.details = options.details ?? {};
     this.at = options.at;
     this.retryAfterMs = options.retryAfterMs;
+    this.severity =
+      options.severity ??
+      (isErrorCode(code) && (CODES[code] as CodeSpec).severity === 'warning' ? 'warning' : 'error');
+  }
+
+  get isWarning(): boolean {
+    return this.severity === 'warning';
   }
 
   /** The same error, pointing at a position in a source file. */
   withPosition(at: SourcePosition | undefined): ShepherdError {
     if (!at) return this;
-    return new ShepherdError(this.code, this.detail, { at, details: this.details, cause: this.cause });
+    return new ShepherdError(this.code, this.detail, {
+      at,
+      details: this.details,
+      cause: this.cause,
+      severity: this.severity,
+    });
+  }
+
+  /** This warning as an error (`check --strict`, `strict: true`): same code, position and text. */
+  asError(): ShepherdError {
+    if (!this.isWarning) return this;
+    return new ShepherdError(this.code, this.detail, {
+      ...(this.at ? { at: this.at } : {}),
+      details: this.details,
+      cause: this.cause,
+      severity: 'error',
+    });
   }
 
   get class(): ErrorClass {
@@ -68,6 +95,7 @@ export class ShepherdError extends Error {
   toJSON(): Record<string, unknown> {
     return {
       code: this.code,
+      ...(this.isWarning ? { severity: 'warning' } : {}),
       message: this.message,
       ...(this.at ? { at: this.at } : {}),
       ...(Object.keys(this.details).length > 0 ? { details: this.details } : {}),

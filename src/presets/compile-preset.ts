@@ -8,14 +8,21 @@ import {
   type PresetOutput,
   presetSchema,
 } from '../config/preset-schema.js';
-import { issuesToErrors, type SourceLayer } from '../config/report-issues.js';
+import { coerceLikePython } from '../config/python-values.js';
+import {
+  dotted,
+  issuesToErrors,
+  issueWarnings,
+  type SourceLayer,
+  strictly,
+} from '../config/report-issues.js';
 import { closestKey } from '../config/suggest.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { zodIssues } from '../config/zod-issues.js';
-import type { NetworkSpec, PresetSource } from '../drivers/types.js';
+import type { NetworkSpec, OptionIssue, PresetSource } from '../drivers/types.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
-import type { DriverUse, Preset } from './preset.js';
+import type { DriverUse, JsonValue, Preset } from './preset.js';
 import {
   isInside,
   markWholeFloats,
@@ -32,6 +39,8 @@ export interface CompileContext {
   defaultsLayer?: SourceLayer;
   /** `userdata_source_root` from the main config (trusted: set by the operator), resolved. */
   trustedUserdataRoot?: string;
+  /** `strict: true` in the main config or `check --strict`: a preset with warnings is not managed. */
+  strict?: boolean;
 }
 
 /** A file the compiled preset depends on besides its own (file:// userdata): recompiled when it changes. */
@@ -58,8 +67,10 @@ export async function compilePreset(
   ctx: CompileContext,
 ): Promise<CompileResult> {
   const fail = (errors: ShepherdError[]): CompileResult => ({ errors, warnings: [], dependencies: [] });
-  const withWarnings = (errors: ShepherdError[]): CompileResult => ({ errors, warnings, dependencies: [] });
-  const parsed = YamlSource.parse(text, source.file, 'preset_load_1001');
+  const parsed = YamlSource.parse(text, source.file, {
+    syntax: 'preset_load_1001',
+    duplicate: 'preset_load_1008',
+  });
   if (!parsed.source) return fail(parsed.errors);
   const yaml = parsed.source;
   const raw = yaml.toJS();
@@ -70,16 +81,27 @@ export async function compilePreset(
       }),
     ]);
   }
-  const warnings = typoWarnings(raw, yaml);
+  const warnings = [...parsed.warnings, ...typoWarnings(raw, yaml)];
   const layers: SourceLayer[] = [
     { source: yaml, prefix: [] },
     ...(ctx.defaultsLayer ? [ctx.defaultsLayer] : []),
   ];
   const merged = mergeWithDefaults(ctx.defaults, raw);
+  const coerced = coerceLikePython(presetSchema, merged);
+  warnings.push(...issueWarnings(coerced.coercions, layers, 'preset_load_1009', [], valueWarning));
+  // Under `strict: true` a preset with warnings is not managed: its warnings are its errors.
+  const settle = (r: CompileResult): CompileResult => {
+    const settled = strictly(r, ctx.strict);
+    return settled.errors.length > 0 ? { ...settled, preset: undefined } : settled;
+  };
 
-  const result = presetSchema.safeParse(merged);
+  const result = presetSchema.safeParse(coerced.value);
   if (!result.success)
-    return withWarnings(issuesToErrors(zodIssues(result.error, presetSchema), layers, VALUE_CODES));
+    return settle({
+      errors: issuesToErrors(zodIssues(result.error, presetSchema), layers, VALUE_CODES),
+      warnings,
+      dependencies: [],
+    });
   const p = result.data;
   const errors: ShepherdError[] = [];
 
@@ -90,10 +112,13 @@ export async function compilePreset(
       }),
     );
   }
-  const iaas = await driverUse(ctx, 'iaas', p.iaas, IAAS_CORE_KEYS, layers, errors);
+  const iaas = await driverUse(ctx, 'iaas', p.iaas, IAAS_CORE_KEYS, layers, errors, warnings);
   const health = p.healthcheck
-    ? await driverUse(ctx, 'healthcheck', p.healthcheck, HEALTH_CORE_KEYS, layers, errors)
+    ? await driverUse(ctx, 'healthcheck', p.healthcheck, HEALTH_CORE_KEYS, layers, errors, warnings)
     : null;
+  const metaTags = p.meta_tags ?? {};
+  const metaTagText = metadataText(metaTags);
+  warnings.push(...issueWarnings(metaTagText.converted, layers, 'preset_load_1009', [], valueWarning));
 
   const name = `${source.namePrefix ?? ''}${p.name}`;
   const dependencies: Dependency[] = [];
@@ -112,7 +137,8 @@ export async function compilePreset(
     if (!(err instanceof ShepherdError)) throw err;
     errors.push(err);
   }
-  if (errors.length > 0 || !iaas || (p.healthcheck && !health)) return { errors, warnings, dependencies };
+  if (errors.length > 0 || !iaas || (p.healthcheck && !health))
+    return settle({ errors, warnings, dependencies });
 
   const network = normalizeNetwork(p.network);
   const flavor = p.flavor ?? p.flavour;
@@ -126,7 +152,8 @@ export async function compilePreset(
     ...(p.key_name ? { keyName: p.key_name } : {}),
     network,
     ...(userdata ? { userdata } : {}),
-    metaTags: p.meta_tags ?? {},
+    metaTags,
+    metaTagText: metaTagText.text,
     panelLinks: p.panel_links ?? {},
     manageIntervalMs: p.manage_interval * 1000,
     leaseTtlMs: p.manage_expire * 1000,
@@ -173,7 +200,35 @@ export async function compilePreset(
     specParts: specPartsOf(spec),
     extra: Object.fromEntries(Object.entries(raw).filter(([k]) => !PRESET_KEYS.includes(k))),
   };
-  return { preset, errors: [], warnings, dependencies };
+  return settle({ preset, errors: [], warnings, dependencies });
+}
+
+function valueWarning(issue: OptionIssue): string {
+  return `${dotted(issue.path)}: ${issue.message}`;
+}
+
+/**
+ * VM metadata holds text: a meta tag that is not text (a number, a boolean, a list, a map) is its JSON
+ * text there, and keeps its YAML type for the API and templates. Each such tag is reported.
+ */
+export function metadataText(tags: Record<string, JsonValue>): {
+  text: Record<string, string>;
+  converted: OptionIssue[];
+} {
+  const text: Record<string, string> = {};
+  const converted: OptionIssue[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    if (typeof value === 'string') {
+      text[key] = value;
+      continue;
+    }
+    text[key] = JSON.stringify(value);
+    converted.push({
+      path: ['meta_tags', key],
+      message: `${JSON.stringify(value)} is not text: '${text[key]}' in VM metadata (its own type in the API and templates)`,
+    });
+  }
+  return { text, converted };
 }
 
 /**
@@ -204,11 +259,13 @@ async function driverUse(
   coreKeys: readonly string[],
   layers: SourceLayer[],
   errors: ShepherdError[],
+  warnings: ShepherdError[],
 ): Promise<DriverUse | undefined> {
   const driver = String(block.driver);
   const { options } = splitBlock(block, coreKeys);
   const v = await ctx.validator.validate(kind, driver, options, layers, [kind], coreKeys, DRIVER_CODES);
   errors.push(...v.errors);
+  warnings.push(...v.warnings);
   return v.options ? { driver, options: v.options } : undefined;
 }
 

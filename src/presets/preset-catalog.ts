@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import PQueue from 'p-queue';
+import { uniqueProblems } from '../config/report-issues.js';
 import type { PresetSource, PresetStore } from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { SharedValues } from '../util/shared-values.js';
@@ -141,7 +142,7 @@ export class PresetCatalog {
       byName.set(preset.name, preset);
     }
     this.byName = new Map([...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    this.current = problems;
+    this.current = uniqueProblems(problems);
   }
 }
 
@@ -159,6 +160,7 @@ function shareParts(p: Preset, shared: SharedValues): Preset {
     ...p,
     network: shared.share(p.network),
     metaTags: shared.share(p.metaTags),
+    metaTagText: shared.share(p.metaTagText),
     panelLinks: shared.share(p.panelLinks),
     iaas: shared.share(p.iaas),
     healthcheck: p.healthcheck && shared.share(p.healthcheck),

@@ -34,6 +34,8 @@ export interface BackoffPolicy {
   quotaWindowMs: number;
 }
 
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 export type ScaleInOrder = 'unhealthy_newest' | 'unhealthy_oldest' | 'newest' | 'oldest';
 
 /** A preset ready to manage: validated, defaults merged, userdata rendered (once per revision). */
@@ -47,7 +49,10 @@ export interface Preset {
   keyName?: string;
   network: NetworkSpec;
   userdata?: string;
-  metaTags: Record<string, string>;
+  /** As written (YAML types), for the API and templates, as the original returned them. */
+  metaTags: Record<string, JsonValue>;
+  /** The same as text, for VM metadata (which holds text): non-text values as their JSON text. */
+  metaTagText: Record<string, string>;
   panelLinks: Record<string, string>;
   manageIntervalMs: number;
   leaseTtlMs: number;

@@ -15,7 +15,7 @@ export function vmSpec(preset: Preset): VmSpec {
     ...(preset.userdata ? { userdata: preset.userdata } : {}),
     network: preset.network,
     metadata: {
-      ...preset.metaTags,
+      ...preset.metaTagText,
       [META_PRESET]: preset.name,
       [META_SPEC]: preset.specHash,
       [META_PARTS]: encodeParts(preset.specParts),

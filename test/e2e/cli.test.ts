@@ -25,13 +25,20 @@ describe('vmshepherd CLI', () => {
       join(dir, 'presets.d/broken.conf'),
       'name: broken\ncount: 2\nflavor: x\nmanage_intervall: 3\niaas:\n  latncy: 1\n',
     );
+    writeFileSync(
+      join(dir, 'presets.d/net.conf'),
+      'name: net\ncount: 1\nnetwork:\n  security_group: [web]\n',
+    );
     writeFileSync(join(dir, 'presets.d/bad-yaml.conf'), 'name: [x\n');
     const r = await runCli(['check', '-c', 'settings.yaml'], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /presets\.d\/broken\.conf:6:3: error preset_load_1003: .*'iaas\.latncy' \(did you mean 'latency'\?\)/,
+      /presets\.d\/net\.conf:4:3: error preset_load_1003: .*'network\.security_group' \(did you mean 'security_groups'\?\)/,
     );
     expect(r.stderr).toMatch(/presets\.d\/broken\.conf:4:1: warning preset_load_1006: /);
+    expect(r.stderr).toMatch(
+      /presets\.d\/broken\.conf:6:3: warning driver_options_1002: .*iaas: 'latncy' is not read by DummyIaasDriver \(did you mean 'latency'\?\)/,
+    );
     expect(r.stderr).toMatch(/presets\.d\/bad-yaml\.conf:2:1: error preset_load_1001: /);
     expect(r.stdout).toContain('2 error(s)');
     const json = JSON.parse((await runCli(['check', '-c', 'settings.yaml', '--output', 'json'], dir)).stdout);
@@ -40,19 +47,41 @@ describe('vmshepherd CLI', () => {
       'preset_load_1001',
       'preset_load_1003',
     ]);
-    expect(json.presets.map((p: { name: string }) => p.name)).toEqual(['C_DEV-app-dev', 'web-prod']);
+    expect(json.warnings.map((e: { code: string }) => e.code).sort()).toEqual([
+      'driver_options_1002',
+      'preset_load_1006',
+    ]);
+    expect(json.presets.map((p: { name: string }) => p.name)).toEqual([
+      'C_DEV-app-dev',
+      'broken',
+      'web-prod',
+    ]);
   });
 
   it('check: reports a broken main configuration', async () => {
     const dir = tempDir({
       'settings.yaml':
-        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: p}\nworkr_interval: 3\n',
+        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: p}\nworker_interval: soon\n',
     });
     const r = await runCli(['check', '-c', 'settings.yaml'], dir);
     expect(r.code).toBe(1);
+    expect(r.stderr).toContain('settings.yaml:3:18: error config_load_1002: ');
+  });
+
+  it('check: warns about a key the original ignored, and --strict makes it an error', async () => {
+    const dir = tempDir({
+      'settings.yaml':
+        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: p}\nworkr_interval: 3\n',
+      'p/.keep': '',
+    });
+    const r = await runCli(['check', '-c', 'settings.yaml'], dir);
+    expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      "settings.yaml:3:1: error config_load_1003: Unknown configuration key: 'workr_interval' (did you mean 'worker_interval'?)",
+      "settings.yaml:3:1: warning config_load_1005: A configuration key vmshepherd does not read, ignored as the original ignored it: 'workr_interval' (did you mean 'worker_interval'?)",
     );
+    const strict = await runCli(['check', '-c', 'settings.yaml', '--strict'], dir);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('settings.yaml:3:1: error config_load_1005: ');
   });
 
   it('plan: prints what one cycle would do, and does nothing', async () => {
@@ -140,7 +169,7 @@ defaults:
       );
       writeFileSync(
         join(dir, 'settings.yaml'),
-        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets.d}\nworker_intervall: 1\n',
+        'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets.d}\nworker_interval: soon\n',
       );
       d.child.kill('SIGHUP');
       await eventually(

@@ -71,8 +71,10 @@ describe('plugin packages', () => {
       'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets}\n',
     );
     const { problems } = await catalog.refresh();
-    expect(problems.map((p) => p.code).sort()).toEqual(['driver_options_1001', 'preset_load_1003']);
-    expect(problems.find((p) => p.code === 'preset_load_1003')!.message).toContain("did you mean 'region'");
+    expect(problems.map((p) => p.code).sort()).toEqual(['driver_options_1001', 'driver_options_1002']);
+    expect(problems.find((p) => p.code === 'driver_options_1002')!.message).toContain(
+      "did you mean 'region'",
+    );
   });
 
   it('of the wrong kind are refused with a clear code', async () => {

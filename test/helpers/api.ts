@@ -35,7 +35,7 @@ export const PRESETS: Record<string, string> = {
 count: 3
 image: img-1
 manage_interval: 0
-meta_tags: {team: storefront}
+meta_tags: {team: storefront, tier: 2, public: yes}
 panel_links: {status: "http://ip:8080/status"}
 userdata: "#cloud-config\\npassword: ${USERDATA_SECRET}\\n"
 `,

@@ -12,6 +12,7 @@ export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPo
     count: 3,
     network: { securityGroups: [], subnets: [] },
     metaTags: {},
+    metaTagText: {},
     panelLinks: {},
     manageIntervalMs: 0,
     leaseTtlMs: 120_000,

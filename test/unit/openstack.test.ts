@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CredentialSources, resolveCredentials } from '../../src/drivers/iaas/openstack/credentials.js';
 import { codeOf, faultCode, messageOf, retryAfterMs } from '../../src/drivers/iaas/openstack/errors.js';
 import { authBody, endpointFor, renewAt } from '../../src/drivers/iaas/openstack/keystone.js';
+import { chooseImage, type Image } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
 import { openStackOptionsSchema } from '../../src/drivers/iaas/openstack/options.js';
 import { ipsOf, serverToVm, stateOf } from '../../src/drivers/iaas/openstack/server-view.js';
 import { TtlCache } from '../../src/drivers/iaas/openstack/ttl-cache.js';
@@ -294,6 +295,13 @@ describe('OpenStack servers as VMs', () => {
     });
     expect(ipsOf(undefined)).toEqual([]);
   });
+
+  it("keeps the server's own tags, which get_vm_metadata returns as the original did", () => {
+    const base = { id: 's1', name: 'web-1', status: 'ACTIVE' };
+    expect(serverToVm({ ...base, tags: ['blue', 'canary'] }).tags).toEqual(['blue', 'canary']);
+    expect(serverToVm({ ...base, tags: [] }).tags).toBeUndefined();
+    expect(serverToVm(base).tags).toBeUndefined();
+  });
 });
 
 describe('TtlCache', () => {
@@ -322,5 +330,34 @@ describe('TtlCache', () => {
     now = 70_000;
     await cache.find((x) => x === 'a');
     expect(loads).toBe(3);
+  });
+});
+
+describe('OpenStack image by name (chooseImage)', () => {
+  const images: Image[] = [
+    { id: 'a-old', name: 'ubuntu', status: 'active', created_at: '2026-01-01T00:00:00Z', owner: 'team' },
+    { id: 'a-new', name: 'ubuntu', status: 'active', created_at: '2026-02-01T00:00:00Z', owner: 'team' },
+    { id: 'shared', name: 'ubuntu', status: 'active', created_at: '2026-03-01T00:00:00Z', owner: 'other' },
+    { id: 'queued', name: 'ubuntu', status: 'queued', created_at: '2026-04-01T00:00:00Z', owner: 'team' },
+  ];
+
+  it('takes the newest active image of the name, whoever owns it, without image_owner_ids', () => {
+    expect(chooseImage('ubuntu', images)?.id).toBe('shared');
+    expect(chooseImage('ubuntu', images, [])?.id).toBe('shared');
+  });
+
+  it('takes only images the listed projects own with image_owner_ids', () => {
+    expect(chooseImage('ubuntu', images, ['team'])?.id).toBe('a-new');
+    expect(chooseImage('ubuntu', images, ['team', 'other'])?.id).toBe('shared');
+    expect(chooseImage('ubuntu', images, ['nobody'])).toBeUndefined();
+  });
+
+  it('takes an image given by id whoever owns it', () => {
+    expect(chooseImage('shared', images, ['team'])?.id).toBe('shared');
+  });
+
+  it("accepts image_owner_ids as the original's example writes it", () => {
+    const parsed = openStackOptionsSchema.safeParse({ image_owner_ids: ['user'] });
+    expect(parsed.success && parsed.data.image_owner_ids).toEqual(['user']);
   });
 });

@@ -1,6 +1,7 @@
-import { cpSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { vmSpec } from '../../src/reconcile/spec.js';
 import { catalogIn, SETTINGS } from '../helpers/catalog.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -42,13 +43,163 @@ describe('presets in the original format', () => {
   });
 });
 
+describe('presets as the original accepted them', () => {
+  it('warns about driver options the driver does not read, names who reads them, and manages the preset', async () => {
+    const dir = tempDir({
+      'presets/a.conf':
+        'name: a\ncount: 1\niaas:\n  project_name: PROJECT_NAME\n  project_domain_name: PROJECT_DOMAIN\n  latncy: 0\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.get('a')).toBeDefined();
+    expect(problems.map((p) => [p.code, p.isWarning, p.at?.line, p.at?.col])).toEqual([
+      ['driver_options_1002', true, 4, 3],
+      ['driver_options_1002', true, 5, 3],
+      ['driver_options_1002', true, 6, 3],
+    ]);
+    expect(problems[0]!.message).toContain(
+      "iaas: 'project_name' is not read by DummyIaasDriver (OpenStackDriver reads it)",
+    );
+    expect(problems[2]!.message).toContain("did you mean 'latency'");
+  });
+
+  it('reports a key of the shared defaults once, at its place in the main config', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 1\n', 'presets/b.conf': 'name: b\ncount: 1\n' });
+    const settings = SETTINGS.replace(
+      '    driver: DummyHealthcheck\n',
+      '    driver: DummyHealthcheck\n    port: 7007\n',
+    );
+    const catalog = await catalogIn(dir, settings);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets()).toHaveLength(2);
+    expect(problems.map((p) => [p.code, p.at?.file, p.at?.line])).toEqual([
+      ['driver_options_1002', join(dir, 'settings.yaml'), 10],
+    ]);
+    expect(problems[0]!.message).toContain('(HttpHealthcheck, TcpHealthcheck read it)');
+  });
+
+  it('converts values the way Python used them, each with a warning at its place', async () => {
+    const dir = tempDir({
+      'presets/a.conf':
+        "name: 2024\ncount: 1\nkey_name: 12345\nunmanaged: 'yes'\nnetwork:\n  availability_zone: 1\nmeta_tags:\n",
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    const preset = catalog.get('2024')!;
+    expect(preset).toMatchObject({ name: '2024', keyName: '12345', unmanaged: true, metaTags: {} });
+    expect(preset.network.availabilityZone).toBe('1');
+    expect(problems.map((p) => [p.code, p.at?.line, p.at?.col])).toEqual([
+      ['preset_load_1009', 1, 7],
+      ['preset_load_1009', 3, 11],
+      ['preset_load_1009', 4, 12],
+      ['preset_load_1009', 6, 22],
+      ['preset_load_1009', 7, 11],
+    ]);
+    expect(problems[0]!.message).toContain("name: 2024 is not text: taken as '2024'");
+    expect(problems[2]!.message).toContain('taken as true');
+  });
+
+  it("takes any non-empty text as true where a boolean is expected, as Python's truth value did", async () => {
+    const dir = tempDir({
+      'presets/a.conf': "name: a\ncount: 1\nunmanaged: 'false'\n",
+      'presets/b.conf': "name: b\ncount: 1\nunmanaged: ''\n",
+      'presets/c.conf': 'name: c\ncount: 1\nunmanaged: no\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => [p.name, p.unmanaged])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', false],
+    ]);
+    expect(problems.map((p) => p.code)).toEqual(['preset_load_1009', 'preset_load_1009']);
+  });
+
+  it('keeps real errors errors', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'name: a\ncount: abc\n',
+      'presets/b.conf': "name: b\ncount: '3'\n",
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets()).toEqual([]);
+    expect(problems.map((p) => [p.code, p.isWarning])).toEqual([
+      ['preset_load_1002', false],
+      ['preset_load_1002', false],
+    ]);
+  });
+
+  it('keeps meta_tags in their YAML types for the API, and as text in VM metadata', async () => {
+    const dir = tempDir({
+      'presets/a.conf':
+        'name: a\ncount: 1\nmeta_tags:\n  owner: team\n  port: 8080\n  public: yes\n  zones: [a, b]\n  limits: {cpu: 2}\n',
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    const preset = catalog.get('a')!;
+    expect(preset.metaTags).toEqual({
+      owner: 'team',
+      port: 8080,
+      public: true,
+      zones: ['a', 'b'],
+      limits: { cpu: 2 },
+    });
+    expect(preset.metaTagText).toEqual({
+      owner: 'team',
+      port: '8080',
+      public: 'true',
+      zones: '["a","b"]',
+      limits: '{"cpu":2}',
+    });
+    expect(vmSpec(preset).metadata).toMatchObject({ port: '8080', zones: '["a","b"]' });
+    expect(problems.map((p) => [p.code, p.at?.line])).toEqual([
+      ['preset_load_1009', 5],
+      ['preset_load_1009', 6],
+      ['preset_load_1009', 7],
+      ['preset_load_1009', 8],
+    ]);
+  });
+
+  it('takes the last of a key given twice, with a warning', async () => {
+    const dir = tempDir({ 'presets/a.conf': 'name: a\ncount: 1\ncount: 2\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.get('a')?.count).toBe(2);
+    expect(problems.map((p) => [p.code, p.at?.line])).toEqual([['preset_load_1008', 3]]);
+  });
+
+  it('does not manage a preset with warnings under strict: true', async () => {
+    const dir = tempDir({
+      'presets/a.conf': 'name: 2024\ncount: 1\n',
+      'presets/b.conf': 'name: b\ncount: 1\n',
+    });
+    const catalog = await catalogIn(dir, `strict: true\n${SETTINGS}`);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => p.name)).toEqual(['b']);
+    expect(problems.map((p) => [p.code, p.isWarning])).toEqual([['preset_load_1009', false]]);
+  });
+
+  it("loads the original's tests/ preset with its tests' settings", async () => {
+    const dir = tempDir();
+    cpSync('test/fixtures/original-tests', dir, { recursive: true });
+    const catalog = await catalogIn(dir, readFileSync(join(dir, 'settings.yaml'), 'utf8'));
+    const { problems } = await catalog.refresh();
+    expect(problems).toEqual([]);
+    expect(catalog.get('test-preset')).toMatchObject({
+      image: 'fedora-27',
+      metaTags: { key1: 'value1' },
+      extra: { project_name: 'my-project' },
+    });
+  });
+});
+
 describe('preset validation', () => {
   it('reports a broken file with its position and keeps managing the others', async () => {
     const dir = tempDir({
       'presets/a.conf': 'name: a\ncount: 1\n',
       'presets/b.conf': 'name: b\ncount: [1\n',
       'presets/c.conf': 'name: c\ncount: -1\n',
-      'presets/d.conf': 'name: d\ncount: 1\niaas:\n  latncy: 0.1\n',
+      'presets/d.conf': 'name: d\ncount: 1\nnetwork:\n  security_group: [web]\n',
     });
     const catalog = await catalogIn(dir, SETTINGS);
     const { problems } = await catalog.refresh();
@@ -66,7 +217,7 @@ describe('preset validation', () => {
       line: 4,
       col: 3,
     });
-    expect(byCode.preset_load_1003!.message).toContain("did you mean 'latency'");
+    expect(byCode.preset_load_1003!.message).toContain("did you mean 'security_groups'");
   });
 
   it('warns about a top-level key that looks like a typo, and still manages the preset', async () => {

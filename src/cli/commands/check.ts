@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/load-config.js';
+import { uniqueProblems } from '../../config/report-issues.js';
 import { catalogFor } from '../../daemon/catalog-for.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { driverContext } from '../../daemon/driver-context.js';
@@ -8,16 +9,21 @@ import { createLogger } from '../../observability/logger.js';
 import { systemClock } from '../../util/clock.js';
 import { errorLine, type OutputFormat, print, printErr, printJson } from '../output.js';
 
-const isWarning = (e: ShepherdError) => e.code === 'preset_load_1006';
+const isWarning = (e: ShepherdError) => e.isWarning;
 
 /**
  * `vmshepherd check -c FILE`: validates the configuration and every preset without connecting to any
- * cloud or runtime store; lists every problem, exits 1 when there is an error.
+ * cloud or runtime store; lists every problem, exits 1 when there is an error. With `strict` (or
+ * `strict: true` in the file) warnings are errors, for CI.
  */
-export async function checkCommand(configFile: string, output: OutputFormat): Promise<number> {
+export async function checkCommand(
+  configFile: string,
+  output: OutputFormat,
+  strict = false,
+): Promise<number> {
   const registry = Daemon.registryFor({ configFile });
-  const { config, errors } = await loadConfig(configFile, registry);
-  let problems: ShepherdError[] = errors;
+  const { config, errors, warnings } = await loadConfig(configFile, registry, { strict });
+  let problems: ShepherdError[] = [...errors, ...warnings];
   let presets: { name: string; file: string; revision: string; count: number }[] = [];
   if (config) {
     const logger = createLogger({
@@ -30,7 +36,8 @@ export async function checkCommand(configFile: string, output: OutputFormat): Pr
     const ctx = driverContext(logger, systemClock, 'check', config.baseDir, config.presets.driver);
     const store = (await definition.create(config.presets.options, ctx)) as PresetStore;
     const catalog = catalogFor(config, registry, store);
-    problems = (await catalog.refresh()).problems;
+    // A key of the main config's defaults is reported there and by the presets: once is enough.
+    problems = uniqueProblems([...problems, ...(await catalog.refresh()).problems]);
     await store.close?.();
     presets = catalog
       .presets()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { acceptsNumericText } from '../../config/python-values.js';
 import { zodOptions } from '../../config/zod-issues.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
 import { hostForUrl, noIp, unhealthyFromError } from './verdicts.js';
@@ -6,13 +7,16 @@ import { hostForUrl, noIp, unhealthyFromError } from './verdicts.js';
 const options = z.strictObject({
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
   path: z.string().startsWith('/').default('/'),
-  port: z.number().int().min(1).max(65535).default(80),
+  // The original wrote port into the URL and read the timeouts with float(): numeric text worked.
+  port: acceptsNumericText(z.number().int().min(1).max(65535)).default(80),
   check_status: z
     .union([z.number().int(), z.array(z.number().int()).min(1)])
     .default(200)
     .describe('expected status (or list)'),
-  conn_timeout: z.number().positive().default(1).describe('seconds to connect'),
-  read_timeout: z.number().positive().default(1).describe('seconds to receive the response'),
+  conn_timeout: acceptsNumericText(z.number().positive()).default(1).describe('seconds to connect'),
+  read_timeout: acceptsNumericText(z.number().positive())
+    .default(1)
+    .describe('seconds to receive the response'),
   scheme: z.enum(['http', 'https']).default('http'),
   headers: z.record(z.string(), z.string()).optional(),
   insecure: z.boolean().default(false).describe('https: accept any certificate'),

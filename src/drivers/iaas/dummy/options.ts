@@ -59,9 +59,9 @@ export const dummyOptionsSchema = z.strictObject({
   images: z.array(z.string()).optional().describe('known images; default: any'),
   flavors: z.array(z.string()).optional().describe('known flavors; default: any'),
   addresses: z
-    .enum(['private', 'loopback'])
-    .default('private')
-    .describe('10.x.y.z per VM, or 127.0.0.1 for all'),
+    .enum(['loopback', 'private'])
+    .default('loopback')
+    .describe("127.0.0.1 for every VM, as the original's dummy driver gave, or private: 10.x.y.z per VM"),
   account_listing: z
     .boolean()
     .default(true)

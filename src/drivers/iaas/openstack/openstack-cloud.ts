@@ -31,11 +31,13 @@ interface Flavor {
   id: string;
   name: string;
 }
-interface Image {
+export interface Image {
   id: string;
   name?: string;
   status?: string;
   created_at?: string;
+  /** Glance v2: the project that owns the image. */
+  owner?: string;
 }
 interface Network {
   id: string;
@@ -52,6 +54,24 @@ interface Request {
   microversion?: string;
   accept?: readonly number[];
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * The image a preset's `image` names: the image with that id, else the newest active image of that name (a
+ * re-uploaded image replaces the old one). With `image_owner_ids`, only images those projects own are
+ * taken by name, so an image of the same name shared by another project is never picked. Pure.
+ */
+export function chooseImage(
+  ref: string,
+  images: readonly Image[],
+  ownerIds?: readonly string[],
+): Image | undefined {
+  const byId = images.find((i) => i.id === ref);
+  if (byId) return byId;
+  const owned = (i: Image) => !ownerIds?.length || (i.owner !== undefined && ownerIds.includes(i.owner));
+  return images
+    .filter((i) => i.name === ref && (i.status === undefined || i.status === 'active') && owned(i))
+    .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))[0];
 }
 
 /** Creates whose outcome was unknown (timeout, dropped connection, 5xx from a proxy): they may have taken effect. */
@@ -364,16 +384,15 @@ export class OpenStackCloud implements IaasDriver {
     return this.pick('flavor', ref, found).id;
   }
 
-  /** By id, or by name: the newest active image of that name (a re-uploaded image replaces the old one). */
+  /** By id, or by name as chooseImage picks it among the images listed. */
   async imageId(ref: string, signal?: AbortSignal): Promise<string> {
     const found = await this.images.find((i) => i.id === ref || i.name === ref, signal);
-    const byId = found.find((i) => i.id === ref);
-    if (byId) return byId.id;
-    const active = found
-      .filter((i) => i.status === undefined || i.status === 'active')
-      .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
-    const image = active[0];
-    if (!image) throw new ShepherdError('openstack_resolve_0001', `image '${ref}'`);
+    const owners = this.o.image_owner_ids;
+    const image = chooseImage(ref, found, owners);
+    if (!image) {
+      const whose = owners?.length ? ` owned by ${owners.join(', ')} (image_owner_ids)` : '';
+      throw new ShepherdError('openstack_resolve_0001', `image '${ref}'${whose}`);
+    }
     return image.id;
   }
 

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * Options of OpenStackDriver. The original's keys (auth_url, username, password, project_name,
- * user_domain_name, project_domain_name, http_timeout) keep their meaning; the rest is new. Any key left
+ * user_domain_name, project_domain_name, http_timeout) keep their meaning, and `image_owner_ids` of its
+ * example does what the example meant (the original left that filter a to-do); the rest is new. Any key left
  * out is taken from `clouds.yaml` (`cloud:`) and then from the `OS_*` environment, as the OpenStack CLI does.
  */
 export const openStackOptionsSchema = z.strictObject({
@@ -32,6 +33,12 @@ export const openStackOptionsSchema = z.strictObject({
     .optional()
     .describe('endpoint interface taken from the catalog (default public)'),
   http_timeout: z.number().positive().default(10).describe('seconds per API request (the original: 10)'),
+  image_owner_ids: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      'project ids: an image named by a preset is taken only from images these projects own (Glance `owner`)',
+    ),
   cacert: z.string().optional().describe('PEM file of the CA bundle that signs the API certificates'),
   insecure: z.boolean().default(false).describe('skip TLS certificate checks (only when asked)'),
   cache_ttl: z

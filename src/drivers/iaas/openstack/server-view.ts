@@ -17,6 +17,8 @@ export interface NovaServer {
   'OS-EXT-AZ:availability_zone'?: string;
   key_name?: string | null;
   security_groups?: { name: string }[];
+  /** Server tags (microversion 2.26 and later). */
+  tags?: string[];
 }
 
 /**
@@ -92,5 +94,7 @@ export function serverToVm(s: NovaServer, names?: NameLookup): Vm {
     ...(s.status === 'VERIFY_RESIZE' ? { resizeUnconfirmed: true } : {}),
     ...(faultText && state === 'error' ? { fault: `${faultText} [${faultCode(faultText)}]` } : {}),
     ...(Number.isFinite(shutdown) && shutdown > 0 ? { timedShutdownAt: shutdown * 1000 } : {}),
+    // Kept for get_vm_metadata's `tags`, which the original read from the server; absent when none (most).
+    ...(s.tags && s.tags.length > 0 ? { tags: s.tags } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { readYaml } from '../../../config/yaml-source.js';
 import { isPlainObject } from '../../../util/deep-merge.js';
 
 export interface PresetFile {
@@ -38,8 +38,9 @@ export function judgeCommit(
 
 function looksLikePreset(text: string): boolean {
   try {
-    const value: unknown = parse(text);
-    return isPlainObject(value) && typeof value.name === 'string' && value.name !== '';
+    // Read as the preset loader reads it: `name: 2024` is a name (taken as "2024"), as in the original.
+    const value: unknown = readYaml(text);
+    return isPlainObject(value) && value.name !== undefined && value.name !== null && value.name !== '';
   } catch {
     return false;
   }
