@@ -202,9 +202,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const block = create > 0 && ctx.createBlock && ctx.createBlock.until > ctx.now ? ctx.createBlock : null;
   if (block) create = 0;
   return {
-    adopt: vms
-      .filter((v) => !DOOMED.has(v.class) && v.vm.metadata[META_PRESET] === undefined)
-      .map((v) => v.vm.id),
+    adopt: alive.filter((v) => v.vm.metadata[META_PRESET] === undefined).map((v) => v.vm.id),
     terminate,
     update,
     remedy,

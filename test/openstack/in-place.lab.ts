@@ -15,12 +15,14 @@ import {
   convergeServers,
   emptyProject,
   FLAVOR,
+  glance,
   IMAGE,
   iaasBlock,
   labCloud,
   liveServers,
   NETWORK,
   serversByPreset,
+  uploadImage,
   waitFor,
 } from './lab.js';
 
@@ -37,17 +39,6 @@ let groupId = '';
 let image2 = '';
 let image2Id = '';
 
-async function glance(method: string, path: string, body?: string | Uint8Array, type = 'application/json') {
-  const token = await demoCloud.session.token();
-  const res = await fetch(`${demoCloud.session.endpoint(token, 'image')}${path}`, {
-    method,
-    headers: { 'x-auth-token': token.value, 'content-type': type },
-    ...(body !== undefined ? { body } : {}),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? undefined : res.json().catch(() => undefined);
-}
-
 beforeAll(async () => {
   demoCloud = labCloud('demo');
   group = `lab-other-${process.pid}`;
@@ -56,14 +47,7 @@ beforeAll(async () => {
   })) as { security_group: { id: string } };
   groupId = sg.security_group.id;
   image2 = `lab-inplace-image-${process.pid}`;
-  image2Id = (
-    (await glance(
-      'POST',
-      '/images',
-      JSON.stringify({ name: image2, disk_format: 'raw', container_format: 'bare' }),
-    )) as { id: string }
-  ).id;
-  await glance('PUT', `/images/${image2Id}/file`, new Uint8Array(1024), 'application/octet-stream');
+  image2Id = await uploadImage(demoCloud, image2);
 });
 beforeEach(async () => {
   await emptyProject(demoCloud);
@@ -75,7 +59,7 @@ afterEach(async () => {
 afterAll(async () => {
   await emptyProject(demoCloud);
   if (groupId) await api(demoCloud, 'network', 'DELETE', `/security-groups/${groupId}`);
-  if (image2Id) await glance('DELETE', `/images/${image2Id}`);
+  if (image2Id) await glance(demoCloud, 'DELETE', `/images/${image2Id}`);
   await demoCloud.close();
 });
 

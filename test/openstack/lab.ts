@@ -175,3 +175,33 @@ export function convergeServers(
     brief,
   );
 }
+
+/** A Glance call with the cloud's session (JSON, or raw bytes with their content type). */
+export async function glance(
+  cloud: OpenStackCloud,
+  method: string,
+  path: string,
+  body?: string | Uint8Array,
+  type = 'application/json',
+): Promise<unknown> {
+  const token = await cloud.session.token();
+  const res = await fetch(`${cloud.session.endpoint(token, 'image')}${path}`, {
+    method,
+    headers: { 'x-auth-token': token.value, 'content-type': type },
+    ...(body !== undefined ? { body } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? undefined : res.json().catch(() => undefined);
+}
+
+/** Uploads a small raw image to Glance; returns its id. */
+export async function uploadImage(cloud: OpenStackCloud, name: string): Promise<string> {
+  const created = (await glance(
+    cloud,
+    'POST',
+    '/images',
+    JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' }),
+  )) as { id: string };
+  await glance(cloud, 'PUT', `/images/${created.id}/file`, new Uint8Array(1024), 'application/octet-stream');
+  return created.id;
+}

@@ -1,38 +1,11 @@
-import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
-import { CloudAccount } from '../../src/daemon/cloud-account.js';
-import { SimulatedCloud } from '../../src/drivers/iaas/dummy/cloud.js';
-import { dummyDriverFor } from '../../src/drivers/iaas/dummy/driver.js';
-import { dummyOptionsSchema } from '../../src/drivers/iaas/dummy/options.js';
-import { InMemoryRuntime } from '../../src/drivers/runtime/memory.js';
+import type { SimulatedCloud } from '../../src/drivers/iaas/dummy/cloud.js';
 import { META_PRESET, META_SPEC } from '../../src/drivers/types.js';
-import { type ManageDeps, managePreset } from '../../src/reconcile/manage-preset.js';
+import { managePreset } from '../../src/reconcile/manage-preset.js';
 import { Listing } from '../../src/reconcile/observe.js';
 import { parseState } from '../../src/reconcile/state.js';
-import { systemClock } from '../../src/util/clock.js';
-import { quietLogger } from '../helpers/catalog.js';
 import { preset } from '../helpers/fixtures.js';
-
-function setup() {
-  const cloud = new SimulatedCloud(dummyOptionsSchema.parse({ latency: 0, boot_time: 0 }), systemClock);
-  const account = new CloudAccount('acct', 'DummyIaasDriver', dummyDriverFor(cloud), {
-    maxConcurrentCalls: 8,
-    callsPerSecond: 0,
-  });
-  const deps: ManageDeps = {
-    runtime: new InMemoryRuntime(systemClock).as('me'),
-    cloud: account,
-    health: null,
-    healthQueue: new PQueue({ concurrency: 8 }),
-    clock: systemClock,
-    logger: quietLogger(),
-    instanceId: 'me',
-    eventsKept: 100,
-    healthHistory: 10,
-    stopping: new AbortController().signal,
-  };
-  return { cloud, account, deps };
-}
+import { simManage } from '../helpers/sim-manage.js';
 
 /** A VM as the original VmShepherd made it: named exactly after its preset, no metadata. */
 async function original(cloud: SimulatedCloud, name: string, key: string) {
@@ -44,7 +17,7 @@ async function original(cloud: SimulatedCloud, name: string, key: string) {
 
 describe('adoption of the original VmShepherd VMs', () => {
   it('adopts servers named after the preset, counts them, never duplicates or rolls them', async () => {
-    const { cloud, deps } = setup();
+    const { cloud, deps } = simManage();
     const [a, b] = [await original(cloud, 'web', 'o1'), await original(cloud, 'web', 'o2')];
     await original(cloud, 'web-other', 'o3'); // another name: not this preset's
     const p = preset({ count: 2, healthcheck: null });
@@ -59,7 +32,7 @@ describe('adoption of the original VmShepherd VMs', () => {
   });
 
   it('takes them from the account listing as from a listing of the preset', async () => {
-    const { cloud, account, deps } = setup();
+    const { cloud, account, deps } = simManage();
     await original(cloud, 'web', 'o1');
     const groups = await account.listAllByPreset();
     const shared = new Listing(Date.now() + 5000, groups);
@@ -72,7 +45,7 @@ describe('adoption of the original VmShepherd VMs', () => {
   });
 
   it('leaves them alone, and builds its own, when adopt_by_name is off', async () => {
-    const { cloud, deps } = setup();
+    const { cloud, deps } = simManage();
     const old = await original(cloud, 'web', 'o1');
     await managePreset(preset({ count: 1, healthcheck: null, adoptByName: false }), deps, { force: true });
     expect(cloud.size()).toBe(2);

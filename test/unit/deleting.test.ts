@@ -1,55 +1,16 @@
-import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
-import { CloudAccount } from '../../src/daemon/cloud-account.js';
-import { SimulatedCloud } from '../../src/drivers/iaas/dummy/cloud.js';
-import { dummyDriverFor } from '../../src/drivers/iaas/dummy/driver.js';
-import { dummyOptionsSchema } from '../../src/drivers/iaas/dummy/options.js';
-import { InMemoryRuntime } from '../../src/drivers/runtime/memory.js';
-import type { IaasDriver } from '../../src/drivers/types.js';
 import { DELETE_PATIENCE_MS } from '../../src/reconcile/classify.js';
 import { type ManageDeps, managePreset } from '../../src/reconcile/manage-preset.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { type Clock, systemClock } from '../../src/util/clock.js';
-import { quietLogger } from '../helpers/catalog.js';
 import { preset } from '../helpers/fixtures.js';
-
-function setup(
-  options: Record<string, unknown>,
-  override: Partial<IaasDriver> = {},
-  clock: Clock = systemClock,
-) {
-  const cloud = new SimulatedCloud(
-    dummyOptionsSchema.parse({ latency: 0, boot_time: 0, ...options }),
-    systemClock,
-  );
-  const deps: ManageDeps = {
-    runtime: new InMemoryRuntime(systemClock).as('me'),
-    cloud: new CloudAccount(
-      'acct',
-      'DummyIaasDriver',
-      { ...dummyDriverFor(cloud), ...override },
-      {
-        maxConcurrentCalls: 8,
-        callsPerSecond: 0,
-      },
-    ),
-    health: null,
-    healthQueue: new PQueue({ concurrency: 8 }),
-    clock,
-    logger: quietLogger(),
-    instanceId: 'me',
-    eventsKept: 100,
-    healthHistory: 10,
-    stopping: new AbortController().signal,
-  };
-  return { cloud, deps };
-}
+import { simManage } from '../helpers/sim-manage.js';
 
 const events = async (deps: ManageDeps) => parseState(await deps.runtime.load('web')).events;
 
 describe('a delete in flight', () => {
   it('is neither repeated, counted nor reported as dead while the cloud says it is being deleted', async () => {
-    const { cloud, deps } = setup({ delete_time: 60 });
+    const { cloud, deps } = simManage({ delete_time: 60 });
     await managePreset(preset({ count: 5, healthcheck: null }), deps, { force: true });
     const one = preset({ count: 2, healthcheck: null });
     for (let i = 0; i < 4; i++) await managePreset(one, deps, { force: true });
@@ -65,7 +26,7 @@ describe('a delete in flight', () => {
   });
 
   it('does not hold back the replacement of a VM being deleted', async () => {
-    const { cloud, deps } = setup({ delete_time: 60 });
+    const { cloud, deps } = simManage({ delete_time: 60 });
     const p = preset({
       count: 2,
       healthcheck: null,
@@ -81,7 +42,7 @@ describe('a delete in flight', () => {
     let skew = 0;
     const clock: Clock = { now: () => Date.now() + skew, sleep: systemClock.sleep };
     let deletes = 0;
-    const { cloud, deps } = setup({}, { terminate: async () => void deletes++ }, clock); // accepted, not done
+    const { cloud, deps } = simManage({}, { terminate: async () => void deletes++ }, clock); // accepted, not done
     await managePreset(preset({ count: 3, healthcheck: null }), deps, { force: true });
     const two = preset({ count: 2, healthcheck: null });
     await managePreset(two, deps, { force: true });

@@ -1,10 +1,5 @@
-import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
-import { CloudAccount } from '../../src/daemon/cloud-account.js';
-import { SimulatedCloud } from '../../src/drivers/iaas/dummy/cloud.js';
-import { dummyDriverFor } from '../../src/drivers/iaas/dummy/driver.js';
-import { dummyOptionsSchema } from '../../src/drivers/iaas/dummy/options.js';
-import { InMemoryRuntime } from '../../src/drivers/runtime/memory.js';
+import type { CloudAccount } from '../../src/daemon/cloud-account.js';
 import {
   IAAS_CAPABILITIES,
   type IaasCapability,
@@ -16,13 +11,12 @@ import type { Preset } from '../../src/presets/preset.js';
 import { encodeParts, specHashOf, specPartsOf } from '../../src/presets/spec-parts.js';
 import { classify } from '../../src/reconcile/classify.js';
 import { inPlaceFieldsOf, inPlaceWork } from '../../src/reconcile/in-place.js';
-import { type ManageDeps, managePreset } from '../../src/reconcile/manage-preset.js';
+import { managePreset } from '../../src/reconcile/manage-preset.js';
 import { plan } from '../../src/reconcile/plan.js';
 import { vmSpec } from '../../src/reconcile/spec.js';
 import { parseState } from '../../src/reconcile/state.js';
-import { systemClock } from '../../src/util/clock.js';
-import { quietLogger } from '../helpers/catalog.js';
 import { preset, T0, vm } from '../helpers/fixtures.js';
+import { simManage } from '../helpers/sim-manage.js';
 
 /** A preset whose spec hash and fingerprints are computed from its fields, as compiling one does. */
 function specced(o: Partial<Preset> = {}): Preset {
@@ -221,29 +215,6 @@ describe('in-place work, field by field', () => {
   });
 });
 
-function simSetup(options: Record<string, unknown> = {}) {
-  const cloud = new SimulatedCloud(
-    dummyOptionsSchema.parse({ latency: 0, boot_time: 0, ...options }),
-    systemClock,
-  );
-  const deps: ManageDeps = {
-    runtime: new InMemoryRuntime(systemClock).as('me'),
-    cloud: new CloudAccount('acct', 'DummyIaasDriver', dummyDriverFor(cloud), {
-      maxConcurrentCalls: 8,
-      callsPerSecond: 0,
-    }),
-    health: null,
-    healthQueue: new PQueue({ concurrency: 8 }),
-    clock: systemClock,
-    logger: quietLogger(),
-    instanceId: 'me',
-    eventsKept: 100,
-    healthHistory: 10,
-    stopping: new AbortController().signal,
-  };
-  return { cloud, deps };
-}
-
 const CHANGE_VERBS = [
   'rebuild',
   'resize',
@@ -320,7 +291,7 @@ const simRows: SimRow[] = [
 
 describe('in-place updates on the simulated cloud', () => {
   it.each(simRows)('$name', async (row) => {
-    const { cloud, deps } = simSetup();
+    const { cloud, deps } = simManage();
     const base = specced({ count: 1 });
     await managePreset(base, deps, { force: true });
     const [before] = cloud.peek();
@@ -348,7 +319,7 @@ describe('in-place updates on the simulated cloud', () => {
   });
 
   it('only the record differs: writes it and calls nothing else', async () => {
-    const { cloud, deps } = simSetup();
+    const { cloud, deps } = simManage();
     const base = specced({ count: 1 });
     await managePreset(base, deps, { force: true });
     const [v] = cloud.peek();
@@ -366,7 +337,7 @@ describe('in-place updates on the simulated cloud', () => {
   });
 
   it('a resize left waiting for its confirmation is confirmed, never rebuilt', async () => {
-    const { cloud, deps } = simSetup();
+    const { cloud, deps } = simManage();
     await managePreset(specced({ count: 1 }), deps, { force: true });
     const [v] = cloud.peek();
     const next = specced({ count: 1, flavor: 'large' });
@@ -381,7 +352,7 @@ describe('in-place updates on the simulated cloud', () => {
   });
 
   it('a resize no host can take fails with its code and leaves the VM on its flavor, unrecorded', async () => {
-    const { cloud, deps } = simSetup({ capacity: { large: 0 } });
+    const { cloud, deps } = simManage({ capacity: { large: 0 } });
     await managePreset(specced({ count: 1 }), deps, { force: true });
     const next = specced({ count: 1, flavor: 'large' });
     const outcome = await managePreset(next, deps, { force: true });
@@ -391,7 +362,7 @@ describe('in-place updates on the simulated cloud', () => {
   });
 
   it('records the fields a first step changed when a later step fails', async () => {
-    const { cloud, deps } = simSetup();
+    const { cloud, deps } = simManage();
     await managePreset(specced({ count: 1 }), deps, { force: true });
     const next = specced({ count: 1, userdata: '#cloud-config 2', ...net({ securityGroups: ['db'] }) });
     const account = deps.cloud as CloudAccount;
