@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { OPERATE_TOKEN, PRESETS, READ_TOKEN, settings, tokensBlock } from '../helpers/api.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/daemon.js';
@@ -124,4 +124,28 @@ describe('the daemon serves its API, and the CLI drives verbs through it', () =>
       squatter.close();
     }
   });
+
+  it('exits non-zero, closing its ZooKeeper session, when its HTTP port is taken at start', async () => {
+    const port = await freePort();
+    const squatter = createServer().listen(port, '127.0.0.1');
+    await once(squatter, 'listening');
+    try {
+      const zk = `runtime: {driver: ZookeeperDriver, servers: '${inject('zkServers')}', working_path: /vmshepherd-test/taken-${process.pid}}`;
+      const text = settings(`http: {listen_port: ${port}}`).replace('runtime: {driver: InMemoryDriver}', zk);
+      const dir = tempDir({ 'settings.yaml': text, 'presets/db.conf': PRESETS['db.conf']! });
+      const d = startCli(['-c', 'settings.yaml'], dir);
+      stop = async () => {
+        d.child.kill('SIGKILL');
+        return d.exited;
+      };
+      // A live ZooKeeper session keeps the event loop busy: only a start that closes it lets the process end.
+      const code = await Promise.race([
+        d.exited,
+        new Promise<string>((r) => setTimeout(() => r('running'), 10_000)),
+      ]);
+      expect(code).toBe(1);
+    } finally {
+      squatter.close();
+    }
+  }, 30_000);
 });

@@ -51,9 +51,22 @@ export async function runCommand(
       server = await moveServer(daemon, server);
     });
   });
-  // The panel and API serve as soon as the daemon is built; pages fill in as presets are managed.
-  if (daemon.config.http.enabled) server = await startServer(daemon);
-  await daemon.start();
+  try {
+    // The panel and API serve as soon as the daemon is built; pages fill in as presets are managed.
+    if (daemon.config.http.enabled) server = await startServer(daemon);
+    await daemon.start();
+  } catch (err) {
+    // A daemon that cannot start must not linger: its runtime session (ZooKeeper keeps the process
+    // alive, and its leases held) and drivers are closed, and the caller exits non-zero.
+    stopping = true;
+    await server?.close().catch(() => {});
+    await daemon
+      .stop()
+      .catch((e) =>
+        daemon.logger.error({ err: e, code: 'reconcile_manage_1001' }, 'stop after a failed start failed'),
+      );
+    throw err;
+  }
   return new Promise<number>(() => {}); // runs until a signal ends the process
 }
 
