@@ -406,6 +406,10 @@ export const CODES = {
     'ZooKeeper runtime store unreachable, or its session expired: leases held through it are lost',
     'Check the ZooKeeper servers and `session_timeout`; managing resumes by itself when they answer.',
   ),
+  zookeeper_client_2001: backoff(
+    'The ZooKeeper client could not read a reply (corrupt or stale bytes): its session was dropped and a new one started, losing its leases',
+    'Nothing to do if rare; if it repeats, check what sits on the network path to ZooKeeper (proxies, load balancers).',
+  ),
 
   // health checks (verdict codes: a failed check is a verdict, never an exception)
   http_check_0001: backoff(

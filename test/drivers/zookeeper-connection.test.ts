@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { zookeeperOptionsSchema } from '../../src/drivers/runtime/zookeeper/options.js';
 import { ZkConnection } from '../../src/drivers/runtime/zookeeper/zk-client.js';
 import { waitFor } from '../helpers/fleet.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startZookeeper, type ZookeeperServer } from '../helpers/zookeeper-server.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -11,9 +12,16 @@ afterEach(async () => {
   cleanups = [];
 });
 
-/** A connection to a private server (tests here freeze it), with its warnings and session losses. */
-async function connect(sessionTimeout: number): Promise<{
+/**
+ * A connection to a private server (tests here freeze it), with its warnings and session losses; through
+ * a proxy the test controls when `viaProxy`.
+ */
+async function connect(
+  sessionTimeout: number,
+  viaProxy = false,
+): Promise<{
   zk: ZookeeperServer;
+  proxy: TcpProxy | undefined;
   conn: ZkConnection;
   warnings: string[];
   lost: () => number;
@@ -21,11 +29,13 @@ async function connect(sessionTimeout: number): Promise<{
 }> {
   const zk = await startZookeeper();
   cleanups.push(() => zk.destroy());
+  const proxy = viaProxy ? await startTcpProxy(zk.servers) : undefined;
+  if (proxy) cleanups.push(() => proxy.close());
   const warnings: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (s: string) => void warnings.push(JSON.parse(s).msg) });
   let lost = 0;
   const options = zookeeperOptionsSchema.parse({
-    servers: zk.servers,
+    servers: proxy?.address ?? zk.servers,
     session_timeout: sessionTimeout,
     request_timeout: 1,
   });
@@ -38,7 +48,7 @@ async function connect(sessionTimeout: number): Promise<{
         () => true,
         () => false,
       );
-  return { zk, conn, warnings, lost: () => lost, ping };
+  return { zk, proxy, conn, warnings, lost: () => lost, ping };
 }
 
 describe('ZkConnection against a server that stops answering', () => {
@@ -73,5 +83,40 @@ describe('ZkConnection against a server that stops answering', () => {
     expect(await ping()).toBe(true);
     expect(lost() - lostBefore).toBe(0);
     expect(warnings.slice(warnedBefore)).toEqual([]);
+  }, 60_000);
+});
+
+/** A frame as the server sends it: a 4-byte length, then the body. */
+const int32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n, 0);
+  return b;
+};
+
+describe('ZkConnection against bytes the client library cannot read', () => {
+  it('survives a reply it cannot parse (no uncaught exception) and works again on a new session', async () => {
+    // A long session: recovering must not wait for it to run out.
+    const { proxy, warnings, lost, ping } = await connect(10, true);
+    await waitFor('first answer', ping, 20_000);
+    const lostBefore = lost();
+    // A watch notification (xid -1) cut short after its reply header: the library reads past the frame
+    // and throws inside its socket 'data' handler, which nothing of the caller's can catch.
+    const header = Buffer.concat([int32(-1), Buffer.alloc(8), int32(0)]);
+    proxy!.inject(Buffer.concat([int32(header.length), header]));
+    await waitFor('the session replaced', async () => lost() > lostBefore, 5_000, 50);
+    expect(warnings).toContain('ZooKeeper client could not read a reply; dropping its session');
+    await waitFor('answers on the new session', ping, 5_000, 100);
+  }, 60_000);
+
+  it('drops the stale bytes of a connection cut mid-reply instead of reading the next one shifted', async () => {
+    const { proxy, ping } = await connect(10, true);
+    await waitFor('first answer', ping, 20_000);
+    // The start of a 100-byte reply, then the connection drops: what follows on the next connection
+    // (its connect response) was read as the rest of this frame, and the client hung or misread it.
+    proxy!.inject(Buffer.concat([int32(100), Buffer.alloc(6)]));
+    await new Promise((r) => setTimeout(r, 200));
+    proxy!.cut();
+    // Well within the session timeout (10 s): the session is resumed on the new connection.
+    await waitFor('answers after reconnecting', ping, 4_000, 100);
   }, 60_000);
 });

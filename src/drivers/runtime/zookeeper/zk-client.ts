@@ -15,6 +15,14 @@ export function statTime(buf: Buffer): number {
   return Number(buf.readBigInt64BE(0));
 }
 
+/** The library's connection manager: private, so typed here for the few members this file repairs. */
+interface ConnectionManager {
+  socket?: { destroy(): void };
+  pendingBuffer: Buffer | null;
+  onSocketData(buffer: Buffer): void;
+  onSocketConnected(): void;
+}
+
 /**
  * One ZooKeeper session that is replaced when it expires, with promises and a timeout per request.
  * `onExpired` runs when a session ends: every ephemeral node (lease) it held is gone.
@@ -50,6 +58,7 @@ export class ZkConnection {
       retries: 0,
     });
     if (this.o.addauth) client.addAuthInfo(this.o.addauth.scheme, Buffer.from(this.o.addauth.auth));
+    this.contain(client);
     this.connected = new Promise((resolve) => client.once('connected', () => resolve()));
     this.connected.catch(() => {});
     this.silentSince = undefined;
@@ -77,6 +86,38 @@ export class ZkConnection {
     client.on('state', (state) => this.logger.debug({ zk_state: String(state) }, 'ZooKeeper state'));
     client.connect();
     this.client = client;
+  }
+
+  /**
+   * node-zookeeper-client parses replies in a socket 'data' handler: an exception there (a reply it cannot
+   * decode, e.g. an unknown error code) is uncaught and kills the process. And it keeps the unparsed rest
+   * of a socket's bytes across reconnections, so after a connection dropped mid-reply the next connection's
+   * replies are read shifted by those stale bytes (how `Unknown code: -821690359` came after a partition).
+   * Both are repaired on this client's connection manager: stale bytes are dropped with their socket, and
+   * a reply that cannot be read gives the whole session up (no later reply of that stream can be trusted).
+   */
+  private contain(client: zookeeper.Client): void {
+    const cm = (client as unknown as { connectionManager: ConnectionManager }).connectionManager;
+    const onData = cm.onSocketData.bind(cm);
+    const onConnected = cm.onSocketConnected.bind(cm);
+    cm.onSocketConnected = () => {
+      cm.pendingBuffer = null;
+      onConnected();
+    };
+    cm.onSocketData = (buffer: Buffer) => {
+      try {
+        onData(buffer);
+      } catch (err) {
+        cm.pendingBuffer = null;
+        cm.socket?.destroy();
+        this.logger.error(
+          { err, code: 'zookeeper_client_2001' },
+          'ZooKeeper client could not read a reply; dropping its session',
+        );
+        // Not from inside the library's handler: it is still unwinding.
+        setImmediate(() => this.replace(client, 'sent a reply the client could not read'));
+      }
+    };
   }
 
   /** Gives up a session: its leases are lost either way, and a new client starts from a clean connection. */
