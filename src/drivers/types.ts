@@ -301,6 +301,18 @@ export interface RuntimeStore {
   /** Refused with `runtime_save_0001` when the lease's token is stale. State is plain JSON. */
   save(preset: string, state: unknown, lease: Lease, options?: CallOptions): Promise<void>;
   close?(): Promise<void>;
+  /**
+   * For a store whose leases also end with a session (ZooKeeper): what that session still promises. Taken
+   * before the acquire request is sent; the lease keeper stops trusting the lease when `valid()` turns
+   * false or `signal` aborts, whatever the lease's own TTL says.
+   */
+  leaseGuard?(): LeaseGuard;
+}
+
+/** A store's own promise about the leases it gives now (see `RuntimeStore.leaseGuard`). */
+export interface LeaseGuard {
+  readonly signal: AbortSignal;
+  valid(): boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { Lease, RuntimeStore } from '../drivers/types.js';
+import type { Lease, LeaseGuard, RuntimeStore } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { type Clock, elapsedMs } from '../util/clock.js';
 
@@ -9,12 +9,15 @@ import { type Clock, elapsedMs } from '../util/clock.js';
  * it can no longer be trusted. The local deadline is counted from *before* the acquire or renew request
  * was sent, so it is never later than the store's expiry, whatever the clocks say; and on a monotonic
  * clock, so a wall clock stepped back (NTP) cannot stretch it (CI once saw the wall clock step 7 s).
+ * A store whose leases also end with a session (ZooKeeper) gives a guard: the lease is lost at once when
+ * that session is, even long before the TTL (the store frees the lease then, whatever its TTL).
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private deadline: number;
   private lost = false;
   private readonly controller = new AbortController();
+  private readonly onSessionLost = () => this.markLost('runtime store session lost');
 
   private constructor(
     private lease: Lease,
@@ -23,6 +26,7 @@ export class LeaseKeeper {
     private readonly runtime: RuntimeStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly guard: LeaseGuard | undefined,
   ) {
     this.deadline = requestedAt + ttlMs;
     // Every call of the manage listens on this signal (creates run in parallel): not a leak.
@@ -39,9 +43,12 @@ export class LeaseKeeper {
     signal?: AbortSignal,
   ) {
     const requestedAt = elapsedMs(clock);
+    // Taken first: a session lost while the acquire is in flight then loses the lease too.
+    const guard = runtime.leaseGuard?.();
     const lease = await runtime.acquire(key, ttlMs, signal ? { signal } : {});
     if (!lease) return null;
-    const keeper = new LeaseKeeper(lease, ttlMs, requestedAt, runtime, clock, logger);
+    const keeper = new LeaseKeeper(lease, ttlMs, requestedAt, runtime, clock, logger, guard);
+    keeper.watchGuard();
     keeper.schedule();
     return keeper;
   }
@@ -65,13 +72,15 @@ export class LeaseKeeper {
 
   /** True while the lease is certainly still ours (with a safety margin of a tenth of the TTL). */
   valid(): boolean {
-    return !this.lost && elapsedMs(this.clock) < this.deadline - this.ttlMs / 10;
+    return (
+      !this.lost && elapsedMs(this.clock) < this.deadline - this.ttlMs / 10 && (this.guard?.valid() ?? true)
+    );
   }
 
   /** Throws `runtime_lease_0001` unless the lease is still valid: called before every cloud mutation. */
   assertValid(): void {
     if (!this.valid()) {
-      this.markLost('local deadline passed');
+      this.markLost(this.guard?.valid() === false ? 'runtime store session lost' : 'local deadline passed');
       throw new ShepherdError('runtime_lease_0001', `${this.lease.key} (token ${this.lease.token})`, {
         details: { token: this.lease.token },
       });
@@ -79,6 +88,7 @@ export class LeaseKeeper {
   }
 
   async release(): Promise<void> {
+    this.guard?.signal.removeEventListener('abort', this.onSessionLost);
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.lost) return;
@@ -89,6 +99,12 @@ export class LeaseKeeper {
       // The lease expires on its own; releasing only frees it sooner.
       this.logger.warn({ err, code: 'runtime_lease_0001' }, 'lease release failed; it will expire');
     });
+  }
+
+  private watchGuard(): void {
+    if (!this.guard) return;
+    if (this.guard.signal.aborted) this.onSessionLost();
+    else this.guard.signal.addEventListener('abort', this.onSessionLost, { once: true });
   }
 
   private schedule(): void {
@@ -114,13 +130,19 @@ export class LeaseKeeper {
       );
     }
     if (!this.lost && this.valid()) this.schedule();
-    else this.markLost('expired while the runtime store was unreachable');
+    else
+      this.markLost(
+        this.guard?.valid() === false
+          ? 'runtime store session lost'
+          : 'expired while the runtime store was unreachable',
+      );
   }
 
   private markLost(why: string): void {
     if (this.lost) return;
     this.lost = true;
     clearTimeout(this.timer);
+    this.guard?.signal.removeEventListener('abort', this.onSessionLost);
     this.logger.warn({ code: 'runtime_lease_0001', fence: this.lease.token, why }, 'lease lost');
     this.controller.abort(new ShepherdError('runtime_lease_0001', `${this.lease.key}: ${why}`));
   }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import { ShepherdError } from '../../../errors/shepherd-error.js';
@@ -15,6 +16,19 @@ export function statTime(buf: Buffer): number {
   return Number(buf.readBigInt64BE(0));
 }
 
+/**
+ * What a session lets its holder trust: its leases stand while `valid()`, and `signal` aborts the moment
+ * they may not (the session was lost, or nothing was answered for as long as the server keeps a silent
+ * session).
+ */
+export interface SessionGuard {
+  readonly signal: AbortSignal;
+  valid(): boolean;
+}
+
+/** The part of the session timeout a holder trusts: the rest covers clock rates and the call it starts. */
+const TRUSTED_SHARE = 0.9;
+
 /** The library's connection manager: private, so typed here for the few members this file repairs. */
 interface ConnectionManager {
   socket?: { destroy(): void };
@@ -26,15 +40,25 @@ interface ConnectionManager {
 /**
  * One ZooKeeper session that is replaced when it expires, with promises and a timeout per request.
  * `onExpired` runs when a session ends: every ephemeral node (lease) it held is gone.
+ *
+ * The session is trusted until the session timeout after the *sending* of the last request it answered:
+ * the server heard us no earlier than that, and ends a session it has not heard from for the timeout, so
+ * that moment is never later than the server's own expiry. A heartbeat keeps it fresh while idle. When it
+ * passes, the session is given up (closed and replaced) and every lease of it aborted at once.
  */
 export class ZkConnection {
   private client!: zookeeper.Client;
   private connected!: Promise<void>;
   private closed = false;
-  /** Since when requests of the current client went unanswered; undefined once anything is answered. */
-  private silentSince: number | undefined;
-  /** Runs out session_timeout after a lost connection that was not resumed. */
-  private stale: NodeJS.Timeout | undefined;
+  /** Monotonic ms of the sending of the last request answered in this session; undefined before any. */
+  private lastHeard: number | undefined;
+  /** Monotonic ms at which the current client was opened (a connection that never answers is replaced). */
+  private openedAt = 0;
+  /** Gives the session up when nothing was answered for the trusted part of the session timeout. */
+  private deadline: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Aborted when the current session's leases can no longer be trusted. */
+  private session = new AbortController();
   /** Whether the current client ever had a session (a first connection that never completes had none). */
   private sessionUp = false;
   readonly acls: zookeeper.ACL[];
@@ -50,6 +74,27 @@ export class ZkConnection {
     this.open();
   }
 
+  /** The current session's guard: take it *before* sending the request that creates a lease. */
+  guard(): SessionGuard {
+    const { signal } = this.session;
+    return {
+      signal,
+      // Checked synchronously too: a timer is late when the event loop is (GC, CPU starvation).
+      valid: () => !signal.aborted && performance.now() < this.trustedUntil(),
+    };
+  }
+
+  /** Session timeout the server granted (never longer than asked), in ms. */
+  private sessionMs(): number {
+    const asked = this.o.session_timeout * 1000;
+    const granted = this.sessionUp ? this.client.getSessionTimeout() : asked;
+    return Math.min(asked, granted > 0 ? granted : asked);
+  }
+
+  private trustedUntil(): number {
+    return this.lastHeard === undefined ? 0 : this.lastHeard + this.sessionMs() * TRUSTED_SHARE;
+  }
+
   private open(): void {
     const client = zookeeper.createClient(serverList(this.o.servers), {
       sessionTimeout: this.o.session_timeout * 1000,
@@ -61,31 +106,26 @@ export class ZkConnection {
     this.contain(client);
     this.connected = new Promise((resolve) => client.once('connected', () => resolve()));
     this.connected.catch(() => {});
-    this.silentSince = undefined;
+    this.lastHeard = undefined;
+    this.openedAt = performance.now();
     this.sessionUp = false;
+    this.session = new AbortController();
+    // Every lease of the session listens on this signal until released: not a leak.
+    setMaxListeners(0, this.session.signal);
     client.on('disconnected', () => {
       if (this.closed || this.client !== client) return;
+      // The deadline keeps running: a session not resumed in time is given up like a silent one.
       this.logger.warn({ code: 'zookeeper_call_2001' }, 'ZooKeeper connection lost; reconnecting');
-      // The server ends the session once this long has passed without a connection; a client that cannot
-      // resume it (e.g. a server restored from an older snapshot refuses it) would otherwise retry forever.
-      // Counted from the first loss: a client retrying a refused reconnection reports it again and again.
-      if (this.stale) return;
-      this.stale = setTimeout(
-        () => this.replace(client, 'session not resumed within session_timeout'),
-        this.o.session_timeout * 1000,
-      );
-      this.stale.unref();
     });
     client.on('connected', () => {
-      this.silentSince = undefined;
       this.sessionUp = true;
-      clearTimeout(this.stale);
-      this.stale = undefined;
     });
     client.once('expired', () => this.replace(client, 'session expired'));
     client.on('state', (state) => this.logger.debug({ zk_state: String(state) }, 'ZooKeeper state'));
     client.connect();
     this.client = client;
+    this.armDeadline(client);
+    this.beat(client);
   }
 
   /**
@@ -120,28 +160,45 @@ export class ZkConnection {
     };
   }
 
+  /** Gives the session up once it is no longer trusted, counted from the last answer (or the opening). */
+  private armDeadline(client: zookeeper.Client): void {
+    clearTimeout(this.deadline);
+    const from = this.lastHeard ?? this.openedAt;
+    const at = from + this.sessionMs() * TRUSTED_SHARE;
+    this.deadline = setTimeout(
+      () => {
+        if (this.client !== client) return;
+        if (this.lastHeard !== undefined && performance.now() < this.trustedUntil()) {
+          this.armDeadline(client);
+          return;
+        }
+        this.replace(client, 'answered nothing within session_timeout');
+      },
+      Math.max(0, at - performance.now()),
+    );
+    this.deadline.unref();
+  }
+
+  /** A cheap request every third of the session timeout, so that an idle session stays trusted. */
+  private beat(client: zookeeper.Client): void {
+    clearTimeout(this.heartbeat);
+    this.heartbeat = setTimeout(() => {
+      if (this.closed || this.client !== client) return;
+      void this.call<unknown>('heartbeat', (c, done) => c.exists('/', done)).catch(() => {});
+      this.beat(client);
+    }, this.sessionMs() / 3);
+    this.heartbeat.unref();
+  }
+
   /** Gives up a session: its leases are lost either way, and a new client starts from a clean connection. */
   private replace(client: zookeeper.Client, why: string): void {
-    clearTimeout(this.stale);
-    this.stale = undefined;
     if (this.closed || this.client !== client) return;
     const lost = this.sessionUp ? 'its leases are lost; new session' : 'new connection';
     this.logger.warn({ code: 'zookeeper_call_2001' }, `ZooKeeper ${why}: ${lost}`);
+    this.session.abort(new ShepherdError('zookeeper_call_2001', `ZooKeeper ${why}`));
     this.onExpired();
     client.close();
     this.open();
-  }
-
-  /**
-   * A request went unanswered. The library has no read timeout: a connection (or a connection attempt) the
-   * server stopped answering would be kept forever, failing every call. When nothing sent for
-   * session_timeout has been answered, the server has given up the session too: a new one is started.
-   */
-  private unanswered(client: zookeeper.Client, sentAt: number): void {
-    if (this.client !== client) return;
-    this.silentSince ??= sentAt;
-    if (Date.now() - this.silentSince < this.o.session_timeout * 1000) return;
-    this.replace(client, 'answered nothing within session_timeout');
   }
 
   /** Runs one request; rejects with the ZooKeeper exception, or `zookeeper_call_2001` on timeout. */
@@ -151,11 +208,10 @@ export class ZkConnection {
   ): Promise<T> {
     const ms = this.o.request_timeout * 1000;
     const client = this.client;
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.unanswered(client, sentAt);
         reject(
           new ShepherdError('zookeeper_call_2001', `${what}: no answer within ${this.o.request_timeout} s`),
         );
@@ -171,7 +227,7 @@ export class ZkConnection {
           }
           return new Promise<T>((resolve, reject) =>
             fn(client, (err, value) => {
-              if (this.client === client) this.silentSince = undefined;
+              this.answered(client, err, sentAt);
               if (err) reject(err);
               else resolve(value as T);
             }),
@@ -184,8 +240,23 @@ export class ZkConnection {
     }
   }
 
+  /** An answer from the server (a ZooKeeper exception is one; a lost connection is not) renews the trust. */
+  private answered(client: zookeeper.Client, err: unknown, sentAt: number): void {
+    if (this.client !== client) return;
+    const code = zkCode(err);
+    if (
+      err &&
+      (code === undefined || code === Exception.CONNECTION_LOSS || code === Exception.SESSION_EXPIRED)
+    )
+      return;
+    if (this.lastHeard === undefined || sentAt > this.lastHeard) this.lastHeard = sentAt;
+  }
+
   close(): void {
     this.closed = true;
+    clearTimeout(this.deadline);
+    clearTimeout(this.heartbeat);
+    this.session.abort(new ShepherdError('zookeeper_call_2001', 'ZooKeeper runtime closed'));
     this.client.close();
   }
 }

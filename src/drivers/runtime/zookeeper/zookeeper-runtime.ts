@@ -1,7 +1,7 @@
 import type { Stat, Transaction } from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import { isShepherdError, ShepherdError } from '../../../errors/shepherd-error.js';
-import type { Lease, RuntimeStore } from '../../types.js';
+import type { Lease, LeaseGuard, RuntimeStore } from '../../types.js';
 import type { ZookeeperOptions } from './options.js';
 import { CreateMode, Exception, statTime, ZkConnection, zkCode } from './zk-client.js';
 
@@ -145,6 +145,11 @@ export class ZookeeperRuntime implements RuntimeStore {
     this.zk.close();
   }
 
+  /** A lease lasts no longer than the session holding its ephemeral node (see ZkConnection). */
+  leaseGuard(): LeaseGuard {
+    return this.zk.guard();
+  }
+
   // -------------------------------------------------------------------------------------------------
 
   private path(kind: 'leases' | 'states', key?: string): string {
@@ -236,7 +241,8 @@ export class ZookeeperRuntime implements RuntimeStore {
       (c, done) => {
         const t = c.transaction();
         build(t);
-        t.commit((e, r) => done(null, [e, r]));
+        // A lost connection is no answer about the ops: fail the call as any other request would.
+        t.commit((e, r) => (isConnectionLoss(e) ? done(e) : done(null, [e, r])));
       },
     );
     if (!err) return { ok: true };
@@ -260,3 +266,8 @@ export class ZookeeperRuntime implements RuntimeStore {
 }
 
 const heldKey = (key: string, token: number) => `${key}#${token}`;
+
+const isConnectionLoss = (err: unknown) => {
+  const code = zkCode(err);
+  return code === Exception.CONNECTION_LOSS || code === Exception.SESSION_EXPIRED;
+};
