@@ -132,7 +132,8 @@ export class ZkConnection {
    * node-zookeeper-client parses replies in a socket 'data' handler: an exception there (a reply it cannot
    * decode, e.g. an unknown error code) is uncaught and kills the process. And it keeps the unparsed rest
    * of a socket's bytes across reconnections, so after a connection dropped mid-reply the next connection's
-   * replies are read shifted by those stale bytes (how `Unknown code: -821690359` came after a partition).
+   * replies are read shifted by those stale bytes (the likely way to `Unknown code: -821690359` after a
+   * partition: the library drops a connection itself on an out-of-order reply, keeping the rest of it).
    * Both are repaired on this client's connection manager: stale bytes are dropped with their socket, and
    * a reply that cannot be read gives the whole session up (no later reply of that stream can be trusted).
    */
