@@ -12,6 +12,7 @@ import { registerPanel } from '../panel/panel-routes.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
+import { assertSameOrigin } from './origin.js';
 import { sendRepresentation } from './representation.js';
 import { RequestGate } from './request-gate.js';
 import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
@@ -174,13 +175,19 @@ function parse(
 
 /**
  * The caller of a request: from `Authorization: Bearer`, or from the panel's cookie. A cookie alone
- * does not authorise an action unless the panel's header is present (no cross-site request can set it).
+ * does not authorise an action unless the panel's header is present (no cross-site request can set it)
+ * and the browser says the request is not cross-site. Any other `Authorization` (a proxy's `Basic`,
+ * which browsers add by themselves) never stands in for that header.
  */
 export function callerFrom(daemon: Daemon, req: FastifyRequest): Caller {
   const authorization = req.headers.authorization;
-  const cookieUsable = req.method === 'GET' || req.method === 'HEAD' || req.headers[PANEL_HEADER] === '1';
-  const token = bearerOf(authorization, authorization || cookieUsable ? req.headers.cookie : undefined);
-  return callerOf(daemon.config.http, token);
+  const cookie = req.headers.cookie;
+  const bearer = bearerOf(authorization, undefined);
+  if (bearer !== undefined) return callerOf(daemon.config.http, bearer);
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  if (!reading && cookie && bearerOf(undefined, cookie) !== undefined) assertSameOrigin(req);
+  const cookieUsable = reading || req.headers[PANEL_HEADER] === '1';
+  return callerOf(daemon.config.http, bearerOf(undefined, cookieUsable ? cookie : undefined));
 }
 
 function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {

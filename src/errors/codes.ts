@@ -538,6 +538,11 @@ export const CODES = {
     'Add `http.tokens: [{name: ops, role: operate, token: ${VMSHEPHERD_TOKEN}}]` to the configuration and send it as `Authorization: Bearer TOKEN`.',
     403,
   ),
+  api_auth_0005: no(
+    'A browser request from another site (or origin) may not use the panel session',
+    'Act from the panel itself; a proxy in front must pass the `Host` header unchanged (and `X-Forwarded-Proto` for https) so the browser `Origin` matches it. Scripts send `Authorization: Bearer TOKEN` instead of the cookie.',
+    403,
+  ),
   api_request_0001: no(
     'The request is invalid',
     'Fix the parameter named in the message; the OpenAPI document at /api/v1/openapi.json lists them.',

@@ -403,6 +403,80 @@ describe('HTTP API with tokens (reads need a token)', () => {
     });
     expect(panelAct.statusCode).toBe(200);
   });
+
+  it('refuses a cross-site form even when the browser adds a proxy Basic header, and cross-site sign-in', async () => {
+    const [vm] = await vmsOf('web');
+    const before = cloudVms().get('web')!.length;
+    const forged = (headers: Record<string, string>) =>
+      f.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/presets/web/vms/${vm!.id}`,
+        headers: { cookie: `vmshepherd_token=${OPERATE_TOKEN}`, ...headers },
+      });
+    for (const headers of [
+      { authorization: 'Basic dXNlcjpwYXNz', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      { authorization: 'Basic dXNlcjpwYXNz', origin: 'https://evil.example' },
+      { authorization: 'Basic dXNlcjpwYXNz', 'sec-fetch-site': 'same-site' },
+      { 'x-vmshepherd-panel': '1', origin: 'null' },
+    ] as Record<string, string>[]) {
+      const res = await forged(headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.json().error.code).toBe('api_auth_0005');
+    }
+    // A Basic header without an Origin is not the panel's header either: the cookie does not act.
+    expect((await forged({ authorization: 'Basic dXNlcjpwYXNz' })).statusCode).toBe(401);
+    expect(
+      cloudVms()
+        .get('web')!
+        .filter((v) => v.id === vm!.id),
+    ).toHaveLength(1);
+    expect(cloudVms().get('web')!.length).toBe(before);
+    const rpc = await f.app.inject({
+      method: 'POST',
+      url: '/api',
+      headers: {
+        cookie: `vmshepherd_token=${OPERATE_TOKEN}`,
+        authorization: 'Basic dXNlcjpwYXNz',
+        'content-type': 'text/plain',
+        'sec-fetch-site': 'cross-site',
+      },
+      payload: JSON.stringify({ jsonrpc: '2.0', method: 'terminate_vm', params: [`web`, vm!.id], id: 1 }),
+    });
+    expect(rpc.statusCode).toBe(403);
+    expect(rpc.json().error.code).toBe('api_auth_0005');
+    // The panel itself (same origin) still acts.
+    const own = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/presets/web/manage',
+      headers: {
+        cookie: `vmshepherd_token=${OPERATE_TOKEN}`,
+        'x-vmshepherd-panel': '1',
+        origin: 'http://localhost:80',
+        host: 'localhost:80',
+        'sec-fetch-site': 'same-origin',
+      },
+    });
+    expect(own.statusCode).toBe(200);
+    const login = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(login.statusCode).toBe(403);
+    expect(login.headers['set-cookie']).toBeUndefined();
+    const tls = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(String(tls.headers['set-cookie'])).toContain('; Secure');
+  });
 });
 
 describe('HTTP API without tokens (every original configuration)', () => {
