@@ -10,6 +10,7 @@ import { CODES, isErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { registerPanel } from '../panel/panel-routes.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
+import { CloudBudget } from './cloud-budget.js';
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
 import { assertSameOrigin } from './origin.js';
@@ -37,6 +38,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     bodyLimit: 1024 * 1024,
   });
   const reader = new StateReader(daemon);
+  const budget = new CloudBudget();
   // The original's scripts may post JSON-RPC without a JSON content type.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -84,7 +86,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
   app.get('/api/v1/openapi.json', async () => openApiDocument(REST_ROUTES, VERSION));
   for (const route of REST_ROUTES) registerRoute(app, daemon, reader, route);
   app.post('/api', async (req, reply) => {
-    const answer = await handleRpc(req.body, { daemon, reader, caller: callerFrom(daemon, req) });
+    const answer = await handleRpc(req.body, { daemon, reader, budget, caller: callerFrom(daemon, req) });
     return reply.code(200).send(answer);
   });
   registerPanel(app, daemon, reader, (req) => callerFrom(daemon, req));

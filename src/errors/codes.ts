@@ -559,6 +559,11 @@ export const CODES = {
     'Call one of the methods listed in `http.api.allowed_methods` (or the seven methods of the original).',
     404,
   ),
+  api_rpc_0002: no(
+    'The JSON-RPC batch holds too many calls',
+    'Send at most 100 calls in one batch; split a longer list into several batches sent one after the other.',
+    400,
+  ),
   api_task_0001: no(
     'No task with this id',
     'Tasks are kept for the last 1000 verbs; list them at /api/v1/tasks.',
@@ -571,6 +576,10 @@ export const CODES = {
   api_request_2001: backoff(
     'Too many requests are waiting while a manage cycle runs',
     'Retry after the `Retry-After` seconds. Clients that wait for each answer before asking again never see this; raise `http.rate_while_cycling` if the loop can spare the time.',
+  ),
+  api_rpc_2001: backoff(
+    'Too many cloud look-ups from the API are waiting',
+    'Retry later, and ask fewer at once: get_vm_ip answers from the last manage without the cloud; get_vm_metadata asks the cloud, at most 4 at a time and 50 a second.',
   ),
   api_server_2001: no(
     'The HTTP server cannot listen on the configured address',

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { API_CLOUD_CONCURRENCY } from '../../src/api/cloud-budget.js';
 import { REST_ROUTES } from '../../src/api/rest-routes.js';
 import { presetDetail, presetPage, taskView, vmView } from '../../src/api/schemas.js';
 import { simulatedClouds } from '../../src/drivers/iaas/dummy/driver.js';
@@ -300,6 +301,46 @@ describe('HTTP API with tokens (reads need a token)', () => {
       { jsonrpc: '2.0', method: 'get_preset_tags', params: ['db'], id: 2 },
     ]);
     expect(batch.json().map((a: { id: number }) => a.id)).toEqual([1, 2]);
+  });
+
+  it('caps a JSON-RPC batch, answers get_vm_ip from the snapshot, and keeps other look-ups in a small budget', async () => {
+    const rpcBatch = async (calls: unknown[]) => (await call('POST', '/api', 'read', calls)).json();
+    const ipCall = (vmId: string, id: number) => ({
+      jsonrpc: '2.0',
+      method: 'get_vm_ip',
+      params: ['web', vmId],
+      id,
+    });
+    const tooMany = await rpcBatch(Array.from({ length: 101 }, (_, i) => ipCall('x', i)));
+    expect(tooMany).toMatchObject({ error: { code: -32600, data: { code: 'api_rpc_0002' } }, id: null });
+    const account = await f.daemon.drivers.account(f.daemon.catalog.get('web')!);
+    const get = account.get.bind(account);
+    let inFlight = 0;
+    let most = 0;
+    const spy = vi.spyOn(account, 'get').mockImplementation(async (id, options) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await get(id, options);
+      } finally {
+        inFlight--;
+      }
+    });
+    try {
+      const alive = (await vmsOf('web')).filter((v) => v.state === 'running');
+      expect(alive.length).toBeGreaterThan(0);
+      const known = await rpcBatch(
+        Array.from({ length: 100 }, (_, i) => ipCall(alive[i % alive.length]!.id, i)),
+      );
+      expect(known).toHaveLength(100);
+      for (const a of known) expect(a.result).toEqual({ vm_ip: '127.0.0.1' });
+      expect(spy).not.toHaveBeenCalled(); // the loop's snapshot answered: no cloud call
+      const unknown = await rpcBatch(Array.from({ length: 100 }, (_, i) => ipCall(`gone-${i}`, i)));
+      for (const a of unknown) expect(a.error.data.code).toBe('vm_verb_0002');
+      expect(spy).toHaveBeenCalledTimes(100);
+      expect(most).toBeLessThanOrEqual(API_CLOUD_CONCURRENCY);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('serves an OpenAPI document generated from the route table', async () => {
