@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -5,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { isLoopback } from '../config/load-config.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
@@ -62,6 +64,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
       reply.elapsedTime / 1000,
     );
   });
+  checkHostHeader(app, daemon);
   paceWhileCycling(app, daemon);
   app.setErrorHandler((err, req, reply) => sendError(reply, req, err));
   app.setNotFoundHandler((req, reply) =>
@@ -107,7 +110,45 @@ export async function startServer(daemon: Daemon): Promise<FastifyInstance> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : listenPort;
   daemon.logger.info({ host, port, url: `http://${host}:${port}/` }, 'HTTP API and panel listening');
+  warnIfExposed(daemon);
   return app;
+}
+
+/** Reads open to the network are allowed only on purpose (see config_load_1008), and said loudly. */
+function warnIfExposed(daemon: Daemon): void {
+  const { host, openReads, tokens } = daemon.config.http;
+  if (isLoopback(host) || !openReads) return;
+  daemon.logger.warn(
+    { code: 'api_server_1001', host, tokens: tokens.length },
+    `${CODES.api_server_1001.message} (${host}): ${CODES.api_server_1001.fix}`,
+  );
+}
+
+/**
+ * Refuses a request naming a host this server is not known by: a page of another site whose name was
+ * rebound to this address (DNS rebinding) would otherwise read the API as a same-origin page. IP
+ * literals are safe (rebinding needs a name); probes are left alone, they carry nothing to steal.
+ */
+function checkHostHeader(app: FastifyInstance, daemon: Daemon): void {
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (UNPACED.has(req.routeOptions.url ?? '')) return done();
+    const name = hostName(req.headers.host ?? '');
+    if (hostAllowed(name, daemon.config.http)) return done();
+    done(new ShepherdError('api_request_0003', `Host: ${req.headers.host ?? '(none)'}`));
+  });
+}
+
+/** The name of a Host header, lower case, without the port (and without an IPv6 literal's brackets). */
+export function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  return h.replace(/:\d*$/, '').replace(/\.$/, '');
+}
+
+function hostAllowed(name: string, http: Daemon['config']['http']): boolean {
+  if (name === '') return false;
+  if (name === 'localhost' || isIP(name) !== 0) return true;
+  return name === http.host.toLowerCase() || http.allowedHosts.includes(name);
 }
 
 /** Probes answer at once whatever the load: an orchestrator must not restart a daemon for being busy. */

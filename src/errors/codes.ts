@@ -82,6 +82,10 @@ export const CODES = {
     'A value of another type than expected was converted the way the original (Python) used it',
     'Write the value as the message shows it was taken (e.g. quote a number used as a name).',
   ),
+  config_load_1008: no(
+    'The HTTP server would listen beyond loopback with no token: every read open to the network',
+    'Add `http.tokens` (a read token for dashboards, an operate token for actions), or bind `http.host: 127.0.0.1`, or set `http.open_reads: true` to open reads to the network on purpose.',
+  ),
   config_load_2001: no('The configuration file cannot be read', 'Check the path and its permissions.', 500),
 
   // presets
@@ -549,6 +553,11 @@ export const CODES = {
     400,
   ),
   api_request_0002: no('No such route', 'See /api/v1/openapi.json for the routes.', 404),
+  api_request_0003: no(
+    'The request names a host this server does not answer for (Host header)',
+    'Reach the API by localhost, an IP address or `http.host`; add the name a proxy or DNS gives it to `http.allowed_hosts`.',
+    421,
+  ),
   api_page_0001: no(
     'The page parameters of the list are invalid',
     '`limit` is a whole number from 1 to 1000 (default 100); `cursor` is the `next` value of the previous page, sent as given.',
@@ -580,6 +589,10 @@ export const CODES = {
   api_rpc_2001: backoff(
     'Too many cloud look-ups from the API are waiting',
     'Retry later, and ask fewer at once: get_vm_ip answers from the last manage without the cloud; get_vm_metadata asks the cloud, at most 4 at a time and 50 a second.',
+  ),
+  api_server_1001: warning(
+    'Reads are open to the network: the server listens beyond loopback and reads need no token',
+    'Add a read token to `http.tokens` and drop `http.open_reads`, or bind `http.host: 127.0.0.1`, unless anyone who can reach this address may see every preset, VM and event.',
   ),
   api_server_2001: no(
     'The HTTP server cannot listen on the configured address',
