@@ -38,6 +38,12 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     bodyLimit: 1024 * 1024,
+    // `/api/v1/presets/` is the list, not a preset named '' (which was a 500).
+    routerOptions: { ignoreTrailingSlash: true },
+    // A URL fastify cannot decode (FST_ERR_BAD_URL) is answered in the catalogue's shape like any other.
+    frameworkErrors: (err, req, reply) => {
+      void sendError(reply, req, new ShepherdError('api_request_0001', `${err.code}: ${err.message}`));
+    },
   });
   const reader = new StateReader(daemon);
   const budget = new CloudBudget();
@@ -88,9 +94,15 @@ export function buildServer(daemon: Daemon): FastifyInstance {
   });
   app.get('/api/v1/openapi.json', async () => openApiDocument(REST_ROUTES, VERSION));
   for (const route of REST_ROUTES) registerRoute(app, daemon, reader, route);
-  app.post('/api', async (req, reply) => {
-    const answer = await handleRpc(req.body, { daemon, reader, budget, caller: callerFrom(daemon, req) });
-    return reply.code(200).send(answer);
+  app.route({
+    method: 'POST',
+    url: '/api',
+    // A JSON-RPC client reads JSON-RPC errors: a refused caller or body is answered in that shape too.
+    errorHandler: (err, req, reply) => sendRpcError(reply, req, err),
+    handler: async (req, reply) => {
+      const answer = await handleRpc(req.body, { daemon, reader, budget, caller: callerFrom(daemon, req) });
+      return reply.code(200).send(answer);
+    },
   });
   registerPanel(app, daemon, reader, (req) => callerFrom(daemon, req));
   return app;
@@ -233,7 +245,8 @@ export function callerFrom(daemon: Daemon, req: FastifyRequest): Caller {
   return callerOf(daemon.config.http, bearerOf(undefined, cookieUsable ? cookie : undefined));
 }
 
-function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+/** Any error as a catalogue error with its HTTP status (logged when it is the server's fault). */
+function catalogued(reply: FastifyReply, req: FastifyRequest, err: unknown) {
   const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
   const e =
     err instanceof ShepherdError
@@ -245,7 +258,28 @@ function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
   if (status >= 500) req.log.error({ err, code: e.code, url: req.url }, 'request failed');
   const fix = isErrorCode(e.code) ? CODES[e.code].fix : undefined;
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="vmshepherd"');
+  return { e, status, fix };
+}
+
+function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+  const { e, status, fix } = catalogued(reply, req, err);
   return reply.code(status).send({ error: { code: e.code, message: e.message, ...(fix ? { fix } : {}) } });
+}
+
+/** `-32700` for a body that is not JSON, else `-32000` as the original's errors, the code in `data`. */
+function sendRpcError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+  const { e, status, fix } = catalogued(reply, req, err);
+  const parseFailed =
+    err instanceof SyntaxError || /^FST_ERR_CTP_/.test((err as { code?: string }).code ?? '');
+  return reply.code(status).send({
+    jsonrpc: '2.0',
+    error: {
+      code: parseFailed ? -32700 : -32000,
+      message: e.message,
+      data: { code: e.code, ...(fix ? { fix } : {}) },
+    },
+    id: null,
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

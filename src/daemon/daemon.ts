@@ -174,11 +174,13 @@ export class Daemon {
     this.refreshing ??= this.gen.catalog.refresh().finally(() => {
       this.refreshing = undefined;
     });
-    return this.refreshing.then((report) => {
-      this.orphanTracker.note(before, report, this.clock.now(), this.logger);
-      this.logRefresh(report);
-      return report;
-    });
+    return this.refreshing.then((report) => this.noteRefresh(before, report));
+  }
+
+  private noteRefresh(before: Preset[], report: RefreshReport): RefreshReport {
+    this.orphanTracker.note(before, report, this.clock.now(), this.logger);
+    this.logRefresh(report);
+    return report;
   }
 
   /**
@@ -362,11 +364,15 @@ export class Daemon {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
     const old = this.gen;
-    this.gen = await this.build(config, old);
+    const before = this.presets();
+    const next = await this.build(config, old);
+    // The new catalog is filled before it is in force: the API never sees an empty list mid-reload.
+    const report = await next.catalog.refresh();
+    this.gen = next;
     this.logger.level = config.logLevel;
     this.presetLoggers.clear(); // children keep the level they were made with
     this.scheduler = this.makeScheduler();
-    await this.refreshPresets();
+    this.noteRefresh(before, report);
     if (wasRunning) {
       this.scheduleRefresh();
       this.scheduler.start();

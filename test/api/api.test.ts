@@ -484,7 +484,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
       payload: JSON.stringify({ jsonrpc: '2.0', method: 'terminate_vm', params: [`web`, vm!.id], id: 1 }),
     });
     expect(rpc.statusCode).toBe(403);
-    expect(rpc.json().error.code).toBe('api_auth_0005');
+    expect(rpc.json().error.data.code).toBe('api_auth_0005');
     // The panel itself (same origin) still acts.
     const own = await f.app.inject({
       method: 'POST',
