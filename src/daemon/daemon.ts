@@ -368,7 +368,23 @@ export class Daemon {
     const next = await this.build(config, old);
     // The new catalog is filled before it is in force: the API never sees an empty list mid-reload.
     const report = await next.catalog.refresh();
+    if (before.length > 0 && next.catalog.presets().length === 0) {
+      // A path that moved or a wrong store would stop managing every preset: never taken from a reload.
+      await this.discard(next, old);
+      const e = new ShepherdError('preset_load_1011', `${before.length} presets now, none after it`);
+      const why = report.problems.map((p) => p.message).join('; ');
+      this.logger.error(
+        { code: e.code, problems: report.problems.map((p) => p.code) },
+        `reload rejected, keeping the running configuration: ${e.message}${why ? ` (${why})` : ''}`,
+      );
+      if (wasRunning) {
+        this.scheduleRefresh();
+        this.scheduler.start();
+      }
+      return false;
+    }
     this.gen = next;
+    await this.retire(old, next);
     this.logger.level = config.logLevel;
     this.presetLoggers.clear(); // children keep the level they were made with
     this.scheduler = this.makeScheduler();
@@ -417,12 +433,6 @@ export class Daemon {
       : ((await (
           await this.registry.resolve('presets', config.presets.driver)
         ).create(config.presets.options, ctx(config.presets.driver))) as PresetStore);
-    if (old && !keepRuntime) await old.runtime.close?.();
-    if (old && !keepStore) {
-      old.unwatch();
-      await old.store.close?.();
-    }
-    if (old) await old.pool.close();
     const catalog = catalogFor(config, this.registry, store);
     const pool = new DriverPool(this.registry, this.logger, this.clock, this.instanceId, config.baseDir);
     pool.onCloudCall = (e) => this.metrics.cloudCall(e);
@@ -430,6 +440,21 @@ export class Daemon {
       ? old.unwatch
       : (store.watch?.(debounce(() => void this.refreshPresets(), 300)) ?? (() => {}));
     return { config, runtime, store, catalog, pool, unwatch };
+  }
+
+  /** Closes what the old generation had and the new one does not share. */
+  private async retire(old: Generation, next: Generation): Promise<void> {
+    if (next.runtime !== old.runtime) await old.runtime.close?.();
+    if (next.store !== old.store) {
+      old.unwatch();
+      await old.store.close?.();
+    }
+    await old.pool.close();
+  }
+
+  /** Closes what a refused generation made for itself (what it shares with the one in force stays). */
+  private async discard(next: Generation, old: Generation): Promise<void> {
+    await this.retire(next, old);
   }
 
   private makeScheduler(): Scheduler {

@@ -122,6 +122,16 @@ export const CODES = {
     'A preset value of another type than expected was converted the way the original (Python) used it',
     'Write the value as the message shows it was taken (e.g. quote a number used as a name).',
   ),
+  preset_load_1010: no(
+    'The preset store cannot be read: the presets it last gave are still managed',
+    'Restore the directory (or the repository access) named in the preset_load_2001 next to this; until then nothing is added, changed or removed.',
+    503,
+  ),
+  preset_load_1011: no(
+    'A reload would leave no preset managed: refused, the running configuration is kept',
+    'Check `presets` in the configuration (a path that does not exist, a wrong repository) and the problems logged with it; to stop managing every preset on purpose, remove the preset files, not the store.',
+    409,
+  ),
   preset_load_2001: no(
     'A preset file or directory cannot be read',
     'Check the path and its permissions.',
