@@ -12,6 +12,9 @@ export function assertSameOrigin(req: FastifyRequest): void {
     throw new ShepherdError('api_auth_0005', `Sec-Fetch-Site: ${site}`);
   const origin = req.headers.origin;
   if (origin === undefined) return;
+  // The panel's pages are `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` for
+  // its own form posts: then only the browser's own word (Sec-Fetch-Site, checked above) vouches for it.
+  if (origin === 'null' && site === 'same-origin') return;
   const own = `${requestScheme(req)}://${req.headers.host ?? ''}`;
   if (origin.toLowerCase() !== own.toLowerCase())
     throw new ShepherdError('api_auth_0005', `Origin ${origin} is not ${own}`);

@@ -510,6 +510,18 @@ describe('HTTP API with tokens (reads need a token)', () => {
     });
     expect(login.statusCode).toBe(403);
     expect(login.headers['set-cookie']).toBeUndefined();
+    // The panel's own form: no-referrer makes the browser send `Origin: null`, with Sec-Fetch-Site same-origin.
+    const ownForm = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'null',
+        'sec-fetch-site': 'same-origin',
+      },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(ownForm.headers.location).toBe('/');
     const tls = await f.app.inject({
       method: 'POST',
       url: '/login',
