@@ -3,6 +3,7 @@ import { META_PRESET, META_TIMED_SHUTDOWN, type Vm } from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import { assertCanOperate, assertCanRead, type Caller } from './auth.js';
+import type { CloudBudget } from './cloud-budget.js';
 import type { StateReader } from './state-reader.js';
 
 /** The original's seven methods, their parameter names (in order, for positional params) and whether they act. */
@@ -39,7 +40,12 @@ export interface RpcDeps {
   daemon: Daemon;
   reader: StateReader;
   caller: Caller;
+  /** The API's own share of cloud calls, for look-ups the snapshot cannot answer. */
+  budget: CloudBudget;
 }
+
+/** Calls in one batch: each may cost a cloud look-up, so one request cannot ask for thousands. */
+export const MAX_BATCH = 100;
 
 /**
  * JSON-RPC 2.0 as the original served it at POST /api (single calls and batches). Application errors
@@ -48,6 +54,10 @@ export interface RpcDeps {
 export async function handleRpc(body: unknown, deps: RpcDeps): Promise<unknown> {
   if (Array.isArray(body)) {
     if (body.length === 0) return rpcError(null, -32600, 'empty batch');
+    if (body.length > MAX_BATCH) {
+      const e = new ShepherdError('api_rpc_0002', `${body.length} calls, at most ${MAX_BATCH}`);
+      return rpcError(null, -32600, e.message, { code: e.code });
+    }
     const answers = await Promise.all(body.map((b) => one(b as RpcRequest, deps)));
     return answers.filter((a) => a !== undefined);
   }
@@ -99,7 +109,8 @@ function presetOf(daemon: Daemon, name: string): Preset {
   return preset;
 }
 
-async function call(method: string, p: Record<string, string>, { daemon, reader, caller }: RpcDeps) {
+async function call(method: string, p: Record<string, string>, deps: RpcDeps) {
+  const { daemon, reader, caller } = deps;
   switch (method) {
     case 'list_presets':
       return daemon.presets().map((x) => x.name);
@@ -125,9 +136,11 @@ async function call(method: string, p: Record<string, string>, { daemon, reader,
       return 'OK';
     }
     case 'get_vm_metadata':
-      return originalVmMetadata(await vmOf(daemon, p.preset as string, p.vm_id as string));
+      return originalVmMetadata(await vmOf(deps, p.preset as string, p.vm_id as string));
     case 'get_vm_ip': {
-      const vm = await vmOf(daemon, p.preset_name as string, p.vm_id as string);
+      const known = await snapshotVm(deps, p.preset_name as string, p.vm_id as string);
+      if (known) return { vm_ip: known.ips[0] ?? null };
+      const vm = await vmOf(deps, p.preset_name as string, p.vm_id as string);
       return { vm_ip: vm.ips[0] ?? null };
     }
   }
@@ -149,10 +162,24 @@ export function originalVmMetadata(vm: Vm): Record<string, unknown> {
   };
 }
 
-/** A VM of the named preset, asked of the cloud (a VM of another preset is not found, never shown). */
-async function vmOf(daemon: Daemon, presetName: string, vmId: string) {
+/**
+ * The VM as the loop's last snapshot of the preset lists it (the VMs it manages, after its actions), or
+ * undefined when the snapshot does not hold it alive: then only the cloud can say.
+ */
+async function snapshotVm({ daemon, reader }: RpcDeps, presetName: string, vmId: string) {
   const preset = presetOf(daemon, presetName);
-  const vm = await (await daemon.drivers.account(preset)).get(vmId);
+  const state = await reader.state(preset.name);
+  return state.vms.find((vm) => vm.id === vmId && vm.state !== 'terminated');
+}
+
+/**
+ * A VM of the named preset, asked of the cloud within the API's budget (a VM of another preset is not
+ * found, never shown).
+ */
+async function vmOf({ daemon, budget }: RpcDeps, presetName: string, vmId: string) {
+  const preset = presetOf(daemon, presetName);
+  const account = await daemon.drivers.account(preset);
+  const vm = await budget.run(() => account.get(vmId));
   if (!vm || vm.metadata[META_PRESET] !== preset.name)
     throw new ShepherdError('vm_verb_0002', `${vmId} in ${preset.name}`);
   return vm;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -5,13 +6,16 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { isLoopback } from '../config/load-config.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { registerPanel } from '../panel/panel-routes.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
+import { CloudBudget } from './cloud-budget.js';
 import { handleRpc } from './json-rpc.js';
 import { openApiDocument } from './openapi.js';
+import { assertSameOrigin } from './origin.js';
 import { sendRepresentation } from './representation.js';
 import { RequestGate } from './request-gate.js';
 import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
@@ -34,8 +38,15 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     bodyLimit: 1024 * 1024,
+    // `/api/v1/presets/` is the list, not a preset named '' (which was a 500).
+    routerOptions: { ignoreTrailingSlash: true },
+    // A URL fastify cannot decode (FST_ERR_BAD_URL) is answered in the catalogue's shape like any other.
+    frameworkErrors: (err, req, reply) => {
+      void sendError(reply, req, new ShepherdError('api_request_0001', `${err.code}: ${err.message}`));
+    },
   });
   const reader = new StateReader(daemon);
+  const budget = new CloudBudget();
   // The original's scripts may post JSON-RPC without a JSON content type.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -59,6 +70,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
       reply.elapsedTime / 1000,
     );
   });
+  checkHostHeader(app, daemon);
   paceWhileCycling(app, daemon);
   app.setErrorHandler((err, req, reply) => sendError(reply, req, err));
   app.setNotFoundHandler((req, reply) =>
@@ -82,9 +94,15 @@ export function buildServer(daemon: Daemon): FastifyInstance {
   });
   app.get('/api/v1/openapi.json', async () => openApiDocument(REST_ROUTES, VERSION));
   for (const route of REST_ROUTES) registerRoute(app, daemon, reader, route);
-  app.post('/api', async (req, reply) => {
-    const answer = await handleRpc(req.body, { daemon, reader, caller: callerFrom(daemon, req) });
-    return reply.code(200).send(answer);
+  app.route({
+    method: 'POST',
+    url: '/api',
+    // A JSON-RPC client reads JSON-RPC errors: a refused caller or body is answered in that shape too.
+    errorHandler: (err, req, reply) => sendRpcError(reply, req, err),
+    handler: async (req, reply) => {
+      const answer = await handleRpc(req.body, { daemon, reader, budget, caller: callerFrom(daemon, req) });
+      return reply.code(200).send(answer);
+    },
   });
   registerPanel(app, daemon, reader, (req) => callerFrom(daemon, req));
   return app;
@@ -104,7 +122,45 @@ export async function startServer(daemon: Daemon): Promise<FastifyInstance> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : listenPort;
   daemon.logger.info({ host, port, url: `http://${host}:${port}/` }, 'HTTP API and panel listening');
+  warnIfExposed(daemon);
   return app;
+}
+
+/** Reads open to the network are allowed only on purpose (see config_load_1008), and said loudly. */
+function warnIfExposed(daemon: Daemon): void {
+  const { host, openReads, tokens } = daemon.config.http;
+  if (isLoopback(host) || !openReads) return;
+  daemon.logger.warn(
+    { code: 'api_server_1001', host, tokens: tokens.length },
+    `${CODES.api_server_1001.message} (${host}): ${CODES.api_server_1001.fix}`,
+  );
+}
+
+/**
+ * Refuses a request naming a host this server is not known by: a page of another site whose name was
+ * rebound to this address (DNS rebinding) would otherwise read the API as a same-origin page. IP
+ * literals are safe (rebinding needs a name); probes are left alone, they carry nothing to steal.
+ */
+function checkHostHeader(app: FastifyInstance, daemon: Daemon): void {
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (UNPACED.has(req.routeOptions.url ?? '')) return done();
+    const name = hostName(req.headers.host ?? '');
+    if (hostAllowed(name, daemon.config.http)) return done();
+    done(new ShepherdError('api_request_0003', `Host: ${req.headers.host ?? '(none)'}`));
+  });
+}
+
+/** The name of a Host header, lower case, without the port (and without an IPv6 literal's brackets). */
+export function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  return h.replace(/:\d*$/, '').replace(/\.$/, '');
+}
+
+function hostAllowed(name: string, http: Daemon['config']['http']): boolean {
+  if (name === '') return false;
+  if (name === 'localhost' || isIP(name) !== 0) return true;
+  return name === http.host.toLowerCase() || http.allowedHosts.includes(name);
 }
 
 /** Probes answer at once whatever the load: an orchestrator must not restart a daemon for being busy. */
@@ -174,16 +230,23 @@ function parse(
 
 /**
  * The caller of a request: from `Authorization: Bearer`, or from the panel's cookie. A cookie alone
- * does not authorise an action unless the panel's header is present (no cross-site request can set it).
+ * does not authorise an action unless the panel's header is present (no cross-site request can set it)
+ * and the browser says the request is not cross-site. Any other `Authorization` (a proxy's `Basic`,
+ * which browsers add by themselves) never stands in for that header.
  */
 export function callerFrom(daemon: Daemon, req: FastifyRequest): Caller {
   const authorization = req.headers.authorization;
-  const cookieUsable = req.method === 'GET' || req.method === 'HEAD' || req.headers[PANEL_HEADER] === '1';
-  const token = bearerOf(authorization, authorization || cookieUsable ? req.headers.cookie : undefined);
-  return callerOf(daemon.config.http, token);
+  const cookie = req.headers.cookie;
+  const bearer = bearerOf(authorization, undefined);
+  if (bearer !== undefined) return callerOf(daemon.config.http, bearer);
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  if (!reading && cookie && bearerOf(undefined, cookie) !== undefined) assertSameOrigin(req);
+  const cookieUsable = reading || req.headers[PANEL_HEADER] === '1';
+  return callerOf(daemon.config.http, bearerOf(undefined, cookieUsable ? cookie : undefined));
 }
 
-function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+/** Any error as a catalogue error with its HTTP status (logged when it is the server's fault). */
+function catalogued(reply: FastifyReply, req: FastifyRequest, err: unknown) {
   const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
   const e =
     err instanceof ShepherdError
@@ -195,7 +258,28 @@ function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
   if (status >= 500) req.log.error({ err, code: e.code, url: req.url }, 'request failed');
   const fix = isErrorCode(e.code) ? CODES[e.code].fix : undefined;
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="vmshepherd"');
+  return { e, status, fix };
+}
+
+function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+  const { e, status, fix } = catalogued(reply, req, err);
   return reply.code(status).send({ error: { code: e.code, message: e.message, ...(fix ? { fix } : {}) } });
+}
+
+/** `-32700` for a body that is not JSON, else `-32000` as the original's errors, the code in `data`. */
+function sendRpcError(reply: FastifyReply, req: FastifyRequest, err: unknown) {
+  const { e, status, fix } = catalogued(reply, req, err);
+  const parseFailed =
+    err instanceof SyntaxError || /^FST_ERR_CTP_/.test((err as { code?: string }).code ?? '');
+  return reply.code(status).send({
+    jsonrpc: '2.0',
+    error: {
+      code: parseFailed ? -32700 : -32000,
+      message: e.message,
+      data: { code: e.code, ...(fix ? { fix } : {}) },
+    },
+    id: null,
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

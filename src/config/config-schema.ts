@@ -101,6 +101,12 @@ export const configSchema = z.strictObject({
         .describe(
           'new: let reads (GET, read-only RPC methods, panel) through without a token even when tokens exist',
         ),
+      allowed_hosts: z
+        .array(z.string().min(1))
+        .optional()
+        .describe(
+          'new: names the API may be reached by (the Host header) besides localhost, IP addresses and http.host, e.g. the name a proxy serves it under',
+        ),
       rate_while_cycling: acceptsNumericText(z.number().int().min(0))
         .default(500)
         .describe(

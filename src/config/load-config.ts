@@ -44,6 +44,8 @@ export interface ShepherdConfig {
     openReads: boolean;
     /** Requests per second let through while a cycle runs (0: no limit); see RequestGate. */
     rateWhileCycling: number;
+    /** Host names (lower case, no port) requests may name besides loopback names, IPs and `host`. */
+    allowedHosts: string[];
   };
   runtime: DriverSelection;
   presets: DriverSelection;
@@ -187,11 +189,13 @@ export async function parseConfig(
     warnings.push(...v.warnings.filter((w) => w.code === 'driver_options_1002'));
   }
 
-  if (errors.length > 0 || !runtime || !presets) return finish(errors);
-  const baseDir = dirname(resolve(file));
   // Without an http block the server is off unless --port is given; its settings are then the schema's
   // defaults, taken from the schema rather than repeated here.
   const http = c.http ?? HTTP_DEFAULTS;
+  const httpEnabled = c.http !== undefined || overrides.port !== undefined;
+  if (httpEnabled) errors.push(...exposureErrors(http));
+  if (errors.length > 0 || !runtime || !presets) return finish(errors);
+  const baseDir = dirname(resolve(file));
   return finish([], {
     file,
     baseDir,
@@ -204,7 +208,7 @@ export async function parseConfig(
       host: http.host,
       // Empty or absent: every method, as in the original (which only checked a non-empty list).
       allowedMethods: http.api?.allowed_methods?.length ? http.api.allowed_methods : undefined,
-      enabled: c.http !== undefined || overrides.port !== undefined,
+      enabled: httpEnabled,
       tokens: (http.tokens ?? []).map((t) => ({
         name: t.name,
         role: t.role,
@@ -216,6 +220,7 @@ export async function parseConfig(
       })),
       openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
       rateWhileCycling: http.rate_while_cycling,
+      allowedHosts: (http.allowed_hosts ?? []).map((h) => h.toLowerCase()),
     },
     runtime,
     presets,
@@ -227,6 +232,21 @@ export async function parseConfig(
     strict,
     warnings: strict ? [] : warnings,
   });
+}
+
+/**
+ * A server bound beyond loopback without any token would open every read to the network: refused unless
+ * `open_reads: true` says it is meant.
+ */
+function exposureErrors(http: NonNullable<ConfigOutput['http']>): ShepherdError[] {
+  if (isLoopback(http.host) || (http.tokens ?? []).length > 0 || http.open_reads === true) return [];
+  return [new ShepherdError('config_load_1008', `http.host: ${http.host} with no http.tokens`)];
+}
+
+/** Loopback bind addresses: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 /**

@@ -174,11 +174,13 @@ export class Daemon {
     this.refreshing ??= this.gen.catalog.refresh().finally(() => {
       this.refreshing = undefined;
     });
-    return this.refreshing.then((report) => {
-      this.orphanTracker.note(before, report, this.clock.now(), this.logger);
-      this.logRefresh(report);
-      return report;
-    });
+    return this.refreshing.then((report) => this.noteRefresh(before, report));
+  }
+
+  private noteRefresh(before: Preset[], report: RefreshReport): RefreshReport {
+    this.orphanTracker.note(before, report, this.clock.now(), this.logger);
+    this.logRefresh(report);
+    return report;
   }
 
   /**
@@ -362,11 +364,31 @@ export class Daemon {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
     const old = this.gen;
-    this.gen = await this.build(config, old);
+    const before = this.presets();
+    const next = await this.build(config, old);
+    // The new catalog is filled before it is in force: the API never sees an empty list mid-reload.
+    const report = await next.catalog.refresh();
+    if (before.length > 0 && next.catalog.presets().length === 0) {
+      // A path that moved or a wrong store would stop managing every preset: never taken from a reload.
+      await this.discard(next, old);
+      const e = new ShepherdError('preset_load_1011', `${before.length} presets now, none after it`);
+      const why = report.problems.map((p) => p.message).join('; ');
+      this.logger.error(
+        { code: e.code, problems: report.problems.map((p) => p.code) },
+        `reload rejected, keeping the running configuration: ${e.message}${why ? ` (${why})` : ''}`,
+      );
+      if (wasRunning) {
+        this.scheduleRefresh();
+        this.scheduler.start();
+      }
+      return false;
+    }
+    this.gen = next;
+    await this.retire(old, next);
     this.logger.level = config.logLevel;
     this.presetLoggers.clear(); // children keep the level they were made with
     this.scheduler = this.makeScheduler();
-    await this.refreshPresets();
+    this.noteRefresh(before, report);
     if (wasRunning) {
       this.scheduleRefresh();
       this.scheduler.start();
@@ -411,12 +433,6 @@ export class Daemon {
       : ((await (
           await this.registry.resolve('presets', config.presets.driver)
         ).create(config.presets.options, ctx(config.presets.driver))) as PresetStore);
-    if (old && !keepRuntime) await old.runtime.close?.();
-    if (old && !keepStore) {
-      old.unwatch();
-      await old.store.close?.();
-    }
-    if (old) await old.pool.close();
     const catalog = catalogFor(config, this.registry, store);
     const pool = new DriverPool(this.registry, this.logger, this.clock, this.instanceId, config.baseDir);
     pool.onCloudCall = (e) => this.metrics.cloudCall(e);
@@ -424,6 +440,21 @@ export class Daemon {
       ? old.unwatch
       : (store.watch?.(debounce(() => void this.refreshPresets(), 300)) ?? (() => {}));
     return { config, runtime, store, catalog, pool, unwatch };
+  }
+
+  /** Closes what the old generation had and the new one does not share. */
+  private async retire(old: Generation, next: Generation): Promise<void> {
+    if (next.runtime !== old.runtime) await old.runtime.close?.();
+    if (next.store !== old.store) {
+      old.unwatch();
+      await old.store.close?.();
+    }
+    await old.pool.close();
+  }
+
+  /** Closes what a refused generation made for itself (what it shares with the one in force stays). */
+  private async discard(next: Generation, old: Generation): Promise<void> {
+    await this.retire(next, old);
   }
 
   private makeScheduler(): Scheduler {

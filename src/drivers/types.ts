@@ -264,7 +264,11 @@ export interface PresetSource {
 
 export interface PresetSourceSet {
   sources: PresetSource[];
-  /** Problems of the store itself (unreadable directory, failed fetch); the sources still listed are used. */
+  /**
+   * Problems of the store itself (a file that cannot be read, failed fetch); the sources still listed are
+   * used. A store that cannot list at all (its directory is gone) throws instead: an empty list would
+   * read as "no presets" and stop managing every one.
+   */
   errors: Error[];
 }
 

@@ -82,6 +82,10 @@ export const CODES = {
     'A value of another type than expected was converted the way the original (Python) used it',
     'Write the value as the message shows it was taken (e.g. quote a number used as a name).',
   ),
+  config_load_1008: no(
+    'The HTTP server would listen beyond loopback with no token: every read open to the network',
+    'Add `http.tokens` (a read token for dashboards, an operate token for actions), or bind `http.host: 127.0.0.1`, or set `http.open_reads: true` to open reads to the network on purpose.',
+  ),
   config_load_2001: no('The configuration file cannot be read', 'Check the path and its permissions.', 500),
 
   // presets
@@ -117,6 +121,16 @@ export const CODES = {
   preset_load_1009: warning(
     'A preset value of another type than expected was converted the way the original (Python) used it',
     'Write the value as the message shows it was taken (e.g. quote a number used as a name).',
+  ),
+  preset_load_1010: no(
+    'The preset store cannot be read: the presets it last gave are still managed',
+    'Restore the directory (or the repository access) named in the preset_load_2001 next to this; until then nothing is added, changed or removed.',
+    503,
+  ),
+  preset_load_1011: no(
+    'A reload would leave no preset managed: refused, the running configuration is kept',
+    'Check `presets` in the configuration (a path that does not exist, a wrong repository) and the problems logged with it; to stop managing every preset on purpose, remove the preset files, not the store.',
+    409,
   ),
   preset_load_2001: no(
     'A preset file or directory cannot be read',
@@ -542,12 +556,22 @@ export const CODES = {
     'Add `http.tokens: [{name: ops, role: operate, token: ${VMSHEPHERD_TOKEN}}]` to the configuration and send it as `Authorization: Bearer TOKEN`.',
     403,
   ),
+  api_auth_0005: no(
+    'A browser request from another site (or origin) may not use the panel session',
+    'Act from the panel itself; a proxy in front must pass the `Host` header unchanged (and `X-Forwarded-Proto` for https) so the browser `Origin` matches it. Scripts send `Authorization: Bearer TOKEN` instead of the cookie.',
+    403,
+  ),
   api_request_0001: no(
     'The request is invalid',
     'Fix the parameter named in the message; the OpenAPI document at /api/v1/openapi.json lists them.',
     400,
   ),
   api_request_0002: no('No such route', 'See /api/v1/openapi.json for the routes.', 404),
+  api_request_0003: no(
+    'The request names a host this server does not answer for (Host header)',
+    'Reach the API by localhost, an IP address or `http.host`; add the name a proxy or DNS gives it to `http.allowed_hosts`.',
+    421,
+  ),
   api_page_0001: no(
     'The page parameters of the list are invalid',
     '`limit` is a whole number from 1 to 1000 (default 100); `cursor` is the `next` value of the previous page, sent as given.',
@@ -557,6 +581,11 @@ export const CODES = {
     'JSON-RPC method not found or not allowed',
     'Call one of the methods listed in `http.api.allowed_methods` (or the seven methods of the original).',
     404,
+  ),
+  api_rpc_0002: no(
+    'The JSON-RPC batch holds too many calls',
+    'Send at most 100 calls in one batch; split a longer list into several batches sent one after the other.',
+    400,
   ),
   api_task_0001: no(
     'No task with this id',
@@ -570,6 +599,14 @@ export const CODES = {
   api_request_2001: backoff(
     'Too many requests are waiting while a manage cycle runs',
     'Retry after the `Retry-After` seconds. Clients that wait for each answer before asking again never see this; raise `http.rate_while_cycling` if the loop can spare the time.',
+  ),
+  api_rpc_2001: backoff(
+    'Too many cloud look-ups from the API are waiting',
+    'Retry later, and ask fewer at once: get_vm_ip answers from the last manage without the cloud; get_vm_metadata asks the cloud, at most 4 at a time and 50 a second.',
+  ),
+  api_server_1001: warning(
+    'Reads are open to the network: the server listens beyond loopback and reads need no token',
+    'Add a read token to `http.tokens` and drop `http.open_reads`, or bind `http.host: 127.0.0.1`, unless anyone who can reach this address may see every preset, VM and event.',
   ),
   api_server_2001: no(
     'The HTTP server cannot listen on the configured address',

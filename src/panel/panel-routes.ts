@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Caller, callerOf, TOKEN_COOKIE } from '../api/auth.js';
+import { assertSameOrigin, requestScheme } from '../api/origin.js';
 import { Representation, sendRepresentation } from '../api/representation.js';
 import type { StateReader } from '../api/state-reader.js';
 import { eventsOf, presetDetailOf, presetSummaryOf, vmViewOf } from '../api/views.js';
@@ -18,6 +19,9 @@ import {
   presetsBody,
   tasksBody,
 } from './panel-pages.js';
+
+/** Over https the token cookie is `Secure`, so a browser never sends it over plain http. */
+const secureFlag = (req: FastifyRequest) => (requestScheme(req) === 'https' ? '; Secure' : '');
 
 const HTML_TYPE = 'text/html; charset=utf-8';
 
@@ -165,6 +169,8 @@ export function registerPanel(
     return sendPage(reply, 200, frame, loginBody(bad ? 'That token is not valid.' : undefined));
   });
   app.post('/login', async (req, reply) => {
+    // A cross-site form must not sign the browser in with the attacker's token (login CSRF).
+    assertSameOrigin(req);
     const token = String((req.body as Record<string, unknown> | undefined)?.token ?? '');
     let caller: Caller;
     try {
@@ -175,12 +181,15 @@ export function registerPanel(
     if (caller.role === null) return reply.redirect('/login?bad=1', 303);
     reply.header(
       'set-cookie',
-      `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/${secureFlag(req)}`,
     );
     return reply.redirect('/', 303);
   });
-  app.post('/logout', async (_req, reply) => {
-    reply.header('set-cookie', `${TOKEN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+  app.post('/logout', async (req, reply) => {
+    reply.header(
+      'set-cookie',
+      `${TOKEN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${secureFlag(req)}`,
+    );
     return reply.redirect('/login', 303);
   });
 

@@ -65,7 +65,12 @@ export class PresetCatalog {
       await queue.onIdle();
       for (const id of [...this.entries.keys()]) if (!seen.has(id)) this.entries.delete(id);
     }
-    this.rebuild(set.errors.map((e) => asShepherdError(e, 'preset_load_2001')));
+    const storeErrors = set.errors.map((e) => asShepherdError(e, 'preset_load_2001'));
+    if (!set.sources && this.entries.size > 0)
+      storeErrors.push(
+        new ShepherdError('preset_load_1010', `${this.entries.size} preset files as last read`),
+      );
+    this.rebuild(storeErrors);
     return {
       added: [...this.byName.keys()].filter((n) => !before.has(n)),
       changed: [...this.byName.entries()]

@@ -1,3 +1,5 @@
+import { onAbort } from './abort-fanout.js';
+
 /** Time source of the daemon; tests and the simulated cloud may substitute their own. */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -24,13 +26,14 @@ export const systemClock: Clock = {
         return;
       }
       const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         resolve();
       }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWaiting = signal
+        ? onAbort(signal, () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          })
+        : () => {};
     }),
 };

@@ -1,3 +1,5 @@
+import { onAbort } from './abort-fanout.js';
+
 /**
  * Runs one task for many callers without serving any of them a result older than its call: a caller that
  * arrives while a run is in flight waits for the next run, which starts as soon as that one settles and
@@ -47,8 +49,7 @@ export class NextFlight<T> {
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    const stopWaiting = onAbort(signal, () => reject(signal.reason));
+    promise.then(resolve, reject).finally(stopWaiting);
   });
 }

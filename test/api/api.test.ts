@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { API_CLOUD_CONCURRENCY } from '../../src/api/cloud-budget.js';
 import { REST_ROUTES } from '../../src/api/rest-routes.js';
 import { presetDetail, presetPage, taskView, vmView } from '../../src/api/schemas.js';
 import { simulatedClouds } from '../../src/drivers/iaas/dummy/driver.js';
@@ -302,6 +303,46 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect(batch.json().map((a: { id: number }) => a.id)).toEqual([1, 2]);
   });
 
+  it('caps a JSON-RPC batch, answers get_vm_ip from the snapshot, and keeps other look-ups in a small budget', async () => {
+    const rpcBatch = async (calls: unknown[]) => (await call('POST', '/api', 'read', calls)).json();
+    const ipCall = (vmId: string, id: number) => ({
+      jsonrpc: '2.0',
+      method: 'get_vm_ip',
+      params: ['web', vmId],
+      id,
+    });
+    const tooMany = await rpcBatch(Array.from({ length: 101 }, (_, i) => ipCall('x', i)));
+    expect(tooMany).toMatchObject({ error: { code: -32600, data: { code: 'api_rpc_0002' } }, id: null });
+    const account = await f.daemon.drivers.account(f.daemon.catalog.get('web')!);
+    const get = account.get.bind(account);
+    let inFlight = 0;
+    let most = 0;
+    const spy = vi.spyOn(account, 'get').mockImplementation(async (id, options) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await get(id, options);
+      } finally {
+        inFlight--;
+      }
+    });
+    try {
+      const alive = (await vmsOf('web')).filter((v) => v.state === 'running');
+      expect(alive.length).toBeGreaterThan(0);
+      const known = await rpcBatch(
+        Array.from({ length: 100 }, (_, i) => ipCall(alive[i % alive.length]!.id, i)),
+      );
+      expect(known).toHaveLength(100);
+      for (const a of known) expect(a.result).toEqual({ vm_ip: '127.0.0.1' });
+      expect(spy).not.toHaveBeenCalled(); // the loop's snapshot answered: no cloud call
+      const unknown = await rpcBatch(Array.from({ length: 100 }, (_, i) => ipCall(`gone-${i}`, i)));
+      for (const a of unknown) expect(a.error.data.code).toBe('vm_verb_0002');
+      expect(spy).toHaveBeenCalledTimes(100);
+      expect(most).toBeLessThanOrEqual(API_CLOUD_CONCURRENCY);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('serves an OpenAPI document generated from the route table', async () => {
     const doc = (await call('GET', '/api/v1/openapi.json', 'none')).json();
     expect(doc.openapi).toBe('3.1.0');
@@ -402,6 +443,92 @@ describe('HTTP API with tokens (reads need a token)', () => {
       headers: { cookie: `vmshepherd_token=${OPERATE_TOKEN}`, 'x-vmshepherd-panel': '1' },
     });
     expect(panelAct.statusCode).toBe(200);
+  });
+
+  it('refuses a cross-site form even when the browser adds a proxy Basic header, and cross-site sign-in', async () => {
+    const [vm] = await vmsOf('web');
+    const before = cloudVms().get('web')!.length;
+    const forged = (headers: Record<string, string>) =>
+      f.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/presets/web/vms/${vm!.id}`,
+        headers: { cookie: `vmshepherd_token=${OPERATE_TOKEN}`, ...headers },
+      });
+    for (const headers of [
+      { authorization: 'Basic dXNlcjpwYXNz', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      { authorization: 'Basic dXNlcjpwYXNz', origin: 'https://evil.example' },
+      { authorization: 'Basic dXNlcjpwYXNz', 'sec-fetch-site': 'same-site' },
+      { 'x-vmshepherd-panel': '1', origin: 'null' },
+    ] as Record<string, string>[]) {
+      const res = await forged(headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.json().error.code).toBe('api_auth_0005');
+    }
+    // A Basic header without an Origin is not the panel's header either: the cookie does not act.
+    expect((await forged({ authorization: 'Basic dXNlcjpwYXNz' })).statusCode).toBe(401);
+    expect(
+      cloudVms()
+        .get('web')!
+        .filter((v) => v.id === vm!.id),
+    ).toHaveLength(1);
+    expect(cloudVms().get('web')!.length).toBe(before);
+    const rpc = await f.app.inject({
+      method: 'POST',
+      url: '/api',
+      headers: {
+        cookie: `vmshepherd_token=${OPERATE_TOKEN}`,
+        authorization: 'Basic dXNlcjpwYXNz',
+        'content-type': 'text/plain',
+        'sec-fetch-site': 'cross-site',
+      },
+      payload: JSON.stringify({ jsonrpc: '2.0', method: 'terminate_vm', params: [`web`, vm!.id], id: 1 }),
+    });
+    expect(rpc.statusCode).toBe(403);
+    expect(rpc.json().error.data.code).toBe('api_auth_0005');
+    // The panel itself (same origin) still acts.
+    const own = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/presets/web/manage',
+      headers: {
+        cookie: `vmshepherd_token=${OPERATE_TOKEN}`,
+        'x-vmshepherd-panel': '1',
+        origin: 'http://localhost:80',
+        host: 'localhost:80',
+        'sec-fetch-site': 'same-origin',
+      },
+    });
+    expect(own.statusCode).toBe(200);
+    const login = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(login.statusCode).toBe(403);
+    expect(login.headers['set-cookie']).toBeUndefined();
+    // The panel's own form: no-referrer makes the browser send `Origin: null`, with Sec-Fetch-Site same-origin.
+    const ownForm = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'null',
+        'sec-fetch-site': 'same-origin',
+      },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(ownForm.headers.location).toBe('/');
+    const tls = await f.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' },
+      payload: `token=${READ_TOKEN}`,
+    });
+    expect(String(tls.headers['set-cookie'])).toContain('; Secure');
   });
 });
 

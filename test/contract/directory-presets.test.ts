@@ -36,10 +36,9 @@ describe('DirectoryDriver', () => {
     expect(sources.map((s) => s.file.split('/').pop())).toEqual(['a.conf']);
   });
 
-  it('reports a missing directory as an error instead of throwing', async () => {
-    const { sources, errors } = await storeIn(tempDir(), 'nope').load();
-    expect(sources).toEqual([]);
-    expect(errors[0]).toMatchObject({ code: 'preset_load_2001' });
+  it('fails to load a missing directory rather than listing no preset', async () => {
+    // An empty list would drop every preset; a failed load keeps those the catalog has.
+    await expect(storeIn(tempDir(), 'nope').load()).rejects.toMatchObject({ code: 'preset_load_2001' });
   });
 
   it('notices changes by watching the directory', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { acceptsNumericText } from '../../config/python-values.js';
 import { zodOptions } from '../../config/zod-issues.js';
+import { childSignal } from '../../util/abort-fanout.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
 import { hostForUrl, noIp, unhealthyFromError } from './verdicts.js';
 
@@ -45,12 +46,14 @@ export const httpHealthcheck = defineDriver({
         if (!ip) return noIp();
         const started = performance.now();
         const url = `${o.scheme}://${hostForUrl(ip)}:${o.port}${o.path}`;
+        // undici listens on the signal it is given: each check gets its own, fed by one shared listener.
+        const own = call?.signal ? childSignal(call.signal) : undefined;
         try {
           const res = await request(url, {
             method: o.method,
             dispatcher: agent,
             ...(o.headers ? { headers: o.headers } : {}),
-            ...(call?.signal ? { signal: call.signal } : {}),
+            ...(own ? { signal: own.signal } : {}),
           });
           await res.body.dump();
           const latencyMs = performance.now() - started;
@@ -63,6 +66,8 @@ export const httpHealthcheck = defineDriver({
           };
         } catch (err) {
           return unhealthyFromError(err, `${o.method} ${url}`, started, 'http_check_2001', 'http_check_2002');
+        } finally {
+          own?.release();
         }
       },
       close: () => agent.close(),

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { z } from 'zod';
 import { zodOptions } from '../../config/zod-issues.js';
+import { onAbort } from '../../util/abort-fanout.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
 import { noIp, unhealthyFromError } from './verdicts.js';
 
@@ -25,12 +26,12 @@ export const tcpHealthcheck = defineDriver({
         const socket = connect({ host: ip, port: o.port, timeout: o.timeout * 1000 });
         const done = (result: HealthResult) => {
           socket.destroy();
-          call?.signal?.removeEventListener('abort', onAbort);
+          stopWaiting();
           resolve(result);
         };
-        const onAbort = () =>
+        const aborted = () =>
           done(unhealthyFromError({ name: 'AbortError' }, what, started, 'tcp_check_2001', 'tcp_check_2002'));
-        call?.signal?.addEventListener('abort', onAbort, { once: true });
+        const stopWaiting = call?.signal ? onAbort(call.signal, aborted) : () => {};
         socket.once('connect', () => done({ verdict: 'healthy', latencyMs: performance.now() - started }));
         socket.once('timeout', () =>
           done(unhealthyFromError({ code: 'ETIMEDOUT' }, what, started, 'tcp_check_2001', 'tcp_check_2002')),

@@ -33,14 +33,11 @@ export const directoryDriver = defineDriver({
         try {
           names = (await readdir(dir)).filter((n) => o.extensions.includes(extname(n))).sort();
         } catch (err) {
-          return {
-            sources: [],
-            errors: [
-              new ShepherdError('preset_load_2001', `${shown(dir)}: ${(err as Error).message}`, {
-                cause: err,
-              }),
-            ],
-          };
+          // Thrown, not an empty list: a directory moved away must not read as "no presets" (the catalog
+          // then keeps what it last read, as it does for a broken file).
+          throw new ShepherdError('preset_load_2001', `${shown(dir)}: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
         const sources: PresetSource[] = [];
         const errors: Error[] = [];
