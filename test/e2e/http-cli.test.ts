@@ -41,7 +41,8 @@ describe('the daemon serves its API, and the CLI drives verbs through it', () =>
           id: string;
           state: string;
         }[],
-      (v) => v.filter((x) => x.state === 'running').length === 3,
+      // The API serves before the presets are read: until then the preset is a 404 (an object, not a list).
+      (v) => Array.isArray(v) && v.filter((x) => x.state === 'running').length === 3,
       20_000,
     );
     const vm = vms[0]!.id;
