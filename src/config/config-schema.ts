@@ -48,6 +48,12 @@ export const configSchema = z.strictObject({
     .describe(
       'new: warnings (keys not read, values converted as the original did) are errors, like `check --strict`',
     ),
+  presets_may_set_endpoints: z
+    .boolean()
+    .default(false)
+    .describe(
+      "new: a preset may point its driver at an endpoint of its own (auth_url, cloud, cacert...) while using the main configuration's credentials; off: such a preset is refused (preset_load_1012)",
+    ),
   log_level: logLevel.default('info').describe('log level; the -l flag overrides it when given'),
   // The original passed these through int() (or to the server as they were): numeric text is converted.
   worker_interval: acceptsNumericText(z.number().positive())

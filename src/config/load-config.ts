@@ -58,6 +58,8 @@ export interface ShepherdConfig {
   tracing: ConfigOutput['tracing'];
   /** `strict: true` or `check --strict`: preset warnings are errors too. */
   strict: boolean;
+  /** Presets may point a driver elsewhere with the main configuration's credentials (off by default). */
+  presetsMaySetEndpoints: boolean;
   /** Of the main file, logged when it is loaded. */
   warnings: ShepherdError[];
 }
@@ -230,6 +232,7 @@ export async function parseConfig(
     manage: c.manage,
     tracing: c.tracing,
     strict,
+    presetsMaySetEndpoints: c.presets_may_set_endpoints,
     warnings: strict ? [] : warnings,
   });
 }

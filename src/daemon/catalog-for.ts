@@ -17,6 +17,7 @@ export function catalogFor(
     defaults: config.defaults,
     defaultsLayer: config.defaultsLayer,
     strict: config.strict,
+    presetsMaySetEndpoints: config.presetsMaySetEndpoints,
     ...(typeof trusted === 'string'
       ? { trustedUserdataRoot: resolveConfigPath(config.baseDir, trusted) }
       : {}),

@@ -55,6 +55,12 @@ export interface DriverDefinition<K extends DriverKind = DriverKind, O = unknown
    * account share one driver instance, one call limiter and one listing per cycle. Defaults to all options.
    */
   accountKey?(options: O): string;
+  /**
+   * Option keys that say where the driver sends its credentials (`endpoints`: a URL, a clouds.yaml entry,
+   * the TLS trust) and the credentials themselves (`secrets`). A preset that sets an endpoint must bring
+   * its own secret: credentials of the main configuration only go where the main configuration points.
+   */
+  credentialRoutes?: { endpoints: readonly string[]; secrets: readonly string[] };
   /** JSON Schema of the options, for editor completion of config and preset files. */
   optionsJsonSchema?: Record<string, unknown>;
 }

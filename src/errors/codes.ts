@@ -132,6 +132,10 @@ export const CODES = {
     'Check `presets` in the configuration (a path that does not exist, a wrong repository) and the problems logged with it; to stop managing every preset on purpose, remove the preset files, not the store.',
     409,
   ),
+  preset_load_1012: no(
+    "A preset sends the main configuration's cloud credentials to an endpoint of its own: refused",
+    'Credentials from the main configuration only go where it points. Give the preset its own credentials with its endpoint (e.g. `password` with `auth_url`), or, if every preset author is trusted with them, set `presets_may_set_endpoints: true` in the main configuration.',
+  ),
   preset_load_2001: no(
     'A preset file or directory cannot be read',
     'Check the path and its permissions.',

@@ -41,6 +41,8 @@ export interface CompileContext {
   trustedUserdataRoot?: string;
   /** `strict: true` in the main config or `check --strict`: a preset with warnings is not managed. */
   strict?: boolean;
+  /** `presets_may_set_endpoints: true`: a preset may send the main configuration's credentials elsewhere. */
+  presetsMaySetEndpoints?: boolean;
 }
 
 /** A file the compiled preset depends on besides its own (file:// userdata): recompiled when it changes. */
@@ -112,7 +114,7 @@ export async function compilePreset(
       }),
     );
   }
-  const iaas = await driverUse(ctx, 'iaas', p.iaas, IAAS_CORE_KEYS, layers, errors, warnings);
+  const iaas = await driverUse(ctx, 'iaas', p.iaas, IAAS_CORE_KEYS, layers, errors, warnings, raw.iaas);
   const health = p.healthcheck
     ? await driverUse(ctx, 'healthcheck', p.healthcheck, HEALTH_CORE_KEYS, layers, errors, warnings)
     : null;
@@ -260,13 +262,43 @@ async function driverUse(
   layers: SourceLayer[],
   errors: ShepherdError[],
   warnings: ShepherdError[],
+  own?: unknown,
 ): Promise<DriverUse | undefined> {
   const driver = String(block.driver);
   const { options } = splitBlock(block, coreKeys);
   const v = await ctx.validator.validate(kind, driver, options, layers, [kind], coreKeys, DRIVER_CODES);
   errors.push(...v.errors);
   warnings.push(...v.warnings);
+  const routes = v.definition?.credentialRoutes;
+  if (routes && !ctx.presetsMaySetEndpoints) {
+    const redirect = credentialRedirect(routes, liftDriverParams(own));
+    if (redirect)
+      errors.push(
+        new ShepherdError('preset_load_1012', redirect.message, {
+          at: positionOf([kind, redirect.key], layers),
+        }),
+      );
+  }
   return v.options ? { driver, options: v.options } : undefined;
+}
+
+/**
+ * Why a preset's own driver block would send credentials it did not bring to an endpoint it set (pure),
+ * or null. Whoever can write a preset (a git push) must not be able to collect the cloud's password.
+ */
+export function credentialRedirect(
+  routes: { endpoints: readonly string[]; secrets: readonly string[] },
+  own: unknown,
+): { key: string; message: string } | null {
+  if (!isPlainObject(own)) return null;
+  const endpoints = routes.endpoints.filter((k) => own[k] !== undefined);
+  const [key] = endpoints;
+  if (key === undefined || routes.secrets.some((k) => own[k] !== undefined)) return null;
+  const secrets = routes.secrets.join(' or ');
+  return {
+    key,
+    message: `the preset sets ${endpoints.join(', ')} but not its own ${secrets}: the main configuration's credentials would go there`,
+  };
 }
 
 async function renderUserdata(

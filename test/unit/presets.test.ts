@@ -394,3 +394,46 @@ describe('catalog refresh', () => {
     expect(catalog.presets().map((p) => p.name)).toEqual(['a']);
   });
 });
+
+describe('credentials of the main configuration', () => {
+  const settings = (extra = '') => `${extra}runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+defaults:
+  iaas: {driver: OpenStackDriver, auth_url: 'http://keystone.example:5000/v3', username: svc, password: s3cret, project_name: p}
+`;
+
+  it("refuses a preset that points the driver elsewhere with the config's password, at the key", async () => {
+    const dir = tempDir({
+      'presets/a.conf': "name: a\ncount: 1\niaas:\n  auth_url: 'http://127.0.0.1:9/v3'\n",
+      'presets/b.conf': "name: b\ncount: 1\niaas: {auth_url: 'http://127.0.0.1:9/v3', password: own}\n",
+      'presets/c.conf': 'name: c\ncount: 1\niaas: {cacert: /tmp/evil-ca.pem}\n',
+      'presets/d.conf': 'name: d\ncount: 1\niaas: {region_name: RegionTwo}\n',
+    });
+    const catalog = await catalogIn(dir, settings());
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => p.name)).toEqual(['b', 'd']);
+    const refused = problems.filter((p) => p.code === 'preset_load_1012');
+    expect(refused.map((p) => [p.at?.file.split('/').pop(), p.at?.line, p.at?.col])).toEqual([
+      ['a.conf', 4, 13],
+      ['c.conf', 3, 16],
+    ]);
+    expect(refused[0]!.message).toContain('sets auth_url but not its own password');
+  });
+
+  it('lets them when the main configuration allows it on purpose', async () => {
+    const dir = tempDir({
+      'presets/a.conf': "name: a\ncount: 1\niaas: {auth_url: 'http://127.0.0.1:9/v3'}\n",
+    });
+    const catalog = await catalogIn(dir, settings('presets_may_set_endpoints: true\n'));
+    await catalog.refresh();
+    expect(catalog.get('a')?.iaas.options.auth_url).toBe('http://127.0.0.1:9/v3');
+  });
+
+  it("refuses a simulator endpoint without the preset's own token", async () => {
+    const dir = tempDir({ 'presets/a.conf': "name: a\ncount: 1\niaas: {endpoint: 'http://127.0.0.1:9'}\n" });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.get('a')).toBeUndefined();
+    expect(problems.map((p) => p.code)).toContain('preset_load_1012');
+  });
+});

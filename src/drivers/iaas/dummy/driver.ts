@@ -25,6 +25,7 @@ export const dummyIaasDriver = defineDriver({
     'Simulated cloud: boot times, latency, quota, capacity and fault injection, deterministic under a seed',
   ...zodOptions(dummyOptionsSchema as z.ZodObject),
   accountKey: (o) => JSON.stringify(o),
+  credentialRoutes: { endpoints: ['endpoint'], secrets: ['token'] },
   create: async (options, ctx): Promise<IaasDriver> => {
     const o = options as DummyOptions;
     if (o.endpoint) {

@@ -22,6 +22,10 @@ export const openStackDriver = defineDriver({
   name: 'OpenStackDriver',
   description: 'OpenStack Nova servers; credentials from options, clouds.yaml or OS_* variables',
   ...zodOptions(openStackOptionsSchema as z.ZodObject),
+  credentialRoutes: {
+    endpoints: ['auth_url', 'cloud', 'clouds_file', 'cacert', 'insecure'],
+    secrets: ['password', 'application_credential_secret'],
+  },
   // A digest: the key identifies the account in memory and must not carry the password along.
   accountKey: (o) => createHash('sha256').update(JSON.stringify(o)).digest('hex'),
   // Imported when used (see BUILTIN_DRIVERS).
