@@ -136,6 +136,11 @@ export const CODES = {
     "A preset sends the main configuration's cloud credentials to an endpoint of its own: refused",
     'Credentials from the main configuration only go where it points. Give the preset its own credentials with its endpoint (e.g. `password` with `auth_url`), or, if every preset author is trusted with them, set `presets_may_set_endpoints: true` in the main configuration.',
   ),
+  preset_load_1013: no(
+    'A preset file is larger than vmshepherd reads (256 KiB): not parsed',
+    'Split it, or move a large userdata to a `file://` template next to it (the cloud takes 64 KiB of userdata at most).',
+    413,
+  ),
   preset_load_2001: no(
     'A preset file or directory cannot be read',
     'Check the path and its permissions.',

@@ -437,3 +437,18 @@ defaults:
     expect(problems.map((p) => p.code)).toContain('preset_load_1012');
   });
 });
+
+describe('a preset file too big to read', () => {
+  it('is refused with its code before it is parsed, and the others are managed', async () => {
+    let big = 'name: big\ncount: 1\n';
+    for (let i = 0; big.length <= 300 * 1024; i++) big += `key_${i}: value number ${i}\n`;
+    const dir = tempDir({ 'presets/big.conf': big, 'presets/a.conf': 'name: a\ncount: 1\n' });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => p.name)).toEqual(['a']);
+    const [refused] = problems.filter((p) => p.code === 'preset_load_1013');
+    expect(refused?.at).toMatchObject({ line: 1, col: 1 });
+    expect(refused?.at?.file).toMatch(/big\.conf$/);
+    expect(refused?.message).toContain('at most 262144');
+  });
+});
