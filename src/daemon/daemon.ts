@@ -13,7 +13,7 @@ import { Metrics } from '../observability/metrics.js';
 import { failSpan, inSpan, startTracing, stopTracing, tracingFromEnv } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
-import { FleetHealth, fleetCountsOf, fleetGuard } from '../reconcile/fleet-guard.js';
+import { FleetHealth, fleetGuard } from '../reconcile/fleet-guard.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
 import { setPaused, terminateVm } from '../reconcile/operator-actions.js';
@@ -314,9 +314,14 @@ export class Daemon {
     };
   }
 
-  /** Counts the preset's checked and failing VMs into the fleet's, and shows the fleet guard in metrics. */
+  /** Counts the preset's checked and failing VMs into the fleet's (again only when its VM list changed). */
   private noteFleetHealth(preset: Preset, vms: readonly VmSnapshot[]): void {
-    this.fleetHealth.note(preset.name, preset.healthcheck ? fleetCountsOf(vms) : undefined);
+    if (!preset.healthcheck) this.fleetHealth.note(preset.name, undefined);
+    else this.fleetHealth.noteVms(preset.name, vms);
+  }
+
+  /** The fleet guard in metrics, once per cycle (not per manage). */
+  private showFleetHealth(): void {
     const totals = this.fleetHealth.totals();
     const verdict = fleetGuard(
       totals,
@@ -471,6 +476,7 @@ export class Daemon {
           s.failed > 0 || s.failedActions > 0 ? 'warn' : s.managed > 0 || s.cycle === 1 ? 'info' : 'debug';
         this.logger[level]({ cycle, ...counts, duration_ms: Math.round(durationMs) }, 'cycle');
         this.metrics.cycle(s);
+        this.showFleetHealth();
         this.onCycle?.(s);
       },
     });

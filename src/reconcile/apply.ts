@@ -93,14 +93,12 @@ export async function applyAdoptions(
   ids: readonly string[],
   ctx: ApplyContext,
 ): Promise<VerbOutcome<string>> {
-  const membership = {
-    [META_PRESET]: ctx.preset.name,
-    [META_REVISION]: ctx.preset.source.revision,
-  };
+  if (ids.length === 0) return { done: [], failed: [] };
+  const membership = { [META_PRESET]: ctx.preset.name, [META_REVISION]: ctx.preset.source.revision };
+  const spec = { ...vmSpec(ctx.preset), metadata: membership }; // only its metadata is written
   return applyEach(ids, ctx, async (id) => {
     try {
       ctx.lease.assertValid();
-      const spec = { ...vmSpec(ctx.preset), metadata: membership };
       await ctx.cloud.verb('setMetadata', id, spec, { signal: ctx.lease.signal });
       const reason = `named ${ctx.preset.name} without vmshepherd metadata: the original VmShepherd's VM, adopted`;
       ctx.record({ type: 'adopted', vm: id, reason });

@@ -41,6 +41,15 @@ export function fleetGuard(
 export class FleetHealth {
   private readonly byPreset = new Map<string, FleetCounts>();
   private readonly sum: FleetCounts = { checked: 0, failing: 0 };
+  /** The snapshot list each preset's counts were taken from: a steady manage saves the same list again. */
+  private readonly counted = new Map<string, readonly unknown[]>();
+
+  /** Counts a preset's saved snapshots, unless they are the very list counted last time. */
+  noteVms(preset: string, vms: Parameters<typeof fleetCountsOf>[0]): void {
+    if (this.counted.get(preset) === vms) return;
+    this.counted.set(preset, vms);
+    this.note(preset, fleetCountsOf(vms));
+  }
 
   note(preset: string, counts: FleetCounts | undefined): void {
     const old = this.byPreset.get(preset);
@@ -50,6 +59,7 @@ export class FleetHealth {
     }
     if (!counts) {
       this.byPreset.delete(preset);
+      this.counted.delete(preset);
       return;
     }
     this.byPreset.set(preset, counts);

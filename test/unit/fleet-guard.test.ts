@@ -17,6 +17,17 @@ describe('fleet health', () => {
     expect(f.totals()).toEqual({ checked: 0, failing: 0 });
   });
 
+  it('counts a preset again only when its saved snapshot list is another one', () => {
+    const f = new FleetHealth();
+    const vms = [{ health: failing(2, 10) }];
+    f.noteVms('a', vms);
+    vms.push({ health: failing(1, 5) }); // not how the loop works (a list once saved never changes): a probe
+    f.noteVms('a', vms);
+    expect(f.totals()).toEqual({ checked: 1, failing: 1 });
+    f.noteVms('a', [...vms]);
+    expect(f.totals()).toEqual({ checked: 2, failing: 2 });
+  });
+
   it('counts checked VMs (a verdict) and failing ones (a streak) among snapshots', () => {
     const healthy = { ...failing(0, 0), verdict: 'healthy' as const };
     const never = { ...failing(0, 0), verdict: null };
