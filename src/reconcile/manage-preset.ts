@@ -21,6 +21,7 @@ import {
 } from './apply.js';
 import { afterCreates, type BackoffState } from './backoff.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
+import { isDue } from './due.js';
 import type { FleetCounts } from './fleet-guard.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -132,11 +133,7 @@ export async function managePreset(
   let state: PresetState | undefined;
   try {
     state = parseState(await runtime(() => deps.runtime.load(preset.name)));
-    if (
-      !options.force &&
-      state.lastManagedAt !== null &&
-      started < state.lastManagedAt + preset.manageIntervalMs
-    ) {
+    if (!options.force && !isDue(state.lastManagedAt, preset.manageIntervalMs, started)) {
       return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
     }
     const signal = lease.signal;

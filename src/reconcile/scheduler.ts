@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { inSpan } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
+import { isDue } from './due.js';
 import type { ManageOutcome } from './manage-preset.js';
 
 /** What one cycle did, logged as one line. */
@@ -49,8 +50,8 @@ export interface SchedulerOptions {
 export class Scheduler {
   private readonly pool: PQueue;
   private readonly inFlight = new Set<string>();
-  /** Epoch ms after which a preset is worth a look (from its last manage as last seen). */
-  private readonly dueAt = new Map<string, number>();
+  /** Epoch ms of each preset's last manage as last seen: it is worth a look once due (see isDue). */
+  private readonly lastSeen = new Map<string, number>();
   private cycle = 0;
   private cyclesRunning = 0;
   private stopped = false;
@@ -97,8 +98,8 @@ export class Scheduler {
 
   /** Forgets when a preset was last managed, so the next cycle looks at it (manage now, config reload). */
   markDue(name?: string): void {
-    if (name === undefined) this.dueAt.clear();
-    else this.dueAt.delete(name);
+    if (name === undefined) this.lastSeen.clear();
+    else this.lastSeen.delete(name);
   }
 
   /** True while a cycle runs or a preset is being managed (a cycle's, or an earlier one's still). */
@@ -155,7 +156,8 @@ export class Scheduler {
         summary.busy++;
         continue;
       }
-      if ((this.dueAt.get(preset.name) ?? 0) > startedAt) {
+      const last = this.lastSeen.get(preset.name);
+      if (last !== undefined && !isDue(last, preset.manageIntervalMs, startedAt)) {
         summary.notDue++;
         continue;
       }
@@ -199,8 +201,7 @@ export class Scheduler {
   }
 
   private count(summary: CycleSummary, preset: Preset, outcome: ManageOutcome): void {
-    if (outcome.lastManagedAt !== null)
-      this.dueAt.set(preset.name, outcome.lastManagedAt + preset.manageIntervalMs);
+    if (outcome.lastManagedAt !== null) this.lastSeen.set(preset.name, outcome.lastManagedAt);
     switch (outcome.result) {
       case 'managed':
         summary.managed++;
