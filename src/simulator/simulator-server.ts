@@ -39,7 +39,7 @@ export const SIMULATOR_VERBS = Object.keys(VERBS) as SimulatorVerb[];
 export interface SimulatorServer {
   app: FastifyInstance;
   cloud: SimulatedCloud;
-  /** Most VMs each preset ever had at once (checked after every create). */
+  /** Most VMs each preset had at once since the start or the last reset (checked after every create). */
   maxPerPreset: Map<string, number>;
   close(): Promise<void>;
 }
@@ -63,6 +63,17 @@ export async function createSimulatorServer(
     cloud.onChange = () => stateFile?.changed();
   }
   const maxPerPreset = new Map<string, number>();
+  // Calls that change how many VMs a preset has, by preset: a fault test tells from them whether a VM was
+  // deleted that no decision asked for.
+  const creates = new Map<string, number>();
+  const terminates = new Map<string, number>();
+  const bump = (m: Map<string, number>, preset: string) => m.set(preset, (m.get(preset) ?? 0) + 1);
+  const stats = () => ({
+    size: cloud.size(),
+    maxPerPreset: Object.fromEntries(maxPerPreset),
+    creates: Object.fromEntries(creates),
+    terminates: Object.fromEntries(terminates),
+  });
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   const expected = Buffer.from(`Bearer ${token}`);
   app.addHook('onRequest', async (req, reply) => {
@@ -77,7 +88,9 @@ export async function createSimulatorServer(
     if (!run) return reply.code(404).send({ error: { code: 'dummy_call_2003', detail: `no verb ${verb}` } });
     try {
       const args = req.body?.args ?? [];
+      const terminating = verb === 'terminate' ? cloud.presetOf(args[0] as string) : undefined;
       const result = await run(cloud, args);
+      if (terminating !== undefined) bump(terminates, terminating);
       if (req.headers.accept?.includes(NDJSON) && (verb === 'listAll' || verb === 'listAllByPreset')) {
         // A whole account, one VM (or one preset's VMs) per line, so the daemon decodes it as it arrives
         // (see remote.ts); the end line tells a complete listing from one cut short. A client that asks
@@ -93,6 +106,7 @@ export async function createSimulatorServer(
       }
       if (verb === 'create') {
         const preset = (args[0] as VmSpec).preset;
+        bump(creates, preset);
         maxPerPreset.set(preset, Math.max(maxPerPreset.get(preset) ?? 0, cloud.presetSize(preset)));
       }
       return { result: result ?? null };
@@ -109,7 +123,15 @@ export async function createSimulatorServer(
     }
   });
   app.get('/v1/peek', async () => ({ vms: cloud.peek() }));
-  app.get('/v1/stats', async () => ({ size: cloud.size(), maxPerPreset: Object.fromEntries(maxPerPreset) }));
+  app.get('/v1/stats', async () => stats());
+  // Starts a new watch: the maxima begin again from what each preset has now, the counters from zero.
+  app.post('/v1/stats/reset', async () => {
+    const before = stats();
+    creates.clear();
+    terminates.clear();
+    for (const preset of maxPerPreset.keys()) maxPerPreset.set(preset, cloud.presetSize(preset));
+    return before;
+  });
   return {
     app,
     cloud,

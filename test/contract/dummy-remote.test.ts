@@ -113,3 +113,38 @@ describe('the whole-account listing streamed by the simulator', () => {
     expect(() => groups?.get('b')?.()).toThrow(expect.objectContaining({ code: 'dummy_call_2003' }));
   });
 });
+
+describe("the simulator's watch over what the daemons do (fault tests read it)", () => {
+  it('counts creates and terminates by preset, keeps each preset’s most VMs at once, and starts again on reset', async () => {
+    const s = await remoteSubject();
+    try {
+      type Stats = Record<'maxPerPreset' | 'creates' | 'terminates', Record<string, number>>;
+      const stats = async (path = '/v1/stats', method = 'GET'): Promise<Stats> => {
+        const res = await fetch(`${s.server.app.listeningOrigin}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        return (await res.json()) as Stats;
+      };
+      const made = [];
+      for (let i = 0; i < 3; i++)
+        made.push(await s.driver.create(specFor('w', {}), { idempotencyKey: `w${i}` }));
+      await s.driver.create(specFor('v', {}), { idempotencyKey: 'v0' });
+      await s.driver.terminate(made[0]!.id);
+      expect(await stats()).toMatchObject({
+        maxPerPreset: { w: 3, v: 1 },
+        creates: { w: 3, v: 1 },
+        terminates: { w: 1 },
+      });
+      // The reset answers what was counted until then; the maxima start again from what each preset has.
+      expect(await stats('/v1/stats/reset', 'POST')).toMatchObject({ creates: { w: 3, v: 1 } });
+      const after = await stats();
+      expect(after.creates).toEqual({});
+      expect(after.terminates).toEqual({});
+      expect(after.maxPerPreset.v).toBe(1);
+      expect(after.maxPerPreset.w).toBeLessThanOrEqual(3);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -21,19 +21,24 @@ export function runCli(args: string[], cwd = process.cwd(), env: NodeJS.ProcessE
   });
 }
 
-/** Starts the CLI as a daemon; `lines` collects its JSON log lines as they come. */
+/**
+ * Starts the CLI as a daemon; `lines` collects its JSON log lines as they come, each with `receivedAt`
+ * (epoch ms on this process's clock: the daemon's own `time` is wrong when its clock is stepped).
+ */
 export function startCli(
   args: string[],
   cwd: string,
+  env: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; lines: Record<string, unknown>[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env } });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } });
   const lines: Record<string, unknown>[] = [];
   let buffer = '';
   child.stdout!.on('data', (d) => {
     buffer += d;
     const parts = buffer.split('\n');
     buffer = parts.pop() ?? '';
-    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part));
+    const receivedAt = Date.now();
+    for (const part of parts) if (part.startsWith('{')) lines.push({ ...JSON.parse(part), receivedAt });
   });
   child.stderr!.on('data', (d) => process.stderr.write(d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));

@@ -14,12 +14,23 @@ export type LogLine = Record<string, unknown> & {
 /** Epoch ms of a log line (the daemon logs ISO 8601 times). */
 export const timeOf = (l: LogLine): number => (typeof l.time === 'number' ? l.time : Date.parse(l.time));
 
+export interface SimulatorStats {
+  size: number;
+  /** Most VMs each preset had at once since the last reset. */
+  maxPerPreset: Record<string, number>;
+  /** Create and terminate calls by preset since the last reset. */
+  creates: Record<string, number>;
+  terminates: Record<string, number>;
+}
+
 export interface Simulator {
   url: string;
   token: string;
   child: ChildProcess;
   peek(): Promise<Vm[]>;
-  stats(): Promise<{ size: number; maxPerPreset: Record<string, number> }>;
+  stats(): Promise<SimulatorStats>;
+  /** The stats so far, and a new watch from now. */
+  resetStats(): Promise<SimulatorStats>;
   stop(): Promise<void>;
 }
 
@@ -48,8 +59,8 @@ export async function startSimulator(options: string): Promise<Simulator> {
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${out}`)));
   });
-  const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const get = async <T>(path: string, method = 'GET'): Promise<T> => {
+    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`simulator ${path}: HTTP ${res.status}`);
     return (await res.json()) as T;
   };
@@ -59,6 +70,7 @@ export async function startSimulator(options: string): Promise<Simulator> {
     child,
     peek: async () => (await get<{ vms: Vm[] }>('/v1/peek')).vms,
     stats: () => get('/v1/stats'),
+    resetStats: () => get('/v1/stats/reset', 'POST'),
     stop: () => stopChild(child, 'SIGTERM'),
   };
 }
@@ -78,11 +90,16 @@ export interface Instance {
 }
 
 /** A vmshepherd process with its own settings file (instance_id) over the shared presets directory. */
-export function startInstance(dir: string, id: string, settings: string): Instance {
+export function startInstance(
+  dir: string,
+  id: string,
+  settings: string,
+  env: NodeJS.ProcessEnv = {},
+): Instance {
   // Each process serves its API on a free port: three on the default 8888 would clash.
   const http = /^http:/m.test(settings) ? '' : 'http: {listen_port: 0}\n';
   writeFileSync(join(dir, `settings-${id}.yaml`), `instance_id: ${id}\n${http}${settings}`);
-  const { child, lines } = startCli(['-c', `settings-${id}.yaml`, '-l', 'debug'], dir);
+  const { child, lines } = startCli(['-c', `settings-${id}.yaml`, '-l', 'debug'], dir, env);
   return { id, child, lines: lines as LogLine[] };
 }
 
@@ -132,8 +149,8 @@ export interface FenceViolation {
 /**
  * Reads every instance's log and finds moments when a preset was managed by two instances at once:
  * an action (created, terminated, ... VM) logged with a fencing token after a lease with a higher token
- * was taken for that preset, or a lease taken by another instance while a holder had not yet released
- * (unless that was a takeover of an expired lease, logged as such).
+ * was taken for that preset, or a lease taken by another instance while a holder had neither released it
+ * nor logged it lost (unless that was a takeover of an expired lease, logged as such).
  */
 export function fenceViolations(
   instances: Instance[],
@@ -151,7 +168,8 @@ export function fenceViolations(
   for (const [preset, lines] of byPreset) {
     // Same millisecond: tokens only grow, so a lower fence's lines came first (a release is logged before
     // the store frees the lease, so it precedes the next take); within one fence, take, actions, release.
-    const rank = (l: LogLine) => (l.msg === 'lease taken' ? 0 : l.msg === 'lease released' ? 2 : 1);
+    const ends = (l: LogLine) => l.msg === 'lease released' || l.msg === 'lease lost';
+    const rank = (l: LogLine) => (l.msg === 'lease taken' ? 0 : ends(l) ? 2 : 1);
     lines.sort(
       (x, y) => timeOf(x) - timeOf(y) || (x.fence as number) - (y.fence as number) || rank(x) - rank(y),
     );
@@ -173,7 +191,8 @@ export function fenceViolations(
         open.clear();
         open.set(fence, line);
         highest = Math.max(highest, fence);
-      } else if (line.msg === 'lease released') {
+      } else if (ends(line)) {
+        // Released, or known lost (store unreachable, session expired): the holder stopped acting then.
         open.delete(fence);
       } else if (/ VM$/.test(line.msg) && fence < highest) {
         violations.push({

@@ -6,10 +6,12 @@ export interface TcpProxy {
   /** `127.0.0.1:port` of the proxy. */
   address: string;
   /**
-   * Stops forwarding in both directions, keeping every connection open (a silently dropped network path):
-   * bytes sent meanwhile are held and delivered on resume, as TCP would after a partition heals.
+   * Stops forwarding, keeping every connection open (a silently dropped network path): bytes sent meanwhile
+   * are held and delivered on resume, as TCP would after a partition heals. `both` (the default) holds both
+   * directions; `replies` holds only what the server sends, so the server still hears the client (its
+   * session kept alive by pings) while the client hears nothing: a one-sided partition.
    */
-  pause(): void;
+  pause(direction?: 'both' | 'replies'): void;
   resume(): void;
   /** Writes raw bytes to every client as if the server had sent them (corrupt or stale replies). */
   inject(bytes: Buffer): void;
@@ -22,12 +24,12 @@ export interface TcpProxy {
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [host, port] = target.split(':') as [string, string];
   const pairs = new Set<[Socket, Socket]>();
-  let paused = false;
+  const paused = { toServer: false, toClient: false };
   /** Bytes held while paused, per destination socket, delivered in order on resume. */
   const held = new Map<Socket, Buffer[]>();
-  const forward = (from: Socket, to: Socket) =>
+  const forward = (from: Socket, to: Socket, direction: keyof typeof paused) =>
     from.on('data', (d: Buffer) => {
-      if (paused) held.set(to, [...(held.get(to) ?? []), d]);
+      if (paused[direction]) held.set(to, [...(held.get(to) ?? []), d]);
       else to.write(d);
     });
   const server: Server = createServer((client) => {
@@ -43,8 +45,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       s.on('error', drop);
       s.on('close', drop);
     }
-    forward(client, upstream);
-    forward(upstream, client);
+    forward(client, upstream, 'toServer');
+    forward(upstream, client, 'toClient');
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -55,11 +57,13 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   };
   return {
     address: `127.0.0.1:${listenPort}`,
-    pause: () => {
-      paused = true;
+    pause: (direction = 'both') => {
+      paused.toClient = true;
+      paused.toServer = direction === 'both';
     },
     resume: () => {
-      paused = false;
+      paused.toClient = false;
+      paused.toServer = false;
       for (const [to, chunks] of held) if (!to.destroyed) for (const c of chunks) to.write(c);
       held.clear();
     },

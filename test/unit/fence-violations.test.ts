@@ -68,4 +68,18 @@ describe('fenceViolations', () => {
     expect(fenceViolations([a, b], new Map([['a', 5]]))).toEqual([]);
     expect(fenceViolations([a, b])).toHaveLength(1);
   });
+
+  it('takes a holder that logged its lease lost as no longer holding, but not one that logged it too late', () => {
+    const lostFirst = inst('a', [
+      [1, 'lease taken', 'p', 1],
+      [4, 'lease lost', 'p', 1],
+    ]);
+    const b = inst('b', [[6, 'lease taken', 'p', 2]]);
+    expect(fenceViolations([lostFirst, b])).toEqual([]);
+    const lostLate = inst('a', [
+      [1, 'lease taken', 'p', 1],
+      [7, 'lease lost', 'p', 1],
+    ]);
+    expect(fenceViolations([lostLate, b])).toHaveLength(1);
+  });
 });

@@ -276,6 +276,12 @@ export class SimulatedCloud {
     return this.byPreset.get(preset)?.size ?? 0;
   }
 
+  /** The preset a VM belongs to (for the simulator's counters; no latency), or undefined when unknown. */
+  presetOf(id: string): string | undefined {
+    const vm = this.vms.get(id);
+    return vm && (vm.metadata[META_PRESET] ?? vm.name);
+  }
+
   /** Every VM now, without latency or faults: what an observer of the whole cloud sees (tests, benchmarks). */
   peek(): Vm[] {
     return [...this.vms.values()].map((vm) => this.view(vm));
