@@ -237,7 +237,9 @@ export class FaultFleet {
     };
     this.figures.push(figures);
     report(figures);
-    for (const v of this.violations(linesFrom).slice(0, 5)) console.log('FENCE', runtime, fault.name, v);
+    const violations = this.violations(linesFrom);
+    for (const v of violations.slice(0, 5)) console.log('FENCE', runtime, fault.name, v);
+    if (violations[0]) this.printTrace(violations[0].preset, linesFrom);
     if (figures.lost > 0) this.printTerminations(linesFrom);
     expect({ ...figures, convergedMs: 0, rejoinedMs: 0, creates: 0, terminates: 0 }).toEqual({
       runtime,
@@ -276,6 +278,31 @@ export class FaultFleet {
       return { ...inst, id: label, lines };
     });
     return fenceViolations(views, killedAt);
+  }
+
+  /** What every instance logged for one preset during the fault, to show how a violation came about. */
+  private printTrace(preset: string, linesFrom: Map<Instance, number>): void {
+    const lines = this.all.flatMap(({ inst, label }) =>
+      inst.lines
+        .slice(linesFrom.get(inst) ?? 0)
+        .filter((l) => l.preset === preset)
+        .map((l) => ({ label, l })),
+    );
+    lines.sort((x, y) => timeOf(x.l) - timeOf(y.l));
+    for (const { label, l } of lines)
+      console.log(
+        'TRACE',
+        preset,
+        new Date(timeOf(l)).toISOString(),
+        new Date(l.receivedAt as number).toISOString(),
+        label,
+        l.msg,
+        l.fence ?? '',
+        l.takenOver ?? '',
+        l.result ?? '',
+        l.code ?? '',
+        l.why ?? '',
+      );
   }
 
   /** The terminations of the fault, to show why VMs went when more went than the count change asked. */
