@@ -609,6 +609,10 @@ export const CODES = {
     'Too many requests are waiting while a manage cycle runs',
     'Retry after the `Retry-After` seconds. Clients that wait for each answer before asking again never see this; raise `http.rate_while_cycling` if the loop can spare the time.',
   ),
+  api_request_2002: backoff(
+    'Too many panel live streams are open',
+    'Close panel tabs left open, or raise `http.max_streams`; the page itself still loads, only its live updates are refused.',
+  ),
   api_rpc_2001: backoff(
     'Too many cloud look-ups from the API are waiting',
     'Retry later, and ask fewer at once: get_vm_ip answers from the last manage without the cloud; get_vm_metadata asks the cloud, at most 4 at a time and 50 a second.',
