@@ -134,7 +134,7 @@ export const CODES = {
   ),
   preset_load_1012: no(
     "A preset sends the main configuration's cloud credentials to an endpoint of its own: refused",
-    'Credentials from the main configuration only go where it points. Give the preset its own credentials with its endpoint (e.g. `password` with `auth_url`), or, if every preset author is trusted with them, set `presets_may_set_endpoints: true` in the main configuration.',
+    'Credentials from the main configuration only go where it points. Give the preset all of its own credentials with its endpoint (e.g. `auth_url`, `username`, `password`, `project_name`), inheriting no secret from `defaults` and no `cloud:` (clouds.yaml) or OS_* environment, or, if every preset author is trusted with them, set `presets_may_set_endpoints: true` in the main configuration.',
   ),
   preset_load_1013: no(
     'A preset file is larger than vmshepherd reads (256 KiB): not parsed',
