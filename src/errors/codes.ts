@@ -373,6 +373,16 @@ export const CODES = {
     'None needed: the listing is taken again on the next cycle. It happens when more than a page of servers wait for a cell at once.',
     503,
   ),
+  openstack_answer_2001: backoff(
+    'OpenStack answered a call with a body vmshepherd cannot read (not JSON, or a listing without its list): the call failed, nothing was read as empty',
+    'Check what answers at the endpoint (a proxy or load balancer answering with its own page?); the manage is retried, and creates nothing until a listing is read.',
+    502,
+  ),
+  openstack_answer_2002: backoff(
+    'An OpenStack answer is larger than vmshepherd reads (32 MiB), or a listing goes on for more than 1000 pages',
+    'Check the endpoint (an answer that never ends, a `next` link that loops); with more than 1000 pages of servers, raise `page_size`.',
+    502,
+  ),
   openstack_boot_2001: backoff(
     'OpenStack: the server went to ERROR (its fault message is kept on the VM)',
     'Read the fault in the panel or API; the server is replaced.',
