@@ -23,6 +23,7 @@ import type { DriverDefinition, NetworkSpec, OptionIssue, PresetSource } from '.
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import type { DriverUse, JsonValue, Preset } from './preset.js';
+import { presetTooLarge } from './preset-too-large.js';
 import {
   isInside,
   markWholeFloats,
@@ -63,11 +64,7 @@ const VALUE_CODES = { invalid: 'preset_load_1002', unknown: 'preset_load_1003' }
 const DRIVER_CODES = { invalid: 'driver_options_1001', unknown: 'preset_load_1003' } as const;
 
 /** Parses, merges, validates and renders one preset file. Errors point at file:line:col. */
-/**
- * Largest preset file read: parsing blocks the event loop for as long as the file is big, and a preset is a few
- * keys and a userdata template that the cloud takes up to 64 KiB of anyway.
- */
-export const MAX_PRESET_BYTES = 256 * 1024;
+export { MAX_PRESET_BYTES } from './preset-too-large.js';
 
 export async function compilePreset(
   source: PresetSource,
@@ -75,13 +72,8 @@ export async function compilePreset(
   ctx: CompileContext,
 ): Promise<CompileResult> {
   const fail = (errors: ShepherdError[]): CompileResult => ({ errors, warnings: [], dependencies: [] });
-  const size = Buffer.byteLength(text);
-  if (size > MAX_PRESET_BYTES)
-    return fail([
-      new ShepherdError('preset_load_1013', `${size} bytes; at most ${MAX_PRESET_BYTES}`, {
-        at: { file: source.file, line: 1, col: 1 },
-      }),
-    ]);
+  const tooLarge = presetTooLarge(Buffer.byteLength(text), source.file);
+  if (tooLarge) return fail([tooLarge]);
   const parsed = YamlSource.parse(text, source.file, {
     syntax: 'preset_load_1001',
     duplicate: 'preset_load_1008',
