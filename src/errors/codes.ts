@@ -170,6 +170,10 @@ export const CODES = {
     'The userdata template nests macros, recursive loops or expressions more than 100 levels deep',
     'Flatten the template: a macro that calls itself needs a condition that stops it.',
   ),
+  preset_render_1014: no(
+    'A file:// userdata template is larger than vmshepherd reads (256 KiB): not read',
+    'Shorten the template: the rendered userdata is at most 64 KiB (Nova refuses more), so a larger template is a mistake or data that belongs elsewhere.',
+  ),
   preset_render_2001: no(
     'A file:// userdata file cannot be read',
     'Check that the file exists next to the preset and is readable.',

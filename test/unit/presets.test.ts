@@ -506,4 +506,21 @@ describe('a preset file too big to read', () => {
     expect(refused?.at?.file).toMatch(/big\.conf$/);
     expect(refused?.message).toContain('at most 262144');
   });
+
+  it('refuses a file:// userdata template over 256 KiB before reading it, and reads one below', async () => {
+    const comment = (bytes: number) => `{# ${'x'.repeat(bytes)} #}hello {{ name }}`;
+    const dir = tempDir({
+      'presets/big.conf': 'name: big\ncount: 1\nuserdata: file://big.txt\n',
+      'presets/big.txt': comment(300 * 1024),
+      'presets/fits.conf': 'name: fits\ncount: 1\nuserdata: file://fits.txt\n',
+      'presets/fits.txt': comment(200 * 1024),
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => [p.name, p.userdata])).toEqual([['fits', 'hello fits']]);
+    expect(problems.map((p) => [p.code, p.at?.file.split('/').pop(), p.at?.line])).toEqual([
+      ['preset_render_1014', 'big.conf', 3],
+    ]);
+    expect(problems[0]?.message).toContain('at most 262144');
+  });
 });
