@@ -118,6 +118,14 @@ export const configSchema = z.strictObject({
         .describe(
           'new: requests per second served while a manage cycle runs, the rest wait their turn (0: no limit); the loop comes first',
         ),
+      stream_max_life: acceptsNumericText(z.number().positive())
+        .default(3600)
+        .describe(
+          'new: seconds a panel live stream stays open; then it ends and the browser loads the page again (signing in again if its token is gone)',
+        ),
+      max_streams: acceptsNumericText(z.number().int().min(1))
+        .default(100)
+        .describe('new: panel live streams open at once; one more is refused (503 api_request_2002)'),
     })
     .optional(),
   runtime: driverBlock('InMemoryDriver').describe(

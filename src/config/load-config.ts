@@ -46,6 +46,10 @@ export interface ShepherdConfig {
     rateWhileCycling: number;
     /** Host names (lower case, no port) requests may name besides loopback names, IPs and `host`. */
     allowedHosts: string[];
+    /** How long a panel stream stays open, in ms. */
+    streamMaxLifeMs: number;
+    /** Panel streams open at once. */
+    maxStreams: number;
   };
   runtime: DriverSelection;
   presets: DriverSelection;
@@ -223,6 +227,8 @@ export async function parseConfig(
       openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
       rateWhileCycling: http.rate_while_cycling,
       allowedHosts: (http.allowed_hosts ?? []).map((h) => h.toLowerCase()),
+      streamMaxLifeMs: http.stream_max_life * 1000,
+      maxStreams: http.max_streams,
     },
     runtime,
     presets,

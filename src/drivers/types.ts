@@ -58,9 +58,15 @@ export interface DriverDefinition<K extends DriverKind = DriverKind, O = unknown
   /**
    * Option keys that say where the driver sends its credentials (`endpoints`: a URL, a clouds.yaml entry,
    * the TLS trust) and the credentials themselves (`secrets`). A preset that sets an endpoint must bring
-   * its own secret: credentials of the main configuration only go where the main configuration points.
+   * its own secret, inherits none, and takes none from outside the options (`outside`: says from where
+   * the options given would take credentials, e.g. a clouds.yaml entry, or nothing): credentials of the
+   * main configuration only go where the main configuration points.
    */
-  credentialRoutes?: { endpoints: readonly string[]; secrets: readonly string[] };
+  credentialRoutes?: {
+    endpoints: readonly string[];
+    secrets: readonly string[];
+    outside?: (options: Record<string, unknown>) => string | undefined;
+  };
   /** JSON Schema of the options, for editor completion of config and preset files. */
   optionsJsonSchema?: Record<string, unknown>;
 }

@@ -134,7 +134,7 @@ export const CODES = {
   ),
   preset_load_1012: no(
     "A preset sends the main configuration's cloud credentials to an endpoint of its own: refused",
-    'Credentials from the main configuration only go where it points. Give the preset its own credentials with its endpoint (e.g. `password` with `auth_url`), or, if every preset author is trusted with them, set `presets_may_set_endpoints: true` in the main configuration.',
+    'Credentials from the main configuration only go where it points. Give the preset all of its own credentials with its endpoint (e.g. `auth_url`, `username`, `password`, `project_name`), inheriting no secret from `defaults` and no `cloud:` (clouds.yaml) or OS_* environment, or, if every preset author is trusted with them, set `presets_may_set_endpoints: true` in the main configuration.',
   ),
   preset_load_1013: no(
     'A preset file is larger than vmshepherd reads (256 KiB): not parsed',
@@ -169,6 +169,10 @@ export const CODES = {
   preset_render_1013: no(
     'The userdata template nests macros, recursive loops or expressions more than 100 levels deep',
     'Flatten the template: a macro that calls itself needs a condition that stops it.',
+  ),
+  preset_render_1014: no(
+    'A file:// userdata template is larger than vmshepherd reads (256 KiB): not read',
+    'Shorten the template: the rendered userdata is at most 64 KiB (Nova refuses more), so a larger template is a mistake or data that belongs elsewhere.',
   ),
   preset_render_2001: no(
     'A file:// userdata file cannot be read',
@@ -372,6 +376,16 @@ export const CODES = {
     'OpenStack: a server listing could not be taken whole while servers were being scheduled',
     'None needed: the listing is taken again on the next cycle. It happens when more than a page of servers wait for a cell at once.',
     503,
+  ),
+  openstack_answer_2001: backoff(
+    'OpenStack answered a call with a body vmshepherd cannot read (not JSON, or a listing without its list): the call failed, nothing was read as empty',
+    'Check what answers at the endpoint (a proxy or load balancer answering with its own page?); the manage is retried, and creates nothing until a listing is read.',
+    502,
+  ),
+  openstack_answer_2002: backoff(
+    'An OpenStack answer is larger than vmshepherd reads (32 MiB), or a listing goes on for more than 1000 pages',
+    'Check the endpoint (an answer that never ends, a `next` link that loops); with more than 1000 pages of servers, raise `page_size`.',
+    502,
   ),
   openstack_boot_2001: backoff(
     'OpenStack: the server went to ERROR (its fault message is kept on the VM)',
@@ -608,6 +622,10 @@ export const CODES = {
   api_request_2001: backoff(
     'Too many requests are waiting while a manage cycle runs',
     'Retry after the `Retry-After` seconds. Clients that wait for each answer before asking again never see this; raise `http.rate_while_cycling` if the loop can spare the time.',
+  ),
+  api_request_2002: backoff(
+    'Too many panel live streams are open',
+    'Close panel tabs left open, or raise `http.max_streams`; the page itself still loads, only its live updates are refused.',
   ),
   api_rpc_2001: backoff(
     'Too many cloud look-ups from the API are waiting',

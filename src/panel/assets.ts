@@ -92,6 +92,9 @@ export const PANEL_JS = `(() => {
     source = new EventSource('/panel/stream?path=' + encodeURIComponent(streamPath()));
     source.onopen = () => state.classList.remove('off');
     source.onerror = () => state.classList.add('off');
+    // The server ended the stream (its token was removed or changed, or it reached its maximum life):
+    // load the page again, which signs in again or shows what the token may see now.
+    source.addEventListener('end', () => { source.close(); location.reload(); });
     source.onmessage = (m) => {
       const q = document.getElementById('q');
       const focused = q && document.activeElement === q;

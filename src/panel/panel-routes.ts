@@ -19,6 +19,7 @@ import {
   presetsBody,
   tasksBody,
 } from './panel-pages.js';
+import { streamVerdict } from './stream-verdict.js';
 
 /** Over https the token cookie is `Secure`, so a browser never sends it over plain http. */
 const secureFlag = (req: FastifyRequest) => (requestScheme(req) === 'https' ? '; Secure' : '');
@@ -29,7 +30,10 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/** How often the live stream re-renders the page body. */
+/**
+ * How often the live stream re-renders the page body. Each frame first resolves the stream's caller again
+ * (see streamVerdict): a reload that removes or changes its token ends the stream at its next frame.
+ */
 const STREAM_INTERVAL_MS = 1500;
 
 /**
@@ -210,6 +214,11 @@ export function registerPanel(
     if (!caller) return reply;
     const path = String((req.query as Record<string, unknown>).path ?? '/');
     if (!path.startsWith('/')) throw new ShepherdError('api_request_0001', 'path must start with /');
+    if (streams.size >= http().maxStreams)
+      throw new ShepherdError(
+        'api_request_2002',
+        `${streams.size} open, http.max_streams ${http().maxStreams}`,
+      );
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -218,19 +227,41 @@ export function registerPanel(
       'x-content-type-options': 'nosniff',
       connection: 'keep-alive',
     });
+    const opened = Date.now();
     let last = '';
     let busy = false;
+    let timer: NodeJS.Timeout | undefined;
+    /**
+     * Resolves the caller again against the tokens in force (a reload may have removed or changed its
+     * token) and ends the stream, with a last `end` event, when it no longer serves that caller.
+     */
+    const ended = (): boolean => {
+      let now: Caller | undefined;
+      try {
+        now = callerFrom(req);
+      } catch {
+        now = undefined;
+      }
+      const end = streamVerdict(caller, now, http().openReads, Date.now() - opened, http().streamMaxLifeMs);
+      if (end === null) return false;
+      clearInterval(timer);
+      res.end(`event: end\ndata: ${end}\n\n`);
+      return true;
+    };
     const push = async () => {
-      if (busy) return;
+      if (busy || res.writableEnded || ended()) return;
       busy = true;
       try {
         const view = await render(path, caller);
         const body = view ? view.body.value : '';
+        // Checked again after rendering: a reload during it must not let the old caller's frame through.
+        if (res.writableEnded || ended()) return;
         if (body !== last) {
           last = body;
           res.write(`data: ${body.replace(/\n/g, '\ndata: ')}\n\n`);
         } else res.write(': idle\n\n');
       } catch (err) {
+        if (res.writableEnded || ended()) return;
         const e = asShepherdError(err, 'reconcile_manage_1001');
         res.write(`data: ${errorBody(e.code, e.message).value.replace(/\n/g, '\ndata: ')}\n\n`);
       } finally {
@@ -238,7 +269,7 @@ export function registerPanel(
       }
     };
     void push(); // at once: a stream opened for a new filter shows it without waiting a tick
-    const timer = setInterval(() => void push(), STREAM_INTERVAL_MS);
+    timer = setInterval(() => void push(), STREAM_INTERVAL_MS);
     streams.add(res);
     res.on('close', () => {
       clearInterval(timer);

@@ -19,10 +19,11 @@ import {
 import { closestKey } from '../config/suggest.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { zodIssues } from '../config/zod-issues.js';
-import type { NetworkSpec, OptionIssue, PresetSource } from '../drivers/types.js';
+import type { DriverDefinition, NetworkSpec, OptionIssue, PresetSource } from '../drivers/types.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import type { DriverUse, JsonValue, Preset } from './preset.js';
+import { presetTooLarge } from './preset-too-large.js';
 import {
   isInside,
   markWholeFloats,
@@ -63,11 +64,7 @@ const VALUE_CODES = { invalid: 'preset_load_1002', unknown: 'preset_load_1003' }
 const DRIVER_CODES = { invalid: 'driver_options_1001', unknown: 'preset_load_1003' } as const;
 
 /** Parses, merges, validates and renders one preset file. Errors point at file:line:col. */
-/**
- * Largest preset file read: parsing blocks the event loop for as long as the file is big, and a preset is a few
- * keys and a userdata template that the cloud takes up to 64 KiB of anyway.
- */
-export const MAX_PRESET_BYTES = 256 * 1024;
+export { MAX_PRESET_BYTES } from './preset-too-large.js';
 
 export async function compilePreset(
   source: PresetSource,
@@ -75,13 +72,8 @@ export async function compilePreset(
   ctx: CompileContext,
 ): Promise<CompileResult> {
   const fail = (errors: ShepherdError[]): CompileResult => ({ errors, warnings: [], dependencies: [] });
-  const size = Buffer.byteLength(text);
-  if (size > MAX_PRESET_BYTES)
-    return fail([
-      new ShepherdError('preset_load_1013', `${size} bytes; at most ${MAX_PRESET_BYTES}`, {
-        at: { file: source.file, line: 1, col: 1 },
-      }),
-    ]);
+  const tooLarge = presetTooLarge(Buffer.byteLength(text), source.file);
+  if (tooLarge) return fail([tooLarge]);
   const parsed = YamlSource.parse(text, source.file, {
     syntax: 'preset_load_1001',
     duplicate: 'preset_load_1008',
@@ -284,7 +276,7 @@ async function driverUse(
   warnings.push(...v.warnings);
   const routes = v.definition?.credentialRoutes;
   if (routes && !ctx.presetsMaySetEndpoints) {
-    const redirect = credentialRedirect(routes, liftDriverParams(own));
+    const redirect = credentialRedirect(routes, liftDriverParams(own), options);
     if (redirect)
       errors.push(
         new ShepherdError('preset_load_1012', redirect.message, {
@@ -297,21 +289,39 @@ async function driverUse(
 
 /**
  * Why a preset's own driver block would send credentials it did not bring to an endpoint it set (pure),
- * or null. Whoever can write a preset (a git push) must not be able to collect the cloud's password.
+ * or null. Whoever can write a preset (a git push) must not be able to collect the cloud's password: a
+ * preset that sets an endpoint brings every secret the driver will use, so it may neither inherit one
+ * from the defaults (an OpenStack application credential wins over the preset's own password) nor let the
+ * driver take credentials from outside its options (`outside`: clouds.yaml, the OS_* environment).
  */
 export function credentialRedirect(
-  routes: { endpoints: readonly string[]; secrets: readonly string[] },
+  routes: NonNullable<DriverDefinition['credentialRoutes']>,
   own: unknown,
+  merged: Record<string, unknown> = isPlainObject(own) ? own : {},
 ): { key: string; message: string } | null {
   if (!isPlainObject(own)) return null;
   const endpoints = routes.endpoints.filter((k) => own[k] !== undefined);
   const [key] = endpoints;
-  if (key === undefined || routes.secrets.some((k) => own[k] !== undefined)) return null;
-  const secrets = routes.secrets.join(' or ');
-  return {
-    key,
-    message: `the preset sets ${endpoints.join(', ')} but not its own ${secrets}: the main configuration's credentials would go there`,
-  };
+  if (key === undefined) return null;
+  const sets = `the preset sets ${endpoints.join(', ')}`;
+  if (!routes.secrets.some((k) => own[k] !== undefined))
+    return {
+      key,
+      message: `${sets} but not its own ${routes.secrets.join(' or ')}: the main configuration's credentials would go there`,
+    };
+  const inherited = routes.secrets.filter((k) => merged[k] !== undefined && own[k] === undefined);
+  if (inherited.length > 0)
+    return {
+      key,
+      message: `${sets} but inherits ${inherited.join(', ')} from the main configuration, which would go there: a preset with an endpoint of its own brings all of its credentials`,
+    };
+  const outside = routes.outside?.(merged);
+  if (outside)
+    return {
+      key,
+      message: `${sets} but the driver would take credentials from ${outside}, which would go there: a preset with an endpoint of its own brings all of its credentials in its iaas block`,
+    };
+  return null;
 }
 
 async function renderUserdata(

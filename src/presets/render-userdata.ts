@@ -1,4 +1,4 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
@@ -124,10 +124,40 @@ export async function readUserdataFile(
     });
   }
   try {
-    const [text, s] = await Promise.all([readFile(real, 'utf8'), stat(real)]);
-    return { text, path: real, mtimeMs: s.mtimeMs };
+    const { text, mtimeMs } = await readBounded(real, MAX_USERDATA_FILE_BYTES);
+    return { text, path: real, mtimeMs };
   } catch (err) {
+    if (err instanceof FileTooLarge)
+      throw new ShepherdError('preset_render_1014', `${url}: ${err.message}`, { at });
     throw new ShepherdError('preset_render_2001', `${url}: ${(err as Error).message}`, { at, cause: err });
+  }
+}
+
+/**
+ * Largest `file://` userdata template read: the rendered userdata is at most 64 KiB, and a template is read
+ * whole and lexed before the step limit applies (the same bound as a preset file).
+ */
+export const MAX_USERDATA_FILE_BYTES = 256 * 1024;
+
+class FileTooLarge extends Error {}
+
+/** A file's text, a FileTooLarge past `max` bytes: by its size first, then by what is read (it may grow). */
+async function readBounded(path: string, max: number): Promise<{ text: string; mtimeMs: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const s = await handle.stat();
+    if (s.size > max) throw new FileTooLarge(`${s.size} bytes; at most ${max}`);
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > max) throw new FileTooLarge(`over ${max} bytes; at most ${max}`);
+    }
+    return { text: buf.subarray(0, n).toString('utf8'), mtimeMs: s.mtimeMs };
+  } finally {
+    await handle.close();
   }
 }
 

@@ -170,6 +170,32 @@ describe('GitRepoDriver', () => {
     await store.close();
   });
 
+  it('never reads a preset file over the size limit, not even to judge its commit', async () => {
+    let big = 'name: big\ncount: 1\n';
+    for (let i = 0; big.length <= 300 * 1024; i++) big += `key_${i}: value number ${i}\n`;
+    const remote = gitRemote();
+    const good = remote.commit({ 'web.conf': WEB, 'userdata/web.yaml': 'x' });
+    const { store } = await gitStore({ repositories: { team: remote.url }, refresh_interval: 3600 });
+    const catalog = await catalogOver(store);
+    await catalog.refresh();
+    // Its only preset is too big to read: the commit is garbage, the last good one stays.
+    const bad = remote.forcePush({ 'a.conf': big, 'z.conf': 'count: 1\n' });
+    await store.refreshAll();
+    let report = await catalog.refresh();
+    const refused = report.problems.find((p) => p.code === 'git_accept_1001');
+    expect(refused?.message).toContain(`commit ${bad.slice(0, 12)}`);
+    expect(refused?.message).toContain('1 over the preset size limit, not read');
+    expect(catalog.presets().map((p) => [p.name, p.source.revision])).toEqual([['team.web', good]]);
+    // Beside a preset it can read, the big file is refused at its first line, and the other one served.
+    const next = remote.forcePush({ 'a.conf': big, 'db.conf': DB });
+    await store.refreshAll();
+    report = await catalog.refresh();
+    const tooLarge = report.problems.find((p) => p.code === 'preset_load_1013');
+    expect(tooLarge?.at).toEqual({ file: `team@${next.slice(0, 12)}/a.conf`, line: 1, col: 1 });
+    expect(catalog.get('team.db')?.source.revision).toBe(next);
+    await store.close();
+  });
+
   it('reports an invalid preset of a new commit by file:line:col and uses the others of that commit', async () => {
     const remote = gitRemote();
     const good = remote.commit({ 'web.conf': WEB, 'db.conf': DB, 'userdata/web.yaml': 'x' });

@@ -6,7 +6,7 @@ import { judgeCommit } from '../../src/drivers/presets/git-repo/judge-commit.js'
 import { repoConfigs } from '../../src/drivers/presets/git-repo/options.js';
 import { redact, redactUrl } from '../../src/drivers/presets/git-repo/redact.js';
 
-const file = (name: string, text: string) => ({ path: name, name, text });
+const file = (name: string, text: string) => ({ path: name, name, text, size: Buffer.byteLength(text) });
 const EXT = ['.conf'];
 
 describe('a fetched commit is garbage', () => {

@@ -429,6 +429,61 @@ defaults:
     expect(catalog.get('a')?.iaas.options.auth_url).toBe('http://127.0.0.1:9/v3');
   });
 
+  it('refuses a preset with its own endpoint and password that would inherit an application credential', async () => {
+    // Application credentials win over a password: the defaults' secret would go to the preset's auth_url.
+    const appCred = `defaults:
+  iaas: {driver: OpenStackDriver, auth_url: 'http://keystone.example:5000/v3', application_credential_id: ac1, application_credential_secret: ac-s3cret}
+`;
+    const dir = tempDir({
+      'presets/a.conf':
+        "name: a\ncount: 1\niaas: {auth_url: 'http://127.0.0.1:9/v3', username: me, password: own, project_name: p}\n",
+      'presets/b.conf':
+        "name: b\ncount: 1\niaas: {auth_url: 'http://127.0.0.1:9/v3', application_credential_id: mine, application_credential_secret: mine}\n",
+    });
+    const catalog = await catalogIn(
+      dir,
+      `runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets}\n${appCred}`,
+    );
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => p.name)).toEqual(['b']);
+    const refused = problems.filter((p) => p.code === 'preset_load_1012');
+    expect(refused.map((p) => p.at?.file.split('/').pop())).toEqual(['a.conf']);
+    expect(refused[0]!.message).toContain('inherits application_credential_secret');
+  });
+
+  it('refuses a preset with its own endpoint whose credentials would come from clouds.yaml or OS_*', async () => {
+    const dir = tempDir({
+      // `cloud:` inherited from the defaults: the clouds.yaml entry's secrets would follow the auth_url.
+      'presets/a.conf': "name: a\ncount: 1\niaas: {auth_url: 'http://127.0.0.1:9/v3', password: own}\n",
+      // Its own `cloud:`, with its own auth_url: the same.
+      'presets/b.conf':
+        "name: b\ncount: 1\niaas: {cloud: other, auth_url: 'http://127.0.0.1:9/v3', password: own}\n",
+      'presets/c.conf': 'name: c\ncount: 1\niaas: {region_name: RegionTwo}\n',
+    });
+    const catalog = await catalogIn(
+      dir,
+      'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets}\ndefaults:\n  iaas: {driver: OpenStackDriver, cloud: prod}\n',
+    );
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => p.name)).toEqual(['c']);
+    const refused = problems.filter((p) => p.code === 'preset_load_1012');
+    expect(refused.map((p) => p.message)).toEqual([
+      expect.stringContaining("clouds.yaml entry 'prod'"),
+      expect.stringContaining("clouds.yaml entry 'other'"),
+    ]);
+    // Without auth_url anywhere, the driver reads the OS_* environment: the operator's credentials.
+    const env = tempDir({
+      'presets/a.conf': 'name: a\ncount: 1\niaas: {cacert: /tmp/ca.pem, password: own}\n',
+    });
+    const envCatalog = await catalogIn(
+      env,
+      'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: presets}\ndefaults:\n  iaas: {driver: OpenStackDriver}\n',
+    );
+    const envReport = await envCatalog.refresh();
+    expect(envCatalog.presets()).toEqual([]);
+    expect(envReport.problems.map((p) => p.message)).toEqual([expect.stringContaining('OS_* environment')]);
+  });
+
   it("refuses a simulator endpoint without the preset's own token", async () => {
     const dir = tempDir({ 'presets/a.conf': "name: a\ncount: 1\niaas: {endpoint: 'http://127.0.0.1:9'}\n" });
     const catalog = await catalogIn(dir, SETTINGS);
@@ -450,5 +505,22 @@ describe('a preset file too big to read', () => {
     expect(refused?.at).toMatchObject({ line: 1, col: 1 });
     expect(refused?.at?.file).toMatch(/big\.conf$/);
     expect(refused?.message).toContain('at most 262144');
+  });
+
+  it('refuses a file:// userdata template over 256 KiB before reading it, and reads one below', async () => {
+    const comment = (bytes: number) => `{# ${'x'.repeat(bytes)} #}hello {{ name }}`;
+    const dir = tempDir({
+      'presets/big.conf': 'name: big\ncount: 1\nuserdata: file://big.txt\n',
+      'presets/big.txt': comment(300 * 1024),
+      'presets/fits.conf': 'name: fits\ncount: 1\nuserdata: file://fits.txt\n',
+      'presets/fits.txt': comment(200 * 1024),
+    });
+    const catalog = await catalogIn(dir, SETTINGS);
+    const { problems } = await catalog.refresh();
+    expect(catalog.presets().map((p) => [p.name, p.userdata])).toEqual([['fits', 'hello fits']]);
+    expect(problems.map((p) => [p.code, p.at?.file.split('/').pop(), p.at?.line])).toEqual([
+      ['preset_render_1014', 'big.conf', 3],
+    ]);
+    expect(problems[0]?.message).toContain('at most 262144');
   });
 });

@@ -25,6 +25,13 @@ export const openStackDriver = defineDriver({
   credentialRoutes: {
     endpoints: ['auth_url', 'cloud', 'clouds_file', 'cacert', 'insecure'],
     secrets: ['password', 'application_credential_secret'],
+    // As resolveCredentials reads them: a clouds.yaml entry, else without auth_url the OS_* environment.
+    outside: (o) =>
+      o.cloud
+        ? `the clouds.yaml entry '${String(o.cloud)}'`
+        : !o.auth_url
+          ? 'the OS_* environment'
+          : undefined,
   },
   // A digest: the key identifies the account in memory and must not carry the password along.
   accountKey: (o) => createHash('sha256').update(JSON.stringify(o)).digest('hex'),

@@ -65,12 +65,19 @@ export class HttpClient {
         signal,
         dispatcher: this.dispatcher,
       });
-      text = await res.text();
+      text = await readBounded(res, r.call);
     } catch (err) {
+      if (err instanceof ShepherdError) throw err;
       if (r.signal?.aborted) throw r.signal.reason ?? err;
       throw transportError(err, r.call, timeout.aborted);
     }
     const body = parseBody(text);
+    if (res.ok && typeof body === 'string')
+      // A proxy's HTML page or a cut answer: never read as an empty one (an empty listing creates VMs).
+      throw new ShepherdError(
+        'openstack_answer_2001',
+        `${r.call}: HTTP ${res.status} ${res.headers.get('content-type') ?? 'without a content type'}, ${text.length} characters that are not JSON`,
+      );
     if (res.ok || r.accept?.includes(res.status)) return { status: res.status, headers: res.headers, body };
     throw responseError({
       status: res.status,
@@ -84,6 +91,29 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
+}
+
+/** The most of one answer read (a page of 1000 servers in detail is a few MiB). */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/** The body as text, refused past MAX_ANSWER_BYTES (by its Content-Length, or as it arrives). */
+async function readBounded(res: Awaited<ReturnType<typeof fetch>>, call: string): Promise<string> {
+  const tooLarge = () =>
+    new ShepherdError('openstack_answer_2002', `${call}: the answer is over ${MAX_ANSWER_BYTES} bytes`);
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream: the rest is not downloaded.
+    if (size > MAX_ANSWER_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseBody(text: string): unknown {

@@ -74,8 +74,17 @@ export function chooseImage(
     .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))[0];
 }
 
-/** Creates whose outcome was unknown (timeout, dropped connection, 5xx from a proxy): they may have taken effect. */
-const AMBIGUOUS = ['openstack_call_2001', 'openstack_call_2002', 'openstack_call_2003'];
+/**
+ * Creates whose outcome was unknown (timeout, dropped connection, 5xx from a proxy, an answer that could
+ * not be read): they may have taken effect.
+ */
+const AMBIGUOUS = [
+  'openstack_call_2001',
+  'openstack_call_2002',
+  'openstack_call_2003',
+  'openstack_answer_2001',
+  'openstack_answer_2002',
+];
 /** How many idempotency keys of this process's creates are remembered. */
 const KEYS_KEPT = 10_000;
 
@@ -120,14 +129,23 @@ export class OpenStackCloud implements IaasDriver {
     this.images = new TtlCache((s) => this.imagePages(s), clock, ttl);
     this.networks = new TtlCache(
       async (s) =>
-        (await this.json('network', 'GET', '/networks?fields=id&fields=name', { signal: s })).networks,
+        listIn(
+          await this.json('network', 'GET', '/networks?fields=id&fields=name', { signal: s }),
+          'networks',
+          'GET network /networks',
+        ),
       clock,
       ttl,
     );
     this.subnets = new TtlCache(
       async (s) =>
-        (await this.json('network', 'GET', '/subnets?fields=id&fields=name&fields=network_id', { signal: s }))
-          .subnets,
+        listIn(
+          await this.json('network', 'GET', '/subnets?fields=id&fields=name&fields=network_id', {
+            signal: s,
+          }),
+          'subnets',
+          'GET network /subnets',
+        ),
       clock,
       ttl,
     );
@@ -484,6 +502,7 @@ export class OpenStackCloud implements IaasDriver {
     const pass = new ServerPass(this.o.page_size);
     let marker: string | undefined;
     for (let pages = 1; ; pages++) {
+      checkPages(pages, 'GET compute /servers/detail');
       const { items, more } = await this.page<NovaServer>('compute', '/servers/detail', 'servers', signal, {
         ...query,
         ...(marker ? { marker } : {}),
@@ -504,7 +523,8 @@ export class OpenStackCloud implements IaasDriver {
   ): Promise<T[]> {
     const out = new Map<string, T>();
     let marker: string | undefined;
-    for (;;) {
+    for (let pages = 1; ; pages++) {
+      checkPages(pages, `GET ${type} ${path}`);
       const { items, more } = await this.page<T>(type, path, key, signal, marker ? { marker } : {});
       for (const item of items) out.set(item.id, item);
       const last = items.at(-1);
@@ -524,17 +544,21 @@ export class OpenStackCloud implements IaasDriver {
     const q = new URLSearchParams({ ...query, limit: String(this.o.page_size) });
     const body = await this.json(type, 'GET', `${path}?${q}`, { signal, microversion: MV_READ });
     const links = (body[`${key}_links`] ?? []) as { rel?: string }[];
-    return { items: (body[key] ?? []) as T[], more: links.some((l) => l.rel === 'next') };
+    return {
+      items: listIn<T>(body, key, `GET ${type} ${path}`),
+      more: Array.isArray(links) && links.some((l) => l?.rel === 'next'),
+    };
   }
 
   /** Glance v2 pages: `next` is present while more images follow. */
   private async imagePages(signal?: AbortSignal): Promise<Image[]> {
     const out = new Map<string, Image>();
     let marker: string | undefined;
-    for (;;) {
+    for (let pages = 1; ; pages++) {
+      checkPages(pages, 'GET image /images');
       const q = new URLSearchParams({ limit: String(this.o.page_size), ...(marker ? { marker } : {}) });
       const body = await this.json('image', 'GET', `/images?${q}`, { signal });
-      const page = (body.images ?? []) as Image[];
+      const page = listIn<Image>(body, 'images', 'GET image /images');
       for (const item of page) out.set(item.id, item);
       const last = page.at(-1);
       if (!last || !body.next) break;
@@ -575,6 +599,24 @@ export class OpenStackCloud implements IaasDriver {
 }
 
 const enc = encodeURIComponent;
+
+/** The most pages one listing follows (1000 pages of `page_size`): a `next` link never leads on forever. */
+export const MAX_LIST_PAGES = 1000;
+
+function checkPages(pages: number, call: string): void {
+  if (pages > MAX_LIST_PAGES)
+    throw new ShepherdError('openstack_answer_2002', `${call}: more than ${MAX_LIST_PAGES} pages`);
+}
+
+/**
+ * The list under `key` of a listing's answer, or an error: an answer without it is not an empty listing
+ * (read as one, every preset of the account would look empty and the loop would create its VMs again).
+ */
+export function listIn<T>(body: unknown, key: string, call: string): T[] {
+  const list = (body as Record<string, unknown> | null)?.[key];
+  if (Array.isArray(list)) return list as T[];
+  throw new ShepherdError('openstack_answer_2001', `${call}: the answer has no '${key}' list`);
+}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

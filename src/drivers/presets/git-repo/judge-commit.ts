@@ -6,7 +6,9 @@ export interface PresetFile {
   path: string;
   /** Name inside the preset directory, e.g. `web.conf`. */
   name: string;
-  text: string;
+  /** Its text; absent when the file is over MAX_PRESET_BYTES (never read, refused with preset_load_1013). */
+  text?: string;
+  size: number;
 }
 
 export type CommitVerdict = { accept: true } | { accept: false; reason: string };
@@ -27,10 +29,12 @@ export function judgeCommit(
   const where = dir === '' ? 'the top of the repository' : `'${dir}'`;
   if (!dirExists) return { accept: false, reason: `${where} is not a directory in this commit` };
   if (files.length === 0) return { accept: false, reason: `no ${extensions.join('/')} file in ${where}` };
-  if (!files.some((f) => looksLikePreset(f.text))) {
+  // Only files within the size limit are parsed (in name order, until one is a preset).
+  if (!files.some((f) => f.text !== undefined && looksLikePreset(f.text))) {
+    const big = files.filter((f) => f.text === undefined).length;
     return {
       accept: false,
-      reason: `none of the ${files.length} preset files in ${where} is a YAML mapping with a name`,
+      reason: `none of the ${files.length} preset files in ${where} is a YAML mapping with a name${big > 0 ? ` (${big} over the preset size limit, not read)` : ''}`,
     };
   }
   return { accept: true };

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { asShepherdError, ShepherdError } from '../../../errors/shepherd-error.js';
+import { presetTooLarge } from '../../../presets/preset-too-large.js';
 import type { PresetSource } from '../../types.js';
 import { withCloneLock } from './clone-lock.js';
 import { type GitAccess, gitAccess } from './credentials.js';
@@ -118,14 +119,19 @@ export class GitRepository {
     const { key } = this.config;
     return served.files.map((f) => {
       const revision = served.fingerprint.revisions.get(f.name) ?? served.commit;
+      // Repository, commit and path: `team@1a2b3c4d5e6f/presets/web.conf` (errors add :line:col).
+      const file = `${key}@${revision.slice(0, 12)}/${f.path}`;
+      const { text } = f;
       return {
         id: `${key}:${f.path}`,
-        // Repository, commit and path: `team@1a2b3c4d5e6f/presets/web.conf` (errors add :line:col).
-        file: `${key}@${revision.slice(0, 12)}/${f.path}`,
+        file,
         revision,
         namePrefix: `${key}.`,
         sourceRoot: served.dir,
-        read: async () => f.text,
+        read: async () => {
+          if (text === undefined) throw presetTooLarge(f.size, file);
+          return text;
+        },
       };
     });
   }

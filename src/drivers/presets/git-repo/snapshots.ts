@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { MAX_PRESET_BYTES } from '../../../presets/preset-too-large.js';
 import type { GitClient } from './git-client.js';
 import type { PresetFile } from './judge-commit.js';
 
@@ -43,7 +44,10 @@ export class Snapshots {
   }
 }
 
-/** The preset files directly inside a snapshot, with their text (sorted by name). */
+/**
+ * The preset files directly inside a snapshot, with their text (sorted by name); a file over the preset
+ * size limit is listed with its size and never read.
+ */
 export async function presetFiles(dir: string, prefix: string, extensions: string[]): Promise<PresetFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const names = entries
@@ -51,11 +55,13 @@ export async function presetFiles(dir: string, prefix: string, extensions: strin
     .map((e) => e.name)
     .sort();
   return Promise.all(
-    names.map(async (name) => ({
-      path: prefix === '' ? name : `${prefix}/${name}`,
-      name,
-      text: await readFile(join(dir, name), 'utf8'),
-    })),
+    names.map(async (name) => {
+      const file = join(dir, name);
+      const { size } = await stat(file);
+      const path = prefix === '' ? name : `${prefix}/${name}`;
+      if (size > MAX_PRESET_BYTES) return { path, name, size };
+      return { path, name, size, text: await readFile(file, 'utf8') };
+    }),
   );
 }
 
