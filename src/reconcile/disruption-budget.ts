@@ -18,6 +18,9 @@ export interface BudgetHolder {
  * more out than it allows.
  */
 export interface DisruptionBudget {
+  /** The preset's `count`, and its ready VMs now. */
+  count: number;
+  ready: number;
   /** `update.max_unavailable`, resolved against `count`. */
   limit: number;
   /** Of `count`, how many are not served by a ready VM now: count - ready (never below 0). */
@@ -79,7 +82,7 @@ export function disruptionBudget(
     .sort((a, b) => HOLDER_ORDER.indexOf(a.h.user) - HOLDER_ORDER.indexOf(b.h.user) || a.i - b.i)
     .slice(0, unavailable)
     .map(({ h }) => h);
-  return { limit, unavailable, room, holders, missing: unavailable - holders.length };
+  return { count, ready, limit, unavailable, room, holders, missing: unavailable - holders.length };
 }
 
 /** Who holds a VM that is not ready, or null when it holds nothing (an expiring VM's replacement serves). */

@@ -201,6 +201,7 @@ export function decide(
     fleet,
     rollout: state.rollout,
     budgetHints: { verbs: verbsInFlight(state) },
+    verbsWaiting: verbsWaiting(state, now),
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
   };
   return { health, healthBefore, classified, plan: plan(preset, classified, ctx) };
@@ -219,4 +220,13 @@ export function verbsInFlight(state: PresetState): ReadonlyMap<string, string> {
     else verbs.delete(e.vm);
   }
   return verbs;
+}
+
+/** VMs an operator's verb waits to take out of service (entries past their end are stale: ignored). */
+export function verbsWaiting(state: PresetState, now: number): ReadonlySet<string> | undefined {
+  if (!state.waiting) return undefined;
+  const ids = Object.entries(state.waiting)
+    .filter(([, w]) => w.until > now)
+    .map(([id]) => id);
+  return ids.length > 0 ? new Set(ids) : undefined;
 }

@@ -86,6 +86,8 @@ export interface PlanContext {
   fleet?: { others: FleetCounts; maxUnhealthy: CountOrPercent } | undefined;
   /** What the classification cannot tell the disruption budget (the last verb run on a VM). */
   budgetHints?: BudgetHints | undefined;
+  /** VMs an operator's verb waits to take out (state.waiting): the room they need is kept for them. */
+  verbsWaiting?: ReadonlySet<string> | undefined;
 }
 
 /** The disruption budget before this plan, and the ready VMs this plan takes out of it. */
@@ -177,7 +179,11 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
 
   // Surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
   // (in place, the surge VM stays until every VM is updated); otherwise by scale_in_order.
-  let budget = before.room;
+  // An operator's verb waiting for the budget goes first: the room its VM needs is not spent here.
+  const reserved = ctx.verbsWaiting?.size
+    ? alive.filter((v) => v.ready && ctx.verbsWaiting?.has(v.vm.id)).length
+    : 0;
+  let budget = Math.max(0, before.room - reserved);
   const spent: BudgetHolder[] = [];
   const update: InPlaceUpdate[] = [];
   if (serving.length > count && !inPlace) {
