@@ -122,7 +122,11 @@ function holderOf(preset: Preset, v: ClassifiedVm, hints: BudgetHints): BudgetHo
 }
 
 /** `1 of 1 unavailable (verb scrub: vm-3), room 0`, as `plan` and the status show it. */
-export function budgetLine(b: DisruptionBudget): string {
+export function budgetLine(
+  b: Pick<DisruptionBudget, 'limit' | 'unavailable' | 'room' | 'missing'> & {
+    holders: readonly { vm: string; user: string; what: string }[];
+  },
+): string {
   const who = b.holders.map((h) => `${h.user} ${h.what}: ${h.vm}`);
   if (b.missing > 0) who.push(`${b.missing} not yet replaced`);
   return `${b.unavailable} of ${b.limit} unavailable${who.length ? ` (${who.join('; ')})` : ''}, room ${b.room}`;

@@ -97,6 +97,17 @@ export interface PresetStatus {
   /** VMs by classification after this cycle's actions. */
   counts: Record<string, number>;
   guard: boolean;
+  /** The disruption budget as this manage found it (before its actions): who holds VMs out of service. */
+  budget?: StatusBudget;
+}
+
+/** The disruption budget in a preset's status (disruption-budget.ts). */
+export interface StatusBudget {
+  limit: number;
+  unavailable: number;
+  room: number;
+  holders: { vm: string; user: string; what: string }[];
+  missing: number;
 }
 
 export interface PresetState {
