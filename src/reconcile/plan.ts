@@ -172,9 +172,12 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     const canRecord = ctx.capabilities.has('setMetadata');
     for (const v of outdated) works.set(v.vm.id, inPlaceWork(preset, v.vm, fields, canRecord));
   }
+  // A VM an operator's verb waits for is left to it: neither retired, updated nor scaled in meanwhile.
+  const waitedFor = (v: ClassifiedVm) => ctx.verbsWaiting?.has(v.vm.id) === true;
   const replaced = (v: ClassifiedVm) =>
     v.outdated && (preset.update.strategy !== 'in_place' || works.get(v.vm.id)?.kind === 'replace');
   const toReplace = outdated.filter(replaced);
+  const replaceable = toReplace.filter((v) => !waitedFor(v));
   const inPlace = rolling && preset.update.strategy === 'in_place' && toReplace.length === 0;
 
   // Surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
@@ -189,8 +192,15 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   if (serving.length > count && !inPlace) {
     const victims =
       rolling && toReplace.length > 0
-        ? takeWithinBudget(toReplace, serving.length - count, budget)
-        : takeInOrder(scaleInOrder(serving, preset.scaleInOrder), serving.length - count, budget);
+        ? takeWithinBudget(replaceable, serving.length - count, budget)
+        : takeInOrder(
+            scaleInOrder(
+              serving.filter((v) => !waitedFor(v)),
+              preset.scaleInOrder,
+            ),
+            serving.length - count,
+            budget,
+          );
     budget -= victims.filter((v) => v.ready).length;
     for (const v of victims) {
       const cls = v.outdated && rolling ? 'outdated' : 'surplus';
@@ -203,7 +213,11 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   }
   // Replacing also spends what max_unavailable allows: outdated VMs go before their replacements exist.
   if (rolling && !inPlace) {
-    const more = takeWithinBudget(serving.filter(replaced), Number.POSITIVE_INFINITY, budget);
+    const more = takeWithinBudget(
+      serving.filter((v) => replaced(v) && !waitedFor(v)),
+      Number.POSITIVE_INFINITY,
+      budget,
+    );
     budget -= more.filter((v) => v.ready).length;
     for (const v of more) {
       terminate.push(termination(v, 'outdated', replaceReason(preset, works.get(v.vm.id))));
@@ -213,7 +227,14 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     serving = serving.filter((v) => !gone.has(v.vm.id));
   }
   const availabilityRoom = budget > 0;
-  if (works.size > 0) planUpdates(serving, works, budget, update, spent);
+  if (works.size > 0)
+    planUpdates(
+      serving.filter((v) => !waitedFor(v)),
+      works,
+      budget,
+      update,
+      spent,
+    );
 
   for (const t of terminate) if (t.class === 'outdated') t.data = { ready, min_ready: minReady };
   const missing = Math.max(0, count - serving.length);

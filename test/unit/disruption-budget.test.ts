@@ -190,6 +190,8 @@ describe('disruptionBudget', () => {
 
 interface PlanRow extends Row {
   caps?: IaasCapability[];
+  /** VMs an operator's verb waits to take out. */
+  waiting?: number[];
   plan: { terminate?: [number, string][]; update?: [number, string][]; remedy?: [number, string][] };
 }
 
@@ -249,6 +251,22 @@ const PLAN_ROWS: PlanRow[] = [
     plan: { terminate: [[1, 'surplus']] },
   },
   {
+    name: 'a VM a verb waits for is neither retired nor its room spent by the rollout',
+    preset: withUpdate({}),
+    vms: [old(), old(), cur()],
+    waiting: [0],
+    expect: { unavailable: 0, room: 1, holders: [] },
+    plan: {},
+  },
+  {
+    name: 'with room for both, the rollout retires another VM than the waited-for one',
+    preset: withUpdate({ maxUnavailable: 2 }),
+    vms: [old(), old(), cur()],
+    waiting: [0],
+    expect: { unavailable: 0, room: 2, holders: [] },
+    plan: { terminate: [[1, 'outdated']] },
+  },
+  {
     name: 'remedying an unhealthy VM is not held back by a verb',
     preset: withUpdate({}, {}),
     vms: [cur(), cur({ state: 'stopped' }), cur()],
@@ -275,6 +293,7 @@ describe('plan draws from the one room', () => {
       now: T0,
       capabilities: new Set(r.caps ?? []),
       budgetHints: { verbs: verbsOf(r) },
+      verbsWaiting: new Set((r.waiting ?? []).map((i) => r.vms[i]!.id)),
     });
     const index = new Map(r.vms.map((v, i) => [v.id, i]));
     expect({
