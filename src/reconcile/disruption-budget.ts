@@ -68,10 +68,12 @@ export function disruptionBudget(
   const limit = resolveCountOrPercent(preset.update.maxUnavailable, count, 'down');
   let ready = 0;
   const out: BudgetHolder[] = [];
+  // While outdated VMs remain, a new VM not ready yet stands in for one the rollout took out.
+  const rolling = preset.update.strategy !== 'on_delete' && vms.some((v) => v.outdated);
   for (const v of vms) {
     if (v.ready && v.class !== 'expiring') ready++;
     else {
-      const h = holderOf(preset, v, hints);
+      const h = holderOf(preset, v, hints, rolling);
       if (h) out.push(h);
     }
   }
@@ -86,7 +88,12 @@ export function disruptionBudget(
 }
 
 /** Who holds a VM that is not ready, or null when it holds nothing (an expiring VM's replacement serves). */
-function holderOf(preset: Preset, v: ClassifiedVm, hints: BudgetHints): BudgetHolder | null {
+function holderOf(
+  preset: Preset,
+  v: ClassifiedVm,
+  hints: BudgetHints,
+  rolling: boolean,
+): BudgetHolder | null {
   const vm = v.vm.id;
   const outdated = v.vm.metadata[META_SPEC] !== undefined && v.vm.metadata[META_SPEC] !== preset.specHash;
   switch (v.class) {
@@ -108,7 +115,7 @@ function holderOf(preset: Preset, v: ClassifiedVm, hints: BudgetHints): BudgetHo
     case 'expiring':
       return null;
     case 'pending':
-      return { vm, user: 'booting', what: 'pending' };
+      return { vm, user: rolling && !outdated ? 'rollout' : 'booting', what: rolling ? 'new VM' : 'pending' };
     default: {
       // Running or unknown but not ready: in the middle of a verb, an in-place update or a remedy, or new.
       const verb = hints.verbs?.get(vm);
@@ -116,6 +123,7 @@ function holderOf(preset: Preset, v: ClassifiedVm, hints: BudgetHints): BudgetHo
       if (outdated && v.class === 'unknown') return { vm, user: 'rollout', what: 'in place' };
       if ((v.health?.remedied ?? 0) > 0)
         return { vm, user: 'remediation', what: `step ${v.health?.remedied}` };
+      if (rolling && !outdated) return { vm, user: 'rollout', what: 'new VM' };
       return { vm, user: 'booting', what: v.class === 'unknown' ? 'unknown' : 'not ready yet' };
     }
   }

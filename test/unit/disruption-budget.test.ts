@@ -122,6 +122,12 @@ const ROWS: Row[] = [
     expect: { unavailable: 1, room: 0, holders: ['rollout replace: 2'] },
   },
   {
+    name: 'while outdated VMs remain, a new VM booting holds the slot for the rollout',
+    preset: withUpdate({}),
+    vms: [old(), old(), cur({ state: 'pending', ageSeconds: 5 })],
+    expect: { unavailable: 1, room: 0, holders: ['rollout new VM: 2'] },
+  },
+  {
     name: 'a surplus VM being deleted: scale-in',
     preset: withUpdate({ maxUnavailable: 2 }),
     vms: [cur(), cur(), cur()],
