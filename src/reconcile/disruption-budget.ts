@@ -36,6 +36,8 @@ export interface DisruptionBudget {
   missing: number;
 }
 
+const NO_HOLDERS: BudgetHolder[] = Object.freeze([]) as unknown as BudgetHolder[];
+
 /** Hints the classification cannot give: the last verb run on a VM (from the preset's events). */
 export interface BudgetHints {
   verbs?: ReadonlyMap<string, string>;
@@ -67,18 +69,24 @@ export function disruptionBudget(
   const count = preset.count;
   const limit = resolveCountOrPercent(preset.update.maxUnavailable, count, 'down');
   let ready = 0;
-  const out: BudgetHolder[] = [];
+  let out: BudgetHolder[] | undefined;
   // While outdated VMs remain, a new VM not ready yet stands in for one the rollout took out.
   const rolling = preset.update.strategy !== 'on_delete' && vms.some((v) => v.outdated);
   for (const v of vms) {
     if (v.ready && v.class !== 'expiring') ready++;
     else {
       const h = holderOf(preset, v, hints, rolling);
-      if (h) out.push(h);
+      if (h) {
+        out ??= [];
+        out.push(h);
+      }
     }
   }
   const unavailable = Math.max(0, count - ready);
   const room = Math.max(0, ready - (count - limit));
+  // The steady state (every VM ready) allocates no list of holders: one shared empty list.
+  if (unavailable === 0 || out === undefined)
+    return { count, ready, limit, unavailable, room, holders: NO_HOLDERS, missing: unavailable };
   const holders = out
     .map((h, i) => ({ h, i }))
     .sort((a, b) => HOLDER_ORDER.indexOf(a.h.user) - HOLDER_ORDER.indexOf(b.h.user) || a.i - b.i)
