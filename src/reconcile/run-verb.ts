@@ -37,6 +37,8 @@ export interface VerbDeps {
   budgetPollMs?: number;
   /** Aborted when the daemon stops: a verb waiting for the budget gives up. */
   stopping?: AbortSignal;
+  /** Told when the verb starts waiting for the budget (the reason) and when it stops waiting (null). */
+  onWaiting?: (reason: string | null) => void;
   runtime: RuntimeStore;
   cloud: Cloud;
   clock: Clock;
@@ -79,11 +81,25 @@ export async function runVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
   const until = started + (deps.budgetWaitMs ?? DEFAULT_BUDGET_WAIT_MS);
   let waiting: string | null = null;
   for (;;) {
-    const outcome = await attempt(req, deps, waiting, until);
-    if (outcome === 'done') return;
+    let outcome: 'done' | { wait: string };
+    try {
+      outcome = await attempt(req, deps, waiting, until);
+    } catch (err) {
+      if (waiting !== null) {
+        deps.onWaiting?.(null);
+        await clearWait(req, deps).catch(() => undefined);
+      }
+      throw err;
+    }
+    if (outcome === 'done') {
+      if (waiting !== null) deps.onWaiting?.(null);
+      return;
+    }
+    if (outcome.wait !== waiting) deps.onWaiting?.(outcome.wait);
     waiting = outcome.wait;
     const stopped = deps.stopping?.aborted === true;
     if (stopped || deps.clock.now() >= until) {
+      deps.onWaiting?.(null);
       await clearWait(req, deps).catch(() => undefined);
       const waited = Math.round((deps.clock.now() - started) / 1000);
       throw new ShepherdError(

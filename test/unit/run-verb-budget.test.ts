@@ -18,7 +18,9 @@ describe('runVerb and the disruption budget', () => {
       leaseWaitMs: 1000,
       budgetWaitMs: 30,
       budgetPollMs: 5,
+      onWaiting: (reason) => told.push(reason),
     };
+    const told: (string | null)[] = [];
     const request = (vmId: string, verb: 'quiesce' | 'restart') => ({ preset: p, vmId, verb, by: 'ops' });
 
     // max_unavailable 0: one verb at a time may still take a VM out.
@@ -28,6 +30,7 @@ describe('runVerb and the disruption budget', () => {
       code: 'vm_verb_2002',
       message: expect.stringContaining('waiting for disruption budget: 1 of 0 unavailable (verb quiesce:'),
     });
+    expect(told).toEqual([expect.stringMatching(/^waiting for disruption budget: /), null]);
     const state = parseState(await deps.runtime.load(p.name));
     expect(state.waiting).toBeUndefined(); // its entry went with it
     expect(state.events.filter((e) => e.type === 'verb_waiting').map((e) => e.vm)).toEqual([b!.id]);
