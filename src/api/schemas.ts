@@ -53,6 +53,36 @@ export const tasksQuery = z.strictObject({ preset: z.string().optional() });
 
 const isoOrNull = z.string().nullable();
 
+export const budgetView = z
+  .object({
+    limit: z.number().int().describe('update.max_unavailable, resolved against count'),
+    unavailable: z.number().int().describe('of count, VMs not served by a ready VM now'),
+    room: z.number().int().describe('ready VMs that may be taken out of service now'),
+    holders: z
+      .array(
+        z.object({
+          vm: z.string(),
+          user: z.string().describe('verb, rollout, remediation, scale-in, healing or booting'),
+          what: z.string().describe('the verb, the step or the class'),
+        }),
+      )
+      .describe('who holds the unavailable VMs, causes first'),
+    missing: z.number().int().describe('unavailable slots no listed VM holds'),
+    line: z.string().describe('the budget as `vmshepherd plan` prints it'),
+    waiting: z
+      .array(
+        z.object({
+          vm: z.string(),
+          verb: z.string(),
+          by: z.string(),
+          since: z.string(),
+          reason: z.string(),
+        }),
+      )
+      .describe("operators' verbs waiting for room in the budget"),
+  })
+  .describe("one update.max_unavailable shared by rollouts, remedies, scale-in and operators' verbs");
+
 export const presetSummary = z.object({
   name: z.string(),
   count: z.number().int(),
@@ -70,6 +100,7 @@ export const presetSummary = z.object({
   nextManageAt: isoOrNull.describe(
     'when the preset is due (in the past: due now); null before its first manage',
   ),
+  budget: budgetView.optional().describe('the disruption budget as the last manage found it'),
 });
 
 export const presetPage = z.object({

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import type { Task } from '../daemon/tasks.js';
 import type { Preset } from '../presets/preset.js';
-import type { PresetState, VmSnapshot } from '../reconcile/state.js';
+import { budgetLine } from '../reconcile/disruption-budget.js';
+import type { PresetState, StatusBudget, VmSnapshot } from '../reconcile/state.js';
 import type {
+  budgetView,
   condition,
   eventView,
   PHASES,
@@ -46,6 +48,21 @@ export function presetSummaryOf(preset: Preset, state: PresetState): PresetSumma
     lastManagedAt: iso(state.lastManagedAt),
     lastManagedBy: state.lastManagedBy,
     nextManageAt: iso(next),
+    ...(status?.budget ? { budget: budgetViewOf(status.budget, state) } : {}),
+  };
+}
+
+function budgetViewOf(b: StatusBudget, state: PresetState): z.infer<typeof budgetView> {
+  return {
+    ...b,
+    line: budgetLine(b),
+    waiting: Object.entries(state.waiting ?? {}).map(([vm, w]) => ({
+      vm,
+      verb: w.verb,
+      by: w.by,
+      since: new Date(w.since).toISOString(),
+      reason: w.reason,
+    })),
   };
 }
 

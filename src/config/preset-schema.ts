@@ -151,7 +151,9 @@ export const presetSchema = z.looseObject({
       max_surge: countOrPercent.default(1).describe('VMs allowed above count while replacing'),
       max_unavailable: countOrPercent
         .default(0)
-        .describe('VMs that may be not ready below count while replacing'),
+        .describe(
+          "VMs that may be not ready below count at once: the one disruption budget of rollouts, scale-in and operators' verbs",
+        ),
       min_ready: seconds
         .default(0)
         .describe('seconds a new VM must pass its checks before it counts as ready'),

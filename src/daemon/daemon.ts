@@ -233,6 +233,7 @@ export class Daemon {
       eventsKept: this.gen.config.manage.events_kept,
       scrubGraceMs: preset.scrubGraceMs,
       leaseWaitMs: 60_000,
+      stopping: this.stopping.signal,
     };
     return this.tasks.submit({ preset: preset.name, vm: vmId, verb, by }, () =>
       inSpan(

@@ -557,6 +557,11 @@ export const CODES = {
     'Retry; another instance or a long manage held the preset.',
     503,
   ),
+  vm_verb_2002: backoff(
+    "The verb waits for the preset's disruption budget (update.max_unavailable)",
+    'A rollout, remedies, scale-in or other verbs hold every VM max_unavailable allows out of service; the verb runs once one is back. When it waited too long it fails with this code: retry later, or raise update.max_unavailable.',
+    503,
+  ),
 
   // HTTP API, JSON-RPC and panel
   api_auth_0001: no(

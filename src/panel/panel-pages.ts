@@ -141,6 +141,7 @@ ${
 <dt>network</dt><dd>${[s.network.availabilityZone, ...s.network.securityGroups.map((g) => `sg:${g}`), ...s.network.subnets.map((n) => `net:${n}`)].filter(Boolean).join(' ') || '–'}</dd>
 <dt>drivers</dt><dd>${s.iaasDriver}${s.healthcheckDriver ? ` · ${s.healthcheckDriver}` : ''}</dd>
 <dt>update</dt><dd>${s.update.strategy}, surge ${s.update.maxSurge}</dd>
+${d.budget ? html`<dt>budget</dt><dd id="budget">${d.budget.line}${d.budget.waiting.map((w) => html`<br><span class="dim">${w.verb} ${w.vm} by ${w.by}: ${w.reason}</span>`)}</dd>` : ''}
 <dt>spec</dt><dd class="mono">${s.specHash}</dd><dt>revision</dt><dd class="mono" title="${s.file}">${d.revision}</dd>
 <dt>managed</dt><dd>${d.lastManagedAt ? `${shortDuration(now - Date.parse(d.lastManagedAt))} ago` : 'never'}${d.lastManagedBy ? ` by ${d.lastManagedBy}` : ''}, every ${s.manageInterval}s</dd>
 <dt>tags</dt><dd>${Object.entries(s.metaTags).map(([k, v]) => html`<span class="tag">${k}=${v}</span> `)}${Object.keys(s.metaTags).length === 0 ? '–' : ''}</dd></dl>

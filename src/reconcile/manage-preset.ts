@@ -27,7 +27,7 @@ import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
 import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
-import { type PresetEvent, type PresetState, parseState } from './state.js';
+import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
 
@@ -216,6 +216,7 @@ export async function managePreset(
       ...lifecycleOf(state, vmsAfter),
       ...(state.paused ? { paused: state.paused } : {}),
       ...deletingAfter(state.deleting, acts.terminations, vms, deps.clock.now()),
+      ...waitingOf(state, vmsAfter, deps.clock.now()),
     };
     const terminations = acts.terminations;
     const creates = acts.creates;
@@ -435,6 +436,18 @@ function lifecycleOf(
   const ids = new Set(vms.map((v) => v.id));
   const kept = Object.entries(state.lifecycle).filter(([id]) => ids.has(id));
   return kept.length > 0 ? { lifecycle: Object.fromEntries(kept) } : {};
+}
+
+/** Verbs still waiting for the disruption budget: kept while their VM exists and their wait lasts. */
+function waitingOf(
+  state: PresetState,
+  vms: readonly { id: string }[],
+  now: number,
+): { waiting?: Record<string, VerbWait> } {
+  if (!state.waiting) return {};
+  const ids = new Set(vms.map((v) => v.id));
+  const kept = Object.entries(state.waiting).filter(([id, w]) => ids.has(id) && w.until > now);
+  return kept.length > 0 ? { waiting: Object.fromEntries(kept) } : {};
 }
 
 /**

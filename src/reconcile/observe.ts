@@ -200,7 +200,33 @@ export function decide(
     inPlaceFields,
     fleet,
     rollout: state.rollout,
+    budgetHints: { verbs: verbsInFlight(state) },
+    verbsWaiting: verbsWaiting(state, now),
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
   };
   return { health, healthBefore, classified, plan: plan(preset, classified, ctx) };
+}
+
+/** Verbs that leave a VM in service, by VM id: while such a VM is not ready, its verb holds it. */
+const RETURNING = new Set(['restart', 'restore', 'update']);
+
+/** The last verb run on each VM that a verb brings back (restart, restore, update), from the events. */
+export function verbsInFlight(state: PresetState): ReadonlyMap<string, string> {
+  const verbs = new Map<string, string>();
+  for (const e of state.events) {
+    if (e.type !== 'verb' || e.vm === undefined) continue;
+    const verb = e.reason.slice(0, e.reason.indexOf(' '));
+    if (RETURNING.has(verb)) verbs.set(e.vm, verb);
+    else verbs.delete(e.vm);
+  }
+  return verbs;
+}
+
+/** VMs an operator's verb waits to take out of service (entries past their end are stale: ignored). */
+export function verbsWaiting(state: PresetState, now: number): ReadonlySet<string> | undefined {
+  if (!state.waiting) return undefined;
+  const ids = Object.entries(state.waiting)
+    .filter(([, w]) => w.until > now)
+    .map(([id]) => id);
+  return ids.length > 0 ? new Set(ids) : undefined;
 }

@@ -3,6 +3,12 @@ import { type IaasCapability, META_PARTS, META_PRESET, META_SPEC, type SpecField
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
+import {
+  type BudgetHints,
+  type BudgetHolder,
+  type DisruptionBudget,
+  disruptionBudget,
+} from './disruption-budget.js';
 import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
 import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
 
@@ -78,6 +84,15 @@ export interface PlanContext {
   createBlock?: CreateBlock | null;
   /** This instance's other presets' health, and how many of all checked VMs may fail at once. */
   fleet?: { others: FleetCounts; maxUnhealthy: CountOrPercent } | undefined;
+  /** What the classification cannot tell the disruption budget (the last verb run on a VM). */
+  budgetHints?: BudgetHints | undefined;
+  /** VMs an operator's verb waits to take out (state.waiting): the room they need is kept for them. */
+  verbsWaiting?: ReadonlySet<string> | undefined;
+}
+
+/** The disruption budget before this plan, and the ready VMs this plan takes out of it. */
+export interface PlanBudget extends DisruptionBudget {
+  spent: BudgetHolder[];
 }
 
 export interface Plan {
@@ -99,6 +114,7 @@ export interface Plan {
   ceiling: number;
   /** VMs that exist but are not held to the ceiling (scrubbing or being deleted: on their way out). */
   exempt: number;
+  budget: PlanBudget;
 }
 
 const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
@@ -110,6 +126,11 @@ const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
  * 3. roll outdated VMs to the current spec under max_surge / max_unavailable, or scale in surplus;
  * 4. create what is missing (and the rollout's surge), never above count + max_surge VMs in all, unless
  *    a backoff window holds creation.
+ * Every ready VM taken out (an outdated one retired or updated in place, a surplus one scaled in) draws
+ * from the one disruption budget (disruption-budget.ts), which also counts the VMs an operator's verb
+ * holds (quiesced, scrubbing, restarting) and those being remedied. Healing a dead VM and remedying an
+ * unhealthy one are not held back by it: such a VM serves nothing already (the guards limit how many at
+ * once); they are counted, so the others wait while they last.
  */
 export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext = NO_CONTEXT): Plan {
   const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
@@ -132,14 +153,13 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     (v) => v.class !== 'expiring' && v.class !== 'scrubbing' && !terminated.has(v.vm.id),
   );
   const expiring = alive.filter((v) => v.class === 'expiring').length;
-  const quiesced = serving.filter((v) => v.class === 'quiesced').length;
 
   const count = preset.count;
   const ceiling = count + resolveCountOrPercent(preset.update.maxSurge, count, 'up');
-  const minReady = Math.max(
-    0,
-    count - quiesced - resolveCountOrPercent(preset.update.maxUnavailable, count, 'down'),
-  );
+  // One budget: a quiesced VM counts towards `count` but is out of service, so it holds a share of
+  // max_unavailable like any other disruption (it used to be taken off the least kept ready).
+  const before = disruptionBudget(preset, vms, ctx.budgetHints);
+  const minReady = Math.max(0, count - before.limit);
   const ready = serving.filter((v) => v.ready).length;
   const outdated = serving.filter((v) => v.outdated);
   const paused = rolloutPause(preset, vms, outdated.length, ctx.rollout);
@@ -152,37 +172,69 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     const canRecord = ctx.capabilities.has('setMetadata');
     for (const v of outdated) works.set(v.vm.id, inPlaceWork(preset, v.vm, fields, canRecord));
   }
+  // A VM an operator's verb waits for is left to it: neither retired, updated nor scaled in meanwhile.
+  const waitedFor = (v: ClassifiedVm) => ctx.verbsWaiting?.has(v.vm.id) === true;
   const replaced = (v: ClassifiedVm) =>
     v.outdated && (preset.update.strategy !== 'in_place' || works.get(v.vm.id)?.kind === 'replace');
   const toReplace = outdated.filter(replaced);
+  const replaceable = toReplace.filter((v) => !waitedFor(v));
   const inPlace = rolling && preset.update.strategy === 'in_place' && toReplace.length === 0;
 
   // Surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
   // (in place, the surge VM stays until every VM is updated); otherwise by scale_in_order.
-  let budget = Math.max(0, ready - minReady);
+  // An operator's verb waiting for the budget goes first: the room its VM needs is not spent here.
+  const reserved = ctx.verbsWaiting?.size
+    ? alive.filter((v) => v.ready && ctx.verbsWaiting?.has(v.vm.id)).length
+    : 0;
+  let budget = Math.max(0, before.room - reserved);
+  const spent: BudgetHolder[] = [];
   const update: InPlaceUpdate[] = [];
   if (serving.length > count && !inPlace) {
     const victims =
       rolling && toReplace.length > 0
-        ? takeWithinBudget(toReplace, serving.length - count, budget)
-        : takeInOrder(scaleInOrder(serving, preset.scaleInOrder), serving.length - count, budget);
+        ? takeWithinBudget(replaceable, serving.length - count, budget)
+        : takeInOrder(
+            scaleInOrder(
+              serving.filter((v) => !waitedFor(v)),
+              preset.scaleInOrder,
+            ),
+            serving.length - count,
+            budget,
+          );
     budget -= victims.filter((v) => v.ready).length;
-    for (const v of victims)
-      terminate.push(termination(v, v.outdated && rolling ? 'outdated' : 'surplus', `count is ${count}`));
+    for (const v of victims) {
+      const cls = v.outdated && rolling ? 'outdated' : 'surplus';
+      terminate.push(termination(v, cls, `count is ${count}`));
+      if (v.ready)
+        spent.push(cls === 'outdated' ? rolloutHolder(v.vm.id, 'replace') : scaleInHolder(v.vm.id));
+    }
     const gone = new Set(victims.map((v) => v.vm.id));
     serving = serving.filter((v) => !gone.has(v.vm.id));
   }
   // Replacing also spends what max_unavailable allows: outdated VMs go before their replacements exist.
   if (rolling && !inPlace) {
-    const more = takeWithinBudget(serving.filter(replaced), Number.POSITIVE_INFINITY, budget);
+    const more = takeWithinBudget(
+      serving.filter((v) => replaced(v) && !waitedFor(v)),
+      Number.POSITIVE_INFINITY,
+      budget,
+    );
     budget -= more.filter((v) => v.ready).length;
-    for (const v of more)
+    for (const v of more) {
       terminate.push(termination(v, 'outdated', replaceReason(preset, works.get(v.vm.id))));
+      if (v.ready) spent.push(rolloutHolder(v.vm.id, 'replace'));
+    }
     const gone = new Set(more.map((v) => v.vm.id));
     serving = serving.filter((v) => !gone.has(v.vm.id));
   }
   const availabilityRoom = budget > 0;
-  if (works.size > 0) planUpdates(serving, works, budget, update);
+  if (works.size > 0)
+    planUpdates(
+      serving.filter((v) => !waitedFor(v)),
+      works,
+      budget,
+      update,
+      spent,
+    );
 
   for (const t of terminate) if (t.class === 'outdated') t.data = { ready, min_ready: minReady };
   const missing = Math.max(0, count - serving.length);
@@ -223,8 +275,12 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     serving: serving.length,
     ceiling,
     exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
+    budget: { ...before, spent },
   };
 }
+
+const rolloutHolder = (vm: string, what: string): BudgetHolder => ({ vm, user: 'rollout', what });
+const scaleInHolder = (vm: string): BudgetHolder => ({ vm, user: 'scale-in', what: 'surplus' });
 
 function termination(v: ClassifiedVm, cls: Termination['class'], reason = v.reason): Termination {
   return { vmId: v.vm.id, class: cls, reason };
@@ -320,6 +376,7 @@ function planUpdates(
   works: ReadonlyMap<string, InPlaceWork>,
   budget: number,
   out: InPlaceUpdate[],
+  spent: BudgetHolder[],
 ): void {
   const candidates = serving.filter(
     (v) => v.outdated && (v.class === 'running' || v.vm.resizeUnconfirmed === true),
@@ -335,6 +392,7 @@ function planUpdates(
     const work = works.get(v.vm.id);
     if (work?.kind !== 'update') continue;
     out.push(inPlaceUpdate(v, work.steps));
+    if (v.ready) spent.push(rolloutHolder(v.vm.id, opName(work.steps)));
   }
 }
 

@@ -9,6 +9,7 @@ import { checkHealth, decide, membersOf } from './observe.js';
 import type {
   GuardVerdict,
   InPlaceUpdate,
+  PlanBudget,
   PlanContext,
   Remedy,
   RolloutVerdict,
@@ -42,6 +43,10 @@ export interface PresetPreview {
   createBlocked: CreateBlock | null;
   guard: GuardVerdict;
   rollout: RolloutVerdict & { strategy: string };
+  /** The disruption budget before this manage, and the ready VMs it would take out. */
+  budget: PlanBudget;
+  /** Operators' verbs waiting for room in the budget, by VM. */
+  waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
 }
 
 /**
@@ -96,5 +101,9 @@ export async function previewPreset(
     createBlocked: p.createBlocked,
     guard: p.guard,
     rollout: { ...p.rollout, strategy: preset.update.strategy },
+    budget: p.budget,
+    waiting: Object.entries(state.waiting ?? {})
+      .filter(([, w]) => w.until > deps.clock.now())
+      .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),
   };
 }

@@ -28,6 +28,7 @@ export type EventType =
   | 'adopted'
   | 'adopt_failed'
   | 'verb'
+  | 'verb_waiting'
   | 'verb_failed'
   | 'updated'
   | 'update_failed'
@@ -96,6 +97,17 @@ export interface PresetStatus {
   /** VMs by classification after this cycle's actions. */
   counts: Record<string, number>;
   guard: boolean;
+  /** The disruption budget as this manage found it (before its actions): who holds VMs out of service. */
+  budget?: StatusBudget;
+}
+
+/** The disruption budget in a preset's status (disruption-budget.ts). */
+export interface StatusBudget {
+  limit: number;
+  unavailable: number;
+  room: number;
+  holders: { vm: string; user: string; what: string }[];
+  missing: number;
 }
 
 export interface PresetState {
@@ -119,6 +131,18 @@ export interface PresetState {
   paused?: { by: string; at: number };
   /** VMs this preset deleted (epoch ms) that the cloud still listed: never deleted or counted again. */
   deleting?: Record<string, number>;
+  /** Operators' verbs that wait for the disruption budget, by VM id (see admit-verb.ts). */
+  waiting?: Record<string, VerbWait>;
+}
+
+/** A verb waiting for room in the preset's disruption budget. */
+export interface VerbWait {
+  verb: string;
+  by: string;
+  /** Epoch ms: since when it waits, and when it gives up (an entry past it is stale: ignored). */
+  since: number;
+  until: number;
+  reason: string;
 }
 
 export function emptyState(): PresetState {

@@ -6,7 +6,7 @@ import type { CreateOutcome, TerminationOutcome } from './apply.js';
 import type { ClassifiedVm } from './classify.js';
 import type { HealthById } from './health.js';
 import { guardHolding, type Plan } from './plan.js';
-import type { Phase, PresetStatus, VmHealth, VmSnapshot } from './state.js';
+import type { Phase, PresetStatus, StatusBudget, VmHealth, VmSnapshot } from './state.js';
 
 /**
  * The VMs after this manage's actions: terminated ones removed, created ones added as `pending`. A VM
@@ -117,11 +117,33 @@ function sameStatus(a: PresetStatus, b: PresetStatus): boolean {
     a.code !== b.code ||
     a.message !== b.message ||
     a.desired !== b.desired ||
-    a.guard !== b.guard
+    a.guard !== b.guard ||
+    !sameBudget(a.budget, b.budget)
   )
     return false;
   for (const state in b.counts) if (a.counts[state] !== b.counts[state]) return false;
   return keyCount(a.counts) === keyCount(b.counts);
+}
+
+function sameBudget(a: StatusBudget | undefined, b: StatusBudget | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.limit === b.limit &&
+    a.unavailable === b.unavailable &&
+    a.room === b.room &&
+    a.missing === b.missing &&
+    a.holders.length === b.holders.length &&
+    a.holders.every((h, i) => {
+      const o = b.holders[i];
+      return o !== undefined && h.vm === o.vm && h.user === o.user && h.what === o.what;
+    })
+  );
+}
+
+/** The budget as the status keeps it (without the plan's own spending). */
+function statusBudget(p: Plan): StatusBudget {
+  const { limit, unavailable, room, holders, missing } = p.budget;
+  return { limit, unavailable, room, holders, missing };
 }
 
 /** Where the preset stands after this manage, at a glance: the phase and, when failing, a code. */
@@ -142,10 +164,11 @@ export function presetStatus(
   const guard = holding !== null;
   // One object literal in one of two shapes: a status spread from a shared base object cost ~250 bytes
   // more per preset (measured), kept for every preset.
+  const budget = statusBudget(p);
   const status = (phase: Phase, message: string, code?: string): PresetStatus =>
     code === undefined
-      ? { desired, counts, guard, phase, message }
-      : { desired, counts, guard, phase, code, message };
+      ? { desired, counts, guard, phase, message, budget }
+      : { desired, counts, guard, phase, code, message, budget };
   const summary = `${running}/${preset.count} running${counts.pending ? `, ${counts.pending} pending` : ''}${failingVms ? `, ${failingVms} failing checks` : ''}`;
   if (preset.unmanaged) return status('unmanaged', `unmanaged: ${summary}`);
   if (paused)

@@ -131,6 +131,10 @@ describe('HTTP API with tokens (reads need a token)', () => {
     const web = list.find((p) => p.name === 'web')!;
     expect(web).toMatchObject({ count: 3, phase: 'converged', paused: false });
     expect(web.counts.running).toBe(3);
+    // The disruption budget as the last manage found it: nothing out, nothing waiting.
+    expect(web.budget).toMatchObject({ limit: 0, unavailable: 0, holders: [], waiting: [] });
+    expect(web.budget?.line).toMatch(/^0 of 0 unavailable, room \d$/);
+    expect((await call('GET', '/presets/web', 'read')).body).toContain('<dd id="budget">0 of 0 unavailable');
     expect(
       (await call('GET', '/api/v1/presets?q=DB', 'read')).json().items.map((p: { name: string }) => p.name),
     ).toEqual(['db']);

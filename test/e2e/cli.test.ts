@@ -116,8 +116,10 @@ defaults:
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('rollout (replace): 2 outdated VMs; 2 ready, keeps at least 2');
     expect(r.stdout).toContain('this step: start 1 of the new spec');
+    expect(r.stdout).toContain('budget: 0 of 0 unavailable, room 0');
     const json = JSON.parse((await runCli(['plan', '-c', 'settings.yaml', '--output', 'json'], dir)).stdout);
     expect(json[0].rollout).toMatchObject({ active: true, outdated: 2, strategy: 'replace' });
+    expect(json[0].budget).toMatchObject({ limit: 0, unavailable: 0, room: 0, holders: [], spent: [] });
   });
 
   it('render: prints the rendered userdata', async () => {

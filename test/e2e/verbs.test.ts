@@ -39,6 +39,15 @@ async function finished(d: Daemon, task: Task): Promise<Task> {
   return d.tasks.get(task.id)!;
 }
 
+/** A task that may wait for the disruption budget: cycles run until it ends. */
+async function finishedAcrossCycles(d: Daemon, task: Task): Promise<Task> {
+  return eventually(
+    afterCycle(d, () => d.tasks.get(task.id)!),
+    (t) => t.state === 'done' || t.state === 'failed',
+    10_000,
+  );
+}
+
 describe('verbs on VMs', () => {
   it('quiesce stops a VM and keeps it counted; restart brings it back', async () => {
     const d = await converged();
@@ -67,7 +76,13 @@ describe('verbs on VMs', () => {
     const d = await converged('scrub_grace: 3\n');
     const [a, b] = cloudVms().get('web')!;
     await finished(d, await d.requestVerb('web', a!.id, 'scrub', 'ops'));
-    await finished(d, await d.requestVerb('web', b!.id, 'scrub', 'ops'));
+    // The second scrub waits for the disruption budget: a's replacement must be ready first.
+    const second = await d.requestVerb('web', b!.id, 'scrub', 'ops');
+    expect((await finishedAcrossCycles(d, second)).state).toBe('done');
+    const waits = parseState(await d.runtime.load('web')).events.filter(
+      (e) => e.type === 'verb_waiting' && e.vm === b!.id,
+    );
+    expect(waits[0]?.reason).toMatch(/^scrub by ops waiting for disruption budget: 1 of 0 unavailable/);
     await eventually(
       afterCycle(d, () => cloudVms().get('web')),
       (v) => running(v) === 3,

@@ -1,3 +1,4 @@
+import { budgetLine } from '../../reconcile/disruption-budget.js';
 import type { PresetPreview } from '../../reconcile/preview.js';
 import { type OutputFormat, print, printJson } from '../output.js';
 import { withDaemon } from '../with-daemon.js';
@@ -23,6 +24,15 @@ export function formatPreview(p: PresetPreview): string {
   const lines = [
     `${p.preset} (count ${p.count}, spec ${p.specHash}, revision ${p.revision}${p.unmanaged ? ', unmanaged' : ''}): ${counts}`,
   ];
+  lines.push(`  budget: ${budgetLine(p.budget)}`);
+  if (p.budget.spent.length > 0)
+    lines.push(
+      `    this step takes: ${p.budget.spent.map((h) => `${h.user} ${h.what}: ${h.vm}`).join('; ')}`,
+    );
+  for (const w of p.waiting)
+    lines.push(
+      `  ${w.verb} ${w.vm} by ${w.by} waits since ${new Date(w.since).toISOString()}  (${w.reason})`,
+    );
   const r = p.rollout;
   if (r.active) {
     const state = r.paused ? `PAUSED: ${r.paused}` : `${r.ready} ready, keeps at least ${r.minReady}`;
