@@ -141,6 +141,11 @@ export const CODES = {
     'Split it, or move a large userdata to a `file://` template next to it (the cloud takes 64 KiB of userdata at most).',
     413,
   ),
+  preset_load_1014: no(
+    'A preset file is a symbolic link to a file outside the preset directory: not read',
+    "Copy the file into the preset directory, or link to a file inside it (a mounted ConfigMap's `..data/` links are inside).",
+    400,
+  ),
   preset_load_2001: no(
     'A preset file or directory cannot be read',
     'Check the path and its permissions.',

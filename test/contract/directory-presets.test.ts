@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { driverContext } from '../../src/daemon/driver-context.js';
@@ -34,6 +34,22 @@ describe('DirectoryDriver', () => {
     });
     const { sources } = await storeIn(dir).load();
     expect(sources.map((s) => s.file.split('/').pop())).toEqual(['a.conf']);
+  });
+
+  it('reads a link to a file inside the directory, and refuses one to a file outside it', async () => {
+    const dir = tempDir({
+      'presets/..data/web.conf': 'name: web',
+      'presets/a.conf': 'x',
+      'secret.txt': 'not a preset',
+    });
+    // A Kubernetes ConfigMap mounts its files as links into `..data/`; a link out reads any file.
+    symlinkSync('..data/web.conf', join(dir, 'presets', 'web.conf'));
+    symlinkSync(join(dir, 'secret.txt'), join(dir, 'presets', 'b.conf'));
+    const { sources, errors } = await storeIn(dir).load();
+    expect(sources.map((s) => s.file.split('/').pop())).toEqual(['a.conf', 'web.conf']);
+    expect(await sources[1]?.read()).toBe('name: web');
+    expect(errors).toEqual([expect.objectContaining({ code: 'preset_load_1014' })]);
+    expect(String(errors[0]?.message)).toContain('b.conf');
   });
 
   it('fails to load a missing directory rather than listing no preset', async () => {

@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { zodOptions } from '../../config/zod-issues.js';
 import { ShepherdError } from '../../errors/shepherd-error.js';
@@ -41,10 +41,19 @@ export const directoryDriver = defineDriver({
         }
         const sources: PresetSource[] = [];
         const errors: Error[] = [];
+        const realDir = await realpath(dir).catch(() => dir);
         await Promise.all(
           names.map(async (name) => {
             const file = join(dir, name);
             try {
+              if ((await lstat(file)).isSymbolicLink() && !isInside(await realpath(file), realDir)) {
+                // Whoever writes the directory must not make the daemon read (and report on) any file it
+                // can read; links within it (a Kubernetes ConfigMap's `..data/`) are fine.
+                errors.push(
+                  new ShepherdError('preset_load_1014', `${shown(file)}: links outside ${shown(dir)}`),
+                );
+                return;
+              }
               const s = await stat(file);
               if (!s.isFile()) return;
               sources.push({
@@ -79,6 +88,8 @@ export const directoryDriver = defineDriver({
     };
   },
 });
+
+const isInside = (path: string, dir: string) => path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
 /**
  * Reads one file. A closure of its own: a source's `read` must hold the file name only, not the scope of
