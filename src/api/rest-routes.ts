@@ -44,6 +44,7 @@ export interface RouteContext {
   caller: Caller;
   params: Record<string, string>;
   query: Record<string, unknown>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** One REST route: its schemas serve both the validation and the OpenAPI document. */
@@ -155,12 +156,19 @@ export const REST_ROUTES: RouteDef[] = [
   {
     method: 'GET',
     path: '/tasks',
-    summary: 'Verbs requested on VMs, newest first (queued, running, done, failed)',
+    summary:
+      'Verbs requested on VMs through any instance, newest first (queued, running, done, failed, cancelled)',
     access: 'read',
     query: tasksQuery,
     response: z.array(taskView),
     handler: async ({ daemon, query }) =>
-      daemon.tasks.list(query.preset as string | undefined).map(taskViewOf),
+      (
+        await daemon.listTasks({
+          ...(query.preset !== undefined ? { preset: query.preset as string } : {}),
+          active: query.active as boolean,
+          limit: query.limit as number,
+        })
+      ).map(taskViewOf),
   },
   {
     method: 'GET',
@@ -169,11 +177,17 @@ export const REST_ROUTES: RouteDef[] = [
     access: 'read',
     params: taskParams,
     response: taskView,
-    handler: async ({ daemon, params }) => {
-      const task = daemon.tasks.get(params.id as string);
-      if (!task) throw new ShepherdError('api_task_0001', params.id);
-      return taskViewOf(task);
-    },
+    handler: async ({ daemon, params }) => taskViewOf(await daemon.getTask(params.id as string)),
+  },
+  {
+    method: 'POST',
+    path: '/tasks/:id/cancel',
+    summary: 'Cancel a task no instance has taken up yet (409 once it runs or ended)',
+    access: 'operate',
+    params: taskParams,
+    response: taskView,
+    handler: async ({ daemon, params, caller }) =>
+      taskViewOf(await daemon.cancelTask(params.id as string, caller.name)),
   },
   {
     method: 'POST',
@@ -234,17 +248,20 @@ export const REST_ROUTES: RouteDef[] = [
     method: 'POST',
     path: '/presets/:name/vms/:id/:verb',
     summary:
-      'Run a verb on a VM (quiesce, restart, scrub, restore, update) as a background task; answers at once',
+      'Run a verb on a VM (quiesce, restart, scrub, restore, update) as a task in the runtime store; answers at ' +
+      'once with it (an `Idempotency-Key` header used before answers with the task that has it)',
     access: 'operate',
     params: verbParams,
     response: taskView,
     status: 202,
-    handler: async ({ daemon, reader, params, caller }) => {
+    handler: async ({ daemon, reader, params, caller, headers }) => {
+      const key = headers['idempotency-key'];
       const task = await daemon.requestVerb(
         params.name as string,
         params.id as string,
         params.verb as VerbName,
         caller.name,
+        typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined,
       );
       reader.forget(params.name as string);
       return taskViewOf(task);

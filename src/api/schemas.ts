@@ -49,7 +49,15 @@ export const eventsQuery = z.strictObject({
   until: z.iso.datetime({ offset: true }).optional().describe('ISO time, exclusive'),
   limit: z.coerce.number().int().min(1).max(5000).default(200),
 });
-export const tasksQuery = z.strictObject({ preset: z.string().optional() });
+export const tasksQuery = z.strictObject({
+  preset: z.string().optional(),
+  active: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('only queued and running tasks'),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
 
 const isoOrNull = z.string().nullable();
 
@@ -154,11 +162,26 @@ export const taskView = z.object({
   vm: z.string(),
   verb: z.string(),
   by: z.string(),
-  state: z.enum(['queued', 'running', 'done', 'failed']),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+  steps: z
+    .array(
+      z.object({
+        name: z.string(),
+        state: z.enum(['started', 'done', 'skipped']),
+        at: z.string(),
+        instance: z.string(),
+        token: z.number(),
+        note: z.string().optional(),
+      }),
+    )
+    .describe('each step as recorded when it started and when it ended, with the instance and fence'),
+  error: z.object({ code: z.string(), message: z.string(), step: z.string().optional() }).optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+  executor: z.string().optional().describe('the instance that ran it last'),
+  attempts: z.number().int().describe('times an executor took it up (more than one: resumed)'),
 });
 
 export const manageResult = z.object({

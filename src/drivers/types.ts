@@ -389,6 +389,8 @@ export interface TaskStore {
    */
   submitTask(task: TaskRecord, options?: CallOptions): Promise<{ task: TaskRecord; created: boolean }>;
   getTask(id: string, options?: CallOptions): Promise<TaskRecord | null>;
+  /** The task that has this idempotency key, until it is purged. */
+  getTaskByKey(key: string, options?: CallOptions): Promise<TaskRecord | null>;
   /** Newest first. */
   listTasks(filter?: TaskFilter, options?: CallOptions): Promise<TaskRecord[]>;
   /**

@@ -548,6 +548,11 @@ export const CODES = {
     'Check the VM id: verbs apply only to VMs of the named preset.',
     404,
   ),
+  vm_verb_2002: no(
+    'The VM did not reach the state its verb promised in time',
+    'Look at the VM in the cloud (its fault); the task ends failed at its wait step, submit it again once fixed.',
+    504,
+  ),
   vm_verb_2001: backoff(
     'The verb could not take the preset lease in time',
     'Retry; another instance or a long manage held the preset.',

@@ -47,6 +47,8 @@ export interface ManageDeps {
   stopping: AbortSignal;
   /** This instance's fleet health, for the fleet-wide guard (manage.max_unhealthy_fleet). */
   fleet?: { others(preset: string): FleetCounts; maxUnhealthy: CountOrPercent };
+  /** Runs the preset's queued and running tasks under the lease, before the manage reads the state. */
+  tasks?: (lease: LeaseKeeper) => Promise<void>;
 }
 
 export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
@@ -110,6 +112,15 @@ export async function managePreset(
     { fence: lease.token, takenOver: lease.takenOver },
     'lease taken',
   );
+
+  if (deps.tasks) {
+    try {
+      await deps.tasks(lease);
+    } catch (err) {
+      const error = asShepherdError(err, 'reconcile_manage_1001', 'tasks');
+      deps.logger.warn({ ...errorFields(error), fence: lease.token }, 'cannot run the preset tasks');
+    }
+  }
 
   const leaseInfo = { token: lease.token, takenOver: lease.takenOver };
   let runtimeFailure = false;

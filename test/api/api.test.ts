@@ -16,7 +16,7 @@ import {
   tokensBlock,
   USERDATA_SECRET,
 } from '../helpers/api.js';
-import { afterCycle, cloudVms, eventually, running } from '../helpers/daemon.js';
+import { afterCycle, cloudVms, eventually, running, taskEnded } from '../helpers/daemon.js';
 
 const FIXTURE_PRESET = {
   'plain.conf':
@@ -224,7 +224,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect(res.statusCode).toBe(202);
     const task = taskView.parse(res.json());
     expect(task).toMatchObject({ state: 'queued', verb: 'quiesce', by: 'ops', vm: vm!.id });
-    await f.daemon.tasks.idle();
+    await taskEnded(f.daemon, task.id);
     const done = taskView.parse((await call('GET', `/api/v1/tasks/${task.id}`, 'read')).json());
     expect(done.state).toBe('done');
     expect((await call('GET', '/api/v1/tasks?preset=web', 'read')).json()[0].id).toBe(task.id);
@@ -235,7 +235,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect(illegal.json().error.code).toBe('vm_verb_0001');
     const back = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/restart`);
     expect(back.statusCode).toBe(202);
-    await f.daemon.tasks.idle();
+    await taskEnded(f.daemon, back.json().id);
     const unknownVerb = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/explode`);
     expect(unknownVerb.statusCode).toBe(400);
     expect(unknownVerb.json().error.code).toBe('api_request_0001');

@@ -181,6 +181,8 @@ export function runtimeContract(
           expect(results.filter((r) => r.created)).toHaveLength(1);
           expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
           expect(await tasksOf(a).listTasks({ preset: p })).toHaveLength(1);
+          expect((await tasksOf(b).getTaskByKey(idem))?.id).toBe(results[0]!.task.id);
+          expect(await tasksOf(b).getTaskByKey(`${idem}-unused`)).toBeNull();
         }));
 
       it('writes a task only under the current lease and the revision read', () =>

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { Task } from '../../src/daemon/tasks.js';
 import { parseState } from '../../src/reconcile/state.js';
-import { afterCycle, cloudVms, eventually, running, testDaemon } from '../helpers/daemon.js';
+import { afterCycle, cloudVms, eventually, running, taskEnded, testDaemon } from '../helpers/daemon.js';
 
 let daemon: Daemon | undefined;
 afterEach(async () => {
@@ -34,9 +34,8 @@ async function converged(extra = '') {
   return d;
 }
 
-async function finished(d: Daemon, task: Task): Promise<Task> {
-  await d.tasks.idle();
-  return d.tasks.get(task.id)!;
+function finished(d: Daemon, task: Task): Promise<Task> {
+  return taskEnded(d, task.id);
 }
 
 describe('verbs on VMs', () => {
@@ -142,13 +141,44 @@ describe('verbs on VMs', () => {
     });
   });
 
-  it('marks a task failed with the code when the cloud call fails', async () => {
+  it('skips a step the cloud already shows done, and fails a task at its step with the code', async () => {
     const d = await converged();
-    const [vm] = cloudVms().get('web')!;
-    // Stop the VM behind vmshepherd's back: a quiesce (stop) of a stopped VM is refused by the cloud.
+    const [vm, other] = cloudVms().get('web')!;
+    // Stopped behind vmshepherd's back: the quiesce's stop finds it stopped and only records it.
     const { simulatedClouds } = await import('../../src/drivers/iaas/dummy/driver.js');
-    await simulatedClouds()[0]!.stop(vm!.id);
-    const task = await finished(d, await d.requestVerb('web', vm!.id, 'quiesce', 'ops'));
-    expect(task).toMatchObject({ state: 'failed', error: { code: 'dummy_op_0002' } });
+    const cloud = simulatedClouds()[0]!;
+    await cloud.stop(vm!.id);
+    const quiesced = await finished(d, await d.requestVerb('web', vm!.id, 'quiesce', 'ops'));
+    expect(quiesced.state).toBe('done');
+    expect(quiesced.steps.filter((s) => s.state !== 'started').map((s) => `${s.name}:${s.state}`)).toEqual([
+      'check:done',
+      'stop:skipped',
+      'wait stopped:done',
+      'record:done',
+    ]);
+    expect(parseState(await d.runtime.load('web')).lifecycle?.[vm!.id]?.state).toBe('quiesced');
+    // Gone behind its back after the request: the task fails at its check, with the code.
+    const task = await d.requestVerb('web', other!.id, 'restart', 'ops');
+    await cloud.terminate(other!.id);
+    expect(await finished(d, task)).toMatchObject({
+      state: 'failed',
+      error: { code: 'vm_verb_0002', step: 'check' },
+    });
+  });
+
+  it('returns the task of an idempotency key used again, and cancels a queued task', async () => {
+    const d = await converged();
+    const [vm, other] = cloudVms().get('web')!;
+    const first = await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1');
+    for (let i = 0; i < 9; i++)
+      expect((await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1')).id).toBe(first.id);
+    const cancelled = await d.requestVerb('web', other!.id, 'quiesce', 'ops');
+    expect(await d.cancelTask(cancelled.id, 'bob')).toMatchObject({ state: 'cancelled' });
+    expect(await finished(d, first)).toMatchObject({ state: 'done' });
+    // Done since: the same key still answers with it, no new task, no check against the VM's new state.
+    expect((await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1')).id).toBe(first.id);
+    await expect(d.cancelTask(first.id, 'bob')).rejects.toMatchObject({ code: 'api_task_0002' });
+    expect((await d.listTasks({ preset: 'web' })).map((t) => t.id)).toEqual([cancelled.id, first.id]);
+    expect(cloudVms().get('web')!.find((v) => v.id === other!.id)?.state).toBe('running');
   });
 });

@@ -28,6 +28,10 @@ export class MemoryTaskStore implements TaskStore {
     return t ? copy(t) : null;
   }
 
+  async getTaskByKey(key: string): Promise<TaskRecord | null> {
+    return this.getTask(this.keys.get(key) ?? '');
+  }
+
   async listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     const out: TaskRecord[] = [];
     for (const t of [...this.tasks.values()].reverse()) {

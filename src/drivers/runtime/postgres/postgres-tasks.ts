@@ -48,6 +48,14 @@ export class PostgresTaskStore implements TaskStore {
     return rows[0]?.record ?? null;
   }
 
+  async getTaskByKey(key: string): Promise<TaskRecord | null> {
+    const rows = await this.query<{ record: TaskRecord }>(
+      `SELECT record FROM ${this.names.tasks} WHERE idempotency_key = $1`,
+      [key],
+    );
+    return rows[0]?.record ?? null;
+  }
+
   async listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];

@@ -84,6 +84,13 @@ export class ZookeeperTaskStore implements TaskStore {
     return this.wrap('read task', async () => (await this.read(id))?.task ?? null);
   }
 
+  async getTaskByKey(key: string): Promise<TaskRecord | null> {
+    return this.wrap('read task key', async () => {
+      const id = await this.readKey(key);
+      return id === null ? null : ((await this.read(id))?.task ?? null);
+    });
+  }
+
   async listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     return this.wrap('list tasks', async () => {
       const ids = await this.children(filter.active ? 'task-queue' : 'tasks');
