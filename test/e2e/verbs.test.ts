@@ -179,6 +179,10 @@ describe('verbs on VMs', () => {
     expect((await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1')).id).toBe(first.id);
     await expect(d.cancelTask(first.id, 'bob')).rejects.toMatchObject({ code: 'api_task_0002' });
     expect((await d.listTasks({ preset: 'web' })).map((t) => t.id)).toEqual([cancelled.id, first.id]);
-    expect(cloudVms().get('web')!.find((v) => v.id === other!.id)?.state).toBe('running');
+    expect(
+      cloudVms()
+        .get('web')!
+        .find((v) => v.id === other!.id)?.state,
+    ).toBe('running');
   });
 });
