@@ -109,7 +109,12 @@ export async function createSimulatorServer(
     }
   });
   app.get('/v1/peek', async () => ({ vms: cloud.peek() }));
-  app.get('/v1/stats', async () => ({ size: cloud.size(), maxPerPreset: Object.fromEntries(maxPerPreset) }));
+  app.get('/v1/stats', async () => ({
+    size: cloud.size(),
+    maxPerPreset: Object.fromEntries(maxPerPreset),
+    // Calls per verb, answered or not: how often the cloud was asked to stop, reboot... (exactly-once checks).
+    calls: cloud.callCounts(),
+  }));
   return {
     app,
     cloud,

@@ -19,7 +19,7 @@ export interface Simulator {
   token: string;
   child: ChildProcess;
   peek(): Promise<Vm[]>;
-  stats(): Promise<{ size: number; maxPerPreset: Record<string, number> }>;
+  stats(): Promise<{ size: number; maxPerPreset: Record<string, number>; calls: Record<string, number> }>;
   stop(): Promise<void>;
 }
 
