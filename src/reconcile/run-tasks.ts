@@ -129,6 +129,14 @@ async function runTask(
     return true;
   } catch (err) {
     const e = asShepherdError(err, 'reconcile_manage_1001');
+    if (e.code === 'runtime_task_0001' && lease.valid()) {
+      // Still ours to run, so the task changed under us: cancelled before we took it up. On to the next.
+      const now = await deps.tasks.getTask(t.id).catch(() => undefined);
+      if (now && now.state !== 'queued' && now.state !== 'running') {
+        log.info({ fence: lease.token, state: now.state }, 'task ended meanwhile');
+        return true;
+      }
+    }
     log.warn(
       { fence: lease.token, code: e.code, err: e.message },
       'task left for the next holder of the lease',

@@ -166,6 +166,46 @@ describe('verbs on VMs', () => {
     });
   });
 
+  it('resumes a task whose executor died in its stop, from that step, without stopping the VM again', async () => {
+    const d = await converged('scrub_grace: 60\n');
+    const [vm] = cloudVms().get('web')!;
+    const { simulatedClouds } = await import('../../src/drivers/iaas/dummy/driver.js');
+    const cloud = simulatedClouds()[0]!;
+    const task = await d.requestVerb('web', vm!.id, 'scrub', 'ops');
+    // An executor that checked, recorded its stop as started, sent it, and died: its lease just ended.
+    const lease = (await d.runtime.acquire('preset/web', 60_000))!;
+    const at = new Date().toISOString();
+    const ghost = { at, instance: 'ghost', token: lease.token };
+    await d.taskStore.updateTask(
+      {
+        ...task,
+        state: 'running',
+        startedAt: at,
+        executor: 'ghost',
+        attempts: 1,
+        data: { from: 'active', to: 'scrubbing', op: 'stop' },
+        steps: [
+          { name: 'check', state: 'started', ...ghost },
+          { name: 'check', state: 'done', ...ghost },
+          { name: 'stop', state: 'started', ...ghost },
+        ],
+      },
+      lease,
+    );
+    await cloud.stop(vm!.id);
+    await d.runtime.release(lease);
+    const stops = cloud.callCount('stop');
+    const done = await finished(d, task);
+    expect(done).toMatchObject({ state: 'done', attempts: 2, executor: d.instanceId });
+    expect(
+      done.steps
+        .filter((s) => s.instance === d.instanceId && s.state !== 'started')
+        .map((s) => `${s.name}:${s.state}`),
+    ).toEqual(['stop:skipped', 'wait stopped:done', 'record:done']);
+    expect(cloud.callCount('stop')).toBe(stops);
+    expect(parseState(await d.runtime.load('web')).lifecycle?.[vm!.id]?.state).toBe('scrubbing');
+  });
+
   it('returns the task of an idempotency key used again, and cancels a queued task', async () => {
     const d = await converged();
     const [vm, other] = cloudVms().get('web')!;

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { TaskStep } from '../../src/drivers/types.js';
+import { nextStep, stepEnded, stepInterrupted, taskSteps } from '../../src/reconcile/task-steps.js';
+
+const step = (name: string, state: TaskStep['state']): TaskStep => ({
+  name,
+  state,
+  at: '2026-12-04T12:00:00.000Z',
+  instance: 'a',
+  token: 1,
+});
+
+describe('task steps', () => {
+  it('lists the steps of each operation: a stop is waited for, no operation only records', () => {
+    expect(taskSteps('stop')).toEqual(['check', 'stop', 'wait stopped', 'record']);
+    expect(taskSteps('reboot')).toEqual(['check', 'reboot', 'record']);
+    expect(taskSteps(null)).toEqual(['check', 'record']);
+  });
+
+  it('starts with the check, then follows the recorded decision to the first step not ended', () => {
+    expect(nextStep({ steps: [] })).toBe('check');
+    expect(nextStep({ steps: [step('check', 'started')] })).toBe('check');
+    const checked = { steps: [step('check', 'started'), step('check', 'done')], data: { op: 'stop' } };
+    expect(nextStep(checked)).toBe('stop');
+    const stopping = { ...checked, steps: [...checked.steps, step('stop', 'started')] };
+    expect(nextStep(stopping)).toBe('stop');
+    expect(stepInterrupted(stopping, 'stop')).toBe(true);
+    const skipped = { ...stopping, steps: [...stopping.steps, step('stop', 'skipped')] };
+    expect(stepEnded(skipped, 'stop')).toBe(true);
+    expect(stepInterrupted(skipped, 'stop')).toBe(false);
+    expect(nextStep(skipped)).toBe('wait stopped');
+    const all = {
+      ...skipped,
+      steps: [
+        ...skipped.steps,
+        step('wait stopped', 'done'),
+        step('record', 'started'),
+        step('record', 'done'),
+      ],
+    };
+    expect(nextStep(all)).toBeNull();
+    expect(nextStep({ steps: [step('check', 'done')], data: { op: null } })).toBe('record');
+  });
+});
