@@ -10,8 +10,6 @@ import { Representation } from './representation.js';
 import {
   eventsQuery,
   eventView,
-  manageResult,
-  okResult,
   presetDetail,
   presetPage,
   presetParams,
@@ -64,6 +62,12 @@ export interface RouteDef {
 }
 
 const now = () => Date.now();
+
+/** The `Idempotency-Key` header of a submission, when given (at most 200 characters kept). */
+function keyOf(headers: RouteContext['headers']): string | undefined {
+  const key = headers['idempotency-key'];
+  return typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined;
+}
 
 function presetOf(daemon: Daemon, name: string): Preset {
   const preset = daemon.catalog.get(name);
@@ -189,59 +193,44 @@ export const REST_ROUTES: RouteDef[] = [
     handler: async ({ daemon, params, caller }) =>
       taskViewOf(await daemon.cancelTask(params.id as string, caller.name)),
   },
-  {
-    method: 'POST',
-    path: '/presets/:name/manage',
-    summary: 'Manage the preset now, whatever its interval',
-    access: 'operate',
-    params: presetParams,
-    response: manageResult,
-    handler: async ({ daemon, reader, params }) => {
-      const o = await daemon.manageNow(params.name as string);
-      reader.forget(o.preset);
-      return {
-        preset: o.preset,
-        result: o.result,
-        created: o.created,
-        terminated: o.terminated,
-        failedActions: o.failedActions,
-        ...(o.error ? { code: o.error.code } : {}),
-      };
-    },
-  },
-  ...(['pause', 'resume'] as const).map(
+  ...(['manage', 'pause', 'resume'] as const).map(
     (action): RouteDef => ({
       method: 'POST',
       path: `/presets/:name/${action}`,
-      summary:
-        action === 'pause'
-          ? 'Pause the preset: every instance observes and checks it, none acts on it'
-          : 'Resume a paused preset',
+      summary: {
+        manage: 'Manage the preset now, whatever its interval, as a task; answers at once with it',
+        pause: 'Pause the preset (every instance observes and checks it, none acts on it), as a task',
+        resume: 'Resume a paused preset, as a task',
+      }[action],
       access: 'operate',
       params: presetParams,
-      response: okResult,
-      handler: async ({ daemon, reader, params, caller }) => {
-        const preset = presetOf(daemon, params.name as string);
-        const state = await daemon.setPaused(preset.name, action === 'pause', caller.name);
-        reader.forget(preset.name);
-        const s = presetSummaryOf(preset, state);
-        return { preset: preset.name, phase: s.phase, message: s.message };
+      response: taskView,
+      status: 202,
+      handler: async ({ daemon, reader, params, caller, headers }) => {
+        const task = await daemon.requestTask(params.name as string, action, caller.name, {
+          idempotencyKey: keyOf(headers),
+        });
+        reader.forget(task.preset);
+        return taskViewOf(task);
       },
     }),
   ),
   {
     method: 'DELETE',
     path: '/presets/:name/vms/:id',
-    summary: "Terminate a VM of the preset (under the preset's lease, with an event); the loop replaces it",
+    summary:
+      "Terminate a VM of the preset, as a task run under the preset's lease with an event; the loop replaces it",
     access: 'operate',
     params: vmParams,
-    response: okResult,
-    handler: async ({ daemon, reader, params, caller }) => {
-      const preset = presetOf(daemon, params.name as string);
-      const state = await daemon.terminateVm(preset.name, params.id as string, caller.name);
-      reader.forget(preset.name);
-      const s = presetSummaryOf(preset, state);
-      return { preset: preset.name, phase: s.phase, message: `terminated ${params.id}` };
+    response: taskView,
+    status: 202,
+    handler: async ({ daemon, reader, params, caller, headers }) => {
+      const task = await daemon.requestTask(params.name as string, 'terminate', caller.name, {
+        vm: params.id as string,
+        idempotencyKey: keyOf(headers),
+      });
+      reader.forget(task.preset);
+      return taskViewOf(task);
     },
   },
   {
@@ -255,13 +244,12 @@ export const REST_ROUTES: RouteDef[] = [
     response: taskView,
     status: 202,
     handler: async ({ daemon, reader, params, caller, headers }) => {
-      const key = headers['idempotency-key'];
       const task = await daemon.requestVerb(
         params.name as string,
         params.id as string,
         params.verb as VerbName,
         caller.name,
-        typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined,
+        keyOf(headers),
       );
       reader.forget(params.name as string);
       return taskViewOf(task);

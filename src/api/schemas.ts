@@ -159,8 +159,8 @@ export const eventView = z.object({
 export const taskView = z.object({
   id: z.string(),
   preset: z.string(),
-  vm: z.string(),
-  verb: z.string(),
+  vm: z.string().optional().describe('the VM of a verb or terminate'),
+  verb: z.string().describe('quiesce, restart, scrub, restore, update, or manage, pause, resume, terminate'),
   by: z.string(),
   state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
   steps: z
@@ -184,16 +184,6 @@ export const taskView = z.object({
   attempts: z.number().int().describe('times an executor took it up (more than one: resumed)'),
 });
 
-export const manageResult = z.object({
-  preset: z.string(),
-  result: z.string(),
-  created: z.number().int(),
-  terminated: z.number().int(),
-  failedActions: z.number().int(),
-  code: z.string().optional(),
-});
-
-export const okResult = z.object({ preset: z.string(), phase: z.enum(PHASES), message: z.string() });
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), fix: z.string().optional() }),
 });

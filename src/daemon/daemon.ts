@@ -6,7 +6,13 @@ import { type ConfigOverrides, loadConfig, type ShepherdConfig } from '../config
 import { ownPackageDir } from '../drivers/plugins.js';
 import { DriverRegistry } from '../drivers/registry.js';
 import { MemoryTaskStore } from '../drivers/runtime/memory-tasks.js';
-import type { PresetStore, RuntimeStore, TaskFilter, TaskStore } from '../drivers/types.js';
+import {
+  isActiveTask,
+  type PresetStore,
+  type RuntimeStore,
+  type TaskFilter,
+  type TaskStore,
+} from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import { createLogger } from '../observability/logger.js';
@@ -18,12 +24,12 @@ import { FleetHealth, fleetGuard } from '../reconcile/fleet-guard.js';
 import type { LeaseKeeper } from '../reconcile/lease-keeper.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
-import { setPaused, terminateVm } from '../reconcile/operator-actions.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
 import { runPresetTasks } from '../reconcile/run-tasks.js';
-import { checkVerb } from '../reconcile/run-verb.js';
+import { checkVerb, checkVmKnown } from '../reconcile/run-verb.js';
 import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
 import { type PresetState, parseState, type VmSnapshot } from '../reconcile/state.js';
+import { PRESET_ACTIONS, type TaskAction } from '../reconcile/task-steps.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
@@ -211,13 +217,6 @@ export class Daemon {
     return this.scheduler.runCycle();
   }
 
-  /** Manages one preset now, whatever its interval (the API's "manage now"). */
-  async manageNow(name: string): Promise<ManageOutcome> {
-    const preset = this.gen.catalog.get(name);
-    if (!preset) throw new ShepherdError('cli_preset_1001', name);
-    return this.manage(preset, { id: 0, startedAt: this.clock.now(), shared: new Map() }, true);
-  }
-
   /** The task records in force: the runtime store's, or this process's for a store that keeps none. */
   get taskStore(): TaskStore {
     return this.gen.runtime.tasks ?? this.localTasks;
@@ -228,28 +227,70 @@ export class Daemon {
    * (or next takes) the preset's lease runs it. An unknown preset or VM, an illegal transition or a verb
    * the cloud cannot do is refused here, before anything is stored. A key used before returns its task.
    */
-  async requestVerb(
+  requestVerb(
     presetName: string,
     vmId: string,
     verb: VerbName,
     by: string,
     idempotencyKey?: string,
   ): Promise<Task> {
+    return this.requestTask(presetName, verb, by, { vm: vmId, idempotencyKey });
+  }
+
+  /**
+   * Records an operator's action as a queued task and returns it at once, like a verb: `manage` (now,
+   * whatever the interval), `pause`, `resume` (every instance honours it), `terminate` (a VM of the preset;
+   * the loop replaces it).
+   */
+  async requestTask(
+    presetName: string,
+    action: TaskAction,
+    by: string,
+    o: { vm?: string | undefined; idempotencyKey?: string | undefined } = {},
+  ): Promise<Task> {
     const store = this.taskStore;
-    if (idempotencyKey !== undefined) {
-      const existing = await store.getTaskByKey(idempotencyKey);
+    if (o.idempotencyKey !== undefined) {
+      const existing = await store.getTaskByKey(o.idempotencyKey);
       if (existing) return existing;
     }
-    const preset = this.gen.catalog.get(presetName);
-    if (!preset) throw new ShepherdError('cli_preset_1001', presetName);
-    const cloud = await this.gen.pool.account(preset);
-    await checkVerb({ preset, vmId, verb, by }, { runtime: this.gen.runtime, cloud });
+    const preset = this.presetNamed(presetName);
+    const vm = o.vm;
+    if (action === 'terminate') await checkVmKnown(preset, vm ?? '', this.gen.runtime);
+    else if (vm !== undefined && !(PRESET_ACTIONS as readonly string[]).includes(action)) {
+      const cloud = await this.gen.pool.account(preset);
+      await checkVerb(
+        { preset, vmId: vm, verb: action as VerbName, by },
+        { runtime: this.gen.runtime, cloud },
+      );
+    }
     const { task, created } = await store.submitTask(
-      newTask({ preset: preset.name, vm: vmId, verb, by, idempotencyKey }, this.clock.now()),
+      newTask(
+        {
+          preset: preset.name,
+          verb: action,
+          by,
+          ...(action === 'terminate' || !(PRESET_ACTIONS as readonly string[]).includes(action)
+            ? { vm }
+            : {}),
+          idempotencyKey: o.idempotencyKey,
+        },
+        this.clock.now(),
+      ),
     );
-    if (created) this.presetLogger(preset.name).info({ task: task.id, vm: vmId, verb, by }, 'task submitted');
+    if (created)
+      this.presetLogger(preset.name).info({ task: task.id, vm, verb: action, by }, 'task submitted');
     this.scheduler.markDue(preset.name);
     return task;
+  }
+
+  /** Waits until a task ended (polling the store), at most `timeoutMs`; returns it as it is then. */
+  async taskEnded(id: string, timeoutMs: number): Promise<Task> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const task = await this.getTask(id);
+      if (!isActiveTask(task) || performance.now() >= until) return task;
+      await this.clock.sleep(200);
+    }
   }
 
   /** Tasks of every instance, newest first. */
@@ -268,22 +309,6 @@ export class Daemon {
     return this.taskStore.cancelTask(id, by);
   }
 
-  /** Pauses (or resumes) a preset in its runtime state, under its lease: every instance honours it. */
-  async setPaused(presetName: string, paused: boolean, by: string): Promise<PresetState> {
-    const preset = this.presetNamed(presetName);
-    const state = await setPaused(preset, paused, by, await this.operatorDeps(preset));
-    this.scheduler.markDue(preset.name);
-    return state;
-  }
-
-  /** Terminates a VM of a preset under its lease, with an event; the next manage replaces it. */
-  async terminateVm(presetName: string, vmId: string, by: string): Promise<PresetState> {
-    const preset = this.presetNamed(presetName);
-    const state = await terminateVm(preset, vmId, by, await this.operatorDeps(preset));
-    this.scheduler.markDue(preset.name);
-    return state;
-  }
-
   /** The preset's state as last saved by whichever instance managed it. */
   async presetState(name: string): Promise<PresetState> {
     return parseState(await this.gen.runtime.load(name));
@@ -293,18 +318,6 @@ export class Daemon {
     const preset = this.gen.catalog.get(name);
     if (!preset) throw new ShepherdError('cli_preset_1001', name);
     return preset;
-  }
-
-  private async operatorDeps(preset: Preset) {
-    return {
-      runtime: this.gen.runtime,
-      cloud: await this.gen.pool.account(preset),
-      clock: this.clock,
-      logger: this.presetLogger(preset.name),
-      instanceId: this.instanceId,
-      eventsKept: this.gen.config.manage.events_kept,
-      leaseWaitMs: 10_000,
-    };
   }
 
   /** What the next manage of each preset (or of one) would do, touching nothing. */
@@ -592,7 +605,7 @@ export class Daemon {
       healthHistory: this.gen.config.manage.health_history,
       stopping: this.stopping.signal,
       fleet: this.fleetDeps(),
-      ...(cycle.id === 0 || cycle.urgent?.has(preset.name)
+      ...(cycle.urgent?.has(preset.name)
         ? {
             tasks: (lease: LeaseKeeper) =>
               runPresetTasks(preset, lease, {

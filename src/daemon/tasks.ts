@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TaskRecord, TaskState } from '../drivers/types.js';
-import type { VerbName } from '../reconcile/verbs.js';
+import type { TaskAction } from '../reconcile/task-steps.js';
 
 export type { TaskState };
 
@@ -9,13 +9,20 @@ export type Task = TaskRecord;
 
 /** A new queued task, as submitted to the runtime store. */
 export function newTask(
-  fields: { preset: string; vm: string; verb: VerbName; by: string; idempotencyKey?: string | undefined },
+  fields: {
+    preset: string;
+    vm?: string | undefined;
+    verb: TaskAction;
+    by: string;
+    idempotencyKey?: string | undefined;
+  },
   now: number,
 ): Task {
-  const { idempotencyKey, ...rest } = fields;
+  const { idempotencyKey, vm, ...rest } = fields;
   return {
     id: randomUUID(),
     ...rest,
+    ...(vm !== undefined ? { vm } : {}),
     state: 'queued',
     steps: [],
     createdAt: new Date(now).toISOString(),

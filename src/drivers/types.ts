@@ -348,7 +348,9 @@ export interface TaskStep {
 export interface TaskRecord {
   id: string;
   preset: string;
-  vm: string;
+  /** The VM, for a verb or a terminate; absent for an action on the whole preset. */
+  vm?: string;
+  /** What it does: a verb (quiesce, restart, scrub, restore, update) or manage, pause, resume, terminate. */
   verb: string;
   /** Who asked (token name, `cli`...). */
   by: string;

@@ -26,6 +26,7 @@ import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
 import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
+import type { PresetTasksResult } from './run-tasks.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
@@ -47,8 +48,11 @@ export interface ManageDeps {
   stopping: AbortSignal;
   /** This instance's fleet health, for the fleet-wide guard (manage.max_unhealthy_fleet). */
   fleet?: { others(preset: string): FleetCounts; maxUnhealthy: CountOrPercent };
-  /** Runs the preset's queued and running tasks under the lease, before the manage reads the state. */
-  tasks?: (lease: LeaseKeeper) => Promise<void>;
+  /**
+   * Runs the preset's queued and running tasks under the lease, before the manage reads the state; a
+   * `manage` task among them forces this manage and is ended by `after`, before the lease is released.
+   */
+  tasks?: (lease: LeaseKeeper) => Promise<PresetTasksResult>;
 }
 
 export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
@@ -113,9 +117,10 @@ export async function managePreset(
     'lease taken',
   );
 
+  let tasks: PresetTasksResult | undefined;
   if (deps.tasks) {
     try {
-      await deps.tasks(lease);
+      tasks = await deps.tasks(lease);
     } catch (err) {
       const error = asShepherdError(err, 'reconcile_manage_1001', 'tasks');
       deps.logger.warn({ ...errorFields(error), fence: lease.token }, 'cannot run the preset tasks');
@@ -141,10 +146,13 @@ export async function managePreset(
       ...e,
     });
   let state: PresetState | undefined;
+  /** The outcome of this manage, for the `manage` tasks it ends. */
+  let final: ManageOutcome | undefined;
   try {
     state = parseState(await runtime(() => deps.runtime.load(preset.name)));
     if (
       !options.force &&
+      !tasks?.force &&
       state.lastManagedAt !== null &&
       started < state.lastManagedAt + preset.manageIntervalMs
     ) {
@@ -236,7 +244,7 @@ export async function managePreset(
     // A manage whose lease ran out must not present itself as current: another instance may manage now.
     lease.assertValid();
     await runtime(() => deps.runtime.save(preset.name, next, lease.current));
-    return outcome('managed', {
+    final = outcome('managed', {
       lease: leaseInfo,
       created: creates?.created.length ?? 0,
       terminated: terminations?.done.length ?? 0,
@@ -245,6 +253,7 @@ export async function managePreset(
       state: next,
       ...(failures[0] ? { error: failures[0] } : {}),
     });
+    return final;
   } catch (err) {
     const error = asShepherdError(err, 'reconcile_manage_1001');
     deps.logger.error({ ...errorFields(error), fence: lease.token }, 'manage failed');
@@ -254,13 +263,15 @@ export async function managePreset(
       code: error.code,
     });
     await saveFailure(preset, state, events, error, lease, deps);
-    return outcome('failed', {
+    final = outcome('failed', {
       error,
       lastManagedAt: state?.lastManagedAt ?? null,
       lease: leaseInfo,
       runtimeFailure,
     });
+    return final;
   } finally {
+    if (final && tasks?.after) await tasks.after(final);
     await lease.release();
   }
 }

@@ -11,6 +11,8 @@ import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { LeaseKeeper } from './lease-keeper.js';
+import type { ManageOutcome } from './manage-preset.js';
+import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
 import { lifecycleIn, updateInPlace } from './run-verb.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
 import { MAX_TASK_ATTEMPTS, nextStep, stepInterrupted } from './task-steps.js';
@@ -33,6 +35,14 @@ export interface TaskDeps {
   onFinished?: (task: TaskRecord) => void;
 }
 
+/** What the manage holding the lease does about the preset's tasks once they ran. */
+export interface PresetTasksResult {
+  /** A `manage` task was taken up: this manage runs whatever the interval. */
+  force: boolean;
+  /** Ends the `manage` tasks with the manage's outcome; called before the lease is released. */
+  after?: (outcome: ManageOutcome) => Promise<void>;
+}
+
 /** Store failures that leave a task to be carried on later (by whoever holds the lease then). */
 const LEAVE_FOR_LATER = new Set([
   'runtime_lease_0001',
@@ -46,102 +56,158 @@ const LEAVE_FOR_LATER = new Set([
  * Runs the preset's queued and running tasks, oldest first, under the lease its manage holds: each step
  * is recorded as started before it runs and as done after, every write fenced by the lease, so a task
  * whose executor died is carried on from its last recorded step by the next holder of the lease. Stops at
- * the first task it cannot write (lease lost, store down): the rest wait for the next manage.
+ * the first task it cannot write (lease lost, store down): the rest wait for the next manage. `manage`
+ * tasks are taken up here and ended by the manage that follows (`after`).
  */
-export async function runPresetTasks(preset: Preset, lease: LeaseKeeper, deps: TaskDeps): Promise<void> {
-  const active = (await deps.tasks.listTasks({ preset: preset.name, active: true })).reverse();
-  for (const task of active) {
-    if (!lease.valid() || deps.stopping?.aborted) return;
-    if (!(await runTask(preset, task, lease, deps))) return;
-  }
-}
-
-/** One task to its end; false when it had to be left running (lease lost, store unreachable). */
-async function runTask(
+export async function runPresetTasks(
   preset: Preset,
-  task: TaskRecord,
   lease: LeaseKeeper,
   deps: TaskDeps,
-): Promise<boolean> {
-  let t = task;
-  const log = deps.logger.child({ task: task.id, vm: task.vm, verb: task.verb });
-  const at = () => new Date(deps.clock.now()).toISOString();
-  const write = async (next: TaskRecord) => {
-    lease.assertValid();
-    t = await deps.tasks.updateTask(next, lease.current);
+): Promise<PresetTasksResult> {
+  const active = (await deps.tasks.listTasks({ preset: preset.name, active: true })).reverse();
+  const manages: TaskRun[] = [];
+  for (const task of active) {
+    if (!lease.valid() || deps.stopping?.aborted) break;
+    const run = new TaskRun(task, lease, deps);
+    const went = await run.run(preset);
+    if (went === 'stop') break;
+    if (went === 'deferred') manages.push(run);
+  }
+  if (manages.length === 0) return { force: false };
+  return {
+    force: true,
+    after: async (outcome) => {
+      for (const run of manages) await run.endManage(outcome);
+    },
   };
-  const step = (name: string, state: TaskStep['state'], note?: string): TaskStep => ({
-    name,
-    state,
-    at: at(),
-    instance: deps.instanceId,
-    token: lease.token,
-    ...(note ? { note } : {}),
-  });
-  const finish = async (state: 'done' | 'failed', error?: TaskRecord['error']) => {
-    await write({ ...t, state, finishedAt: at(), ...(error ? { error } : {}) });
-    log[state === 'done' ? 'info' : 'warn'](
-      { fence: lease.token, state, ...(error ? { code: error.code, step: error.step } : {}) },
-      `task ${state}`,
-    );
-    deps.onFinished?.(t);
-  };
-  try {
-    if (t.attempts >= MAX_TASK_ATTEMPTS) {
-      const last = t.steps.at(-1)?.name;
-      await finish('failed', {
-        code: 'runtime_task_1001',
-        message: `taken up ${t.attempts} times without finishing`,
-        ...(last ? { step: last } : {}),
-      });
-      return true;
-    }
-    const resumed = t.state === 'running';
-    await write({
-      ...t,
-      state: 'running',
-      startedAt: t.startedAt ?? at(),
-      executor: deps.instanceId,
-      token: lease.token,
-      attempts: t.attempts + 1,
-    });
-    log.info({ fence: lease.token, attempt: t.attempts, resumed }, resumed ? 'task resumed' : 'task started');
-    for (let name = nextStep(t); name !== null; name = nextStep(t)) {
-      const interrupted = stepInterrupted(t, name);
-      await write({ ...t, steps: [...t.steps, step(name, 'started')] });
-      log.info({ fence: lease.token, step: name, interrupted }, 'task step');
-      let result: StepResult;
-      try {
-        result = await runStep(name, preset, t, interrupted, lease, deps);
-      } catch (err) {
-        const e = asShepherdError(err, 'reconcile_manage_1001');
-        if (LEAVE_FOR_LATER.has(e.code) || !lease.valid()) throw e;
-        await finish('failed', { code: e.code, message: e.message, step: name });
-        return true;
+}
+
+/** One task taken up by this executor: its record as last written, and the fenced writes. */
+class TaskRun {
+  private readonly log: Logger;
+
+  constructor(
+    private t: TaskRecord,
+    private readonly lease: LeaseKeeper,
+    private readonly deps: TaskDeps,
+  ) {
+    this.log = deps.logger.child({ task: t.id, verb: t.verb, ...(t.vm ? { vm: t.vm } : {}) });
+  }
+
+  /** To its end ('done'), up to the manage ('deferred'), or 'stop' when it had to be left running. */
+  async run(preset: Preset): Promise<'done' | 'deferred' | 'stop'> {
+    const { lease } = this;
+    try {
+      if (this.t.attempts >= MAX_TASK_ATTEMPTS) {
+        const last = this.t.steps.at(-1)?.name;
+        await this.finish('failed', {
+          code: 'runtime_task_1001',
+          message: `taken up ${this.t.attempts} times without finishing`,
+          ...(last ? { step: last } : {}),
+        });
+        return 'done';
       }
-      await write({
-        ...t,
-        ...(result.data ? { data: { ...t.data, ...result.data } } : {}),
-        steps: [...t.steps, step(name, result.skipped ? 'skipped' : 'done', result.note)],
+      const resumed = this.t.state === 'running';
+      await this.write({
+        ...this.t,
+        state: 'running',
+        startedAt: this.t.startedAt ?? this.at(),
+        executor: this.deps.instanceId,
+        token: lease.token,
+        attempts: this.t.attempts + 1,
       });
+      this.log.info(
+        { fence: lease.token, attempt: this.t.attempts, resumed },
+        resumed ? 'task resumed' : 'task started',
+      );
+      for (let name = nextStep(this.t); name !== null; name = nextStep(this.t)) {
+        const interrupted = stepInterrupted(this.t, name);
+        await this.write({ ...this.t, steps: [...this.t.steps, this.step(name, 'started')] });
+        this.log.info({ fence: lease.token, step: name, interrupted }, 'task step');
+        if (name === 'manage') return 'deferred';
+        let result: StepResult;
+        try {
+          result = await runStep(name, preset, this.t, interrupted, lease, this.deps);
+        } catch (err) {
+          const e = asShepherdError(err, 'reconcile_manage_1001');
+          if (LEAVE_FOR_LATER.has(e.code) || !lease.valid()) throw e;
+          await this.finish('failed', { code: e.code, message: e.message, step: name });
+          return 'done';
+        }
+        await this.write({
+          ...this.t,
+          ...(result.data ? { data: { ...this.t.data, ...result.data } } : {}),
+          steps: [...this.t.steps, this.step(name, result.skipped ? 'skipped' : 'done', result.note)],
+        });
+      }
+      await this.finish('done');
+      return 'done';
+    } catch (err) {
+      return (await this.leftRunning(err)) ? 'done' : 'stop';
     }
-    await finish('done');
-    return true;
-  } catch (err) {
+  }
+
+  /** Ends a `manage` task with the outcome of the manage it asked for. */
+  async endManage(o: ManageOutcome): Promise<void> {
+    try {
+      if (o.result === 'managed') {
+        const note = `${o.created} created, ${o.terminated} terminated${o.failedActions ? `, ${o.failedActions} actions failed` : ''}`;
+        await this.write({ ...this.t, steps: [...this.t.steps, this.step('manage', 'done', note)] });
+        await this.finish('done');
+      } else {
+        const e = o.error ?? new ShepherdError('reconcile_manage_1001', `manage ${o.result}`);
+        if (o.runtimeFailure || LEAVE_FOR_LATER.has(e.code)) throw e;
+        await this.finish('failed', { code: e.code, message: e.message, step: 'manage' });
+      }
+    } catch (err) {
+      await this.leftRunning(err);
+    }
+  }
+
+  /** True when the task ended meanwhile (cancelled before we took it up): then on to the next. */
+  private async leftRunning(err: unknown): Promise<boolean> {
     const e = asShepherdError(err, 'reconcile_manage_1001');
-    if (e.code === 'runtime_task_0001' && lease.valid()) {
-      // Still ours to run, so the task changed under us: cancelled before we took it up. On to the next.
-      const now = await deps.tasks.getTask(t.id).catch(() => undefined);
+    if (e.code === 'runtime_task_0001' && this.lease.valid()) {
+      const now = await this.deps.tasks.getTask(this.t.id).catch(() => undefined);
       if (now && now.state !== 'queued' && now.state !== 'running') {
-        log.info({ fence: lease.token, state: now.state }, 'task ended meanwhile');
+        this.log.info({ fence: this.lease.token, state: now.state }, 'task ended meanwhile');
         return true;
       }
     }
-    log.warn(
-      { fence: lease.token, code: e.code, err: e.message },
+    this.log.warn(
+      { fence: this.lease.token, code: e.code, err: e.message },
       'task left for the next holder of the lease',
     );
     return false;
+  }
+
+  private at(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  private async write(next: TaskRecord): Promise<void> {
+    this.lease.assertValid();
+    this.t = await this.deps.tasks.updateTask(next, this.lease.current);
+  }
+
+  private step(name: string, state: TaskStep['state'], note?: string): TaskStep {
+    return {
+      name,
+      state,
+      at: this.at(),
+      instance: this.deps.instanceId,
+      token: this.lease.token,
+      ...(note ? { note } : {}),
+    };
+  }
+
+  private async finish(state: 'done' | 'failed', error?: TaskRecord['error']): Promise<void> {
+    await this.write({ ...this.t, state, finishedAt: this.at(), ...(error ? { error } : {}) });
+    this.log[state === 'done' ? 'info' : 'warn'](
+      { fence: this.lease.token, state, ...(error ? { code: error.code, step: error.step } : {}) },
+      `task ${state}`,
+    );
+    this.deps.onFinished?.(this.t);
   }
 }
 
@@ -168,24 +234,32 @@ async function runStep(
   deps: TaskDeps,
 ): Promise<StepResult> {
   const signal = lease.signal;
+  const vmId = t.vm ?? '';
   const vmOf = async () => {
-    const vm = await deps.cloud.get(t.vm, { signal });
+    const vm = await deps.cloud.get(vmId, { signal });
     if (!vm || vm.metadata[META_PRESET] !== preset.name)
-      throw new ShepherdError('vm_verb_0002', `${t.vm} in ${preset.name}`, { details: { vm: t.vm } });
+      throw new ShepherdError('vm_verb_0002', `${vmId} in ${preset.name}`, { details: { vm: vmId } });
     return vm;
   };
   switch (name) {
     case 'check': {
-      const state = parseState(await deps.runtime.load(preset.name));
       await vmOf();
-      const d = decideVerb(t.verb as VerbName, lifecycleIn(state, t.vm), capabilitiesOf(deps.cloud));
+      if (t.verb === 'terminate') return {};
+      const state = parseState(await deps.runtime.load(preset.name));
+      const d = decideVerb(t.verb as VerbName, lifecycleIn(state, vmId), capabilitiesOf(deps.cloud));
       return { data: { from: d.transition.from, to: d.transition.to, op: d.op } };
     }
+    case 'terminate':
+      // Idempotent by the driver contract: a VM already gone is a success.
+      lease.assertValid();
+      await deps.cloud.terminate(vmId, { signal });
+      deps.logger.info({ vm: vmId, by: t.by, task: t.id, fence: lease.token }, 'terminated VM on request');
+      return {};
     case 'stop': {
       const vm = await vmOf();
       if (vm.state === 'stopped') return { skipped: true, note: 'already stopped' };
       lease.assertValid();
-      await deps.cloud.verb('stop', t.vm, undefined, { signal });
+      await deps.cloud.verb('stop', vmId, undefined, { signal });
       return {};
     }
     case 'start': {
@@ -193,7 +267,7 @@ async function runStep(
       if (vm.state === 'running' || vm.state === 'pending')
         return { skipped: true, note: `already ${vm.state}` };
       lease.assertValid();
-      await deps.cloud.verb('start', t.vm, undefined, { signal });
+      await deps.cloud.verb('start', vmId, undefined, { signal });
       return {};
     }
     case 'reboot': {
@@ -201,7 +275,7 @@ async function runStep(
       // Whether the interrupted call reached the cloud cannot be told: a reboot is never sent twice.
       if (interrupted) return { skipped: true, note: 'interrupted: not repeated' };
       lease.assertValid();
-      await deps.cloud.verb('reboot', t.vm, undefined, { signal });
+      await deps.cloud.verb('reboot', vmId, undefined, { signal });
       return {};
     }
     case 'update': {
@@ -216,8 +290,8 @@ async function runStep(
         const vm = await vmOf();
         if (vm.state === 'stopped') return {};
         if (deps.clock.now() >= until)
-          throw new ShepherdError('vm_verb_2002', `${t.vm} is ${vm.state}, not stopped`, {
-            details: { vm: t.vm, state: vm.state },
+          throw new ShepherdError('vm_verb_2002', `${vmId} is ${vm.state}, not stopped`, {
+            details: { vm: vmId, state: vm.state },
           });
         await deps.clock.sleep(deps.pollMs ?? 1000, signal);
       }
@@ -229,7 +303,7 @@ async function runStep(
   }
 }
 
-/** Saves the VM's new lifecycle with an event naming the task, unless an earlier run already did. */
+/** Saves what the task changed in the preset's state, with an event naming the task, unless saved already. */
 async function record(
   preset: Preset,
   t: TaskRecord,
@@ -238,32 +312,60 @@ async function record(
 ): Promise<StepResult> {
   const state = parseState(await deps.runtime.load(preset.name));
   if (state.events.some((e) => e.task === t.id)) return { skipped: true, note: 'recorded already' };
-  const decision = decisionOf(t);
   const now = deps.clock.now();
+  const event = (e: ActionEvent): PresetEvent => ({
+    ...e,
+    task: t.id,
+    token: lease.token,
+    instance: deps.instanceId,
+  });
+  let next: PresetState;
+  if (t.verb === 'pause' || t.verb === 'resume') {
+    next = pausedState(state, t.verb === 'pause', t.by, now, event, deps.eventsKept);
+    if (next === state) return { skipped: true, note: `already ${t.verb}d` };
+  } else if (t.verb === 'terminate') {
+    next = terminatedState(state, t.vm ?? '', t.by, now, event, deps.eventsKept);
+  } else {
+    next = verbState(preset, t, state, now, event, deps.eventsKept);
+  }
+  lease.assertValid();
+  await deps.runtime.save(preset.name, next, lease.current);
+  const last = next.events.at(-1);
+  deps.logger.info(
+    { vm: t.vm, verb: t.verb, by: t.by, task: t.id, fence: lease.token },
+    last?.reason ?? t.verb,
+  );
+  return {};
+}
+
+/** The state after a verb: the VM's new lifecycle (none when back to active) and a `verb` event. */
+function verbState(
+  preset: Preset,
+  t: TaskRecord,
+  state: PresetState,
+  now: number,
+  event: (e: ActionEvent) => PresetEvent,
+  eventsKept: number,
+): PresetState {
+  const vmId = t.vm ?? '';
+  const decision = decisionOf(t);
   const lifecycleRecord = lifecycleAfter(decision, now, t.by, preset.scrubGraceMs);
-  const { [t.vm]: _old, ...others } = state.lifecycle ?? {};
-  const lifecycle = lifecycleRecord ? { ...others, [t.vm]: lifecycleRecord } : others;
+  const { [vmId]: _old, ...others } = state.lifecycle ?? {};
+  const lifecycle = lifecycleRecord ? { ...others, [vmId]: lifecycleRecord } : others;
   const opDone = t.steps.find((s) => s.name === decision.op && s.state !== 'started');
   const opNote = decision.op
     ? ` (${opDone?.note && decision.op === 'update' ? opDone.note : decision.op})`
     : '';
-  const event: PresetEvent = {
+  const e = event({
     at: new Date(now).toISOString(),
     type: 'verb',
-    vm: t.vm,
+    vm: vmId,
     reason: `${t.verb} by ${t.by}: ${decision.transition.from} → ${decision.transition.to}${opNote}`,
-    task: t.id,
-    token: lease.token,
-    instance: deps.instanceId,
-  };
+  });
   const { lifecycle: _l, ...rest } = state;
-  const next: PresetState = {
+  return {
     ...rest,
-    events: [...state.events, event].slice(-deps.eventsKept),
+    events: [...state.events, e].slice(-eventsKept),
     ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
   };
-  lease.assertValid();
-  await deps.runtime.save(preset.name, next, lease.current);
-  deps.logger.info({ vm: t.vm, verb: t.verb, by: t.by, task: t.id, fence: lease.token }, event.reason);
-  return {};
 }

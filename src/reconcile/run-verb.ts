@@ -1,12 +1,9 @@
-import type { Logger } from 'pino';
 import { type IaasCapability, META_PARTS, META_SPEC, type RuntimeStore, type Vm } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
-import type { Clock } from '../util/clock.js';
 import { bringToSpec, type Cloud, capabilitiesOf } from './apply.js';
 import { inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import { leaseKey } from './manage-preset.js';
+import type { LeaseKeeper } from './lease-keeper.js';
 import { vmSpec } from './spec.js';
 import { type PresetState, parseState } from './state.js';
 import { decideVerb, type Lifecycle, type VerbName } from './verbs.js';
@@ -22,13 +19,6 @@ export interface VerbRequest {
 export interface VerbDeps {
   runtime: RuntimeStore;
   cloud: Cloud;
-  clock: Clock;
-  logger: Logger;
-  instanceId: string;
-  eventsKept: number;
-  scrubGraceMs: number;
-  /** How long to wait for the preset lease (a manage in progress holds it). */
-  leaseWaitMs: number;
 }
 
 /** The VM's lifecycle as last saved. */
@@ -40,14 +30,21 @@ export function lifecycleIn(state: PresetState, vmId: string): Lifecycle {
  * Checks a request without touching the cloud, so an API caller learns at once that it is illegal:
  * the VM must be in the preset's last snapshot, the transition legal, the cloud able to do it.
  */
-export async function checkVerb(req: VerbRequest, deps: Pick<VerbDeps, 'runtime' | 'cloud'>): Promise<void> {
-  const state = parseState(await deps.runtime.load(req.preset.name));
-  const vm = state.vms.find((v) => v.id === req.vmId);
-  if (!vm)
-    throw new ShepherdError('vm_verb_0002', `${req.vmId} in ${req.preset.name}`, {
-      details: { vm: req.vmId },
-    });
+export async function checkVerb(req: VerbRequest, deps: VerbDeps): Promise<void> {
+  const state = await checkVmKnown(req.preset, req.vmId, deps.runtime);
   decideVerb(req.verb, lifecycleIn(state, req.vmId), capabilitiesOf(deps.cloud));
+}
+
+/** The preset's state as last saved, when it lists the VM; `vm_verb_0002` when it does not. */
+export async function checkVmKnown(
+  preset: Preset,
+  vmId: string,
+  runtime: RuntimeStore,
+): Promise<PresetState> {
+  const state = parseState(await runtime.load(preset.name));
+  if (!state.vms.some((v) => v.id === vmId))
+    throw new ShepherdError('vm_verb_0002', `${vmId} in ${preset.name}`, { details: { vm: vmId } });
+  return state;
 }
 
 /**
@@ -72,26 +69,4 @@ export async function updateInPlace(
   const steps = work.kind === 'update' ? work.steps : [];
   await bringToSpec(cloud, vm.id, steps, vm.metadata[META_PARTS], preset, vmSpec(preset), lease);
   return opName(steps);
-}
-
-/** Takes the preset's lease, waiting up to `leaseWaitMs` for a manage in progress to release it. */
-export async function acquireWaiting(
-  preset: Preset,
-  deps: Pick<VerbDeps, 'runtime' | 'clock' | 'logger' | 'leaseWaitMs'>,
-): Promise<LeaseKeeper> {
-  const until = deps.clock.now() + deps.leaseWaitMs;
-  for (;;) {
-    const lease = await LeaseKeeper.acquire(
-      leaseKey(preset.name),
-      preset.leaseTtlMs,
-      deps.runtime,
-      deps.clock,
-      deps.logger,
-    );
-    if (lease) return lease;
-    if (deps.clock.now() >= until) {
-      throw new ShepherdError('vm_verb_2001', `${preset.name} stayed leased for ${deps.leaseWaitMs / 1000}s`);
-    }
-    await deps.clock.sleep(250);
-  }
 }

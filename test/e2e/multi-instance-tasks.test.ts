@@ -21,12 +21,19 @@ import { tempDir } from '../helpers/tmp.js';
 const TTL_S = 4;
 const INTERVAL_S = 1;
 const uniq = () => `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-const pgSchema = `t_tasks_${uniq()}`;
+/** A schema per test (like ZooKeeper's path per test): a test's presets never see another's state. */
+const pgSchemas: string[] = [];
+const pgSchema = () => {
+  const schema = `t_tasks_${uniq()}`;
+  pgSchemas.push(schema);
+  return schema;
+};
 
 const RUNTIMES = [
   {
     name: 'PostgresDriver',
-    block: () => `  driver: PostgresDriver\n  url: ${inject('pgUrl')}\n  schema: ${pgSchema}\n  pool_size: 4`,
+    block: () =>
+      `  driver: PostgresDriver\n  url: ${inject('pgUrl')}\n  schema: ${pgSchema()}\n  pool_size: 4`,
   },
   {
     name: 'ZookeeperDriver',
@@ -48,7 +55,7 @@ afterEach(async () => {
 afterAll(async () => {
   const client = new pg.Client({ connectionString: inject('pgUrl') });
   await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+  for (const schema of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
 });
 
@@ -166,6 +173,38 @@ describe.each(RUNTIMES)('tasks across vmshepherd processes sharing $name', (runt
         (v) => v.id === vm.id,
       )?.lifecycle;
     await waitFor('the VM shown quiesced', async () => (await lifecycle()) === 'quiesced', 10_000);
+
+    // The operator's other actions are tasks too: asked of A, run by B.
+    const other = vms[1]!;
+    const actions = [
+      await call<Task>(a, 'DELETE', `/presets/p000/vms/${other.id}`),
+      await call<Task>(a, 'POST', '/presets/p000/manage'),
+      await call<Task>(a, 'POST', '/presets/p000/pause'),
+    ];
+    expect(actions.map((r) => [r.status, r.body.verb])).toEqual([
+      [202, 'terminate'],
+      [202, 'manage'],
+      [202, 'pause'],
+    ]);
+    const endedTasks: Task[] = [];
+    for (const r of actions) {
+      await waitFor(
+        `the ${r.body.verb} task done`,
+        async () => {
+          const t = (await call<Task>(a, 'GET', `/tasks/${r.body.id}`)).body;
+          if (ended(t)) endedTasks.push(t);
+          return ended(t);
+        },
+        30_000,
+      );
+    }
+    expect(endedTasks.map((t) => [t.verb, t.state, t.executor])).toEqual([
+      ['terminate', 'done', 'b'],
+      ['manage', 'done', 'b'],
+      ['pause', 'done', 'b'],
+    ]);
+    expect((await s.peek()).some((v) => v.id === other.id && v.state === 'running')).toBe(false);
+    expect((await call<{ paused: boolean }>(a, 'GET', '/presets/p000')).body.paused).toBe(true);
   }, 240_000);
 
   it('finishes a scrub whose executor was killed -9 on the other instance within the lease TTL and a cycle', async () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskStep } from '../../src/drivers/types.js';
-import { nextStep, stepEnded, stepInterrupted, taskSteps } from '../../src/reconcile/task-steps.js';
+import {
+  nextStep,
+  plannedSteps,
+  stepEnded,
+  stepInterrupted,
+  taskSteps,
+} from '../../src/reconcile/task-steps.js';
 
 const step = (name: string, state: TaskStep['state']): TaskStep => ({
   name,
@@ -18,9 +24,13 @@ describe('task steps', () => {
   });
 
   it('starts with the check, then follows the recorded decision to the first step not ended', () => {
-    expect(nextStep({ steps: [] })).toBe('check');
-    expect(nextStep({ steps: [step('check', 'started')] })).toBe('check');
-    const checked = { steps: [step('check', 'started'), step('check', 'done')], data: { op: 'stop' } };
+    expect(nextStep({ verb: 'scrub', steps: [] })).toBe('check');
+    expect(nextStep({ verb: 'scrub', steps: [step('check', 'started')] })).toBe('check');
+    const checked = {
+      verb: 'scrub',
+      steps: [step('check', 'started'), step('check', 'done')],
+      data: { op: 'stop' },
+    };
     expect(nextStep(checked)).toBe('stop');
     const stopping = { ...checked, steps: [...checked.steps, step('stop', 'started')] };
     expect(nextStep(stopping)).toBe('stop');
@@ -39,6 +49,17 @@ describe('task steps', () => {
       ],
     };
     expect(nextStep(all)).toBeNull();
-    expect(nextStep({ steps: [step('check', 'done')], data: { op: null } })).toBe('record');
+    expect(nextStep({ verb: 'scrub', steps: [step('check', 'done')], data: { op: null } })).toBe('record');
+  });
+
+  it('gives the operator actions their fixed steps', () => {
+    expect(plannedSteps({ verb: 'pause', steps: [] })).toEqual(['record']);
+    expect(plannedSteps({ verb: 'resume', steps: [] })).toEqual(['record']);
+    expect(plannedSteps({ verb: 'manage', steps: [] })).toEqual(['manage']);
+    expect(plannedSteps({ verb: 'terminate', steps: [] })).toEqual(['check', 'terminate', 'record']);
+    expect(
+      nextStep({ verb: 'terminate', steps: [step('check', 'done'), step('terminate', 'started')] }),
+    ).toBe('terminate');
+    expect(nextStep({ verb: 'pause', steps: [step('record', 'skipped')] })).toBeNull();
   });
 });

@@ -75,5 +75,5 @@ function taskLine(t: Task): string {
     ? `  ${t.error.code}${t.error.step ? ` at ${t.error.step}` : ''}: ${t.error.message}`
     : '';
   const ran = t.executor ? `  ran by ${t.executor}${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}` : '';
-  return `${t.id}  ${t.state.padEnd(9)}  ${t.verb.padEnd(7)}  ${t.preset}/${t.vm}  by ${t.by}  ${t.createdAt}${ran}${error}`;
+  return `${t.id}  ${t.state.padEnd(9)}  ${t.verb.padEnd(7)}  ${t.preset}${t.vm ? `/${t.vm}` : ''}  by ${t.by}  ${t.createdAt}${ran}${error}`;
 }
