@@ -213,7 +213,7 @@ describe.each(RUNTIMES)('tasks across vmshepherd processes sharing $name', (runt
       sim: s,
       urls,
       vms,
-    } = await fleet(runtime.block(), '{latency: 0.4, boot_time: 0.2, seed: 4}', ['a', 'b', 'c'], ['a'], 1);
+    } = await fleet(runtime.block(), '{latency: 0.6, boot_time: 0.2, seed: 4}', ['a', 'b', 'c'], ['a'], 1);
     const a = urls[0]!;
     const vm = vms[0]!;
     const submitted = await call<Task>(a, 'POST', `/presets/p000/vms/${vm.id}/scrub`);
