@@ -1,5 +1,6 @@
 import type { Daemon } from '../daemon/daemon.js';
 import { META_PRESET, META_TIMED_SHUTDOWN, type Vm } from '../drivers/types.js';
+import type { ErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import { assertCanOperate, assertCanRead, type Caller } from './auth.js';
@@ -131,8 +132,13 @@ async function call(method: string, p: Record<string, string>, deps: RpcDeps) {
     }
     case 'terminate_vm': {
       const preset = presetOf(daemon, p.preset as string);
-      await daemon.terminateVm(preset.name, p.vm_id as string, caller.name);
+      // The original answered once the VM was terminated: the task is waited for (a minute at most).
+      const task = await daemon.requestTask(preset.name, 'terminate', caller.name, { vm: p.vm_id as string });
+      const ended = await daemon.taskEnded(task.id, 60_000);
       reader.forget(preset.name);
+      if (ended.error) throw new ShepherdError(ended.error.code as ErrorCode, ended.error.message);
+      if (ended.state !== 'done')
+        throw new ShepherdError('vm_verb_2001', `task ${task.id} is still ${ended.state}`);
       return 'OK';
     }
     case 'get_vm_metadata':

@@ -10,8 +10,6 @@ import { Representation } from './representation.js';
 import {
   eventsQuery,
   eventView,
-  manageResult,
-  okResult,
   presetDetail,
   presetPage,
   presetParams,
@@ -44,6 +42,7 @@ export interface RouteContext {
   caller: Caller;
   params: Record<string, string>;
   query: Record<string, unknown>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** One REST route: its schemas serve both the validation and the OpenAPI document. */
@@ -63,6 +62,12 @@ export interface RouteDef {
 }
 
 const now = () => Date.now();
+
+/** The `Idempotency-Key` header of a submission, when given (at most 200 characters kept). */
+function keyOf(headers: RouteContext['headers']): string | undefined {
+  const key = headers['idempotency-key'];
+  return typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined;
+}
 
 function presetOf(daemon: Daemon, name: string): Preset {
   const preset = daemon.catalog.get(name);
@@ -155,12 +160,19 @@ export const REST_ROUTES: RouteDef[] = [
   {
     method: 'GET',
     path: '/tasks',
-    summary: 'Verbs requested on VMs, newest first (queued, running, done, failed)',
+    summary:
+      'Verbs requested on VMs through any instance, newest first (queued, running, done, failed, cancelled)',
     access: 'read',
     query: tasksQuery,
     response: z.array(taskView),
     handler: async ({ daemon, query }) =>
-      daemon.tasks.list(query.preset as string | undefined).map(taskViewOf),
+      (
+        await daemon.listTasks({
+          ...(query.preset !== undefined ? { preset: query.preset as string } : {}),
+          active: query.active as boolean,
+          limit: query.limit as number,
+        })
+      ).map(taskViewOf),
   },
   {
     method: 'GET',
@@ -169,82 +181,75 @@ export const REST_ROUTES: RouteDef[] = [
     access: 'read',
     params: taskParams,
     response: taskView,
-    handler: async ({ daemon, params }) => {
-      const task = daemon.tasks.get(params.id as string);
-      if (!task) throw new ShepherdError('api_task_0001', params.id);
-      return taskViewOf(task);
-    },
+    handler: async ({ daemon, params }) => taskViewOf(await daemon.getTask(params.id as string)),
   },
   {
     method: 'POST',
-    path: '/presets/:name/manage',
-    summary: 'Manage the preset now, whatever its interval',
+    path: '/tasks/:id/cancel',
+    summary: 'Cancel a task no instance has taken up yet (409 once it runs or ended)',
     access: 'operate',
-    params: presetParams,
-    response: manageResult,
-    handler: async ({ daemon, reader, params }) => {
-      const o = await daemon.manageNow(params.name as string);
-      reader.forget(o.preset);
-      return {
-        preset: o.preset,
-        result: o.result,
-        created: o.created,
-        terminated: o.terminated,
-        failedActions: o.failedActions,
-        ...(o.error ? { code: o.error.code } : {}),
-      };
-    },
+    params: taskParams,
+    response: taskView,
+    handler: async ({ daemon, params, caller }) =>
+      taskViewOf(await daemon.cancelTask(params.id as string, caller.name)),
   },
-  ...(['pause', 'resume'] as const).map(
+  ...(['manage', 'pause', 'resume'] as const).map(
     (action): RouteDef => ({
       method: 'POST',
       path: `/presets/:name/${action}`,
-      summary:
-        action === 'pause'
-          ? 'Pause the preset: every instance observes and checks it, none acts on it'
-          : 'Resume a paused preset',
+      summary: {
+        manage: 'Manage the preset now, whatever its interval, as a task; answers at once with it',
+        pause: 'Pause the preset (every instance observes and checks it, none acts on it), as a task',
+        resume: 'Resume a paused preset, as a task',
+      }[action],
       access: 'operate',
       params: presetParams,
-      response: okResult,
-      handler: async ({ daemon, reader, params, caller }) => {
-        const preset = presetOf(daemon, params.name as string);
-        const state = await daemon.setPaused(preset.name, action === 'pause', caller.name);
-        reader.forget(preset.name);
-        const s = presetSummaryOf(preset, state);
-        return { preset: preset.name, phase: s.phase, message: s.message };
+      response: taskView,
+      status: 202,
+      handler: async ({ daemon, reader, params, caller, headers }) => {
+        const task = await daemon.requestTask(params.name as string, action, caller.name, {
+          idempotencyKey: keyOf(headers),
+        });
+        reader.forget(task.preset);
+        return taskViewOf(task);
       },
     }),
   ),
   {
     method: 'DELETE',
     path: '/presets/:name/vms/:id',
-    summary: "Terminate a VM of the preset (under the preset's lease, with an event); the loop replaces it",
+    summary:
+      "Terminate a VM of the preset, as a task run under the preset's lease with an event; the loop replaces it",
     access: 'operate',
     params: vmParams,
-    response: okResult,
-    handler: async ({ daemon, reader, params, caller }) => {
-      const preset = presetOf(daemon, params.name as string);
-      const state = await daemon.terminateVm(preset.name, params.id as string, caller.name);
-      reader.forget(preset.name);
-      const s = presetSummaryOf(preset, state);
-      return { preset: preset.name, phase: s.phase, message: `terminated ${params.id}` };
+    response: taskView,
+    status: 202,
+    handler: async ({ daemon, reader, params, caller, headers }) => {
+      const task = await daemon.requestTask(params.name as string, 'terminate', caller.name, {
+        vm: params.id as string,
+        idempotencyKey: keyOf(headers),
+      });
+      reader.forget(task.preset);
+      return taskViewOf(task);
     },
   },
   {
     method: 'POST',
     path: '/presets/:name/vms/:id/:verb',
     summary:
-      'Run a verb on a VM (quiesce, restart, scrub, restore, update) as a background task; answers at once',
+      'Run a verb on a VM (quiesce, restart, scrub, restore, update) as a task in the runtime store; answers at ' +
+      'once with it (an `Idempotency-Key` header used before answers with the task that has it)',
     access: 'operate',
     params: verbParams,
     response: taskView,
     status: 202,
-    handler: async ({ daemon, reader, params, caller }) => {
+    handler: async ({ daemon, reader, params, caller, headers }) => {
       const task = await daemon.requestVerb(
         params.name as string,
         params.id as string,
         params.verb as VerbName,
         caller.name,
+        keyOf(headers),
       );
       reader.forget(params.name as string);
       return taskViewOf(task);

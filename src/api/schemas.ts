@@ -49,7 +49,15 @@ export const eventsQuery = z.strictObject({
   until: z.iso.datetime({ offset: true }).optional().describe('ISO time, exclusive'),
   limit: z.coerce.number().int().min(1).max(5000).default(200),
 });
-export const tasksQuery = z.strictObject({ preset: z.string().optional() });
+export const tasksQuery = z.strictObject({
+  preset: z.string().optional(),
+  active: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('only queued and running tasks'),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
 
 const isoOrNull = z.string().nullable();
 
@@ -182,26 +190,31 @@ export const eventView = z.object({
 export const taskView = z.object({
   id: z.string(),
   preset: z.string(),
-  vm: z.string(),
-  verb: z.string(),
+  vm: z.string().optional().describe('the VM of a verb or terminate'),
+  verb: z.string().describe('quiesce, restart, scrub, restore, update, or manage, pause, resume, terminate'),
   by: z.string(),
-  state: z.enum(['queued', 'running', 'done', 'failed']),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+  steps: z
+    .array(
+      z.object({
+        name: z.string(),
+        state: z.enum(['started', 'done', 'skipped']),
+        at: z.string(),
+        instance: z.string(),
+        token: z.number(),
+        note: z.string().optional(),
+      }),
+    )
+    .describe('each step as recorded when it started and when it ended, with the instance and fence'),
+  error: z.object({ code: z.string(), message: z.string(), step: z.string().optional() }).optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+  executor: z.string().optional().describe('the instance that ran it last'),
+  attempts: z.number().int().describe('times an executor took it up (more than one: resumed)'),
 });
 
-export const manageResult = z.object({
-  preset: z.string(),
-  result: z.string(),
-  created: z.number().int(),
-  terminated: z.number().int(),
-  failedActions: z.number().int(),
-  code: z.string().optional(),
-});
-
-export const okResult = z.object({ preset: z.string(), phase: z.enum(PHASES), message: z.string() });
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), fix: z.string().optional() }),
 });

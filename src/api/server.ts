@@ -203,6 +203,7 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
         caller,
         params: params as Record<string, string>,
         query,
+        headers: req.headers,
       });
       reply.code(route.status ?? 200);
       if (result instanceof RawJson) return sendRepresentation(req, reply, result);

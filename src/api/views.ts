@@ -167,5 +167,6 @@ export function eventsOf(preset: string, state: PresetState): EventView[] {
 }
 
 export function taskViewOf(t: Task): z.infer<typeof taskView> {
-  return { ...t };
+  const { data: _data, revision: _revision, token: _token, ...view } = t;
+  return view;
 }

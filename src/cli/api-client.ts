@@ -15,12 +15,17 @@ export function apiTarget(o: { url?: string; token?: string }, env = process.env
 }
 
 /** Calls the REST API; an error answer becomes the ShepherdError with the server's code. */
-export async function callApi<T>(target: ApiTarget, method: string, path: string): Promise<T> {
+export async function callApi<T>(
+  target: ApiTarget,
+  method: string,
+  path: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${target.url}${path}`, {
       method,
-      headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+      headers: { ...extraHeaders, ...(target.token ? { authorization: `Bearer ${target.token}` } : {}) },
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {

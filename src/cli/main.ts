@@ -99,17 +99,44 @@ export function buildProgram(exit: (code: number) => void): Command {
       .argument('<verb>', 'quiesce, restart, scrub, restore or update')
       .argument('<preset>', 'the preset the VM belongs to')
       .argument('<vm-id>', 'the VM id')
-      .option('--wait', 'follow the task until it is done or failed'),
+      .option('--wait', 'follow the task until it is done or failed')
+      .option(
+        '--idempotency-key <key>',
+        'a key of this request: asking again with it (from any instance) answers with the same task',
+      ),
   ).action((verb: string, preset: string, vmId: string, o) =>
-    done(vmCommand(verb, preset, vmId, apiTarget(o), o.output as OutputFormat, Boolean(o.wait))),
+    done(
+      vmCommand(
+        verb,
+        preset,
+        vmId,
+        apiTarget(o),
+        o.output as OutputFormat,
+        Boolean(o.wait),
+        o.idempotencyKey,
+      ),
+    ),
   );
 
   apiOptions(
     program
       .command('tasks')
-      .description('list the verbs requested on VMs, newest first, through the API')
-      .option('--preset <name>', 'only this preset'),
-  ).action((o) => done(tasksCommand(o.preset, apiTarget(o), o.output as OutputFormat)));
+      .description(
+        'list the verbs requested on VMs through any instance, newest first, or show one task with its steps',
+      )
+      .argument('[task-id]', 'show this task')
+      .option('--preset <name>', 'only this preset')
+      .option('--active', 'only queued and running tasks')
+      .option('--cancel', 'cancel the task (only while it is queued)'),
+  ).action((id: string | undefined, o) =>
+    done(
+      tasksCommand(
+        { preset: o.preset, active: Boolean(o.active), id, cancel: Boolean(o.cancel) },
+        apiTarget(o),
+        o.output as OutputFormat,
+      ),
+    ),
+  );
   program
     .command('simulator')
     .description(

@@ -41,6 +41,17 @@ export const defaultsSchema = presetSchema.partial().extend({
   healthcheck: z.looseObject({ driver: z.string().min(1).optional() }).optional(),
 });
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Seconds, or a number with a unit: `45s`, `30m`, `12h`, `7d`. */
+export const durationSeconds = z.union([
+  z.number().positive(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?[smhd]$/, { message: 'expected seconds or a duration such as 45s, 30m, 12h, 7d' })
+    .transform((v) => Number(v.slice(0, -1)) * (UNIT_SECONDS[v.slice(-1)] ?? 1)),
+]);
+
 export const configSchema = z.strictObject({
   strict: z
     .boolean()
@@ -200,6 +211,14 @@ export const configSchema = z.strictObject({
       heap_growth: 1.3,
     })
     .describe('new in vmshepherd: tuning of the manage loop'),
+  tasks: z
+    .strictObject({
+      keep: durationSeconds
+        .default(604_800)
+        .describe('how long finished tasks are kept in the runtime store (seconds, or 45s, 30m, 12h, 7d)'),
+    })
+    .default({ keep: 604_800 })
+    .describe('new in vmshepherd: verbs asked of VMs, kept as task records in the runtime store'),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

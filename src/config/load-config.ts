@@ -58,6 +58,8 @@ export interface ShepherdConfig {
   /** Positions of the defaults, for errors about merged presets. */
   defaultsLayer: SourceLayer;
   manage: ConfigOutput['manage'];
+  /** Task records: `keep` is seconds. */
+  tasks: ConfigOutput['tasks'];
   /** Set when traces are exported (the `tracing:` section or the OTEL_EXPORTER_OTLP_* environment). */
   tracing: ConfigOutput['tracing'];
   /** `strict: true` or `check --strict`: preset warnings are errors too. */
@@ -236,6 +238,7 @@ export async function parseConfig(
     defaults: (raw.defaults ?? {}) as Record<string, unknown>,
     defaultsLayer: { source, prefix: ['defaults'] },
     manage: c.manage,
+    tasks: c.tasks,
     tracing: c.tracing,
     strict,
     presetsMaySetEndpoints: c.presets_may_set_endpoints,

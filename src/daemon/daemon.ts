@@ -5,8 +5,15 @@ import type { Logger } from 'pino';
 import { type ConfigOverrides, loadConfig, type ShepherdConfig } from '../config/load-config.js';
 import { ownPackageDir } from '../drivers/plugins.js';
 import { DriverRegistry } from '../drivers/registry.js';
-import type { PresetStore, RuntimeStore } from '../drivers/types.js';
-import { ShepherdError } from '../errors/shepherd-error.js';
+import { MemoryTaskStore } from '../drivers/runtime/memory-tasks.js';
+import {
+  isActiveTask,
+  type PresetStore,
+  type RuntimeStore,
+  type TaskFilter,
+  type TaskStore,
+} from '../drivers/types.js';
+import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -14,13 +21,15 @@ import { failSpan, inSpan, startTracing, stopTracing, tracingFromEnv } from '../
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
 import { FleetHealth, fleetGuard } from '../reconcile/fleet-guard.js';
+import type { LeaseKeeper } from '../reconcile/lease-keeper.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
-import { setPaused, terminateVm } from '../reconcile/operator-actions.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
-import { checkVerb, runVerb } from '../reconcile/run-verb.js';
+import { runPresetTasks } from '../reconcile/run-tasks.js';
+import { checkVerb, checkVmKnown } from '../reconcile/run-verb.js';
 import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
 import { type PresetState, parseState, type VmSnapshot } from '../reconcile/state.js';
+import { PRESET_ACTIONS, type TaskAction } from '../reconcile/task-steps.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
@@ -28,7 +37,7 @@ import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
 import { type OrphanReport, OrphanTracker } from './orphans.js';
-import { type Task, TaskRunner } from './tasks.js';
+import { newTask, type Task } from './tasks.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -81,8 +90,10 @@ export class Daemon {
   /** Health of this instance's checked VMs, for the fleet-wide guard. */
   private readonly fleetHealth = new FleetHealth();
   readonly metrics = new Metrics();
-  /** Verbs requested on VMs (quiesce, restart, scrub, restore, update), run in the background. */
-  readonly tasks = new TaskRunner();
+  /** Task records when the runtime store keeps none (a plugin store): this process's only. */
+  private readonly localTasks = new MemoryTaskStore();
+  /** Monotonic ms of the last purge of finished tasks. */
+  private lastPurge = Number.NEGATIVE_INFINITY;
   private readonly presetLoggers = new Map<string, Logger>();
   private readonly orphanTracker = new OrphanTracker();
   onCycle: ((summary: CycleSummary) => void) | undefined;
@@ -101,7 +112,6 @@ export class Daemon {
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
     this.healthQueue = new Limiter(config.manage.health_concurrency);
-    this.tasks.onFinished = (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state });
     this.gen = undefined as unknown as Generation;
     this.scheduler = undefined as unknown as Scheduler;
   }
@@ -207,57 +217,96 @@ export class Daemon {
     return this.scheduler.runCycle();
   }
 
-  /** Manages one preset now, whatever its interval (the API's "manage now"). */
-  async manageNow(name: string): Promise<ManageOutcome> {
-    const preset = this.gen.catalog.get(name);
-    if (!preset) throw new ShepherdError('cli_preset_1001', name);
-    return this.manage(preset, { id: 0, startedAt: this.clock.now(), shared: new Map() }, true);
+  /** The task records in force: the runtime store's, or this process's for a store that keeps none. */
+  get taskStore(): TaskStore {
+    return this.gen.runtime.tasks ?? this.localTasks;
   }
 
   /**
-   * Queues a verb on a VM of a preset and returns its task at once. An unknown preset or VM, an illegal
-   * transition or a verb the cloud cannot do is refused here, before anything is queued.
+   * Records a verb on a VM of a preset as a queued task and returns it at once; whichever instance holds
+   * (or next takes) the preset's lease runs it. An unknown preset or VM, an illegal transition or a verb
+   * the cloud cannot do is refused here, before anything is stored. A key used before returns its task.
    */
-  async requestVerb(presetName: string, vmId: string, verb: VerbName, by: string): Promise<Task> {
-    const preset = this.gen.catalog.get(presetName);
-    if (!preset) throw new ShepherdError('cli_preset_1001', presetName);
-    const cloud = await this.gen.pool.account(preset);
-    const request = { preset, vmId, verb, by };
-    await checkVerb(request, { runtime: this.gen.runtime, cloud });
-    const deps = {
-      runtime: this.gen.runtime,
-      cloud,
-      clock: this.clock,
-      logger: this.presetLogger(preset.name),
-      instanceId: this.instanceId,
-      eventsKept: this.gen.config.manage.events_kept,
-      scrubGraceMs: preset.scrubGraceMs,
-      leaseWaitMs: 60_000,
-      stopping: this.stopping.signal,
-    };
-    return this.tasks.submit({ preset: preset.name, vm: vmId, verb, by }, () =>
-      inSpan(
-        'vmshepherd.verb',
-        { 'vmshepherd.preset': preset.name, 'vmshepherd.vm': vmId, 'vmshepherd.verb': verb },
-        () => runVerb(request, deps),
+  requestVerb(
+    presetName: string,
+    vmId: string,
+    verb: VerbName,
+    by: string,
+    idempotencyKey?: string,
+  ): Promise<Task> {
+    return this.requestTask(presetName, verb, by, { vm: vmId, idempotencyKey });
+  }
+
+  /**
+   * Records an operator's action as a queued task and returns it at once, like a verb: `manage` (now,
+   * whatever the interval), `pause`, `resume` (every instance honours it), `terminate` (a VM of the preset;
+   * the loop replaces it).
+   */
+  async requestTask(
+    presetName: string,
+    action: TaskAction,
+    by: string,
+    o: { vm?: string | undefined; idempotencyKey?: string | undefined } = {},
+  ): Promise<Task> {
+    const store = this.taskStore;
+    if (o.idempotencyKey !== undefined) {
+      const existing = await store.getTaskByKey(o.idempotencyKey);
+      if (existing) return existing;
+    }
+    const preset = this.presetNamed(presetName);
+    const vm = o.vm;
+    if (action === 'terminate') await checkVmKnown(preset, vm ?? '', this.gen.runtime);
+    else if (vm !== undefined && !(PRESET_ACTIONS as readonly string[]).includes(action)) {
+      const cloud = await this.gen.pool.account(preset);
+      await checkVerb(
+        { preset, vmId: vm, verb: action as VerbName, by },
+        { runtime: this.gen.runtime, cloud },
+      );
+    }
+    const { task, created } = await store.submitTask(
+      newTask(
+        {
+          preset: preset.name,
+          verb: action,
+          by,
+          ...(action === 'terminate' || !(PRESET_ACTIONS as readonly string[]).includes(action)
+            ? { vm }
+            : {}),
+          idempotencyKey: o.idempotencyKey,
+        },
+        this.clock.now(),
       ),
     );
+    if (created)
+      this.presetLogger(preset.name).info({ task: task.id, vm, verb: action, by }, 'task submitted');
+    this.scheduler.markDue(preset.name);
+    return task;
   }
 
-  /** Pauses (or resumes) a preset in its runtime state, under its lease: every instance honours it. */
-  async setPaused(presetName: string, paused: boolean, by: string): Promise<PresetState> {
-    const preset = this.presetNamed(presetName);
-    const state = await setPaused(preset, paused, by, await this.operatorDeps(preset));
-    this.scheduler.markDue(preset.name);
-    return state;
+  /** Waits until a task ended (polling the store), at most `timeoutMs`; returns it as it is then. */
+  async taskEnded(id: string, timeoutMs: number): Promise<Task> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const task = await this.getTask(id);
+      if (!isActiveTask(task) || performance.now() >= until) return task;
+      await this.clock.sleep(200);
+    }
   }
 
-  /** Terminates a VM of a preset under its lease, with an event; the next manage replaces it. */
-  async terminateVm(presetName: string, vmId: string, by: string): Promise<PresetState> {
-    const preset = this.presetNamed(presetName);
-    const state = await terminateVm(preset, vmId, by, await this.operatorDeps(preset));
-    this.scheduler.markDue(preset.name);
-    return state;
+  /** Tasks of every instance, newest first. */
+  listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+    return this.taskStore.listTasks(filter);
+  }
+
+  async getTask(id: string): Promise<Task> {
+    const task = await this.taskStore.getTask(id);
+    if (!task) throw new ShepherdError('api_task_0001', id);
+    return task;
+  }
+
+  /** Cancels a task that no instance took up yet. */
+  cancelTask(id: string, by: string): Promise<Task> {
+    return this.taskStore.cancelTask(id, by);
   }
 
   /** The preset's state as last saved by whichever instance managed it. */
@@ -269,18 +318,6 @@ export class Daemon {
     const preset = this.gen.catalog.get(name);
     if (!preset) throw new ShepherdError('cli_preset_1001', name);
     return preset;
-  }
-
-  private async operatorDeps(preset: Preset) {
-    return {
-      runtime: this.gen.runtime,
-      cloud: await this.gen.pool.account(preset),
-      clock: this.clock,
-      logger: this.presetLogger(preset.name),
-      instanceId: this.instanceId,
-      eventsKept: this.gen.config.manage.events_kept,
-      leaseWaitMs: 10_000,
-    };
   }
 
   /** What the next manage of each preset (or of one) would do, touching nothing. */
@@ -409,7 +446,6 @@ export class Daemon {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
     await this.scheduler.stop();
-    await this.tasks.idle();
     await this.gen.pool.close();
     this.gen.unwatch();
     await this.gen.store.close?.();
@@ -471,6 +507,7 @@ export class Daemon {
       logger: this.logger,
       presets: () => this.gen.catalog.presets(),
       manage: (preset, cycle) => this.manage(preset, cycle, false),
+      urgent: () => this.presetsWithTasks(),
       onCycle: (s) => {
         const { cycle, durationMs, ...counts } = s;
         const level =
@@ -478,9 +515,38 @@ export class Daemon {
         this.logger[level]({ cycle, ...counts, duration_ms: Math.round(durationMs) }, 'cycle');
         this.metrics.cycle(s);
         this.showFleetHealth();
+        this.purgeTasks();
         this.onCycle?.(s);
       },
     });
+  }
+
+  /** Presets with queued or running tasks: managed this cycle whatever their interval. */
+  private async presetsWithTasks(): Promise<ReadonlySet<string>> {
+    try {
+      return new Set((await this.taskStore.listTasks({ active: true })).map((t) => t.preset));
+    } catch (err) {
+      const e = asShepherdError(err, 'reconcile_manage_1001');
+      this.logger.warn({ code: e.code, err: e.message }, 'cannot list the queued tasks');
+      return new Set();
+    }
+  }
+
+  /** Deletes finished tasks older than `tasks.keep`, at most every ten minutes, in the background. */
+  private purgeTasks(): void {
+    const now = performance.now();
+    if (now - this.lastPurge < 600_000) return;
+    this.lastPurge = now;
+    const before = this.clock.now() - this.gen.config.tasks.keep * 1000;
+    void this.taskStore
+      .purgeTasks(before)
+      .then((n) => {
+        if (n > 0) this.logger.info({ purged: n }, 'finished tasks purged');
+      })
+      .catch((err) => {
+        const e = asShepherdError(err, 'reconcile_manage_1001');
+        this.logger.warn({ code: e.code, err: e.message }, 'cannot purge finished tasks');
+      });
   }
 
   private presetLogger(name: string): Logger {
@@ -539,6 +605,22 @@ export class Daemon {
       healthHistory: this.gen.config.manage.health_history,
       stopping: this.stopping.signal,
       fleet: this.fleetDeps(),
+      ...(cycle.urgent?.has(preset.name)
+        ? {
+            tasks: (lease: LeaseKeeper) =>
+              runPresetTasks(preset, lease, {
+                tasks: this.taskStore,
+                runtime: this.gen.runtime,
+                cloud,
+                clock: this.clock,
+                logger,
+                instanceId: this.instanceId,
+                eventsKept: this.gen.config.manage.events_kept,
+                stopping: this.stopping.signal,
+                onFinished: (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state }),
+              }),
+          }
+        : {}),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
     };
     const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {

@@ -430,6 +430,16 @@ export const CODES = {
     'None needed: another instance manages the preset now.',
     409,
   ),
+  runtime_task_0001: no(
+    'Task not written: the preset lease was lost or the task changed meanwhile (cancelled)',
+    'None needed: the instance that holds the preset lease now carries the task on.',
+    409,
+  ),
+  runtime_task_1001: no(
+    'A task was taken up too many times without finishing',
+    'Look at the logs of the instances that ran it (its steps name them) and submit the verb again.',
+    500,
+  ),
   runtime_lease_0001: no(
     'The preset lease was lost while managing',
     'None needed: the manage stops and another instance takes over; check runtime store latency if frequent.',
@@ -557,12 +567,17 @@ export const CODES = {
     'Check the VM id: verbs apply only to VMs of the named preset.',
     404,
   ),
+  vm_verb_2002: no(
+    'The VM did not reach the state its verb promised in time',
+    'Look at the VM in the cloud (its fault); the task ends failed at its wait step, submit it again once fixed.',
+    504,
+  ),
   vm_verb_2001: backoff(
     'The verb could not take the preset lease in time',
     'Retry; another instance or a long manage held the preset.',
     503,
   ),
-  vm_verb_2002: backoff(
+  vm_verb_2003: backoff(
     "The verb waits for the preset's disruption budget (update.max_unavailable)",
     'A rollout, remedies, scale-in or other verbs hold every VM max_unavailable allows out of service; the verb runs once one is back. When it waited too long it fails with this code: retry later, or raise update.max_unavailable.',
     503,
@@ -622,8 +637,13 @@ export const CODES = {
   ),
   api_task_0001: no(
     'No task with this id',
-    'Tasks are kept for the last 1000 verbs; list them at /api/v1/tasks.',
+    'Finished tasks are kept for `tasks.keep` (default 7 days); list them at /api/v1/tasks.',
     404,
+  ),
+  api_task_0002: no(
+    'Only a queued task can be cancelled',
+    'None: the task runs or ended already; its steps show how far it got.',
+    409,
   ),
   api_ready_2001: backoff(
     'The runtime store did not answer the readiness probe in time',

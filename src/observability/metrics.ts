@@ -108,10 +108,11 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [this.registry],
   });
-  readonly verbTasks = this.counter('vmshepherd_verb_tasks_total', 'VM verb tasks by verb and outcome', [
-    'verb',
-    'state',
-  ]);
+  readonly verbTasks = this.counter(
+    'vmshepherd_verb_tasks_total',
+    'tasks (verbs and operator actions) by verb and outcome',
+    ['verb', 'state'],
+  );
 
   /** One HTTP request, by route pattern (never the raw URL: ids would explode the series). */
   private readonly httpPacedRequests = this.counter(

@@ -145,7 +145,7 @@ export const PANEL_JS = `(() => {
       const r = await fetch(b.dataset.url, { method: b.dataset.method, headers: { 'x-vmshepherd-panel': '1' }, credentials: 'same-origin' });
       const body = await r.json().catch(() => ({}));
       if (!r.ok) toast((body.error && (body.error.code + ': ' + body.error.message)) || ('HTTP ' + r.status), true);
-      else toast(body.message || (body.verb ? body.verb + ' of ' + body.vm + ': ' + body.state : 'done'));
+      else toast(body.message || (body.verb ? body.verb + (body.vm ? ' of ' + body.vm : ' of ' + body.preset) + ': ' + body.state : 'done'));
     } catch (err) { toast(String(err), true); }
   });
   filter();

@@ -190,12 +190,12 @@ function verbApplies(verb: string, lifecycle: VmView['lifecycle']): boolean {
 
 export function tasksTable(tasks: readonly Task[], withPreset: boolean): Html {
   if (tasks.length === 0) return html`<p class="empty">No task yet.</p>`;
-  return html`<table class="grid tasks" id="tasks"><thead><tr><th>requested</th>${withPreset ? html`<th>preset</th>` : ''}<th>VM</th><th>verb</th><th>by</th><th>state</th><th>error</th></tr></thead>
-<tbody>${tasks.map((t) => html`<tr class="task-${t.state}"><td class="n" title="${t.createdAt}">${t.createdAt.slice(11, 19)}</td>${withPreset ? html`<td><a href="/presets/${encodeURIComponent(t.preset)}">${t.preset}</a></td>` : ''}<td class="mono">${t.vm}</td><td>${t.verb}</td><td>${t.by}</td><td><span class="ts ts-${t.state}">${t.state}</span></td><td class="msg">${t.error ? html`<span class="code">${t.error.code}</span> ${t.error.message}` : ''}</td></tr>`)}</tbody></table>`;
+  return html`<table class="grid tasks" id="tasks"><thead><tr><th>requested</th>${withPreset ? html`<th>preset</th>` : ''}<th>VM</th><th>verb</th><th>by</th><th>state</th><th>ran by</th><th>error</th></tr></thead>
+<tbody>${tasks.map((t) => html`<tr class="task-${t.state}"><td class="n" title="${t.createdAt}">${t.createdAt.slice(11, 19)}</td>${withPreset ? html`<td><a href="/presets/${encodeURIComponent(t.preset)}">${t.preset}</a></td>` : ''}<td class="mono">${t.vm ?? ''}</td><td>${t.verb}</td><td>${t.by}</td><td><span class="ts ts-${t.state}">${t.state}</span></td><td title="${t.steps.map((s) => `${s.at} ${s.name} ${s.state} ${s.instance}`).join('\n')}">${t.executor ?? ''}${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}</td><td class="msg">${t.error ? html`<span class="code">${t.error.code}</span>${t.error.step ? ` at ${t.error.step}:` : ''} ${t.error.message}` : ''}</td></tr>`)}</tbody></table>`;
 }
 
 export function tasksBody(tasks: readonly Task[]): Html {
-  return html`<h2>Tasks <span class="dim">verbs requested on VMs, newest first</span></h2>${tasksTable(tasks, true)}`;
+  return html`<h2>Tasks <span class="dim">verbs and operator actions asked through any instance, newest first</span></h2>${tasksTable(tasks, true)}`;
 }
 
 export function loginBody(message: string | undefined): Html {

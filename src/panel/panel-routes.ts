@@ -91,7 +91,7 @@ export function registerPanel(
       return { frame: frame('Presets', 'presets'), body };
     }
     if (url.pathname === '/tasks')
-      return { frame: frame('Tasks', 'tasks'), body: tasksBody(daemon.tasks.list()) };
+      return { frame: frame('Tasks', 'tasks'), body: tasksBody(await daemon.listTasks({ limit: 1000 })) };
     const m = /^\/presets\/([^/]+)$/.exec(url.pathname);
     if (m) {
       const name = decodeURIComponent(m[1] as string);
@@ -104,7 +104,14 @@ export function registerPanel(
         const vms = state.vms.map((vm) => vmViewOf(preset, state, vm, now));
         const events = eventsOf(name, state).reverse();
         return {
-          body: presetBody(detail, vms, events, daemon.tasks.list(name), access, now),
+          body: presetBody(
+            detail,
+            vms,
+            events,
+            await daemon.listTasks({ preset: name, limit: 20 }),
+            access,
+            now,
+          ),
           secret: detail.userdata !== undefined,
         };
       });

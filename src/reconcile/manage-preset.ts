@@ -27,6 +27,7 @@ import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
 import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
+import type { PresetTasksResult } from './run-tasks.js';
 import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
@@ -48,6 +49,11 @@ export interface ManageDeps {
   stopping: AbortSignal;
   /** This instance's fleet health, for the fleet-wide guard (manage.max_unhealthy_fleet). */
   fleet?: { others(preset: string): FleetCounts; maxUnhealthy: CountOrPercent };
+  /**
+   * Runs the preset's queued and running tasks under the lease, before the manage reads the state; a
+   * `manage` task among them forces this manage and is ended by `after`, before the lease is released.
+   */
+  tasks?: (lease: LeaseKeeper) => Promise<PresetTasksResult>;
 }
 
 export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
@@ -112,6 +118,16 @@ export async function managePreset(
     'lease taken',
   );
 
+  let tasks: PresetTasksResult | undefined;
+  if (deps.tasks) {
+    try {
+      tasks = await deps.tasks(lease);
+    } catch (err) {
+      const error = asShepherdError(err, 'reconcile_manage_1001', 'tasks');
+      deps.logger.warn({ ...errorFields(error), fence: lease.token }, 'cannot run the preset tasks');
+    }
+  }
+
   const leaseInfo = { token: lease.token, takenOver: lease.takenOver };
   let runtimeFailure = false;
   const runtime = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -131,9 +147,11 @@ export async function managePreset(
       ...e,
     });
   let state: PresetState | undefined;
+  /** The outcome of this manage, for the `manage` tasks it ends. */
+  let final: ManageOutcome | undefined;
   try {
     state = parseState(await runtime(() => deps.runtime.load(preset.name)));
-    if (!options.force && !isDue(state.lastManagedAt, preset.manageIntervalMs, started)) {
+    if (!options.force && !tasks?.force && !isDue(state.lastManagedAt, preset.manageIntervalMs, started)) {
       return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
     }
     const signal = lease.signal;
@@ -223,7 +241,7 @@ export async function managePreset(
     // A manage whose lease ran out must not present itself as current: another instance may manage now.
     lease.assertValid();
     await runtime(() => deps.runtime.save(preset.name, next, lease.current));
-    return outcome('managed', {
+    final = outcome('managed', {
       lease: leaseInfo,
       created: creates?.created.length ?? 0,
       terminated: terminations?.done.length ?? 0,
@@ -232,6 +250,7 @@ export async function managePreset(
       state: next,
       ...(failures[0] ? { error: failures[0] } : {}),
     });
+    return final;
   } catch (err) {
     const error = asShepherdError(err, 'reconcile_manage_1001');
     deps.logger.error({ ...errorFields(error), fence: lease.token }, 'manage failed');
@@ -241,13 +260,15 @@ export async function managePreset(
       code: error.code,
     });
     await saveFailure(preset, state, events, error, lease, deps);
-    return outcome('failed', {
+    final = outcome('failed', {
       error,
       lastManagedAt: state?.lastManagedAt ?? null,
       lease: leaseInfo,
       runtimeFailure,
     });
+    return final;
   } finally {
+    if (final && tasks?.after) await tasks.after(final);
     await lease.release();
   }
 }

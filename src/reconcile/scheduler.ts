@@ -28,6 +28,8 @@ export interface CycleContext {
   startedAt: number;
   /** Per-cycle memo (e.g. one listing per cloud account). */
   shared: Map<string, unknown>;
+  /** Presets with queued or running tasks: their manages run those tasks. */
+  urgent?: ReadonlySet<string>;
 }
 
 export interface SchedulerOptions {
@@ -38,6 +40,8 @@ export interface SchedulerOptions {
   presets: () => readonly Preset[];
   manage: (preset: Preset, cycle: CycleContext) => Promise<ManageOutcome>;
   onCycle?: (summary: CycleSummary) => void;
+  /** Presets to manage this cycle whatever their interval (queued tasks), asked once per cycle. */
+  urgent?: () => Promise<ReadonlySet<string>>;
 }
 
 /**
@@ -135,7 +139,8 @@ export class Scheduler {
   /** One cycle; `fed` is called once all its presets are in the pool (or it stopped feeding). */
   private async cycleBody(id: number, fed: () => void): Promise<CycleSummary> {
     const startedAt = this.o.clock.now();
-    const ctx: CycleContext = { id, startedAt, shared: new Map() };
+    const urgent = (await this.o.urgent?.()) ?? new Set<string>();
+    const ctx: CycleContext = { id, startedAt, shared: new Map(), urgent };
     const presets = this.o.presets();
     const summary: CycleSummary = {
       cycle: id,
@@ -157,7 +162,11 @@ export class Scheduler {
         continue;
       }
       const last = this.lastSeen.get(preset.name);
-      if (last !== undefined && !isDue(last, preset.manageIntervalMs, startedAt)) {
+      if (
+        last !== undefined &&
+        !isDue(last, preset.manageIntervalMs, startedAt) &&
+        !urgent.has(preset.name)
+      ) {
         summary.notDue++;
         continue;
       }

@@ -63,6 +63,8 @@ export interface PresetEvent {
   revision?: string;
   /** Structured facts beside the reason (e.g. ready VMs when an outdated VM was retired). */
   data?: Record<string, number | string>;
+  /** The task that did it (a resumed task finds its own event and does not record it twice). */
+  task?: string;
   /** Fencing token of the lease under which it happened, and the instance that held it. */
   token: number;
   instance: string;

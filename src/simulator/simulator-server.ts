@@ -73,6 +73,9 @@ export async function createSimulatorServer(
     maxPerPreset: Object.fromEntries(maxPerPreset),
     creates: Object.fromEntries(creates),
     terminates: Object.fromEntries(terminates),
+    // Calls per verb since the start, answered or not: how often the cloud was asked to stop, reboot...
+    // (exactly-once checks; not reset).
+    calls: cloud.callCounts(),
   });
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   const expected = Buffer.from(`Bearer ${token}`);

@@ -16,7 +16,7 @@ import {
   tokensBlock,
   USERDATA_SECRET,
 } from '../helpers/api.js';
-import { afterCycle, cloudVms, eventually, running } from '../helpers/daemon.js';
+import { afterCycle, cloudVms, eventually, running, taskEnded } from '../helpers/daemon.js';
 
 const FIXTURE_PRESET = {
   'plain.conf':
@@ -162,7 +162,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect((await call('GET', '/api/v1/nothing', 'read')).json().error.code).toBe('api_request_0002');
   });
 
-  it('terminates a VM of the named preset only, under the lease with an event; the loop replaces it', async () => {
+  it('terminates a VM of the named preset only, as a task under the lease with an event; the loop replaces it', async () => {
     const [victim] = await vmsOf('web');
     const [dbVm] = await vmsOf('db');
     const wrong = await call('DELETE', `/api/v1/presets/web/vms/${dbVm!.id}`);
@@ -174,11 +174,12 @@ describe('HTTP API with tokens (reads need a token)', () => {
         .some((v) => v.id === dbVm!.id && v.state === 'running'),
     ).toBe(true);
     const res = await call('DELETE', `/api/v1/presets/web/vms/${victim!.id}`);
-    expect(res.statusCode).toBe(200);
-    expect(res.json().message).toBe(`terminated ${victim!.id}`);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ verb: 'terminate', vm: victim!.id, state: 'queued', by: 'ops' });
+    expect(await taskEnded(f.daemon, res.json().id)).toMatchObject({ state: 'done' });
     const state = await f.daemon.presetState('web');
-    const event = state.events.at(-1)!;
-    expect(event).toMatchObject({ type: 'terminated', vm: victim!.id, reason: 'terminated by ops' });
+    const event = state.events.find((e) => e.type === 'terminated' && e.vm === victim!.id)!;
+    expect(event).toMatchObject({ reason: 'terminated by ops', task: res.json().id });
     expect(event.token).toBeGreaterThan(0);
     expect(
       cloudVms()
@@ -196,8 +197,9 @@ describe('HTTP API with tokens (reads need a token)', () => {
 
   it('pause holds every action of the loop until resume', async () => {
     const paused = await call('POST', '/api/v1/presets/db/pause');
-    expect(paused.statusCode).toBe(200);
-    expect(paused.json()).toMatchObject({ preset: 'db', phase: 'paused' });
+    expect(paused.statusCode).toBe(202);
+    expect(paused.json()).toMatchObject({ preset: 'db', verb: 'pause', state: 'queued' });
+    expect(await taskEnded(f.daemon, paused.json().id)).toMatchObject({ state: 'done' });
     const [vm] = cloudVms().get('db')!;
     await simulatedClouds()[0]!.terminate(vm!.id); // the VM dies behind vmshepherd's back
     for (let i = 0; i < 3; i++) await f.daemon.runCycle();
@@ -205,7 +207,10 @@ describe('HTTP API with tokens (reads need a token)', () => {
     const summary = (await call('GET', '/api/v1/presets?q=db', 'read')).json().items[0];
     expect(summary).toMatchObject({ phase: 'paused', paused: true });
     expect(summary.message).toContain('paused by ops');
-    expect((await call('POST', '/api/v1/presets/db/resume')).json().phase).not.toBe('paused');
+    const resumed = await call('POST', '/api/v1/presets/db/resume');
+    expect(resumed.statusCode).toBe(202);
+    await taskEnded(f.daemon, resumed.json().id);
+    expect((await call('GET', '/api/v1/presets?q=db', 'read')).json().items[0].phase).not.toBe('paused');
     await eventually(
       afterCycle(f.daemon, () => cloudVms().get('db')),
       (v) => running(v) === 1,
@@ -215,10 +220,18 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect(types).toEqual(expect.arrayContaining(['paused', 'resumed', 'created']));
   });
 
-  it('manage now answers with what the manage did', async () => {
+  it('manage now answers with its task at once, which ends with what the manage did', async () => {
     const res = await call('POST', '/api/v1/presets/web/manage');
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ preset: 'web', result: 'managed' });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ preset: 'web', verb: 'manage', state: 'queued' });
+    expect(res.json().vm).toBeUndefined();
+    const done = await taskEnded(f.daemon, res.json().id);
+    expect(done).toMatchObject({ state: 'done' });
+    expect(done.steps.at(-1)).toMatchObject({
+      name: 'manage',
+      state: 'done',
+      note: expect.stringMatching(/created/),
+    });
     expect((await call('POST', '/api/v1/presets/nope/manage')).statusCode).toBe(404);
   });
 
@@ -228,7 +241,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect(res.statusCode).toBe(202);
     const task = taskView.parse(res.json());
     expect(task).toMatchObject({ state: 'queued', verb: 'quiesce', by: 'ops', vm: vm!.id });
-    await f.daemon.tasks.idle();
+    await taskEnded(f.daemon, task.id);
     const done = taskView.parse((await call('GET', `/api/v1/tasks/${task.id}`, 'read')).json());
     expect(done.state).toBe('done');
     expect((await call('GET', '/api/v1/tasks?preset=web', 'read')).json()[0].id).toBe(task.id);
@@ -239,7 +252,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
     expect(illegal.json().error.code).toBe('vm_verb_0001');
     const back = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/restart`);
     expect(back.statusCode).toBe(202);
-    await f.daemon.tasks.idle();
+    await taskEnded(f.daemon, back.json().id);
     const unknownVerb = await call('POST', `/api/v1/presets/web/vms/${vm!.id}/explode`);
     expect(unknownVerb.statusCode).toBe(400);
     expect(unknownVerb.json().error.code).toBe('api_request_0001');
@@ -292,12 +305,21 @@ describe('HTTP API with tokens (reads need a token)', () => {
     const cross = await rpc('terminate_vm', { preset: 'web', vm_id: dbVm.id }, 'operate');
     expect(cross.error.data.code).toBe('vm_verb_0002');
     expect(running(cloudVms().get('db'))).toBe(1);
-    expect(await rpc('terminate_vm', { preset: 'web', vm_id: id }, 'operate')).toEqual({
-      jsonrpc: '2.0',
-      result: 'OK',
-      id: 7,
+    // Answered once its task ended, as the original answered once the VM was terminated: cycles run it.
+    let answer: unknown;
+    const terminated = rpc('terminate_vm', { preset: 'web', vm_id: id }, 'operate').then((a) => {
+      answer = a;
     });
-    expect((await f.daemon.presetState('web')).events.at(-1)).toMatchObject({ type: 'terminated', vm: id });
+    await eventually(
+      afterCycle(f.daemon, () => answer),
+      (a) => a !== undefined,
+      10_000,
+    );
+    await terminated;
+    expect(answer).toEqual({ jsonrpc: '2.0', result: 'OK', id: 7 });
+    expect(
+      (await f.daemon.presetState('web')).events.some((e) => e.type === 'terminated' && e.vm === id),
+    ).toBe(true);
     const anonymous = await call('POST', '/api', 'none', { jsonrpc: '2.0', method: 'list_presets', id: 1 });
     expect(anonymous.json().error.data.code).toBe('api_auth_0001');
     const batch = await call('POST', '/api', 'read', [
@@ -446,7 +468,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
       url: '/api/v1/presets/web/manage',
       headers: { cookie: `vmshepherd_token=${OPERATE_TOKEN}`, 'x-vmshepherd-panel': '1' },
     });
-    expect(panelAct.statusCode).toBe(200);
+    expect(panelAct.statusCode).toBe(202);
   });
 
   it('refuses a cross-site form even when the browser adds a proxy Basic header, and cross-site sign-in', async () => {
@@ -501,7 +523,7 @@ describe('HTTP API with tokens (reads need a token)', () => {
         'sec-fetch-site': 'same-origin',
       },
     });
-    expect(own.statusCode).toBe(200);
+    expect(own.statusCode).toBe(202);
     const login = await f.app.inject({
       method: 'POST',
       url: '/login',

@@ -12,6 +12,7 @@ import {
   settings,
   tokensBlock,
 } from '../helpers/api.js';
+import { taskEnded } from '../helpers/daemon.js';
 
 /** 25 presets, names chosen so that name order differs from creation order. */
 const NAMES = Array.from({ length: 25 }, (_, i) => `p${(i * 7) % 25}`);
@@ -119,7 +120,8 @@ describe('the preset list: pages, conditional requests, compression', () => {
       url: '/api/v1/presets/p3/pause',
       headers: bearer(OPERATE_TOKEN),
     });
-    expect(paused.statusCode).toBe(200);
+    expect(paused.statusCode).toBe(202);
+    await taskEnded(f.daemon, paused.json().id);
     const after = await get('/api/v1/presets/p3', { 'if-none-match': before });
     expect(after.statusCode).toBe(200);
     expect(after.json().paused).toBe(true);

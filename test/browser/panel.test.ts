@@ -128,7 +128,7 @@ describe('the panel in a browser', () => {
     ).toBe(true);
     await row.locator('button', { hasText: 'terminate' }).click();
     await dialog.locator('#confirm-ok').click();
-    await expect.poll(() => page.locator('#toast').textContent()).toContain(`terminated ${victim}`);
+    await expect.poll(() => page.locator('#toast').textContent()).toContain(`terminate of ${victim}`);
     await expect
       .poll(() => page.locator(`#vms tr[data-vm="${victim}"]`).count(), { timeout: 10_000 })
       .toBe(0);

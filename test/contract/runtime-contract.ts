@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Lease, RuntimeStore } from '../../src/drivers/types.js';
+import type { Lease, RuntimeStore, TaskRecord, TaskStore } from '../../src/drivers/types.js';
 
 export interface RuntimeContractSubject {
   /** Two instances (different owners) sharing one backend. */
@@ -128,5 +128,143 @@ export function runtimeContract(
         expect([...tokens].sort((x, y) => x - y)).toEqual(tokens);
         expect(new Set(tokens).size).toBe(tokens.length);
       }));
+
+    describe('task records', () => {
+      const tasksOf = (s: RuntimeStore): TaskStore => {
+        expect(s.tasks).toBeDefined();
+        return s.tasks!;
+      };
+      const newTask = (preset: string, fields: Partial<TaskRecord> = {}): TaskRecord => ({
+        id: `t-${Math.random().toString(36).slice(2)}`,
+        preset,
+        vm: 'vm-1',
+        verb: 'scrub',
+        by: 'ops',
+        state: 'queued',
+        steps: [],
+        createdAt: new Date().toISOString(),
+        attempts: 0,
+        revision: 0,
+        ...fields,
+      });
+
+      it('stores a task that every instance lists and shows, newest first', () =>
+        run(async ({ a, b }) => {
+          const p = key().replaceAll('/', '-');
+          const first = await tasksOf(a).submitTask(newTask(p, { by: 'alice' }));
+          expect(first.created).toBe(true);
+          const second = await tasksOf(b).submitTask(newTask(p, { verb: 'restart' }));
+          const other = await tasksOf(b).submitTask(newTask(`${p}-other`));
+          expect(await tasksOf(b).getTask(first.task.id)).toEqual(first.task);
+          expect(first.task).toMatchObject({ preset: p, by: 'alice', state: 'queued', revision: 0 });
+          expect((await tasksOf(a).listTasks({ preset: p })).map((t) => t.id)).toEqual([
+            second.task.id,
+            first.task.id,
+          ]);
+          expect((await tasksOf(a).listTasks({ preset: p, limit: 1 })).map((t) => t.id)).toEqual([
+            second.task.id,
+          ]);
+          const all = (await tasksOf(a).listTasks()).map((t) => t.id);
+          expect(all).toEqual(expect.arrayContaining([first.task.id, second.task.id, other.task.id]));
+          expect(await tasksOf(a).getTask('no-such-task')).toBeNull();
+        }));
+
+      it('returns the existing task for an idempotency key used again, from any instance', () =>
+        run(async ({ a, b }) => {
+          const p = key().replaceAll('/', '-');
+          const idem = `k-${Math.random().toString(36).slice(2)}`;
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) =>
+              tasksOf(i % 2 ? a : b).submitTask(newTask(p, { idempotencyKey: idem })),
+            ),
+          );
+          expect(results.filter((r) => r.created)).toHaveLength(1);
+          expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+          expect(await tasksOf(a).listTasks({ preset: p })).toHaveLength(1);
+          expect((await tasksOf(b).getTaskByKey(idem))?.id).toBe(results[0]!.task.id);
+          expect(await tasksOf(b).getTaskByKey(`${idem}-unused`)).toBeNull();
+        }));
+
+      it('writes a task only under the current lease and the revision read', () =>
+        run(async ({ a, b }) => {
+          const p = key().replaceAll('/', '-');
+          const k = `preset/${p}`;
+          const { task } = await tasksOf(a).submitTask(newTask(p));
+          const lease = (await a.acquire(k, o.ttlMs))!;
+          const running = await tasksOf(a).updateTask({ ...task, state: 'running', attempts: 1 }, lease);
+          expect(running).toMatchObject({ state: 'running', revision: 1 });
+          expect(await tasksOf(b).getTask(task.id)).toEqual(running);
+          expect(await tasksOf(b).listTasks({ preset: p, active: true })).toHaveLength(1);
+          // A write from the revision before is refused: someone wrote in between.
+          await expect(tasksOf(a).updateTask({ ...task, state: 'done' }, lease)).rejects.toMatchObject({
+            code: 'runtime_task_0001',
+          });
+          await sleep(o.ttlMs * 1.5);
+          const taken = (await b.acquire(k, 60_000))!;
+          expect(taken.token).toBeGreaterThan(lease.token);
+          // The expired holder's write is refused, the new holder's taken.
+          await expect(tasksOf(a).updateTask({ ...running, state: 'done' }, lease)).rejects.toMatchObject({
+            code: 'runtime_task_0001',
+          });
+          const done = await tasksOf(b).updateTask(
+            { ...running, state: 'done', finishedAt: new Date().toISOString() },
+            taken,
+          );
+          expect(done).toMatchObject({ state: 'done', revision: 2 });
+          expect(await tasksOf(a).listTasks({ preset: p, active: true })).toEqual([]);
+          await b.release(taken);
+          await expect(tasksOf(b).updateTask(done, taken)).rejects.toMatchObject({
+            code: 'runtime_task_0001',
+          });
+        }));
+
+      it('cancels a queued task only, and then refuses the executor that read it queued', () =>
+        run(async ({ a, b }) => {
+          const p = key().replaceAll('/', '-');
+          const { task } = await tasksOf(a).submitTask(newTask(p));
+          const lease = (await a.acquire(`preset/${p}`, 60_000))!;
+          const cancelled = await tasksOf(b).cancelTask(task.id, 'bob');
+          expect(cancelled).toMatchObject({ state: 'cancelled' });
+          expect(cancelled.finishedAt).toBeDefined();
+          await expect(tasksOf(a).updateTask({ ...task, state: 'running' }, lease)).rejects.toMatchObject({
+            code: 'runtime_task_0001',
+          });
+          await expect(tasksOf(a).cancelTask(task.id, 'bob')).rejects.toMatchObject({
+            code: 'api_task_0002',
+          });
+          await expect(tasksOf(a).cancelTask('no-such-task', 'bob')).rejects.toMatchObject({
+            code: 'api_task_0001',
+          });
+          const second = (await tasksOf(a).submitTask(newTask(p))).task;
+          await tasksOf(a).updateTask({ ...second, state: 'running' }, lease);
+          await expect(tasksOf(b).cancelTask(second.id, 'bob')).rejects.toMatchObject({
+            code: 'api_task_0002',
+          });
+          expect(await tasksOf(a).listTasks({ preset: p, active: true })).toHaveLength(1);
+        }));
+
+      it('purges the tasks that ended before a time, keeping the others', () =>
+        run(async ({ a, b }) => {
+          const p = key().replaceAll('/', '-');
+          const old = new Date(Date.now() - 3_600_000).toISOString();
+          const lease = (await a.acquire(`preset/${p}`, 60_000))!;
+          const idem = `k-${Math.random().toString(36).slice(2)}`;
+          const ended = (await tasksOf(a).submitTask(newTask(p, { idempotencyKey: idem }))).task;
+          await tasksOf(a).updateTask({ ...ended, state: 'done', finishedAt: old }, lease);
+          const recent = (await tasksOf(a).submitTask(newTask(p))).task;
+          await tasksOf(a).updateTask(
+            { ...recent, state: 'failed', finishedAt: new Date().toISOString() },
+            lease,
+          );
+          const queued = (await tasksOf(a).submitTask(newTask(p))).task;
+          expect(await tasksOf(b).purgeTasks(Date.now() - 60_000)).toBeGreaterThanOrEqual(1);
+          expect((await tasksOf(a).listTasks({ preset: p })).map((t) => t.id).sort()).toEqual(
+            [recent.id, queued.id].sort(),
+          );
+          expect(await tasksOf(a).getTask(ended.id)).toBeNull();
+          // Its idempotency key is free again.
+          expect((await tasksOf(b).submitTask(newTask(p, { idempotencyKey: idem }))).created).toBe(true);
+        }));
+    });
   });
 }

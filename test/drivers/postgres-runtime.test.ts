@@ -68,6 +68,7 @@ describe('PostgresDriver', () => {
       'vmshepherd_leases',
       'vmshepherd_migrations',
       'vmshepherd_states',
+      'vmshepherd_tasks',
     ]);
     await s.close();
   });

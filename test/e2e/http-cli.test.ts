@@ -78,6 +78,28 @@ describe('the daemon serves its API, and the CLI drives verbs through it', () =>
     expect(lines[0]).toContain('restart');
     expect(lines[1]).toContain(`quiesce  web/${vm}  by ops`);
 
+    // A key asked again answers with the same task; one task shows its steps; only a queued one cancels.
+    const keyed = [
+      'vm',
+      'quiesce',
+      'web',
+      vms[1]!.id,
+      ...api,
+      '--idempotency-key',
+      'k-1',
+      '--output',
+      'json',
+    ];
+    const once = JSON.parse((await runCli(keyed, dir)).stdout);
+    const again = JSON.parse((await runCli(keyed, dir)).stdout);
+    expect(again.id).toBe(once.id);
+    const show = await runCli(['tasks', task.id, '--url', url], dir, { VMSHEPHERD_TOKEN: READ_TOKEN });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/\n {2}\S+ {2}record +done +\S+ \(fence \d+\)/);
+    const cancel = await runCli(['tasks', task.id, '--cancel', ...api], dir);
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toContain('api_task_0002');
+
     const unreachable = await runCli(['tasks', '--url', 'http://127.0.0.1:9'], dir);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('cli_api_2001');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { Task } from '../../src/daemon/tasks.js';
 import { parseState } from '../../src/reconcile/state.js';
-import { afterCycle, cloudVms, eventually, running, testDaemon } from '../helpers/daemon.js';
+import { afterCycle, cloudVms, eventually, running, taskEnded, testDaemon } from '../helpers/daemon.js';
 
 let daemon: Daemon | undefined;
 afterEach(async () => {
@@ -34,15 +34,14 @@ async function converged(extra = '') {
   return d;
 }
 
-async function finished(d: Daemon, task: Task): Promise<Task> {
-  await d.tasks.idle();
-  return d.tasks.get(task.id)!;
+function finished(d: Daemon, task: Task): Promise<Task> {
+  return taskEnded(d, task.id);
 }
 
 /** A task that may wait for the disruption budget: cycles run until it ends. */
 async function finishedAcrossCycles(d: Daemon, task: Task): Promise<Task> {
   return eventually(
-    afterCycle(d, () => d.tasks.get(task.id)!),
+    afterCycle(d, async () => (await d.taskStore.getTask(task.id))!),
     (t) => t.state === 'done' || t.state === 'failed',
     10_000,
   );
@@ -73,7 +72,7 @@ describe('verbs on VMs', () => {
   });
 
   it('scrub stops a VM, starts its replacement, and deletes it after the grace; restore brings one back', async () => {
-    const d = await converged('scrub_grace: 3\n');
+    const d = await converged('scrub_grace: 8\n');
     const [a, b] = cloudVms().get('web')!;
     await finished(d, await d.requestVerb('web', a!.id, 'scrub', 'ops'));
     // The second scrub waits for the disruption budget: a's replacement must be ready first.
@@ -93,8 +92,9 @@ describe('verbs on VMs', () => {
         .get('web')!
         .map((v) => v.id),
     ).toEqual(expect.arrayContaining([a!.id, b!.id])); // still there
+
     await finished(d, await d.requestVerb('web', b!.id, 'restore', 'ops'));
-    await new Promise((r) => setTimeout(r, 3100));
+    await new Promise((r) => setTimeout(r, 8100));
     const web = await eventually(
       afterCycle(d, () => cloudVms().get('web')!),
       (v) => v.length === 3 && running(v) === 3,
@@ -157,13 +157,88 @@ describe('verbs on VMs', () => {
     });
   });
 
-  it('marks a task failed with the code when the cloud call fails', async () => {
+  it('skips a step the cloud already shows done, and fails a task at its step with the code', async () => {
     const d = await converged();
-    const [vm] = cloudVms().get('web')!;
-    // Stop the VM behind vmshepherd's back: a quiesce (stop) of a stopped VM is refused by the cloud.
+    const [vm, other] = cloudVms().get('web')!;
+    // Stopped behind vmshepherd's back: the quiesce's stop finds it stopped and only records it.
     const { simulatedClouds } = await import('../../src/drivers/iaas/dummy/driver.js');
-    await simulatedClouds()[0]!.stop(vm!.id);
-    const task = await finished(d, await d.requestVerb('web', vm!.id, 'quiesce', 'ops'));
-    expect(task).toMatchObject({ state: 'failed', error: { code: 'dummy_op_0002' } });
+    const cloud = simulatedClouds()[0]!;
+    await cloud.stop(vm!.id);
+    const quiesced = await finished(d, await d.requestVerb('web', vm!.id, 'quiesce', 'ops'));
+    expect(quiesced.state).toBe('done');
+    expect(quiesced.steps.filter((s) => s.state !== 'started').map((s) => `${s.name}:${s.state}`)).toEqual([
+      'check:done',
+      'stop:skipped',
+      'wait stopped:done',
+      'record:done',
+    ]);
+    expect(parseState(await d.runtime.load('web')).lifecycle?.[vm!.id]?.state).toBe('quiesced');
+    // Gone behind its back after the request: the task fails at its check, with the code.
+    const task = await d.requestVerb('web', other!.id, 'restart', 'ops');
+    await cloud.terminate(other!.id);
+    expect(await finished(d, task)).toMatchObject({
+      state: 'failed',
+      error: { code: 'vm_verb_0002', step: 'check' },
+    });
+  });
+
+  it('resumes a task whose executor died in its stop, from that step, without stopping the VM again', async () => {
+    const d = await converged('scrub_grace: 60\n');
+    const [vm] = cloudVms().get('web')!;
+    const { simulatedClouds } = await import('../../src/drivers/iaas/dummy/driver.js');
+    const cloud = simulatedClouds()[0]!;
+    const task = await d.requestVerb('web', vm!.id, 'scrub', 'ops');
+    // An executor that checked, recorded its stop as started, sent it, and died: its lease just ended.
+    const lease = (await d.runtime.acquire('preset/web', 60_000))!;
+    const at = new Date().toISOString();
+    const ghost = { at, instance: 'ghost', token: lease.token };
+    await d.taskStore.updateTask(
+      {
+        ...task,
+        state: 'running',
+        startedAt: at,
+        executor: 'ghost',
+        attempts: 1,
+        data: { from: 'active', to: 'scrubbing', op: 'stop' },
+        steps: [
+          { name: 'check', state: 'started', ...ghost },
+          { name: 'check', state: 'done', ...ghost },
+          { name: 'stop', state: 'started', ...ghost },
+        ],
+      },
+      lease,
+    );
+    await cloud.stop(vm!.id);
+    await d.runtime.release(lease);
+    const stops = cloud.callCount('stop');
+    const done = await finished(d, task);
+    expect(done).toMatchObject({ state: 'done', attempts: 2, executor: d.instanceId });
+    expect(
+      done.steps
+        .filter((s) => s.instance === d.instanceId && s.state !== 'started')
+        .map((s) => `${s.name}:${s.state}`),
+    ).toEqual(['stop:skipped', 'wait stopped:done', 'record:done']);
+    expect(cloud.callCount('stop')).toBe(stops);
+    expect(parseState(await d.runtime.load('web')).lifecycle?.[vm!.id]?.state).toBe('scrubbing');
+  });
+
+  it('returns the task of an idempotency key used again, and cancels a queued task', async () => {
+    const d = await converged();
+    const [vm, other] = cloudVms().get('web')!;
+    const first = await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1');
+    for (let i = 0; i < 9; i++)
+      expect((await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1')).id).toBe(first.id);
+    const cancelled = await d.requestVerb('web', other!.id, 'quiesce', 'ops');
+    expect(await d.cancelTask(cancelled.id, 'bob')).toMatchObject({ state: 'cancelled' });
+    expect(await finished(d, first)).toMatchObject({ state: 'done' });
+    // Done since: the same key still answers with it, no new task, no check against the VM's new state.
+    expect((await d.requestVerb('web', vm!.id, 'quiesce', 'ops', 'key-1')).id).toBe(first.id);
+    await expect(d.cancelTask(first.id, 'bob')).rejects.toMatchObject({ code: 'api_task_0002' });
+    expect((await d.listTasks({ preset: 'web' })).map((t) => t.id)).toEqual([cancelled.id, first.id]);
+    expect(
+      cloudVms()
+        .get('web')!
+        .find((v) => v.id === other!.id)?.state,
+    ).toBe('running');
   });
 });

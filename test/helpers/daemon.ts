@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Daemon } from '../../src/daemon/daemon.js';
+import type { Task } from '../../src/daemon/tasks.js';
 import { simulatedClouds } from '../../src/drivers/iaas/dummy/driver.js';
 import type { Vm } from '../../src/drivers/types.js';
 import { META_PRESET } from '../../src/drivers/types.js';
@@ -71,4 +72,13 @@ export function afterCycle<T>(daemon: Daemon, read: () => T | Promise<T>): () =>
     await daemon.runOnce();
     return read();
   };
+}
+
+/** Runs cycles until the task ended (done, failed or cancelled), then returns it. */
+export function taskEnded(daemon: Daemon, id: string, timeoutMs = 10_000): Promise<Task> {
+  return eventually(
+    afterCycle(daemon, () => daemon.getTask(id)),
+    (t) => t.state !== 'queued' && t.state !== 'running',
+    timeoutMs,
+  );
 }

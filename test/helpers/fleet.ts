@@ -21,6 +21,8 @@ export interface SimulatorStats {
   /** Create and terminate calls by preset since the last reset. */
   creates: Record<string, number>;
   terminates: Record<string, number>;
+  /** Calls per verb since the simulator started (not reset). */
+  calls: Record<string, number>;
 }
 
 export interface Simulator {

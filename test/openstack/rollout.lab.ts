@@ -7,7 +7,7 @@ import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-
 import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
 import { META_SPEC } from '../../src/drivers/types.js';
 import { parseState } from '../../src/reconcile/state.js';
-import { testDaemon } from '../helpers/daemon.js';
+import { taskEnded, testDaemon } from '../helpers/daemon.js';
 import {
   activeServers,
   convergeServers,
@@ -75,11 +75,8 @@ const active = activeServers;
 const converge = (d: Daemon, ok: (s: NovaServer[]) => boolean, timeoutMs?: number) =>
   convergeServers(d, demoCloud, 'lab-roll', ok, timeoutMs);
 
-async function finished(d: Daemon, task: Task): Promise<Task> {
-  await d.tasks.idle();
-  const done = d.tasks.get(task.id);
-  if (!done) throw new Error(`task ${task.id} vanished`);
-  return done;
+function finished(d: Daemon, task: Task): Promise<Task> {
+  return taskEnded(d, task.id, 300_000);
 }
 
 describe('changing a running fleet on the OpenStack lab', () => {

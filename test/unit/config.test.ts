@@ -152,6 +152,14 @@ describe('main configuration', () => {
     expect(errors[0]!.at?.line).toBe(ORIGINAL.split('\n').length);
   });
 
+  it('keeps finished tasks for tasks.keep, in seconds or with a unit, 7 days by default', async () => {
+    expect((await parse(ORIGINAL)).config?.tasks.keep).toBe(604_800);
+    expect((await parse(`${ORIGINAL}tasks: {keep: 12h}\n`)).config?.tasks.keep).toBe(43_200);
+    expect((await parse(`${ORIGINAL}tasks: {keep: 90}\n`)).config?.tasks.keep).toBe(90);
+    const { errors } = await parse(`${ORIGINAL}tasks: {keep: 2w}\n`);
+    expect(errors[0]!.code).toBe('config_load_1002');
+  });
+
   it('names an unknown driver with a hint', async () => {
     const { errors } = await parse(ORIGINAL.replace('driver: InMemoryDriver', 'driver: InMemoryDrivr'));
     expect(errors[0]!.code).toBe('driver_resolve_1001');

@@ -3,6 +3,7 @@ import { zodOptions } from '../../config/zod-issues.js';
 import { ShepherdError } from '../../errors/shepherd-error.js';
 import type { Clock } from '../../util/clock.js';
 import { defineDriver, type Lease, type RuntimeStore } from '../types.js';
+import { MemoryTaskStore } from './memory-tasks.js';
 
 interface LeaseRow {
   owner: string;
@@ -22,6 +23,8 @@ export class InMemoryRuntime {
   private readonly leases = new Map<string, LeaseRow>();
   private readonly tokens = new Map<string, number>();
   private readonly states = new Map<string, { state: unknown; token: number }>();
+  /** Task records, written only while the lease they carry is the current one of its key. */
+  readonly tasks = new MemoryTaskStore((lease) => this.holds(lease));
 
   constructor(private readonly clock: Clock) {}
 
@@ -33,6 +36,7 @@ export class InMemoryRuntime {
       release: (lease) => this.release(lease),
       load: (preset) => this.load(preset),
       save: (preset, state, lease) => this.save(preset, state, lease),
+      tasks: this.tasks,
     };
   }
 
@@ -59,6 +63,12 @@ export class InMemoryRuntime {
   async release(lease: Lease): Promise<void> {
     const row = this.leases.get(lease.key);
     if (row && row.token === lease.token) row.released = true;
+  }
+
+  /** True while `lease` is its key's current lease: same token, not released, not expired. */
+  holds(lease: Lease): boolean {
+    const row = this.leases.get(lease.key);
+    return Boolean(row && !row.released && row.token === lease.token && row.expiresAt > this.clock.now());
   }
 
   async load(preset: string): Promise<unknown | null> {

@@ -266,6 +266,11 @@ export class SimulatedCloud {
     return this.calls.get(verb) ?? 0;
   }
 
+  /** Calls of every verb so far, answered or not (the simulator's /v1/stats). */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.calls);
+  }
+
   /** Number of VMs in the account (for tests and benchmarks; free of latency and faults). */
   size(): number {
     return this.vms.size;

@@ -8,6 +8,7 @@ export interface PostgresNames {
   states: string;
   fence: string;
   migrations: string;
+  tasks: string;
 }
 
 export function postgresNames(schema: string, prefix: string): PostgresNames {
@@ -18,6 +19,7 @@ export function postgresNames(schema: string, prefix: string): PostgresNames {
     states: q('states'),
     fence: q('fence'),
     migrations: q('migrations'),
+    tasks: q('tasks'),
   };
 }
 
@@ -46,6 +48,26 @@ export const MIGRATIONS: readonly { version: number; sql: (n: PostgresNames) => 
         saved_by text NOT NULL,
         saved_at timestamptz NOT NULL DEFAULT now()
       );`,
+  },
+  {
+    // Task records (docs/tasks.md): the record is the JSON every instance shows; the columns beside it are
+    // what the statements select, order and compare on. `seq` orders submissions.
+    version: 2,
+    sql: (n) => `
+      CREATE TABLE ${n.tasks} (
+        id              text PRIMARY KEY,
+        seq             bigint GENERATED ALWAYS AS IDENTITY,
+        preset          text NOT NULL,
+        state           text NOT NULL,
+        idempotency_key text UNIQUE,
+        revision        integer NOT NULL DEFAULT 0,
+        record          jsonb NOT NULL,
+        finished_at     timestamptz
+      );
+      CREATE INDEX ON ${n.tasks} (seq);
+      CREATE INDEX ON ${n.tasks} (preset, seq);
+      CREATE INDEX ON ${n.tasks} (seq) WHERE state IN ('queued', 'running');
+      CREATE INDEX ON ${n.tasks} (finished_at) WHERE finished_at IS NOT NULL;`,
   },
 ];
 

@@ -5,6 +5,7 @@ import { isShepherdError, ShepherdError } from '../../../errors/shepherd-error.j
 import type { Lease, RuntimeStore } from '../../types.js';
 import { migrate, type PostgresNames, postgresNames } from './migrations.js';
 import type { PostgresOptions } from './options.js';
+import { PostgresTaskStore } from './postgres-tasks.js';
 
 interface LeaseRow {
   token: string;
@@ -21,6 +22,7 @@ export class PostgresRuntime implements RuntimeStore {
   private readonly pool: pg.Pool;
   private readonly names: PostgresNames;
   private ready: Promise<void> | undefined;
+  readonly tasks: PostgresTaskStore;
 
   constructor(
     private readonly o: PostgresOptions,
@@ -29,6 +31,7 @@ export class PostgresRuntime implements RuntimeStore {
     resolvePath: (p: string) => string = (p) => p,
   ) {
     this.names = postgresNames(o.schema, o.table_prefix);
+    this.tasks = new PostgresTaskStore(this.names, (sql, params) => this.query(sql, params));
     this.pool = new pg.Pool({
       ...(o.url ? { connectionString: o.url } : {}),
       ...(o.host ? { host: o.host } : {}),

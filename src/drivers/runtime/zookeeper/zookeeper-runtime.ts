@@ -4,6 +4,7 @@ import { isShepherdError, ShepherdError } from '../../../errors/shepherd-error.j
 import type { Lease, LeaseGuard, RuntimeStore } from '../../types.js';
 import type { ZookeeperOptions } from './options.js';
 import { CreateMode, Exception, statTime, ZkConnection, zkCode } from './zk-client.js';
+import { ZookeeperTaskStore } from './zookeeper-tasks.js';
 
 /** What a lock node holds: who, and for how long it counts after its last write (server clock). */
 interface LockData {
@@ -34,6 +35,7 @@ export class ZookeeperRuntime implements RuntimeStore {
   private readonly held = new Map<string, Held>();
   private readonly stateVersions = new Map<string, number>();
   private readonly parents = new Set<string>();
+  readonly tasks: ZookeeperTaskStore;
 
   constructor(
     private readonly o: ZookeeperOptions,
@@ -43,6 +45,14 @@ export class ZookeeperRuntime implements RuntimeStore {
     this.zk = new ZkConnection(o, logger, () => {
       this.held.clear();
       this.stateVersions.clear();
+    });
+    this.tasks = new ZookeeperTaskStore({
+      zk: this.zk,
+      base: o.working_path === '/' ? '' : o.working_path,
+      multi: (build) => this.multi(build),
+      ensureParent: (path) => this.ensureParent(path),
+      forgetParent: (path) => void this.parents.delete(path),
+      lockOf: (lease) => this.held.get(heldKey(lease.key, lease.token))?.path,
     });
   }
 

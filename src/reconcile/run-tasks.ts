@@ -1,0 +1,435 @@
+import type { Logger } from 'pino';
+import {
+  META_PRESET,
+  type RuntimeStore,
+  type TaskRecord,
+  type TaskStep,
+  type TaskStore,
+} from '../drivers/types.js';
+import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import type { Preset } from '../presets/preset.js';
+import type { Clock } from '../util/clock.js';
+import { type Cloud, capabilitiesOf } from './apply.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import type { ManageOutcome } from './manage-preset.js';
+import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
+import { lifecycleIn, updateInPlace } from './run-verb.js';
+import { type PresetEvent, type PresetState, parseState } from './state.js';
+import { MAX_TASK_ATTEMPTS, nextStep, stepInterrupted } from './task-steps.js';
+import { admitTaskVerb, BUDGET_WAIT_MS, waitingState, withoutWaiting } from './verb-admission.js';
+import { decideVerb, type Lifecycle, lifecycleAfter, type VerbDecision, type VerbName } from './verbs.js';
+
+export interface TaskDeps {
+  tasks: TaskStore;
+  runtime: RuntimeStore;
+  cloud: Cloud;
+  clock: Clock;
+  logger: Logger;
+  instanceId: string;
+  eventsKept: number;
+  /** Stops taking up tasks (the daemon stops); a step in flight finishes. */
+  stopping?: AbortSignal;
+  /** How long `wait stopped` waits for the cloud, and how often it looks. */
+  waitMs?: number;
+  pollMs?: number;
+  /** Called when a task ends here (metrics). */
+  onFinished?: (task: TaskRecord) => void;
+}
+
+/** What the manage holding the lease does about the preset's tasks once they ran. */
+export interface PresetTasksResult {
+  /** A `manage` task was taken up: this manage runs whatever the interval. */
+  force: boolean;
+  /** Ends the `manage` tasks with the manage's outcome; called before the lease is released. */
+  after?: (outcome: ManageOutcome) => Promise<void>;
+}
+
+/** Steps of a verb that may take its VM out of service: each waits for room in the disruption budget. */
+const DISRUPTIVE_STEPS = new Set(['stop', 'reboot', 'update']);
+
+/** Store failures that leave a task to be carried on later (by whoever holds the lease then). */
+const LEAVE_FOR_LATER = new Set([
+  'runtime_lease_0001',
+  'runtime_save_0001',
+  'runtime_task_0001',
+  'postgres_call_2001',
+  'zookeeper_call_2001',
+]);
+
+/**
+ * Runs the preset's queued and running tasks, oldest first, under the lease its manage holds: each step
+ * is recorded as started before it runs and as done after, every write fenced by the lease, so a task
+ * whose executor died is carried on from its last recorded step by the next holder of the lease. Stops at
+ * the first task it cannot write (lease lost, store down): the rest wait for the next manage. `manage`
+ * tasks are taken up here and ended by the manage that follows (`after`).
+ */
+export async function runPresetTasks(
+  preset: Preset,
+  lease: LeaseKeeper,
+  deps: TaskDeps,
+): Promise<PresetTasksResult> {
+  const active = (await deps.tasks.listTasks({ preset: preset.name, active: true })).reverse();
+  const manages: TaskRun[] = [];
+  for (const task of active) {
+    if (!lease.valid() || deps.stopping?.aborted) break;
+    const run = new TaskRun(task, lease, deps);
+    const went = await run.run(preset);
+    if (went === 'stop') break;
+    // 'waiting' (for the disruption budget): taken up again at the next manage; the others go on.
+    if (went === 'deferred') manages.push(run);
+  }
+  if (manages.length === 0) return { force: false };
+  return {
+    force: true,
+    after: async (outcome) => {
+      for (const run of manages) await run.endManage(outcome);
+    },
+  };
+}
+
+/** One task taken up by this executor: its record as last written, and the fenced writes. */
+class TaskRun {
+  private readonly log: Logger;
+
+  constructor(
+    private t: TaskRecord,
+    private readonly lease: LeaseKeeper,
+    private readonly deps: TaskDeps,
+  ) {
+    this.log = deps.logger.child({ task: t.id, verb: t.verb, ...(t.vm ? { vm: t.vm } : {}) });
+  }
+
+  /**
+   * To its end ('done'), up to the manage ('deferred'), 'waiting' for room in the disruption budget, or
+   * 'stop' when it had to be left running.
+   */
+  async run(preset: Preset): Promise<'done' | 'deferred' | 'waiting' | 'stop'> {
+    const { lease } = this;
+    try {
+      if (this.t.attempts >= MAX_TASK_ATTEMPTS) {
+        const last = this.t.steps.at(-1)?.name;
+        await this.finish('failed', {
+          code: 'runtime_task_1001',
+          message: `taken up ${this.t.attempts} times without finishing`,
+          ...(last ? { step: last } : {}),
+        });
+        return 'done';
+      }
+      const resumed = this.t.state === 'running';
+      // A verb waiting for the budget is looked at every manage: that is no new attempt.
+      const waiting = typeof this.t.data?.waiting === 'string';
+      await this.write({
+        ...this.t,
+        state: 'running',
+        startedAt: this.t.startedAt ?? this.at(),
+        executor: this.deps.instanceId,
+        token: lease.token,
+        attempts: this.t.attempts + (waiting ? 0 : 1),
+      });
+      this.log[waiting ? 'debug' : 'info'](
+        { fence: lease.token, attempt: this.t.attempts, resumed },
+        resumed ? 'task resumed' : 'task started',
+      );
+      for (let name = nextStep(this.t); name !== null; name = nextStep(this.t)) {
+        const interrupted = stepInterrupted(this.t, name);
+        if (DISRUPTIVE_STEPS.has(name) && !interrupted) {
+          const admission = await this.admit(preset, name);
+          if (admission !== 'go') return admission;
+        }
+        await this.write({ ...this.t, steps: [...this.t.steps, this.step(name, 'started')] });
+        this.log.info({ fence: lease.token, step: name, interrupted }, 'task step');
+        if (name === 'manage') return 'deferred';
+        let result: StepResult;
+        try {
+          result = await runStep(name, preset, this.t, interrupted, lease, this.deps);
+        } catch (err) {
+          const e = asShepherdError(err, 'reconcile_manage_1001');
+          if (LEAVE_FOR_LATER.has(e.code) || !lease.valid()) throw e;
+          await this.finish('failed', { code: e.code, message: e.message, step: name });
+          return 'done';
+        }
+        await this.write({
+          ...this.t,
+          ...(result.data ? { data: { ...this.t.data, ...result.data } } : {}),
+          steps: [...this.t.steps, this.step(name, result.skipped ? 'skipped' : 'done', result.note)],
+        });
+      }
+      await this.finish('done');
+      return 'done';
+    } catch (err) {
+      return (await this.leftRunning(err)) ? 'done' : 'stop';
+    }
+  }
+
+  /**
+   * Whether the verb's step that takes its VM out of service may run now: 'go', 'waiting' (recorded on
+   * the task and in the preset's state, so the planner keeps the room and `plan` shows it), or 'done'
+   * when it waited longer than BUDGET_WAIT_MS (failed, vm_verb_2003).
+   */
+  private async admit(preset: Preset, step: string): Promise<'go' | 'waiting' | 'done'> {
+    const { deps, lease } = this;
+    const vmId = this.t.vm ?? '';
+    const vm = await deps.cloud.get(vmId, { signal: lease.signal });
+    if (!vm || vm.metadata[META_PRESET] !== preset.name) return 'go'; // the step itself reports it
+    const state = parseState(await deps.runtime.load(preset.name));
+    const now = deps.clock.now();
+    const from = (this.t.data?.from ?? 'active') as Lifecycle;
+    const a = await admitTaskVerb(preset, step, from, vm, state, deps.cloud, now, lease.signal);
+    const { waiting: _w, waitingSince: _s, ...data } = this.t.data ?? {};
+    if (a.admit) {
+      if (this.t.data?.waiting === undefined) return 'go';
+      await this.write({ ...this.t, data });
+      await this.saveState(preset, withoutWaiting(state, vmId));
+      return 'go';
+    }
+    const since = typeof this.t.data?.waitingSince === 'number' ? this.t.data.waitingSince : now;
+    if (now - since >= BUDGET_WAIT_MS) {
+      await this.saveState(preset, withoutWaiting(state, vmId));
+      const waited = Math.round((now - since) / 1000);
+      await this.finish('failed', { code: 'vm_verb_2003', message: `waited ${waited}s; ${a.reason}`, step });
+      return 'done';
+    }
+    if (this.t.data?.waiting !== a.reason) {
+      await this.write({ ...this.t, data: { ...data, waiting: a.reason, waitingSince: since } });
+      this.log.info({ fence: lease.token, step }, a.reason);
+    }
+    if (state.waiting?.[vmId]?.reason !== a.reason) {
+      const wait = { verb: this.t.verb, by: this.t.by, until: since + BUDGET_WAIT_MS, reason: a.reason };
+      // Not marked with the task: `record` takes an event of its task as the verb recorded already.
+      const event = (e: ActionEvent): PresetEvent => ({
+        ...e,
+        token: lease.token,
+        instance: deps.instanceId,
+      });
+      await this.saveState(preset, waitingState(state, vmId, wait, now, event, deps.eventsKept));
+    }
+    return 'waiting';
+  }
+
+  private async saveState(preset: Preset, next: PresetState): Promise<void> {
+    this.lease.assertValid();
+    await this.deps.runtime.save(preset.name, next, this.lease.current);
+  }
+
+  /** Ends a `manage` task with the outcome of the manage it asked for. */
+  async endManage(o: ManageOutcome): Promise<void> {
+    try {
+      if (o.result === 'managed') {
+        const note = `${o.created} created, ${o.terminated} terminated${o.failedActions ? `, ${o.failedActions} actions failed` : ''}`;
+        await this.write({ ...this.t, steps: [...this.t.steps, this.step('manage', 'done', note)] });
+        await this.finish('done');
+      } else {
+        const e = o.error ?? new ShepherdError('reconcile_manage_1001', `manage ${o.result}`);
+        if (o.runtimeFailure || LEAVE_FOR_LATER.has(e.code)) throw e;
+        await this.finish('failed', { code: e.code, message: e.message, step: 'manage' });
+      }
+    } catch (err) {
+      await this.leftRunning(err);
+    }
+  }
+
+  /** True when the task ended meanwhile (cancelled before we took it up): then on to the next. */
+  private async leftRunning(err: unknown): Promise<boolean> {
+    const e = asShepherdError(err, 'reconcile_manage_1001');
+    if (e.code === 'runtime_task_0001' && this.lease.valid()) {
+      const now = await this.deps.tasks.getTask(this.t.id).catch(() => undefined);
+      if (now && now.state !== 'queued' && now.state !== 'running') {
+        this.log.info({ fence: this.lease.token, state: now.state }, 'task ended meanwhile');
+        return true;
+      }
+    }
+    this.log.warn(
+      { fence: this.lease.token, code: e.code, err: e.message },
+      'task left for the next holder of the lease',
+    );
+    return false;
+  }
+
+  private at(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  private async write(next: TaskRecord): Promise<void> {
+    this.lease.assertValid();
+    this.t = await this.deps.tasks.updateTask(next, this.lease.current);
+  }
+
+  private step(name: string, state: TaskStep['state'], note?: string): TaskStep {
+    return {
+      name,
+      state,
+      at: this.at(),
+      instance: this.deps.instanceId,
+      token: this.lease.token,
+      ...(note ? { note } : {}),
+    };
+  }
+
+  private async finish(state: 'done' | 'failed', error?: TaskRecord['error']): Promise<void> {
+    await this.write({ ...this.t, state, finishedAt: this.at(), ...(error ? { error } : {}) });
+    this.log[state === 'done' ? 'info' : 'warn'](
+      { fence: this.lease.token, state, ...(error ? { code: error.code, step: error.step } : {}) },
+      `task ${state}`,
+    );
+    this.deps.onFinished?.(this.t);
+  }
+}
+
+interface StepResult {
+  skipped?: boolean;
+  note?: string;
+  data?: Record<string, string | number | null>;
+}
+
+/** The decision `check` recorded. */
+function decisionOf(t: TaskRecord): VerbDecision {
+  const from = t.data?.from as Lifecycle;
+  const to = t.data?.to as Lifecycle;
+  const op = (t.data?.op ?? null) as VerbDecision['op'];
+  return { transition: { from, op, to }, op };
+}
+
+async function runStep(
+  name: string,
+  preset: Preset,
+  t: TaskRecord,
+  interrupted: boolean,
+  lease: LeaseKeeper,
+  deps: TaskDeps,
+): Promise<StepResult> {
+  const signal = lease.signal;
+  const vmId = t.vm ?? '';
+  const vmOf = async () => {
+    const vm = await deps.cloud.get(vmId, { signal });
+    if (!vm || vm.metadata[META_PRESET] !== preset.name)
+      throw new ShepherdError('vm_verb_0002', `${vmId} in ${preset.name}`, { details: { vm: vmId } });
+    return vm;
+  };
+  switch (name) {
+    case 'check': {
+      await vmOf();
+      if (t.verb === 'terminate') return {};
+      const state = parseState(await deps.runtime.load(preset.name));
+      const d = decideVerb(t.verb as VerbName, lifecycleIn(state, vmId), capabilitiesOf(deps.cloud));
+      return { data: { from: d.transition.from, to: d.transition.to, op: d.op } };
+    }
+    case 'terminate':
+      // Idempotent by the driver contract: a VM already gone is a success.
+      lease.assertValid();
+      await deps.cloud.terminate(vmId, { signal });
+      deps.logger.info({ vm: vmId, by: t.by, task: t.id, fence: lease.token }, 'terminated VM on request');
+      return {};
+    case 'stop': {
+      const vm = await vmOf();
+      if (vm.state === 'stopped') return { skipped: true, note: 'already stopped' };
+      lease.assertValid();
+      await deps.cloud.verb('stop', vmId, undefined, { signal });
+      return {};
+    }
+    case 'start': {
+      const vm = await vmOf();
+      if (vm.state === 'running' || vm.state === 'pending')
+        return { skipped: true, note: `already ${vm.state}` };
+      lease.assertValid();
+      await deps.cloud.verb('start', vmId, undefined, { signal });
+      return {};
+    }
+    case 'reboot': {
+      await vmOf();
+      // Whether the interrupted call reached the cloud cannot be told: a reboot is never sent twice.
+      if (interrupted) return { skipped: true, note: 'interrupted: not repeated' };
+      lease.assertValid();
+      await deps.cloud.verb('reboot', vmId, undefined, { signal });
+      return {};
+    }
+    case 'update': {
+      const vm = await vmOf();
+      lease.assertValid();
+      const op = await updateInPlace(preset, vm, capabilitiesOf(deps.cloud), deps.cloud, lease);
+      return op ? { note: op } : { skipped: true, note: 'already at the current spec' };
+    }
+    case 'wait stopped': {
+      const until = deps.clock.now() + (deps.waitMs ?? 300_000);
+      for (;;) {
+        const vm = await vmOf();
+        if (vm.state === 'stopped') return {};
+        if (deps.clock.now() >= until)
+          throw new ShepherdError('vm_verb_2002', `${vmId} is ${vm.state}, not stopped`, {
+            details: { vm: vmId, state: vm.state },
+          });
+        await deps.clock.sleep(deps.pollMs ?? 1000, signal);
+      }
+    }
+    case 'record':
+      return record(preset, t, lease, deps);
+    default:
+      throw new ShepherdError('reconcile_manage_1001', `unknown step ${name} of task ${t.id}`);
+  }
+}
+
+/** Saves what the task changed in the preset's state, with an event naming the task, unless saved already. */
+async function record(
+  preset: Preset,
+  t: TaskRecord,
+  lease: LeaseKeeper,
+  deps: TaskDeps,
+): Promise<StepResult> {
+  const state = parseState(await deps.runtime.load(preset.name));
+  if (state.events.some((e) => e.task === t.id)) return { skipped: true, note: 'recorded already' };
+  const now = deps.clock.now();
+  const event = (e: ActionEvent): PresetEvent => ({
+    ...e,
+    task: t.id,
+    token: lease.token,
+    instance: deps.instanceId,
+  });
+  let next: PresetState;
+  if (t.verb === 'pause' || t.verb === 'resume') {
+    next = pausedState(state, t.verb === 'pause', t.by, now, event, deps.eventsKept);
+    if (next === state) return { skipped: true, note: `already ${t.verb}d` };
+  } else if (t.verb === 'terminate') {
+    next = terminatedState(state, t.vm ?? '', t.by, now, event, deps.eventsKept);
+  } else {
+    next = withoutWaiting(verbState(preset, t, state, now, event, deps.eventsKept), t.vm ?? '');
+  }
+  lease.assertValid();
+  await deps.runtime.save(preset.name, next, lease.current);
+  const last = next.events.at(-1);
+  deps.logger.info(
+    { vm: t.vm, verb: t.verb, by: t.by, task: t.id, fence: lease.token },
+    last?.reason ?? t.verb,
+  );
+  return {};
+}
+
+/** The state after a verb: the VM's new lifecycle (none when back to active) and a `verb` event. */
+function verbState(
+  preset: Preset,
+  t: TaskRecord,
+  state: PresetState,
+  now: number,
+  event: (e: ActionEvent) => PresetEvent,
+  eventsKept: number,
+): PresetState {
+  const vmId = t.vm ?? '';
+  const decision = decisionOf(t);
+  const lifecycleRecord = lifecycleAfter(decision, now, t.by, preset.scrubGraceMs);
+  const { [vmId]: _old, ...others } = state.lifecycle ?? {};
+  const lifecycle = lifecycleRecord ? { ...others, [vmId]: lifecycleRecord } : others;
+  const opDone = t.steps.find((s) => s.name === decision.op && s.state !== 'started');
+  const opNote = decision.op
+    ? ` (${opDone?.note && decision.op === 'update' ? opDone.note : decision.op})`
+    : '';
+  const e = event({
+    at: new Date(now).toISOString(),
+    type: 'verb',
+    vm: vmId,
+    reason: `${t.verb} by ${t.by}: ${decision.transition.from} → ${decision.transition.to}${opNote}`,
+  });
+  const { lifecycle: _l, ...rest } = state;
+  return {
+    ...rest,
+    events: [...state.events, e].slice(-eventsKept),
+    ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
+  };
+}
