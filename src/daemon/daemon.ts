@@ -622,6 +622,10 @@ export class Daemon {
           }
         : {}),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
+      freshPreset: async (name: string) => {
+        await this.refreshPresets();
+        return this.gen.catalog.get(name);
+      },
     };
     const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
       const o = await managePreset(preset, deps, { force });

@@ -54,6 +54,11 @@ export interface ManageDeps {
    * `manage` task among them forces this manage and is ended by `after`, before the lease is released.
    */
   tasks?: (lease: LeaseKeeper) => Promise<PresetTasksResult>;
+  /**
+   * The preset as the store has it now (the catalog refreshed first), or undefined when it is gone:
+   * asked when the last manage, by another instance, used a different revision of the preset.
+   */
+  freshPreset?: (name: string) => Promise<Preset | undefined>;
 }
 
 export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
@@ -82,11 +87,12 @@ export const leaseKey = (preset: string) => `preset/${preset}`;
  * the post-action state with the lease's fencing token. Nothing is done without the lease.
  */
 export async function managePreset(
-  preset: Preset,
+  planned: Preset,
   deps: ManageDeps,
   options: { force?: boolean } = {},
 ): Promise<ManageOutcome> {
   const started = deps.clock.now();
+  let preset = planned;
   const outcome = (result: ManageResult, extra: Partial<ManageOutcome> = {}): ManageOutcome => ({
     preset: preset.name,
     result,
@@ -153,6 +159,19 @@ export async function managePreset(
     state = parseState(await runtime(() => deps.runtime.load(preset.name)));
     if (!options.force && !tasks?.force && !isDue(state.lastManagedAt, preset.manageIntervalMs, started)) {
       return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
+    }
+    if (otherRevision(state, preset, deps.instanceId) && deps.freshPreset) {
+      // Another instance managed it from another revision: this one may not have read a change yet (a
+      // paused process, a watch event not yet handled), and acting on the old count or spec would undo
+      // what the other did. Read the store again; whatever it holds now is what this manage acts on.
+      const fresh = await deps.freshPreset(preset.name);
+      if (!fresh) return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
+      if (fresh.source.revision !== preset.source.revision)
+        deps.logger.info(
+          { revision: fresh.source.revision, was: preset.source.revision, fence: lease.token },
+          'preset read again: another instance managed a newer revision',
+        );
+      preset = fresh;
     }
     const signal = lease.signal;
     const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
@@ -488,4 +507,9 @@ export function deletingAfter(
     if (ids.has(id) && now - at <= DELETE_PATIENCE_MS) kept[id] = at;
   for (const t of terminations?.done ?? []) kept[t.vmId] = now;
   return Object.keys(kept).length > 0 ? { deleting: kept } : {};
+}
+
+/** True when another instance's last manage used a revision of the preset other than this one's. */
+function otherRevision(state: PresetState, preset: Preset, me: string): boolean {
+  return state.revision !== null && state.revision !== preset.source.revision && state.lastManagedBy !== me;
 }

@@ -309,7 +309,7 @@ export class FaultFleet {
   private printTerminations(linesFrom: Map<Instance, number>): void {
     for (const { inst, label } of this.all)
       for (const l of inst.lines.slice(linesFrom.get(inst) ?? 0))
-        if (/terminat/i.test(l.msg) || l.level === 50 || l.level === 40)
+        if (/terminat|created VM/i.test(l.msg) || l.level === 50 || l.level === 40)
           console.log('TERMINATION', label, JSON.stringify(l).slice(0, 400));
   }
 

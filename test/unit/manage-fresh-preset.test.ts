@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { managePreset } from '../../src/reconcile/manage-preset.js';
+import { parseState } from '../../src/reconcile/state.js';
+import { preset } from '../helpers/fixtures.js';
+import { simManage } from '../helpers/sim-manage.js';
+
+const running = (vms: { state: string }[]) => vms.filter((v) => v.state === 'running').length;
+
+describe('a manage after another instance managed a different revision of the preset', () => {
+  it('reads the preset again and acts on what the store holds now, not on its own older copy', async () => {
+    const { cloud, deps } = simManage();
+    const v1 = preset({ count: 3, healthcheck: null });
+    const v2 = preset({ count: 5, healthcheck: null, source: { ...v1.source, revision: 'r2' } });
+    // Instance "other" already managed revision r2 (count 5).
+    await managePreset(v2, { ...deps, instanceId: 'other' }, { force: true });
+    expect(running(cloud.peek())).toBe(5);
+    let asked = 0;
+    const freshPreset = async () => {
+      asked++;
+      return v2;
+    };
+    // This instance still holds r1 (count 3): without reading again it would scale in to 3.
+    const o = await managePreset(v1, { ...deps, freshPreset }, { force: true });
+    expect(o.result).toBe('managed');
+    expect(asked).toBe(1);
+    expect(o.terminated).toBe(0);
+    expect(running(cloud.peek())).toBe(5);
+    expect(parseState(await deps.runtime.load('web')).revision).toBe('r2');
+    // Its own last manage, or the same revision, asks nothing.
+    await managePreset(v2, { ...deps, freshPreset }, { force: true });
+    expect(asked).toBe(1);
+  });
+
+  it('stops when the preset is gone from the store', async () => {
+    const { deps } = simManage();
+    const v1 = preset({ count: 2, healthcheck: null });
+    await managePreset(
+      preset({ ...v1, source: { ...v1.source, revision: 'r2' } }),
+      { ...deps, instanceId: 'other' },
+      { force: true },
+    );
+    const o = await managePreset(v1, { ...deps, freshPreset: async () => undefined }, { force: true });
+    expect(o.result).toBe('not_due');
+    expect(o.created + o.terminated).toBe(0);
+  });
+});
