@@ -85,6 +85,8 @@ export interface Fault {
 export class FaultFleet {
   readonly figures: FaultFigures[] = [];
   private count = LOW;
+  /** When an instance (by label) was held still: a takeover of its leases meanwhile is no overlap. */
+  private readonly frozen: [string, number, number][] = [];
   /** Every offset (ms) b's wall clock has had from true time. */
   private readonly offsets = new Set([0]);
   /** Instances that were stopped on purpose (their exit is not a crash). */
@@ -193,12 +195,14 @@ export class FaultFleet {
     // As in the adversarial run that found the ZooKeeper bug: a is held still while the count changes, so
     // b takes the work; the fault comes while b is acting under its leases, and a goes on at once.
     this.a.child.kill('SIGSTOP');
+    const frozenAt = Date.now();
     try {
       this.writeCount(to);
       await waitFor('b acting on the new count', async () => this.bActed(mark), 30_000, 5);
       await fault.apply(this);
     } finally {
       this.a.child.kill('SIGCONT');
+      this.frozen.push([this.labelOf(this.a), frozenAt, Date.now()]);
     }
     const appliedAt = performance.now();
     const convergence = this.converged(to);
@@ -277,7 +281,10 @@ export class FaultFleet {
         .map((l) => ({ ...l, instance: label, time: trueTime(l) }) as LogLine);
       return { ...inst, id: label, lines };
     });
-    return fenceViolations(views, killedAt);
+    const frozen = new Map<string, [number, number][]>();
+    for (const [label, from, to] of this.frozen)
+      frozen.set(label, [...(frozen.get(label) ?? []), [from, to]]);
+    return fenceViolations(views, killedAt, frozen);
   }
 
   /** What every instance logged for one preset during the fault, to show how a violation came about. */
@@ -311,6 +318,10 @@ export class FaultFleet {
       for (const l of inst.lines.slice(linesFrom.get(inst) ?? 0))
         if (/terminat|created VM/i.test(l.msg) || l.level === 50 || l.level === 40)
           console.log('TERMINATION', label, JSON.stringify(l).slice(0, 400));
+  }
+
+  private labelOf(inst: Instance): string {
+    return this.all.find((x) => x.inst === inst)?.label ?? inst.id;
   }
 
   private crashes(): number {

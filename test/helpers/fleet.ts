@@ -157,6 +157,8 @@ export interface FenceViolation {
 export function fenceViolations(
   instances: Instance[],
   killedAt = new Map<string, number>(),
+  /** Times (epoch ms) an instance was frozen (SIGSTOP): a lease taken over meanwhile was free to take. */
+  frozen = new Map<string, [number, number][]>(),
 ): FenceViolation[] {
   const byPreset = new Map<string, LogLine[]>();
   for (const inst of instances)
@@ -183,7 +185,13 @@ export function fenceViolations(
         for (const [f, holder] of open) {
           // A killed holder releases nothing: ZooKeeper frees its leases with its session, unseen in the log.
           const died = killedAt.get(String(holder.instance));
-          const holderDead = died !== undefined && died <= timeOf(line);
+          const at = timeOf(line);
+          // Frozen when the lease was taken over: it learns of the loss once it runs again, and logs it
+          // then (a second of grace), before any action: an action after that is checked below.
+          const wasFrozen = (frozen.get(String(holder.instance)) ?? []).some(
+            ([from, to]) => timeOf(holder) <= from && from <= at && at <= to + 1000,
+          );
+          const holderDead = (died !== undefined && died <= at) || wasFrozen;
           if (holder.instance !== line.instance && line.takenOver !== true && !holderDead)
             violations.push({
               preset,

@@ -82,4 +82,17 @@ describe('fenceViolations', () => {
     ]);
     expect(fenceViolations([lostLate, b])).toHaveLength(1);
   });
+
+  it('takes a lease taken over while its holder was frozen as free, but not one taken before the freeze', () => {
+    const a = inst('a', [[1, 'lease taken', 'p', 1]]);
+    const b = inst('b', [[8, 'lease taken', 'p', 2]]);
+    expect(fenceViolations([a, b], new Map(), new Map([['a', [[5, 12]]]]))).toEqual([]);
+    expect(fenceViolations([a, b], new Map(), new Map([['a', [[9, 12]]]]))).toHaveLength(1);
+    // Its action after it runs again, with the old token, is still found.
+    const late = inst('a', [
+      [1, 'lease taken', 'p', 1],
+      [13, 'created VM', 'p', 1],
+    ]);
+    expect(fenceViolations([late, b], new Map(), new Map([['a', [[5, 12]]]]))).toHaveLength(1);
+  });
 });
