@@ -38,7 +38,13 @@ export function definePluginCodes<C extends string>(codes: Record<C, PluginCodeS
     codes,
     error(code, detail, options = {}) {
       const spec: PluginCodeSpec = codes[code];
-      const details = { ...(options.details ?? {}), ...(spec.limit ? { limit: spec.limit } : {}) };
+      // The fix goes along in the details (logs, API answers): the built-in codes' fix comes from CODES,
+      // which knows nothing of a plugin's.
+      const details = {
+        ...(options.details ?? {}),
+        fix: spec.fix,
+        ...(spec.limit ? { limit: spec.limit } : {}),
+      };
       const err = new ShepherdError(code, detail, { ...options, details });
       // Without this the message would start with the bare code (ShepherdError knows only the built-in texts).
       const where = options.at ? `${formatPosition(options.at)}: ` : '';

@@ -18,7 +18,7 @@ describe('definePluginCodes', () => {
     expect([transient.class, transient.retryable, transient.details]).toEqual([
       'primitive',
       true,
-      { region: 'x' },
+      { region: 'x', fix: 'Wait.' },
     ]);
     expect(transient.message).toBe('The Acme API timed out: after 30 s [acme_create_2001]');
     const input = codes.error('acme_create_1001');
