@@ -11,6 +11,7 @@ import type { Daemon } from '../daemon/daemon.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { registerPanel } from '../panel/panel-routes.js';
+import { VERSION } from '../version.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
 import { CloudBudget } from './cloud-budget.js';
 import { handleRpc } from './json-rpc.js';
@@ -20,8 +21,6 @@ import { sendRepresentation } from './representation.js';
 import { RequestGate } from './request-gate.js';
 import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
 import { StateReader } from './state-reader.js';
-
-const VERSION = process.env.npm_package_version ?? '0.1.0';
 
 /** A request from the panel (cookie) may act only with this header, which no other site can send. */
 export const PANEL_HEADER = 'x-vmshepherd-panel';

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { normalizeLogLevel } from '../config/config-schema.js';
 import { ConfigErrors } from '../daemon/daemon.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import { VERSION } from '../version.js';
 import { apiTarget } from './api-client.js';
 import { checkCommand } from './commands/check.js';
 import { driversCommand } from './commands/drivers.js';
@@ -32,7 +33,7 @@ function port(value: string) {
 export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command('vmshepherd')
     .description('Keeps groups of VMs (presets) the way their owners declared them.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(VERSION)
     .showHelpAfterError();
   const done = (code: Promise<number>) => code.then(exit, (err) => exit(reportFatal(err)));
 

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { driverContext } from '../../src/daemon/driver-context.js';
 import { directoryDriver } from '../../src/drivers/presets/directory.js';
 import type { PresetStore } from '../../src/drivers/types.js';
+import { dirWriter, presetStoreContract } from '../../src/testing/presets-contract.js';
 import { systemClock } from '../../src/util/clock.js';
 import { quietLogger } from '../helpers/catalog.js';
 import { tempDir } from '../helpers/tmp.js';
-import { dirWriter, presetStoreContract } from './presets-contract.js';
 
 const storeIn = (dir: string, path = 'presets') => {
   const parsed = directoryDriver.parseOptions({ path });

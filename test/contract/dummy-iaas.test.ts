@@ -4,9 +4,9 @@ import { dummyDriverFor } from '../../src/drivers/iaas/dummy/driver.js';
 import { type DummyOptions, dummyOptionsSchema } from '../../src/drivers/iaas/dummy/options.js';
 import { StateFile } from '../../src/drivers/iaas/dummy/state-file.js';
 import type { Vm } from '../../src/drivers/types.js';
+import { iaasContract, specFor } from '../../src/testing/iaas-contract.js';
 import { systemClock } from '../../src/util/clock.js';
 import { tempDir } from '../helpers/tmp.js';
-import { iaasContract, specFor } from './iaas-contract.js';
 
 const options = (o: Partial<DummyOptions> = {}) =>
   dummyOptionsSchema.parse({ latency: 0, boot_time: 0.05, ...o });

@@ -1,6 +1,6 @@
+import { presetStoreContract } from '../../src/testing/presets-contract.js';
 import { gitDaemon, gitRemote, type RunningServer } from '../helpers/git.js';
 import { gitStore } from '../helpers/git-store.js';
-import { presetStoreContract } from './presets-contract.js';
 
 /** The preset store contract over two transports: file:// and git:// (git daemon on 127.0.0.1). */
 for (const transport of ['file', 'git-daemon'] as const) {

@@ -7,9 +7,9 @@ import { dummyHealthcheck } from '../../src/drivers/healthcheck/dummy.js';
 import { httpHealthcheck } from '../../src/drivers/healthcheck/http.js';
 import { tcpHealthcheck } from '../../src/drivers/healthcheck/tcp.js';
 import type { DriverDefinition, HealthCheck } from '../../src/drivers/types.js';
+import { healthcheckContract, vmAt } from '../../src/testing/healthcheck-contract.js';
 import { systemClock } from '../../src/util/clock.js';
 import { quietLogger } from '../helpers/catalog.js';
-import { healthcheckContract, vmAt } from './healthcheck-contract.js';
 
 async function create(
   def: DriverDefinition<'healthcheck'>,

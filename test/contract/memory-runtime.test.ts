@@ -1,6 +1,6 @@
 import { InMemoryRuntime } from '../../src/drivers/runtime/memory.js';
+import { runtimeContract } from '../../src/testing/runtime-contract.js';
 import { systemClock } from '../../src/util/clock.js';
-import { runtimeContract } from './runtime-contract.js';
 
 runtimeContract(
   'InMemoryDriver',

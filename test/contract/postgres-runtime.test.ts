@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, inject } from 'vitest';
 import { postgresOptionsSchema } from '../../src/drivers/runtime/postgres/options.js';
 import { PostgresRuntime } from '../../src/drivers/runtime/postgres/postgres-runtime.js';
-import { runtimeContract } from './runtime-contract.js';
+import { runtimeContract } from '../../src/testing/runtime-contract.js';
 
 /** A schema of its own per test file run, so parallel runs on one database never see each other's rows. */
 export const testSchema = (what: string) =>

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { inject } from 'vitest';
 import { zookeeperOptionsSchema } from '../../src/drivers/runtime/zookeeper/options.js';
 import { ZookeeperRuntime } from '../../src/drivers/runtime/zookeeper/zookeeper-runtime.js';
-import { runtimeContract } from './runtime-contract.js';
+import { runtimeContract } from '../../src/testing/runtime-contract.js';
 
 const workingPath = `/vmshepherd-test/contract-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 const logger = pino({ level: 'silent' });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+// The contract suites and types as a plugin author gets them: the package's public entries, not src/.
+import { type HealthCheck, type IaasDriver, isShepherdError, ShepherdError } from 'vmshepherd';
+import { healthcheckContract, iaasContract, specFor, vmAt } from 'vmshepherd/testing';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { DriverRegistry } from '../../src/drivers/registry.js';
-import type { IaasDriver } from '../../src/drivers/types.js';
-import { iaasContract } from '../contract/iaas-contract.js';
 import { catalogIn } from '../helpers/catalog.js';
 import { eventually, running, testDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -27,7 +28,39 @@ iaasContract(
   { bootTimeoutMs: 1000 },
 );
 
+healthcheckContract(
+  'FixtureHealthcheck (plugin package)',
+  async () => {
+    const def = await registry.resolve('healthcheck', 'FixtureHealthcheck');
+    const parsed = def.parseOptions({});
+    if (!parsed.ok) throw new Error('options');
+    return {
+      check: (await def.create(parsed.value, {} as never)) as HealthCheck,
+      healthy: vmAt('198.51.100.1'),
+      unhealthy: vmAt('192.0.2.1'),
+    };
+  },
+  { skipBecause: 'the fixture check makes no network call, so no VM can stay silent' },
+);
+
 describe('plugin packages', () => {
+  it("throw errors of their own codes, treated by the code's class", async () => {
+    const def = await registry.resolve('iaas', 'FixtureCloudDriver');
+    const parsed = def.parseOptions({ region: 'codes' });
+    if (!parsed.ok) throw new Error('options');
+    const driver = (await def.create(parsed.value, {} as never)) as IaasDriver;
+    const err = await driver
+      .create(specFor('coded', { flavor: 'exhausted' }), { idempotencyKey: 'k1' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShepherdError);
+    expect(isShepherdError(err, 'fixture_create_0001')).toBe(true);
+    const e = err as ShepherdError;
+    expect([e.class, e.limit, e.retryable]).toEqual(['api', 'quota', false]);
+    expect(e.message).toBe(
+      'The fixture cloud has no quota left for this flavor: exhausted [fixture_create_0001]',
+    );
+  });
+
   it('resolve by the name declared in their package.json, with their origin', async () => {
     const resolved = await registry.resolveWithOrigin('iaas', 'FixtureCloudDriver');
     expect(resolved.origin).toBe('npm:vmshepherd-plugin-fixture@1.2.3');

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { specFor } from '../contract/iaas-contract.js';
+import { specFor } from '../../src/testing/iaas-contract.js';
 import { demo, demoVia, emptyProject, FLAVOR, IMAGE, labCloud } from './lab.js';
 
 /**

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
 import { META_IDEMPOTENCY, META_PRESET } from '../../src/drivers/types.js';
 import type { ShepherdError } from '../../src/errors/shepherd-error.js';
+import { iaasContract, specFor } from '../../src/testing/iaas-contract.js';
 import { systemClock } from '../../src/util/clock.js';
-import { iaasContract, specFor } from '../contract/iaas-contract.js';
 import { actions, api, emptyProject, FLAVOR, IMAGE, labCloud, NETWORK, waitFor } from './lab.js';
 
 const clouds: OpenStackCloud[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthCheck, Vm } from '../../src/drivers/types.js';
+import type { HealthCheck, Vm } from '../drivers/types.js';
 
 export interface HealthcheckContractSubject {
   check: HealthCheck;

@@ -1,7 +1,7 @@
 import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PresetStore } from '../../src/drivers/types.js';
+import type { PresetStore } from '../drivers/types.js';
 
 export interface PresetStoreSubject {
   store: PresetStore;

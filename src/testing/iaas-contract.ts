@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type IaasDriver, META_PRESET, META_SPEC, type Vm, type VmSpec } from '../../src/drivers/types.js';
+import { type IaasDriver, META_PRESET, META_SPEC, type Vm, type VmSpec } from '../drivers/types.js';
 
 export interface IaasContractSubject {
   driver: IaasDriver;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Lease, RuntimeStore, TaskRecord, TaskStore } from '../../src/drivers/types.js';
+import type { Lease, RuntimeStore, TaskRecord, TaskStore } from '../drivers/types.js';
 
 export interface RuntimeContractSubject {
   /** Two instances (different owners) sharing one backend. */
