@@ -36,6 +36,7 @@ import { Limiter } from '../util/limiter.js';
 import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
+import { KnownRevisions } from './known-revisions.js';
 import { type OrphanReport, OrphanTracker } from './orphans.js';
 import { newTask, type Task } from './tasks.js';
 
@@ -83,6 +84,10 @@ export class Daemon {
   private readonly healthQueue: Limiter;
   private readonly stopping = new AbortController();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Revisions of each preset this instance has read (see managePreset's unseenRevisions). */
+  private readonly knownRevisions = new KnownRevisions();
+  /** When the last preset refresh ended (performance.now()). */
+  private refreshedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<RefreshReport> | undefined;
   private readonly reported = new Set<string>();
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
@@ -183,11 +188,13 @@ export class Daemon {
     const before = this.presets();
     this.refreshing ??= this.gen.catalog.refresh().finally(() => {
       this.refreshing = undefined;
+      this.refreshedAt = performance.now();
     });
     return this.refreshing.then((report) => this.noteRefresh(before, report));
   }
 
   private noteRefresh(before: Preset[], report: RefreshReport): RefreshReport {
+    for (const p of before) this.knownRevisions.add(p.name, p.source.revision);
     this.orphanTracker.note(before, report, this.clock.now(), this.logger);
     this.logRefresh(report);
     return report;
@@ -622,10 +629,15 @@ export class Daemon {
           }
         : {}),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
-      freshPreset: async (name: string) => {
-        await this.refreshPresets();
+      freshPreset: async (name: string, unseen: readonly string[]) => {
+        // Once a second at most: after a restart every preset's older VMs carry revisions never read
+        // here, and a refresh of a git store is a fetch.
+        if (this.refreshing || performance.now() - this.refreshedAt > 1000) await this.refreshPresets();
+        // Read now: a revision still not the store's is an older one (or one this store never had).
+        for (const rev of unseen) this.knownRevisions.add(name, rev);
         return this.gen.catalog.get(name);
       },
+      knowsRevision: (name: string, rev: string) => this.knownRevisions.has(name, rev),
     };
     const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
       const o = await managePreset(preset, deps, { force });

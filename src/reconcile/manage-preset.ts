@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CountOrPercent } from '../config/preset-schema.js';
-import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
+import { type HealthCheck, META_REVISION, type RuntimeStore, type Vm } from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
@@ -56,9 +56,12 @@ export interface ManageDeps {
   tasks?: (lease: LeaseKeeper) => Promise<PresetTasksResult>;
   /**
    * The preset as the store has it now (the catalog refreshed first), or undefined when it is gone:
-   * asked when the last manage, by another instance, used a different revision of the preset.
+   * asked when the last manage, by another instance, used a different revision of the preset, or a VM
+   * carries a revision this instance never read (`unseen`: known from now on, so asked once).
    */
-  freshPreset?: (name: string) => Promise<Preset | undefined>;
+  freshPreset?: (name: string, unseen: readonly string[]) => Promise<Preset | undefined>;
+  /** Whether this instance has read that revision of the preset (its current one or an earlier one). */
+  knowsRevision?: (name: string, revision: string) => boolean;
 }
 
 export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
@@ -160,22 +163,23 @@ export async function managePreset(
     if (!options.force && !tasks?.force && !isDue(state.lastManagedAt, preset.manageIntervalMs, started)) {
       return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
     }
-    if (otherRevision(state, preset, deps.instanceId) && deps.freshPreset) {
-      // Another instance managed it from another revision: this one may not have read a change yet (a
-      // paused process, a watch event not yet handled), and acting on the old count or spec would undo
-      // what the other did. Read the store again; whatever it holds now is what this manage acts on.
-      const fresh = await deps.freshPreset(preset.name);
+    const signal = lease.signal;
+    const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
+    const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
+    const unseen = unseenRevisions(vms, preset, deps.knowsRevision);
+    if (deps.freshPreset && (unseen.length > 0 || otherRevision(state, preset, deps.instanceId))) {
+      // Another instance acted on a revision of the preset this one has not read (a paused process, a
+      // watch event not handled yet, a save that failed): acting on the old count or spec would undo what
+      // it did. Read the store again; whatever it holds now is what this manage acts on.
+      const fresh = await deps.freshPreset(preset.name, unseen);
       if (!fresh) return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
       if (fresh.source.revision !== preset.source.revision)
         deps.logger.info(
           { revision: fresh.source.revision, was: preset.source.revision, fence: lease.token },
-          'preset read again: another instance managed a newer revision',
+          'preset read again: another instance acted on a newer revision',
         );
       preset = fresh;
     }
-    const signal = lease.signal;
-    const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
-    const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
     const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
     const now = deps.clock.now();
     const decision = decide(preset, vms, results, state, now, deps.healthHistory, {
@@ -512,4 +516,19 @@ export function deletingAfter(
 /** True when another instance's last manage used a revision of the preset other than this one's. */
 function otherRevision(state: PresetState, preset: Preset, me: string): boolean {
   return state.revision !== null && state.revision !== preset.source.revision && state.lastManagedBy !== me;
+}
+
+/** Revisions VMs were built from that this instance never read: another instance's newer preset. */
+function unseenRevisions(
+  vms: readonly Vm[],
+  preset: Preset,
+  knows: ((name: string, revision: string) => boolean) | undefined,
+): string[] {
+  if (!knows) return [];
+  const unseen = new Set<string>();
+  for (const vm of vms) {
+    const rev = vm.metadata[META_REVISION];
+    if (rev !== undefined && rev !== preset.source.revision && !knows(preset.name, rev)) unseen.add(rev);
+  }
+  return [...unseen];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { managePreset } from '../../src/reconcile/manage-preset.js';
+import { vmSpec as vmSpecOf } from '../../src/reconcile/spec.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { preset } from '../helpers/fixtures.js';
 import { simManage } from '../helpers/sim-manage.js';
@@ -42,5 +43,34 @@ describe('a manage after another instance managed a different revision of the pr
     const o = await managePreset(v1, { ...deps, freshPreset: async () => undefined }, { force: true });
     expect(o.result).toBe('not_due');
     expect(o.created + o.terminated).toBe(0);
+  });
+});
+
+describe('a manage that finds VMs built from a revision this instance never read', () => {
+  it('reads the preset again once (a save of the other instance may have failed), then knows it', async () => {
+    const { cloud, deps } = simManage();
+    const v1 = preset({ count: 3, healthcheck: null });
+    const v2 = preset({ count: 5, healthcheck: null, source: { ...v1.source, revision: 'r2' } });
+    await managePreset(v1, deps, { force: true }); // this instance, r1: 3 VMs, state says r1 by "me"
+    // Another instance built two more VMs from r2, and could not save its state.
+    for (let i = 0; i < 2; i++) await cloud.create({ ...vmSpecOf(v2), name: `web-x${i}` }, `x${i}`);
+    const known = new Set<string>();
+    let asked: readonly string[] = [];
+    const o = await managePreset(
+      v1,
+      {
+        ...deps,
+        knowsRevision: (_n, r) => known.has(r),
+        freshPreset: async (_n, unseen) => {
+          asked = unseen;
+          for (const r of unseen) known.add(r);
+          return v2;
+        },
+      },
+      { force: true },
+    );
+    expect(asked).toEqual(['r2']);
+    expect(o.terminated).toBe(0); // not scaled back in to r1's count
+    expect(running(cloud.peek())).toBe(5);
   });
 });
