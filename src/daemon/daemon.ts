@@ -86,8 +86,8 @@ export class Daemon {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** Revisions of each preset this instance has read (see managePreset's unseenRevisions). */
   private readonly knownRevisions = new KnownRevisions();
-  /** When the last preset refresh ended (performance.now()). */
-  private refreshedAt = Number.NEGATIVE_INFINITY;
+  /** When the latest preset refresh started (performance.now()). */
+  private refreshStartedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<RefreshReport> | undefined;
   private readonly reported = new Set<string>();
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
@@ -186,11 +186,28 @@ export class Daemon {
   /** Re-reads the preset store (cheap when nothing changed) and logs what changed and what is broken. */
   refreshPresets(): Promise<RefreshReport> {
     const before = this.presets();
-    this.refreshing ??= this.gen.catalog.refresh().finally(() => {
-      this.refreshing = undefined;
-      this.refreshedAt = performance.now();
-    });
+    if (!this.refreshing) {
+      this.refreshStartedAt = performance.now();
+      this.refreshing = this.gen.catalog.refresh().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
     return this.refreshing.then((report) => this.noteRefresh(before, report));
+  }
+
+  /**
+   * Waits for a refresh of the presets that started after `since` (performance.now()), starting one if
+   * needed: one started earlier (in flight before a pause, say) may hold what the store had before a change
+   * the caller has seen the effects of. Manages that saw the change at about the same time share one.
+   */
+  private async refreshSince(since: number): Promise<void> {
+    if (this.refreshing && this.refreshStartedAt >= since) {
+      await this.refreshing.catch(() => undefined);
+      return;
+    }
+    await this.refreshing?.catch(() => undefined);
+    if (this.refreshing && this.refreshStartedAt >= since) await this.refreshing.catch(() => undefined);
+    else if (this.refreshStartedAt < since) await this.refreshPresets();
   }
 
   private noteRefresh(before: Preset[], report: RefreshReport): RefreshReport {
@@ -629,10 +646,8 @@ export class Daemon {
           }
         : {}),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
-      freshPreset: async (name: string, unseen: readonly string[]) => {
-        // Once a second at most: after a restart every preset's older VMs carry revisions never read
-        // here, and a refresh of a git store is a fetch.
-        if (this.refreshing || performance.now() - this.refreshedAt > 1000) await this.refreshPresets();
+      freshPreset: async (name: string, unseen: readonly string[], observedAt: number) => {
+        await this.refreshSince(observedAt);
         // Read now: a revision still not the store's is an older one (or one this store never had).
         for (const rev of unseen) this.knownRevisions.add(name, rev);
         return this.gen.catalog.get(name);

@@ -57,9 +57,10 @@ export interface ManageDeps {
   /**
    * The preset as the store has it now (the catalog refreshed first), or undefined when it is gone:
    * asked when the last manage, by another instance, used a different revision of the preset, or a VM
-   * carries a revision this instance never read (`unseen`: known from now on, so asked once).
+   * carries a revision this instance never read (`unseen`: known from now on, so asked once). The refresh
+   * must have started after `observedAt` (performance.now() before the listing that showed it).
    */
-  freshPreset?: (name: string, unseen: readonly string[]) => Promise<Preset | undefined>;
+  freshPreset?: (name: string, unseen: readonly string[], observedAt: number) => Promise<Preset | undefined>;
   /** Whether this instance has read that revision of the preset (its current one or an earlier one). */
   knowsRevision?: (name: string, revision: string) => boolean;
 }
@@ -165,13 +166,14 @@ export async function managePreset(
     }
     const signal = lease.signal;
     const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
+    const observedAt = performance.now();
     const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
     const unseen = unseenRevisions(vms, preset, deps.knowsRevision);
     if (deps.freshPreset && (unseen.length > 0 || otherRevision(state, preset, deps.instanceId))) {
       // Another instance acted on a revision of the preset this one has not read (a paused process, a
       // watch event not handled yet, a save that failed): acting on the old count or spec would undo what
       // it did. Read the store again; whatever it holds now is what this manage acts on.
-      const fresh = await deps.freshPreset(preset.name, unseen);
+      const fresh = await deps.freshPreset(preset.name, unseen, observedAt);
       if (!fresh) return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
       if (fresh.source.revision !== preset.source.revision)
         deps.logger.info(
