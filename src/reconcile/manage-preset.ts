@@ -30,6 +30,7 @@ import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type Rollo
 import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
+import { type ZoneSkip, type ZoneSkips, zoneOf } from './zone-spread.js';
 
 export interface ManageDeps {
   runtime: RuntimeStore;
@@ -177,6 +178,10 @@ export async function managePreset(
           deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
         })
       : state.backoff;
+    const zoneSkips = zoneSkipsAfter(preset, state.zones, acts.creates, deps.clock.now(), (e) => {
+      record(e);
+      deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
+    });
     const failures = [
       ...(acts.adoptions?.failed.map((f) => f.error) ?? []),
       ...(acts.terminations?.failed.map((f) => f.error) ?? []),
@@ -213,6 +218,7 @@ export async function managePreset(
       ),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
+      ...(zoneSkips ? { zones: zoneSkips } : {}),
       ...lifecycleOf(state, vmsAfter),
       ...(state.paused ? { paused: state.paused } : {}),
       ...deletingAfter(state.deleting, acts.terminations, vms, deps.clock.now()),
@@ -356,7 +362,13 @@ async function act(
     applyUpdates(p.update, ctx),
   ]);
   if (p.create > 0)
-    acts.creates = await applyCreates(createBudget(p, listed - acts.terminations.done.length), ctx);
+    acts.creates = await applyCreates(
+      createBudget(p, listed - acts.terminations.done.length),
+      ctx,
+      p.zones
+        ? { counts: p.zones.counts, skipped: p.zones.skipped, onlyTo: p.zones.rebalance?.to }
+        : undefined,
+    );
 }
 
 /** A remedied VM starts a new streak: it must fail `unhealthy_threshold` checks again before the next step. */
@@ -425,6 +437,39 @@ function backoffAfter(
     });
   }
   return next;
+}
+
+/**
+ * Zone skips after this manage's creates: a zone found full is skipped for `quota_window` (with an event),
+ * a zone a VM was created in is skipped no more, and ended skips are dropped. Undefined: none left.
+ */
+export function zoneSkipsAfter(
+  preset: Preset,
+  before: ZoneSkips | undefined,
+  creates: CreateOutcome | undefined,
+  now: number,
+  record: Record_,
+): ZoneSkips | undefined {
+  if (!before && !creates?.fullZones.length) return undefined; // the steady state: nothing allocated
+  const next: Record<string, ZoneSkip> = {};
+  for (const [zone, skip] of Object.entries(before ?? {}))
+    if (skip.until > now && preset.zones.includes(zone)) next[zone] = skip;
+  for (const vm of creates?.created ?? []) {
+    const zone = zoneOf(vm);
+    if (zone) delete next[zone];
+  }
+  for (const { zone, error } of creates?.fullZones ?? []) {
+    const until = now + preset.createBackoff.quotaWindowMs;
+    const others = preset.zones.filter((z) => z !== zone && next[z] === undefined);
+    next[zone] = { until, reason: error.message, code: error.code };
+    record({
+      type: 'zone_skipped',
+      reason: `${zone}: no capacity (${error.message}); creates go to ${others.join(', ') || 'no other zone'} until ${new Date(until).toISOString()}`,
+      code: error.code,
+      data: { zone },
+    });
+  }
+  return Object.keys(next).length > 0 ? next : undefined;
 }
 
 /** Lifecycle records of VMs that still exist (a scrubbed or vanished VM's record goes with it). */

@@ -203,6 +203,7 @@ export function decide(
     budgetHints: { verbs: verbsInFlight(state) },
     verbsWaiting: verbsWaiting(state, now),
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
+    zoneSkips: state.zones,
   };
   return { health, healthBefore, classified, plan: plan(preset, classified, ctx) };
 }

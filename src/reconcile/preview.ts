@@ -11,6 +11,7 @@ import type {
   InPlaceUpdate,
   PlanBudget,
   PlanContext,
+  PlanZones,
   Remedy,
   RolloutVerdict,
   Termination,
@@ -45,6 +46,8 @@ export interface PresetPreview {
   rollout: RolloutVerdict & { strategy: string };
   /** The disruption budget before this manage, and the ready VMs it would take out. */
   budget: PlanBudget;
+  /** A preset spread over zones: VMs per zone, zones skipped (until when), where the creates go. */
+  zones?: PlanZones & { skippedUntil: Record<string, number> };
   /** Operators' verbs waiting for room in the budget, by VM. */
   waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
 }
@@ -102,6 +105,15 @@ export async function previewPreset(
     guard: p.guard,
     rollout: { ...p.rollout, strategy: preset.update.strategy },
     budget: p.budget,
+    ...(p.zones
+      ? {
+          zones: {
+            ...p.zones,
+            creates: acts ? p.zones.creates : [],
+            skippedUntil: Object.fromEntries(p.zones.skipped.map((z) => [z, state.zones?.[z]?.until ?? 0])),
+          },
+        }
+      : {}),
     waiting: Object.entries(state.waiting ?? {})
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),

@@ -2,6 +2,7 @@ import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
 import type { RolloutState } from './plan.js';
 import type { VmLifecycle } from './verbs.js';
+import type { ZoneSkips } from './zone-spread.js';
 
 /**
  * Health of one VM across checks (kept in the runtime state, so another instance can continue it).
@@ -35,6 +36,7 @@ export type EventType =
   | 'remedied'
   | 'remedy_failed'
   | 'create_backoff'
+  | 'zone_skipped'
   | 'rollout_started'
   | 'rollout_paused'
   | 'rollout_done'
@@ -125,6 +127,8 @@ export interface PresetState {
   rollout?: RolloutState;
   /** Create backoff windows (see backoff.ts). */
   backoff?: BackoffState;
+  /** Zones of the preset's spread skipped after capacity errors, by zone (see zone-spread.ts). */
+  zones?: ZoneSkips;
   /** VMs an operator quiesced or scrubbed (verbs.ts), by VM id. */
   lifecycle?: Record<string, VmLifecycle>;
   /** Set by an operator (API, panel): the loop observes and checks health but takes no action. */

@@ -87,6 +87,8 @@ export class SimulatedCloud {
   /** One frozen metadata object for VMs with equal metadata (most of a preset's VMs). */
   private readonly metadata = new SharedValues();
   private serial = 0;
+  /** Zone capacities changed at run time (setZoneCapacity), over `zone_capacity`. */
+  private readonly zoneCapacity = new Map<string, number | null>();
   /** Distinguishes the ids of two simulated clouds with different options but the same seed. */
   private readonly tag: number;
   /** Called after every change (the state file hooks in here). */
@@ -359,6 +361,8 @@ export class SimulatedCloud {
       );
     }
     if (spec.flavor) this.checkFlavor(spec.flavor, 0);
+    const zone = spec.network.availabilityZone ?? this.o.zones?.[0];
+    if (zone !== undefined) this.checkZone(zone);
     this.serial += 1;
     const id = vmId(this.o.seed, this.tag, this.serial);
     const now = this.clock.now();
@@ -377,7 +381,8 @@ export class SimulatedCloud {
       ...(spec.image ? { image: spec.image } : {}),
       ...(spec.keyName ? { keyName: spec.keyName } : {}),
       ...(spec.userdata ? { userdata: spec.userdata } : {}),
-      network: spec.network,
+      network:
+        zone === spec.network.availabilityZone ? spec.network : { ...spec.network, availabilityZone: zone },
       metadata,
       idem: idempotencyKey,
       ...(shutdownAt !== undefined ? { shutdownAt } : {}),
@@ -406,6 +411,30 @@ export class SimulatedCloud {
         details: { flavor, used, limit },
       });
     }
+  }
+
+  /** A zone the account does not have fails as Nova does; a full zone has no valid host. */
+  private checkZone(zone: string): void {
+    if (this.o.zones && !this.o.zones.includes(zone)) {
+      throw new ShepherdError('dummy_create_0003', `availability zone '${zone}'`, { details: { zone } });
+    }
+    const limit = this.zoneCapacity.has(zone) ? this.zoneCapacity.get(zone) : this.o.zone_capacity?.[zone];
+    if (limit === undefined || limit === null) return;
+    let used = 0;
+    for (const vm of this.vms.values()) if (vm.network.availabilityZone === zone) used++;
+    if (used >= limit) {
+      throw new ShepherdError('dummy_create_0002', `zone '${zone}': ${used} of ${limit} hosts used`, {
+        details: { zone, used, limit },
+      });
+    }
+  }
+
+  /**
+   * Changes a zone's capacity while the cloud runs (null: unlimited), as when hosts are added to a zone or
+   * it runs out: for demos and tests of zone spread. Overrides `zone_capacity`.
+   */
+  setZoneCapacity(zone: string, limit: number | null): void {
+    this.zoneCapacity.set(zone, limit);
   }
 
   /** Exponentially distributed lifetime from the VM's id: the same seed kills the same VMs at the same age. */
