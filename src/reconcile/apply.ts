@@ -16,6 +16,13 @@ import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import { decodeParts, encodeParts } from '../presets/spec-parts.js';
+import {
+  type CapacityFound,
+  type CapacitySkip,
+  type CapacitySkips,
+  fixedZone,
+  flavorsFor,
+} from './capacity-skips.js';
 import type { InPlaceStep } from './in-place.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { InPlaceUpdate, Remedy, Termination } from './plan.js';
@@ -117,42 +124,51 @@ export async function applyAdoptions(
 export interface CreateOutcome {
   created: Vm[];
   failed: ShepherdError[];
-  /** Zones of the spread found without capacity in this manage (every flavor of the list tried). */
-  fullZones: { zone: string; error: ShepherdError }[];
+  /** Placements (zone, flavor) a create found without capacity in this manage (with fallbacks only). */
+  full: CapacityFound[];
+  /** Where each VM created went: a placement that took a VM has room again. */
+  placed: { zone: string; flavor: string }[];
 }
 
-/** Where creates go: the preset's spread (zone-spread.ts), as the plan found it. */
+/** Where creates go: the preset's spread as the plan found it (zone-spread.ts), and the capacity skips. */
 export interface CreatePlacement {
   counts: Readonly<Record<string, number>>;
   skipped: readonly string[];
+  /** Flavors found full per zone (state.capacity): each create tries the others first. */
+  capacity?: CapacitySkips | undefined;
+  now?: number;
   /** A rebalancing move: the create goes to this zone or nowhere (no other zone, no failure counted). */
   onlyTo?: string | undefined;
 }
 
 /**
  * Creates `n` VMs, at most `create_concurrency` at once. A failed create is not repeated in this manage:
- * whether it took effect is seen on the next listing. Within one create, a capacity error (no valid host)
- * tries the next flavor of the preset's list, then, for a preset spread over zones, the zone with the
- * fewest VMs among those not found full: a zone found full is skipped by the other creates of the manage
- * (and, through the state, by the next manages). Only when every flavor in every zone had no room does
- * the create fail (and the create backoff stops the flavor for `quota_window`).
+ * whether it took effect is seen on the next listing. With fallbacks, within one create a capacity error
+ * (no valid host) tries the next flavor of the preset's list, then, for a preset spread over zones, the
+ * zone with the fewest VMs among those not found full; what was found full is skipped by the other creates
+ * of the manage and, through the state (capacity-skips.ts), by the next manages. Only when every flavor in
+ * every zone had no room does the create fail (and the create backoff stops it for `quota_window`).
  */
 export async function applyCreates(
   n: number,
   ctx: ApplyContext,
   placement?: CreatePlacement,
 ): Promise<CreateOutcome> {
-  const outcome: CreateOutcome = { created: [], failed: [], fullZones: [] };
+  const outcome: CreateOutcome = { created: [], failed: [], full: [], placed: [] };
   const preset = ctx.preset;
-  const zones = placement && preset.zones.length > 1 ? preset.zones : [];
+  const zones = preset.zones.length > 1 ? preset.zones : [];
+  const fallbacks = zones.length > 0 || preset.flavors.length > 1;
   const counts: Record<string, number> = { ...placement?.counts };
-  const full = new Set<string>(); // zones found full in this manage
-  const fullFlavors = new Set<string>(); // `zone flavor` found full in this manage
-  const flavors: (string | undefined)[] = preset.flavors.length > 0 ? preset.flavors : [undefined];
+  const now = placement?.now ?? 0;
+  // What is known full: the state's skips, and what this manage's creates found.
+  const known: CapacitySkip[] = [...(placement?.capacity ?? [])];
+  const fullZone = new Set<string>(); // zones found full (every flavor) in this manage
+  const flavorsIn = (zone: string): (string | undefined)[] =>
+    preset.flavors.length === 0 ? [undefined] : flavorsFor(preset.flavors, zone, known, now);
   // Zones skipped by earlier manages are tried again only when no other zone is left.
   const pickZone = (): string | undefined => {
-    if (placement?.onlyTo !== undefined) return full.has(placement.onlyTo) ? undefined : placement.onlyTo;
-    const left = zones.filter((z) => !full.has(z));
+    if (placement?.onlyTo !== undefined) return fullZone.has(placement.onlyTo) ? undefined : placement.onlyTo;
+    const left = zones.filter((z) => !fullZone.has(z));
     const open = left.filter((z) => !placement?.skipped.includes(z));
     return zonesForCreates(open.length > 0 ? open : left, counts, [], 1)[0];
   };
@@ -162,10 +178,10 @@ export async function applyCreates(
     zone: string | undefined,
   ): Promise<{ vm: Vm; flavor?: string | undefined; passed: string[] }> => {
     const passed: string[] = [];
+    const key = zone ?? fixedZone(preset);
     let last: ShepherdError | undefined;
-    // Flavors found full in this zone earlier in the manage are not asked again (but the last one is).
-    const untried = flavors.filter((f) => !fullFlavors.has(`${zone ?? ''} ${f}`));
-    for (const flavor of untried.length > 0 ? untried : flavors.slice(-1)) {
+    for (const flavor of flavorsIn(key)) {
+      if (flavor !== undefined && passed.includes(flavor)) continue;
       ctx.lease.assertValid();
       const base = vmSpec(preset);
       const spec: VmSpec = {
@@ -186,12 +202,12 @@ export async function applyCreates(
         return { vm, flavor, passed };
       } catch (err) {
         const error = asShepherdError(err, 'reconcile_create_0001');
-        if (error.limit !== 'capacity' || (flavors.length === 1 && zones.length === 0)) throw error;
+        if (error.limit !== 'capacity' || !fallbacks) throw error;
         last = error;
-        if (flavor !== undefined) {
-          fullFlavors.add(`${zone ?? ''} ${flavor}`);
-          passed.push(flavor);
-        }
+        const found = { zone: key, flavor: flavor ?? '', reason: error.message, code: error.code };
+        outcome.full.push(found);
+        known.push({ ...found, until: Number.POSITIVE_INFINITY });
+        if (flavor !== undefined) passed.push(flavor);
       }
     }
     throw last as ShepherdError;
@@ -206,16 +222,19 @@ export async function applyCreates(
         try {
           const got = await createIn(zone);
           outcome.created.push(got.vm);
+          if (fallbacks) outcome.placed.push({ zone: zone ?? fixedZone(preset), flavor: got.flavor ?? '' });
           const fallback =
             got.passed.length > 0 ? `; flavor ${got.flavor} (no capacity for ${got.passed.join(', ')})` : '';
+          const data = {
+            ...(zone ? { zone } : {}),
+            ...(fallbacks && got.flavor ? { flavor: got.flavor } : {}),
+          };
           ctx.record({
             type: 'created',
             vm: got.vm.id,
             reason: `${reason}${zone ? `; zone ${zone}` : ''}${fallback}`,
             revision: preset.source.revision,
-            ...(zone || got.flavor
-              ? { data: { ...(zone ? { zone } : {}), ...(got.flavor ? { flavor: got.flavor } : {}) } }
-              : {}),
+            ...(Object.keys(data).length > 0 ? { data } : {}),
           });
           ctx.logger.info(
             { vm: got.vm.id, name: got.vm.name, zone, flavor: got.flavor, fence: ctx.lease.token },
@@ -226,9 +245,8 @@ export async function applyCreates(
           if (zone !== undefined) counts[zone] = (counts[zone] ?? 1) - 1;
           const error = asShepherdError(err, 'reconcile_create_0001');
           if (zone !== undefined && error.limit === 'capacity') {
-            if (!full.has(zone)) {
-              full.add(zone);
-              outcome.fullZones.push({ zone, error });
+            if (!fullZone.has(zone)) {
+              fullZone.add(zone);
               ctx.logger.warn(
                 { zone, ...errorFields(error), fence: ctx.lease.token },
                 'zone without capacity',

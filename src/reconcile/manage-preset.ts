@@ -20,6 +20,7 @@ import {
   type VerbOutcome,
 } from './apply.js';
 import { afterCreates, type BackoffState } from './backoff.js';
+import { type CapacityFound, type CapacitySkip, type CapacitySkips, skipsAfter } from './capacity-skips.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
 import { isDue } from './due.js';
 import type { FleetCounts } from './fleet-guard.js';
@@ -30,7 +31,6 @@ import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type Rollo
 import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
-import { type ZoneSkip, type ZoneSkips, zoneOf } from './zone-spread.js';
 
 export interface ManageDeps {
   runtime: RuntimeStore;
@@ -178,10 +178,17 @@ export async function managePreset(
           deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
         })
       : state.backoff;
-    const zoneSkips = zoneSkipsAfter(preset, state.zones, acts.creates, deps.clock.now(), (e) => {
-      record(e);
-      deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
-    });
+    const capacity = capacityAfter(
+      preset,
+      state.capacity,
+      decision.capacityFound,
+      acts.creates,
+      deps.clock.now(),
+      (e) => {
+        record(e);
+        deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
+      },
+    );
     const failures = [
       ...(acts.adoptions?.failed.map((f) => f.error) ?? []),
       ...(acts.terminations?.failed.map((f) => f.error) ?? []),
@@ -218,7 +225,7 @@ export async function managePreset(
       ),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
-      ...(zoneSkips ? { zones: zoneSkips } : {}),
+      ...(capacity ? { capacity } : {}),
       ...lifecycleOf(state, vmsAfter),
       ...(state.paused ? { paused: state.paused } : {}),
       ...deletingAfter(state.deleting, acts.terminations, vms, deps.clock.now()),
@@ -366,8 +373,14 @@ async function act(
       createBudget(p, listed - acts.terminations.done.length),
       ctx,
       p.zones
-        ? { counts: p.zones.counts, skipped: p.zones.skipped, onlyTo: p.zones.rebalance?.to }
-        : undefined,
+        ? {
+            counts: p.zones.counts,
+            skipped: p.zones.skipped,
+            onlyTo: p.zones.rebalance?.to,
+            capacity: decision.capacity,
+            now: decision.decidedAt,
+          }
+        : { counts: {}, skipped: [], capacity: decision.capacity, now: decision.decidedAt },
     );
 }
 
@@ -440,36 +453,44 @@ function backoffAfter(
 }
 
 /**
- * Zone skips after this manage's creates: a zone found full is skipped for `quota_window` (with an event),
- * a zone a VM was created in is skipped no more, and ended skips are dropped. Undefined: none left.
+ * The capacity skips after this manage: what the listing (VMs failed for capacity) and the creates found
+ * full is skipped for `quota_window`, with a `zone_skipped` event when a zone of a spread has no flavor
+ * left, or `flavor_skipped` when a flavor of the list has no room in a zone; a placement that took a VM
+ * is forgotten. Undefined: none left (the steady state allocates nothing).
  */
-export function zoneSkipsAfter(
+export function capacityAfter(
   preset: Preset,
-  before: ZoneSkips | undefined,
+  before: CapacitySkips | undefined,
+  found: readonly CapacityFound[],
   creates: CreateOutcome | undefined,
   now: number,
   record: Record_,
-): ZoneSkips | undefined {
-  if (!before && !creates?.fullZones.length) return undefined; // the steady state: nothing allocated
-  const next: Record<string, ZoneSkip> = {};
-  for (const [zone, skip] of Object.entries(before ?? {}))
-    if (skip.until > now && preset.zones.includes(zone)) next[zone] = skip;
-  for (const vm of creates?.created ?? []) {
-    const zone = zoneOf(vm);
-    if (zone) delete next[zone];
-  }
-  for (const { zone, error } of creates?.fullZones ?? []) {
-    const until = now + preset.createBackoff.quotaWindowMs;
-    const others = preset.zones.filter((z) => z !== zone && next[z] === undefined);
-    next[zone] = { until, reason: error.message, code: error.code };
+): CapacitySkip[] | undefined {
+  const all = creates?.full.length ? [...found, ...creates.full] : found;
+  if (!before?.length && all.length === 0) return undefined;
+  const window = preset.createBackoff.quotaWindowMs;
+  const next = skipsAfter(before, all, creates?.placed ?? [], preset, window, now);
+  const until = new Date(now + window).toISOString();
+  for (const zone of next.zonesSkipped) {
+    const why = all.find((f) => f.zone === zone);
+    const others = preset.zones.filter((z) => z !== zone && !next.zonesSkipped.includes(z));
     record({
       type: 'zone_skipped',
-      reason: `${zone}: no capacity (${error.message}); creates go to ${others.join(', ') || 'no other zone'} until ${new Date(until).toISOString()}`,
-      code: error.code,
+      reason: `${zone}: no capacity (${why?.reason ?? 'no valid host'}); creates go to ${others.join(', ') || 'no other zone'} until ${until}`,
+      ...(why?.code ? { code: why.code } : {}),
       data: { zone },
     });
   }
-  return Object.keys(next).length > 0 ? next : undefined;
+  for (const f of next.flavorsSkipped) {
+    const rest = preset.flavors.filter((x) => x !== f.flavor);
+    record({
+      type: 'flavor_skipped',
+      reason: `${f.flavor}${f.zone ? ` in ${f.zone}` : ''}: no capacity (${f.reason}); creates use ${rest.join(', ')} until ${until}`,
+      ...(f.code ? { code: f.code } : {}),
+      data: { flavor: f.flavor, ...(f.zone ? { zone: f.zone } : {}) },
+    });
+  }
+  return next.skips.length > 0 ? next.skips : undefined;
 }
 
 /** Lifecycle records of VMs that still exist (a scrubbed or vanished VM's record goes with it). */

@@ -10,6 +10,7 @@ import {
 import type { Preset } from '../presets/preset.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
+import { type CapacityFound, type CapacitySkips, capacityFaults, skipsAfter } from './capacity-skips.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { type HealthById, healthOfSnapshots, healthTargets, updateHealth } from './health.js';
 import { type Plan, type PlanContext, plan } from './plan.js';
@@ -168,6 +169,12 @@ export interface Decision {
   healthBefore: HealthById;
   classified: ClassifiedVm[];
   plan: Plan;
+  /** Placements this listing shows full (VMs failed for capacity): skipped by the manage's state. */
+  capacityFound: CapacityFound[];
+  /** The capacity skips the plan used (the state's, with what this listing found). */
+  capacity: CapacitySkips | undefined;
+  /** The time the decision was made for (epoch ms). */
+  decidedAt: number;
 }
 
 /** What a decision takes beside the preset and its VMs: the cloud's verbs and the fleet's health. */
@@ -194,6 +201,12 @@ export function decide(
     ? updateHealth(healthBefore, vms, results, preset.healthcheck.policy, now, historyLength)
     : NO_HEALTH;
   const classified = classify(preset, vms, health, now, state.lifecycle, state.deleting);
+  // VMs the cloud failed for capacity after taking their create: their placement is skipped from now on.
+  const capacityFound = capacityFaults(preset, vms);
+  const capacity =
+    capacityFound.length > 0
+      ? skipsAfter(state.capacity, capacityFound, [], preset, preset.createBackoff.quotaWindowMs, now).skips
+      : state.capacity;
   const ctx = {
     now,
     capabilities,
@@ -203,9 +216,17 @@ export function decide(
     budgetHints: { verbs: verbsInFlight(state) },
     verbsWaiting: verbsWaiting(state, now),
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
-    zoneSkips: state.zones,
+    capacity,
   };
-  return { health, healthBefore, classified, plan: plan(preset, classified, ctx) };
+  return {
+    health,
+    healthBefore,
+    classified,
+    plan: plan(preset, classified, ctx),
+    capacityFound,
+    capacity,
+    decidedAt: now,
+  };
 }
 
 /** Verbs that leave a VM in service, by VM id: while such a VM is not ready, its verb holds it. */

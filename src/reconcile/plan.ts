@@ -2,6 +2,7 @@ import type { CountOrPercent } from '../config/preset-schema.js';
 import { type IaasCapability, META_PARTS, META_PRESET, META_SPEC, type SpecField } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
+import { type CapacitySkips, fixedZone, fullZones } from './capacity-skips.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
 import {
   type BudgetHints,
@@ -11,14 +12,7 @@ import {
 } from './disruption-budget.js';
 import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
 import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
-import {
-  imbalance,
-  skippedZones,
-  spreadScaleInOrder,
-  type ZoneSkips,
-  zoneCounts,
-  zonesForCreates,
-} from './zone-spread.js';
+import { imbalance, spreadScaleInOrder, zoneCounts, zonesForCreates } from './zone-spread.js';
 
 export interface Termination {
   vmId: string;
@@ -96,8 +90,8 @@ export interface PlanContext {
   budgetHints?: BudgetHints | undefined;
   /** VMs an operator's verb waits to take out (state.waiting): the room they need is kept for them. */
   verbsWaiting?: ReadonlySet<string> | undefined;
-  /** Zones of the preset's spread skipped after capacity errors (state.zones). */
-  zoneSkips?: ZoneSkips | undefined;
+  /** Flavors found without capacity per zone (state.capacity and this listing's failed VMs). */
+  capacity?: CapacitySkips | undefined;
 }
 
 /** Where the VMs of a preset spread over zones are, and where its creates go. */
@@ -291,7 +285,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
       preset.zones,
       serving.map((v) => v.vm),
     );
-    const skipped = skippedZones(preset.zones, ctx.zoneSkips, ctx.now);
+    const skipped = fullZones(preset.zones, preset.flavors, ctx.capacity ?? [], ctx.now);
     // Rebalancing (a zone came back, or the list grew) moves one VM at a time, and only in a steady
     // preset: a new VM first (within max_surge), then scale-in takes the surplus from the fullest zone
     // once the new one is ready (within max_unavailable).
@@ -310,7 +304,12 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
       ...(moving ? { rebalance: uneven } : {}),
     };
   }
-  const block = create > 0 && ctx.createBlock && ctx.createBlock.until > ctx.now ? ctx.createBlock : null;
+  const block =
+    create > 0
+      ? ctx.createBlock && ctx.createBlock.until > ctx.now
+        ? ctx.createBlock
+        : everywhereFull(preset, ctx)
+      : null;
   if (block) {
     create = 0;
     if (zones) zones.creates = [];
@@ -339,6 +338,26 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
     budget: { ...before, spent },
     ...(zones ? { zones } : {}),
+  };
+}
+
+/**
+ * With fallbacks (a flavor list or a zone spread), creates wait while every flavor is full in every zone:
+ * until the first of those skips ends.
+ */
+function everywhereFull(preset: Preset, ctx: PlanContext): CreateBlock | null {
+  const skips = ctx.capacity;
+  if (!skips?.length || (preset.zones.length <= 1 && preset.flavors.length <= 1)) return null;
+  const zones = preset.zones.length > 1 ? preset.zones : [fixedZone(preset)];
+  if (fullZones(zones, preset.flavors, skips, ctx.now).length < zones.length) return null;
+  const live = skips.filter((s) => s.until > ctx.now);
+  const first = live.reduce((a, b) => (b.until < a.until ? b : a));
+  return {
+    key: 'capacity:everywhere',
+    failures: live.length,
+    until: first.until,
+    code: first.code ?? 'reconcile_create_0001',
+    reason: `no capacity for any flavor of the list in any zone; first: ${first.reason}`,
   };
 }
 

@@ -110,7 +110,12 @@ export async function previewPreset(
           zones: {
             ...p.zones,
             creates: acts ? p.zones.creates : [],
-            skippedUntil: Object.fromEntries(p.zones.skipped.map((z) => [z, state.zones?.[z]?.until ?? 0])),
+            skippedUntil: Object.fromEntries(
+              p.zones.skipped.map((z) => [
+                z,
+                Math.min(...(decision.capacity ?? []).filter((s) => s.zone === z).map((s) => s.until)),
+              ]),
+            ),
           },
         }
       : {}),

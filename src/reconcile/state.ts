@@ -1,8 +1,8 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
+import type { CapacitySkip } from './capacity-skips.js';
 import type { RolloutState } from './plan.js';
 import type { VmLifecycle } from './verbs.js';
-import type { ZoneSkips } from './zone-spread.js';
 
 /**
  * Health of one VM across checks (kept in the runtime state, so another instance can continue it).
@@ -37,6 +37,7 @@ export type EventType =
   | 'remedy_failed'
   | 'create_backoff'
   | 'zone_skipped'
+  | 'flavor_skipped'
   | 'rollout_started'
   | 'rollout_paused'
   | 'rollout_done'
@@ -127,8 +128,8 @@ export interface PresetState {
   rollout?: RolloutState;
   /** Create backoff windows (see backoff.ts). */
   backoff?: BackoffState;
-  /** Zones of the preset's spread skipped after capacity errors, by zone (see zone-spread.ts). */
-  zones?: ZoneSkips;
+  /** Flavors found without capacity per zone, for a while (capacity-skips.ts): fallbacks and zone skips. */
+  capacity?: CapacitySkip[];
   /** VMs an operator quiesced or scrubbed (verbs.ts), by VM id. */
   lifecycle?: Record<string, VmLifecycle>;
   /** Set by an operator (API, panel): the loop observes and checks health but takes no action. */

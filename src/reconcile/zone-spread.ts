@@ -1,15 +1,5 @@
 import { META_ZONE, type Vm } from '../drivers/types.js';
 
-/** A zone of a spread that had no capacity: no create goes there until `until` (epoch ms). */
-export interface ZoneSkip {
-  until: number;
-  reason: string;
-  code?: string;
-}
-
-/** Zone skips kept in the preset's runtime state, by zone. */
-export type ZoneSkips = Readonly<Record<string, ZoneSkip>>;
-
 /** The zone a VM is in: what the cloud reports, else the zone it was created for (a VM still scheduling). */
 export function zoneOf(vm: Vm): string | undefined {
   return vm.availabilityZone || vm.metadata[META_ZONE] || undefined;
@@ -24,12 +14,6 @@ export function zoneCounts(zones: readonly string[], vms: readonly Vm[]): Record
     if (z !== undefined && counts[z] !== undefined) counts[z]++;
   }
   return counts;
-}
-
-/** The zones skipped now (their window has not ended), in the spread's order. */
-export function skippedZones(zones: readonly string[], skips: ZoneSkips | undefined, now: number): string[] {
-  if (!skips) return [];
-  return zones.filter((z) => (skips[z]?.until ?? 0) > now);
 }
 
 /**

@@ -109,6 +109,11 @@ describe('zone spread on the simulated cloud', () => {
     const created = state.events.filter((e) => e.type === 'created');
     expect(created.filter((e) => e.data?.flavor === 'medium').length).toBe(4);
     expect(created.some((e) => e.reason.includes('flavor medium (no capacity for big)'))).toBe(true);
+    // Each zone found big full once: the later creates there went to medium at once.
+    const skipped = state.events.filter((e) => e.type === 'flavor_skipped');
+    expect(skipped.length).toBeGreaterThanOrEqual(1);
+    expect(skipped[0]!.reason).toMatch(/^big in (nova|az1|az2): no capacity .*creates use medium/);
+    expect(state.events.filter((e) => e.type === 'create_failed')).toEqual([]);
     // The fallback is not drift: more cycles change nothing.
     const ids = vms!.map((v) => v.id).sort();
     for (let i = 0; i < 3; i++) await d.runOnce();

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { META_SPEC, META_ZONE, type Vm } from '../../src/drivers/types.js';
 import type { Preset } from '../../src/presets/preset.js';
 import { encodeParts } from '../../src/presets/spec-parts.js';
+import { capacityFaults, flavorsFor, fullZones, skipsAfter } from '../../src/reconcile/capacity-skips.js';
 import { classify } from '../../src/reconcile/classify.js';
 import { fieldStates, inPlaceWork } from '../../src/reconcile/in-place.js';
 import { type PlanContext, plan } from '../../src/reconcile/plan.js';
 import {
   imbalance,
-  skippedZones,
   spreadScaleInOrder,
   zoneCounts,
   zoneOf,
@@ -81,11 +81,6 @@ describe('zone choice (pure)', () => {
     expect(imbalance(Z, { nova: 3, az1: 3, az2: 0 }, ['az2'])).toBeNull();
     expect(imbalance(Z, { nova: 3, az1: 2, az2: 2 }, [])).toBeNull();
   });
-
-  it('forgets a skip once its window ended', () => {
-    const skips = { az2: { until: T0 + 1000, reason: 'full' }, az1: { until: T0 - 1, reason: 'full' } };
-    expect(skippedZones(Z, skips, T0)).toEqual(['az2']);
-  });
 });
 
 describe('plan with a zone spread', () => {
@@ -100,7 +95,7 @@ describe('plan with a zone spread', () => {
 
   it('sends the creates of a skipped zone to the others', () => {
     const out = run(spreadPreset(), [inZone('nova'), inZone('az1')], {
-      zoneSkips: { az2: { until: T0 + 60_000, reason: 'NoValidHost' } },
+      capacity: [{ zone: 'az2', flavor: '', until: T0 + 60_000, reason: 'NoValidHost' }],
     });
     expect(out.zones?.skipped).toEqual(['az2']);
     expect(out.zones?.creates).toEqual(['nova', 'az1', 'nova', 'az1']);
@@ -124,7 +119,9 @@ describe('plan with a zone spread', () => {
     const noSurge = spreadPreset({ update: { ...spreadPreset().update, maxSurge: 0 } });
     expect(run(noSurge, vms).create).toBe(0);
     // While az2 is still skipped there is nothing to rebalance.
-    const skipped = run(spreadPreset(), vms, { zoneSkips: { az2: { until: T0 + 1, reason: 'full' } } });
+    const skipped = run(spreadPreset(), vms, {
+      capacity: [{ zone: 'az2', flavor: '', until: T0 + 1, reason: 'full' }],
+    });
     expect(skipped.create).toBe(0);
   });
 
@@ -203,5 +200,66 @@ describe('flavor fallbacks and zones as the spec sees them', () => {
     expect(reordered.specHash).toBe(lists.specHash); // zones are a set; flavors an order
     const flavorsReordered = await hashOf('flavor: [m2, m1]\nnetwork: {availability_zone: [nova, az1]}\n');
     expect(flavorsReordered.specHash).not.toBe(lists.specHash);
+  });
+});
+
+describe('capacity skips (pure)', () => {
+  const spread = { zones: Z, flavors: ['big', 'medium'] };
+  const skip = (zone: string, flavor: string, until = T0 + 1000) => ({ zone, flavor, until, reason: 'full' });
+
+  it('tries the flavors not full in a zone first, and all of them when none is left', () => {
+    expect(flavorsFor(['big', 'medium'], 'az1', [skip('az1', 'big')], T0)).toEqual(['medium']);
+    expect(flavorsFor(['big', 'medium'], 'az2', [skip('az1', 'big')], T0)).toEqual(['big', 'medium']);
+    expect(flavorsFor(['big', 'medium'], 'az1', [skip('az1', 'big', T0 - 1)], T0)).toEqual(['big', 'medium']);
+    const both = [skip('az1', 'big'), skip('az1', 'medium')];
+    expect(flavorsFor(['big', 'medium'], 'az1', both, T0)).toEqual(['big', 'medium']);
+    expect(fullZones(Z, ['big', 'medium'], both, T0)).toEqual(['az1']);
+    expect(fullZones(Z, ['big', 'medium'], [skip('az1', 'big')], T0)).toEqual([]);
+  });
+
+  it('reads a capacity fault of a VM the cloud failed after taking its create (Nova NoValidHost)', () => {
+    const failed = vm({
+      state: 'error',
+      flavor: 'big',
+      metadata: { [META_ZONE]: 'az2' },
+      fault: 'No valid host was found. There are not enough hosts available. [openstack_create_0002]',
+    });
+    const other = vm({ state: 'error', flavor: 'big', fault: 'boot failed [openstack_boot_2001]' });
+    expect(capacityFaults(spread, [failed, other])).toEqual([
+      {
+        zone: 'az2',
+        flavor: 'big',
+        reason: expect.stringContaining('No valid host'),
+        code: 'openstack_create_0002',
+      },
+    ]);
+    // The single forms keep their behaviour: the failed VM is only replaced.
+    expect(capacityFaults({ zones: ['az2'], flavors: ['big'] }, [failed])).toEqual([]);
+  });
+
+  it('skips a zone once every flavor of the list is full there, and forgets a placement that took a VM', () => {
+    const found = (zone: string, flavor: string) => ({ zone, flavor, reason: 'NoValidHost', code: 'x' });
+    const first = skipsAfter([], [found('az2', 'big')], [], spread, 300_000, T0);
+    expect(first.zonesSkipped).toEqual([]);
+    expect(first.flavorsSkipped).toEqual([found('az2', 'big')]);
+    const second = skipsAfter(first.skips, [found('az2', 'medium')], [], spread, 300_000, T0 + 1);
+    expect(second.zonesSkipped).toEqual(['az2']);
+    expect(second.flavorsSkipped).toEqual([]);
+    const placed = skipsAfter(second.skips, [], [{ zone: 'az2', flavor: 'medium' }], spread, 300_000, T0 + 2);
+    expect(placed.skips.map((s) => s.flavor)).toEqual(['big']);
+    expect(skipsAfter(second.skips, [], [], spread, 300_000, T0 + 400_000).skips).toEqual([]);
+  });
+
+  it('holds creates while every flavor is full in every zone, until the first skip ends', () => {
+    const p = spreadPreset({ flavor: 'big', flavors: ['big', 'medium'] });
+    const capacity = Z.flatMap((z) => [skip(z, 'big', T0 + 5000), skip(z, 'medium', T0 + 9000)]);
+    const out = plan(p, [], { now: T0, capabilities: new Set(), capacity });
+    expect(out.create).toBe(0);
+    expect(out.createBlocked?.until).toBe(T0 + 5000);
+    const some = plan(p, [], { now: T0, capabilities: new Set(), capacity: capacity.slice(2) });
+    expect(some.create).toBe(6);
+    // Only nova has room: every create goes there; az1 and az2 are skipped.
+    expect(some.zones?.skipped).toEqual(['az1', 'az2']);
+    expect(some.zones?.creates).toEqual(Array(6).fill('nova'));
   });
 });
