@@ -92,6 +92,31 @@ describe('zone spread on the simulated cloud', () => {
     expect(most).toBeLessThanOrEqual(7); // count + max_surge
   });
 
+  it('skips a zone whose VMs the cloud fails for capacity after taking the create (Nova NoValidHost)', async () => {
+    const t = await testDaemon(settings(', seed: 35, zone_capacity: {az2: 0}, no_valid_host: boot'), {
+      'late.conf': presetFile('late', 'flavor: small\n'),
+    });
+    daemon = t.daemon;
+    const d = t.daemon;
+    const vms = await eventually(
+      afterCycle(d, () => (cloudVms().get('late') ?? []).filter((v) => v.state !== 'deleting')),
+      (v) => running(v) === 6 && v.length === 6,
+      10_000,
+    );
+    expect(perZone(vms)).toEqual({ nova: 3, az1: 3, az2: 0 });
+    const state = parseState(await d.runtime.load('late'));
+    const skipped = state.events.filter((e) => e.type === 'zone_skipped');
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.reason).toMatch(/^az2: no capacity \(.*No valid host was found/);
+    expect(skipped[0]!.code).toBe('dummy_create_0002');
+    // The two VMs az2 failed were replaced elsewhere, and nothing more went there.
+    const dead = state.events.filter((e) => e.type === 'terminated' && e.reason.startsWith('dead'));
+    expect(dead).toHaveLength(2);
+    const [preview] = await d.plan('late');
+    expect(preview!.zones?.skipped).toEqual(['az2']);
+    expect(formatPreview(preview!)).toMatch(/az2 0 \(skipped\)/);
+  });
+
   it('falls back to the next flavor of the list when the first cannot be placed, and does not roll it', async () => {
     const t = await testDaemon(settings(', seed: 33, capacity: {big: 2}'), {
       'fb.conf': presetFile('fb', 'flavor: [big, medium]\n'),

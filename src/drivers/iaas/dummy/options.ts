@@ -49,6 +49,12 @@ export const dummyOptionsSchema = z.strictObject({
     .record(z.string(), z.number().int().nonnegative())
     .optional()
     .describe('max VMs per availability zone (no valid host beyond: a zone out of capacity)'),
+  no_valid_host: z
+    .enum(['create', 'boot'])
+    .default('create')
+    .describe(
+      'how a create beyond capacity fails: create = the call fails; boot = the call succeeds and the VM goes to ERROR with the fault "No valid host was found" once its build time ends (as Nova does)',
+    ),
   boot_failure_rate: z
     .number()
     .min(0)
