@@ -26,7 +26,7 @@ import { isDue } from './due.js';
 import type { FleetCounts } from './fleet-guard.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
+import { checkHealth, type Decision, decide, type Listing, observe, withFaults } from './observe.js';
 import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
 import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
@@ -139,7 +139,8 @@ export async function managePreset(
     }
     const signal = lease.signal;
     const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
-    const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
+    const listed = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
+    const vms = await withFaults(preset, listed, deps.cloud, signal);
     const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
     const now = deps.clock.now();
     const decision = decide(preset, vms, results, state, now, deps.healthHistory, {

@@ -52,6 +52,29 @@ export const LISTING_SKEW_MS = 1000;
  * instances), and the lease was not taken over from an instance that may have acted without saving.
  * Otherwise the preset is listed on its own.
  */
+/**
+ * The faults of the preset's failed VMs that the listing left out (Nova's server list may not carry
+ * them; a server's own GET does), read one call per such VM: only for a preset with fallbacks (a flavor
+ * list or a zone spread), which needs them to tell a VM failed for capacity. Failed VMs are replaced in
+ * the same manage, so this costs nothing in a steady cycle. A read that fails leaves the VM as listed.
+ */
+export async function withFaults(
+  preset: Preset,
+  vms: Vm[],
+  cloud: IaasDriver,
+  signal: AbortSignal,
+): Promise<Vm[]> {
+  if (preset.zones.length <= 1 && preset.flavors.length <= 1) return vms;
+  if (!vms.some((v) => v.state === 'error' && !v.fault)) return vms;
+  return Promise.all(
+    vms.map(async (v) => {
+      if (v.state !== 'error' || v.fault) return v;
+      const fresh = await cloud.get(v.id, { signal }).catch(() => null);
+      return fresh?.fault ? { ...v, fault: fresh.fault } : v;
+    }),
+  );
+}
+
 export async function observe(
   preset: Preset,
   cloud: IaasDriver,

@@ -5,7 +5,7 @@ import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
-import { checkHealth, decide, membersOf } from './observe.js';
+import { checkHealth, decide, membersOf, withFaults } from './observe.js';
 import type {
   GuardVerdict,
   InPlaceUpdate,
@@ -71,7 +71,12 @@ export async function previewPreset(
 ): Promise<PresetPreview> {
   const signal = new AbortController().signal;
   const state = parseState(await deps.runtime.load(preset.name));
-  const vms = membersOf(preset, await deps.cloud.list(preset.name, { signal }));
+  const vms = await withFaults(
+    preset,
+    membersOf(preset, await deps.cloud.list(preset.name, { signal })),
+    deps.cloud,
+    signal,
+  );
   const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
   const decision = decide(preset, vms, results, state, deps.clock.now(), deps.healthHistory, {
     capabilities: capabilitiesOf(deps.cloud),

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { META_SPEC, META_ZONE, type Vm } from '../../src/drivers/types.js';
+import { type IaasDriver, META_SPEC, META_ZONE, type Vm } from '../../src/drivers/types.js';
 import type { Preset } from '../../src/presets/preset.js';
 import { encodeParts } from '../../src/presets/spec-parts.js';
 import { capacityFaults, flavorsFor, fullZones, skipsAfter } from '../../src/reconcile/capacity-skips.js';
 import { classify } from '../../src/reconcile/classify.js';
 import { fieldStates, inPlaceWork } from '../../src/reconcile/in-place.js';
+import { withFaults } from '../../src/reconcile/observe.js';
 import { type PlanContext, plan } from '../../src/reconcile/plan.js';
 import {
   imbalance,
@@ -261,5 +262,32 @@ describe('capacity skips (pure)', () => {
     // Only nova has room: every create goes there; az1 and az2 are skipped.
     expect(some.zones?.skipped).toEqual(['az1', 'az2']);
     expect(some.zones?.creates).toEqual(Array(6).fill('nova'));
+  });
+});
+
+describe('faults the listing left out', () => {
+  it('reads the fault of a failed VM with one get, only for a preset with fallbacks', async () => {
+    const failed = vm({ state: 'error' });
+    const fine = vm();
+    const gets: string[] = [];
+    const cloud = {
+      get: async (id: string) => {
+        gets.push(id);
+        return { ...failed, fault: 'No valid host was found. [openstack_create_0002]' };
+      },
+    } as unknown as IaasDriver;
+    const signal = new AbortController().signal;
+    const single = await withFaults(preset(), [failed, fine], cloud, signal);
+    expect(single[0]!.fault).toBeUndefined();
+    expect(gets).toEqual([]);
+    const listed = await withFaults(
+      preset({ flavor: 'a', flavors: ['a', 'b'] }),
+      [failed, fine],
+      cloud,
+      signal,
+    );
+    expect(listed[0]!.fault).toContain('No valid host');
+    expect(listed[1]).toBe(fine);
+    expect(gets).toEqual([failed.id]);
   });
 });
