@@ -51,9 +51,9 @@ export const dummyOptionsSchema = z.strictObject({
     .describe('max VMs per availability zone (no valid host beyond: a zone out of capacity)'),
   no_valid_host: z
     .enum(['create', 'boot'])
-    .default('create')
+    .optional()
     .describe(
-      'how a create beyond capacity fails: create = the call fails; boot = the call succeeds and the VM goes to ERROR with the fault "No valid host was found" once its build time ends (as Nova does)',
+      'how a create beyond capacity fails: create (default) = the call fails; boot = the call succeeds and the VM goes to ERROR with the fault "No valid host was found" once its build time ends (as Nova does)',
     ),
   boot_failure_rate: z
     .number()
