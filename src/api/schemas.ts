@@ -131,6 +131,11 @@ export const presetDetail = presetSummary.extend({
   spec: z.object({
     image: z.string().optional(),
     flavor: z.string().optional(),
+    flavors: z
+      .array(z.string())
+      .optional()
+      .describe('a flavor list: tried in order on capacity errors (flavor is its first)'),
+    zones: z.array(z.string()).optional().describe('a zone spread: the VMs are spread evenly over these'),
     keyName: z.string().optional(),
     network: z.object({
       securityGroups: z.array(z.string()),

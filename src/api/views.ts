@@ -72,6 +72,8 @@ export function presetDetailOf(preset: Preset, state: PresetState, showUserdata:
     spec: {
       ...(preset.image ? { image: preset.image } : {}),
       ...(preset.flavor ? { flavor: preset.flavor } : {}),
+      ...(preset.flavors.length > 1 ? { flavors: preset.flavors } : {}),
+      ...(preset.zones.length > 1 ? { zones: preset.zones } : {}),
       ...(preset.keyName ? { keyName: preset.keyName } : {}),
       network: preset.network,
       metaTags: preset.metaTagText,

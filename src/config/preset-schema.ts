@@ -88,13 +88,20 @@ const subnetEntry = z.union([
 
 export const networkSchema = z.strictObject({
   security_groups: z.array(z.string().min(1)).optional(),
-  availability_zone: z.string().min(1).optional(),
+  availability_zone: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .optional()
+    .describe(
+      'a zone, or a list of zones the VMs are spread over evenly (a zone without capacity is skipped for create_backoff.quota_window)',
+    ),
   subnets: z.array(subnetEntry).optional().describe('networks by id or name: [{net-id: ID}] or [name]'),
   subnet: z
     .union([z.string().min(1), z.array(subnetEntry)])
     .optional()
     .describe("the original's example spelling of subnets (names)"),
 });
+
+const flavorSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const scaleInOrders = ['unhealthy_newest', 'unhealthy_oldest', 'newest', 'oldest'] as const;
 
@@ -109,8 +116,10 @@ export const presetSchema = z.looseObject({
     .describe('preset id'),
   count: z.number().int().nonnegative().describe('desired number of VMs'),
   image: z.string().min(1).optional(),
-  flavor: z.string().min(1).optional(),
-  flavour: z.string().min(1).optional().describe('accepted spelling of flavor'),
+  flavor: flavorSchema
+    .optional()
+    .describe('a flavor, or a list tried in order when the cloud has no capacity for the ones before'),
+  flavour: flavorSchema.optional().describe('accepted spelling of flavor'),
   manage_interval: seconds.default(60).describe('minimum seconds between two manages of this preset'),
   manage_expire: z
     .number()
@@ -180,7 +189,9 @@ export const presetSchema = z.looseObject({
         .number()
         .positive()
         .default(300)
-        .describe('seconds creation of a flavor stops after a quota or capacity error'),
+        .describe(
+          'seconds creation of a flavor stops after a quota or capacity error (and a zone of a spread is skipped)',
+        ),
     })
     .optional(),
 });

@@ -103,6 +103,8 @@ export const META_REVISION = 'vmshepherd_revision';
  * cloud shows the change, so fields the cloud does not report (user data) are compared against it.
  */
 export const META_PARTS = 'vmshepherd_parts';
+/** The zone a create of a spread went to (a VM still scheduling may not report its zone yet). */
+export const META_ZONE = 'vmshepherd_zone';
 /** The original's VM lease: epoch seconds after which the VM is terminated. */
 export const META_TIMED_SHUTDOWN = 'iaas_timed_shutdown';
 

@@ -252,8 +252,8 @@ export const CODES = {
     'Raise `quota.instances` of DummyIaasDriver or lower `count`.',
   ),
   dummy_create_0002: capacity(
-    'Simulated cloud: no capacity left for this flavor',
-    'Raise `capacity.<flavor>` of DummyIaasDriver or use another flavor.',
+    'Simulated cloud: no capacity left for this flavor or availability zone',
+    'Raise `capacity.<flavor>` or `zone_capacity.<zone>` of DummyIaasDriver, or list another flavor or zone in the preset.',
   ),
   dummy_call_2001: backoff(
     'Simulated cloud: the call failed (injected fault)',
@@ -297,8 +297,8 @@ export const CODES = {
     409,
   ),
   dummy_create_0003: no(
-    'Simulated cloud: unknown image or flavor',
-    'Use one of the `images`/`flavors` listed in the DummyIaasDriver options.',
+    'Simulated cloud: unknown image, flavor or availability zone',
+    'Use one of the `images`/`flavors`/`zones` listed in the DummyIaasDriver options.',
     400,
   ),
 

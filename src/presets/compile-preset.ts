@@ -31,7 +31,7 @@ import {
   renderTemplate,
   templateContext,
 } from './render-userdata.js';
-import { type SpecValues, specHashOf, specPartsOf } from './spec-parts.js';
+import { declaredSpec, specHashOf, specPartsOf } from './spec-parts.js';
 
 export interface CompileContext {
   validator: DriverOptionsValidator;
@@ -112,7 +112,7 @@ export async function compilePreset(
   const p = result.data;
   const errors: ShepherdError[] = [];
 
-  if (p.flavor && p.flavour && p.flavor !== p.flavour) {
+  if (p.flavor && p.flavour && String(p.flavor) !== String(p.flavour)) {
     errors.push(
       new ShepherdError('preset_load_1007', `flavor '${p.flavor}', flavour '${p.flavour}'`, {
         at: yaml.position(['flavour']),
@@ -148,14 +148,26 @@ export async function compilePreset(
     return settle({ errors, warnings, dependencies });
 
   const network = normalizeNetwork(p.network);
-  const flavor = p.flavor ?? p.flavour;
-  const spec: SpecValues = { image: p.image, flavor, network, keyName: p.key_name, userdata };
+  const flavors = [...new Set([p.flavor ?? p.flavour ?? []].flat())];
+  const flavor = flavors[0];
+  const zones = [...new Set([p.network?.availability_zone ?? []].flat())];
+  const spec = declaredSpec({
+    image: p.image,
+    flavor,
+    flavors,
+    zones,
+    network,
+    keyName: p.key_name,
+    userdata,
+  });
   const preset: Preset = {
     name,
     source: { id: source.id, file: source.file, revision: source.revision },
     count: p.count,
     ...(p.image ? { image: p.image } : {}),
     ...(flavor ? { flavor } : {}),
+    flavors,
+    zones,
     ...(p.key_name ? { keyName: p.key_name } : {}),
     network,
     ...(userdata ? { userdata } : {}),
@@ -397,7 +409,12 @@ export function normalizeNetwork(network: PresetOutput['network']): NetworkSpec 
   );
   return {
     securityGroups: network?.security_groups ?? [],
-    ...(network?.availability_zone ? { availabilityZone: network.availability_zone } : {}),
+    // A list of zones is a spread: each create gets its own (zone-spread.ts), the preset's network none.
+    ...(typeof network?.availability_zone === 'string'
+      ? { availabilityZone: network.availability_zone }
+      : network?.availability_zone?.length === 1
+        ? { availabilityZone: network.availability_zone[0] as string }
+        : {}),
     subnets: [...new Set(refs)],
   };
 }

@@ -45,7 +45,15 @@ export interface Preset {
   source: { id: string; file: string; revision: string };
   count: number;
   image?: string;
+  /** The first of `flavors`: what a VM is built with when the cloud has room for it. */
   flavor?: string;
+  /** `flavor:` as a list (one entry for a single flavor): tried in order on capacity errors. */
+  flavors: string[];
+  /**
+   * `network.availability_zone` as a list: VMs are spread evenly over two or more. With one zone it is also
+   * `network.availabilityZone`; with several that is unset and each create gets its zone (zone-spread.ts).
+   */
+  zones: string[];
   keyName?: string;
   network: NetworkSpec;
   userdata?: string;

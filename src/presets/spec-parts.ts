@@ -5,14 +5,40 @@ import { stableJson } from '../util/deep-merge.js';
 /** What a VM is built from, as a preset declares it. */
 export interface SpecValues {
   image?: string | undefined;
-  flavor?: string | undefined;
+  /** A list of two or more: the fallbacks in order (a single flavor is its string). */
+  flavor?: string | string[] | undefined;
   keyName?: string | undefined;
   userdata?: string | undefined;
-  network: NetworkSpec;
+  /** A zone list of two or more: a spread (a single zone is its string). */
+  network: Omit<NetworkSpec, 'availabilityZone'> & { availabilityZone?: string | string[] };
 }
 
 /** A short fingerprint of each spec field. */
 export type SpecParts = Readonly<Record<SpecField, string>>;
+
+/**
+ * What a preset declares, as hashed: a list of two or more flavors or zones as the list (zones as a set,
+ * sorted), a single one as the string it always was, so VMs of the single forms stay current.
+ */
+export function declaredSpec(p: {
+  image?: string | undefined;
+  flavor?: string | undefined;
+  flavors?: readonly string[];
+  zones?: readonly string[];
+  keyName?: string | undefined;
+  userdata?: string | undefined;
+  network: NetworkSpec;
+}): SpecValues {
+  const flavors = p.flavors ?? [];
+  const zones = p.zones ?? [];
+  return {
+    image: p.image,
+    flavor: flavors.length > 1 ? [...flavors] : p.flavor,
+    network: zones.length > 1 ? { ...p.network, availabilityZone: [...zones].sort() } : p.network,
+    keyName: p.keyName,
+    userdata: p.userdata,
+  };
+}
 
 /** Hash of the whole spec: VMs record it, and a different one marks a VM as outdated. */
 export function specHashOf(spec: SpecValues): string {
@@ -30,8 +56,10 @@ export function specValue(spec: SpecValues, field: SpecField): string | string[]
       return [...new Set(spec.network.securityGroups)].sort();
     case 'networks':
       return spec.network.subnets;
-    case 'availabilityZone':
-      return spec.network.availabilityZone ?? null;
+    case 'availabilityZone': {
+      const zone = spec.network.availabilityZone;
+      return Array.isArray(zone) ? [...zone].sort() : (zone ?? null);
+    }
     default:
       return spec[field] ?? null;
   }

@@ -77,11 +77,21 @@ export function fieldStates(preset: Preset, vm: Vm): Record<SpecField, FieldStat
   const set = (want: readonly string[], have: readonly string[] | undefined, f: SpecField): FieldState =>
     // An empty list leaves the choice to the cloud (its default group, its network): only the record tells.
     want.length === 0 || have === undefined ? byRecord(f) : sameSet(want, have) ? 'same' : 'differs';
+  // A VM is at the spec on any flavor of a fallback list, and in any zone of a spread.
+  const anyOf = (want: readonly string[], name: string | undefined, id: string | undefined) =>
+    want.some((w) => w === name || w === id)
+      ? 'same'
+      : name === undefined || name === id
+        ? byRecord('flavor')
+        : 'differs';
   const key = preset.keyName ?? null;
-  const zone = preset.network.availabilityZone;
+  const zone = preset.zones.length > 1 ? preset.zones : preset.network.availabilityZone;
   return {
     image: ref(preset.image, vm.image, vm.imageId, 'image'),
-    flavor: ref(preset.flavor, vm.flavor, vm.flavorId, 'flavor'),
+    flavor:
+      preset.flavors.length > 1
+        ? anyOf(preset.flavors, vm.flavor, vm.flavorId)
+        : ref(preset.flavor, vm.flavor, vm.flavorId, 'flavor'),
     keyName: vm.keyName === undefined ? byRecord('keyName') : vm.keyName === key ? 'same' : 'differs',
     userdata: byRecord('userdata'),
     securityGroups: set(preset.network.securityGroups, vm.securityGroups, 'securityGroups'),
@@ -91,7 +101,7 @@ export function fieldStates(preset: Preset, vm: Vm): Record<SpecField, FieldStat
         ? zone === undefined
           ? 'same'
           : byRecord('availabilityZone')
-        : zone === vm.availabilityZone
+        : (Array.isArray(zone) ? zone.includes(vm.availabilityZone) : zone === vm.availabilityZone)
           ? 'same'
           : 'differs',
   };

@@ -20,12 +20,13 @@ import {
   type VerbOutcome,
 } from './apply.js';
 import { afterCreates, type BackoffState } from './backoff.js';
+import { type CapacityFound, type CapacitySkip, type CapacitySkips, skipsAfter } from './capacity-skips.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
 import { isDue } from './due.js';
 import type { FleetCounts } from './fleet-guard.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { checkHealth, type Decision, decide, type Listing, observe } from './observe.js';
+import { checkHealth, type Decision, decide, type Listing, observe, withFaults } from './observe.js';
 import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
 import type { PresetTasksResult } from './run-tasks.js';
 import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
@@ -167,7 +168,8 @@ export async function managePreset(
     const signal = lease.signal;
     const shared = deps.sharedListing ? await deps.sharedListing() : undefined;
     const observedAt = performance.now();
-    const vms = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
+    const listed = await observe(preset, deps.cloud, state, shared, lease.takenOver, signal);
+    const vms = await withFaults(preset, listed, deps.cloud, signal);
     const unseen = unseenRevisions(vms, preset, deps.knowsRevision);
     if (deps.freshPreset && (unseen.length > 0 || otherRevision(state, preset, deps.instanceId))) {
       // Another instance acted on a revision of the preset this one has not read (a paused process, a
@@ -220,6 +222,17 @@ export async function managePreset(
           deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
         })
       : state.backoff;
+    const capacity = capacityAfter(
+      preset,
+      state.capacity,
+      decision.capacityFound,
+      acts.creates,
+      deps.clock.now(),
+      (e) => {
+        record(e);
+        deps.logger.warn({ event: e.type, code: e.code, fence: lease.token }, e.reason);
+      },
+    );
     const failures = [
       ...(acts.adoptions?.failed.map((f) => f.error) ?? []),
       ...(acts.terminations?.failed.map((f) => f.error) ?? []),
@@ -256,6 +269,7 @@ export async function managePreset(
       ),
       ...(rollout ? { rollout } : {}),
       ...(backoff && Object.keys(backoff).length > 0 ? { backoff } : {}),
+      ...(capacity ? { capacity } : {}),
       ...lifecycleOf(state, vmsAfter),
       ...(state.paused ? { paused: state.paused } : {}),
       ...deletingAfter(state.deleting, acts.terminations, vms, deps.clock.now()),
@@ -402,7 +416,19 @@ async function act(
     applyUpdates(p.update, ctx),
   ]);
   if (p.create > 0)
-    acts.creates = await applyCreates(createBudget(p, listed - acts.terminations.done.length), ctx);
+    acts.creates = await applyCreates(
+      createBudget(p, listed - acts.terminations.done.length),
+      ctx,
+      p.zones
+        ? {
+            counts: p.zones.counts,
+            skipped: p.zones.skipped,
+            onlyTo: p.zones.rebalance?.to,
+            capacity: decision.capacity,
+            now: decision.decidedAt,
+          }
+        : { counts: {}, skipped: [], capacity: decision.capacity, now: decision.decidedAt },
+    );
 }
 
 /** A remedied VM starts a new streak: it must fail `unhealthy_threshold` checks again before the next step. */
@@ -471,6 +497,47 @@ function backoffAfter(
     });
   }
   return next;
+}
+
+/**
+ * The capacity skips after this manage: what the listing (VMs failed for capacity) and the creates found
+ * full is skipped for `quota_window`, with a `zone_skipped` event when a zone of a spread has no flavor
+ * left, or `flavor_skipped` when a flavor of the list has no room in a zone; a placement that took a VM
+ * is forgotten. Undefined: none left (the steady state allocates nothing).
+ */
+export function capacityAfter(
+  preset: Preset,
+  before: CapacitySkips | undefined,
+  found: readonly CapacityFound[],
+  creates: CreateOutcome | undefined,
+  now: number,
+  record: Record_,
+): CapacitySkip[] | undefined {
+  const all = creates?.full.length ? [...found, ...creates.full] : found;
+  if (!before?.length && all.length === 0) return undefined;
+  const window = preset.createBackoff.quotaWindowMs;
+  const next = skipsAfter(before, all, creates?.placed ?? [], preset, window, now);
+  const until = new Date(now + window).toISOString();
+  for (const zone of next.zonesSkipped) {
+    const why = all.find((f) => f.zone === zone);
+    const others = preset.zones.filter((z) => z !== zone && !next.zonesSkipped.includes(z));
+    record({
+      type: 'zone_skipped',
+      reason: `${zone}: no capacity (${why?.reason ?? 'no valid host'}); creates go to ${others.join(', ') || 'no other zone'} until ${until}`,
+      ...(why?.code ? { code: why.code } : {}),
+      data: { zone },
+    });
+  }
+  for (const f of next.flavorsSkipped) {
+    const rest = preset.flavors.filter((x) => x !== f.flavor);
+    record({
+      type: 'flavor_skipped',
+      reason: `${f.flavor}${f.zone ? ` in ${f.zone}` : ''}: no capacity (${f.reason}); creates use ${rest.join(', ')} until ${until}`,
+      ...(f.code ? { code: f.code } : {}),
+      data: { flavor: f.flavor, ...(f.zone ? { zone: f.zone } : {}) },
+    });
+  }
+  return next.skips.length > 0 ? next.skips : undefined;
 }
 
 /** Lifecycle records of VMs that still exist (a scrubbed or vanished VM's record goes with it). */

@@ -10,6 +10,7 @@ import {
 import type { Preset } from '../presets/preset.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
+import { type CapacityFound, type CapacitySkips, capacityFaults, skipsAfter } from './capacity-skips.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { type HealthById, healthOfSnapshots, healthTargets, updateHealth } from './health.js';
 import { type Plan, type PlanContext, plan } from './plan.js';
@@ -51,6 +52,29 @@ export const LISTING_SKEW_MS = 1000;
  * instances), and the lease was not taken over from an instance that may have acted without saving.
  * Otherwise the preset is listed on its own.
  */
+/**
+ * The faults of the preset's failed VMs that the listing left out (Nova's server list may not carry
+ * them; a server's own GET does), read one call per such VM: only for a preset with fallbacks (a flavor
+ * list or a zone spread), which needs them to tell a VM failed for capacity. Failed VMs are replaced in
+ * the same manage, so this costs nothing in a steady cycle. A read that fails leaves the VM as listed.
+ */
+export async function withFaults(
+  preset: Preset,
+  vms: Vm[],
+  cloud: IaasDriver,
+  signal: AbortSignal,
+): Promise<Vm[]> {
+  if (preset.zones.length <= 1 && preset.flavors.length <= 1) return vms;
+  if (!vms.some((v) => v.state === 'error' && !v.fault)) return vms;
+  return Promise.all(
+    vms.map(async (v) => {
+      if (v.state !== 'error' || v.fault) return v;
+      const fresh = await cloud.get(v.id, { signal }).catch(() => null);
+      return fresh?.fault ? { ...v, fault: fresh.fault } : v;
+    }),
+  );
+}
+
 export async function observe(
   preset: Preset,
   cloud: IaasDriver,
@@ -168,6 +192,12 @@ export interface Decision {
   healthBefore: HealthById;
   classified: ClassifiedVm[];
   plan: Plan;
+  /** Placements this listing shows full (VMs failed for capacity): skipped by the manage's state. */
+  capacityFound: CapacityFound[];
+  /** The capacity skips the plan used (the state's, with what this listing found). */
+  capacity: CapacitySkips | undefined;
+  /** The time the decision was made for (epoch ms). */
+  decidedAt: number;
 }
 
 /** What a decision takes beside the preset and its VMs: the cloud's verbs and the fleet's health. */
@@ -194,6 +224,12 @@ export function decide(
     ? updateHealth(healthBefore, vms, results, preset.healthcheck.policy, now, historyLength)
     : NO_HEALTH;
   const classified = classify(preset, vms, health, now, state.lifecycle, state.deleting);
+  // VMs the cloud failed for capacity after taking their create: their placement is skipped from now on.
+  const capacityFound = capacityFaults(preset, vms);
+  const capacity =
+    capacityFound.length > 0
+      ? skipsAfter(state.capacity, capacityFound, [], preset, preset.createBackoff.quotaWindowMs, now).skips
+      : state.capacity;
   const ctx = {
     now,
     capabilities,
@@ -203,8 +239,17 @@ export function decide(
     budgetHints: { verbs: verbsInFlight(state) },
     verbsWaiting: verbsWaiting(state, now),
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
+    capacity,
   };
-  return { health, healthBefore, classified, plan: plan(preset, classified, ctx) };
+  return {
+    health,
+    healthBefore,
+    classified,
+    plan: plan(preset, classified, ctx),
+    capacityFound,
+    capacity,
+    decidedAt: now,
+  };
 }
 
 /** Verbs that leave a VM in service, by VM id: while such a VM is not ready, its verb holds it. */

@@ -2,6 +2,7 @@ import type { CountOrPercent } from '../config/preset-schema.js';
 import { type IaasCapability, META_PARTS, META_PRESET, META_SPEC, type SpecField } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
+import { type CapacitySkips, fixedZone, fullZones } from './capacity-skips.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
 import {
   type BudgetHints,
@@ -11,6 +12,7 @@ import {
 } from './disruption-budget.js';
 import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
 import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
+import { imbalance, spreadScaleInOrder, zoneCounts, zonesForCreates } from './zone-spread.js';
 
 export interface Termination {
   vmId: string;
@@ -88,6 +90,23 @@ export interface PlanContext {
   budgetHints?: BudgetHints | undefined;
   /** VMs an operator's verb waits to take out (state.waiting): the room they need is kept for them. */
   verbsWaiting?: ReadonlySet<string> | undefined;
+  /** Flavors found without capacity per zone (state.capacity and this listing's failed VMs). */
+  capacity?: CapacitySkips | undefined;
+}
+
+/** Where the VMs of a preset spread over zones are, and where its creates go. */
+export interface PlanZones {
+  /** Serving VMs per zone after this plan's terminations. */
+  counts: Record<string, number>;
+  /** Zones skipped now (no capacity lately): no create goes there. */
+  skipped: string[];
+  /** The zone of each create, in order (the first ones are used when fewer creates can be made). */
+  creates: string[];
+  /**
+   * The spread is uneven and steady: this plan's create is a move, a new VM in `to` (only there: when `to`
+   * has no room after all, nothing is created), and scale-in then takes one from `from`.
+   */
+  rebalance?: { from: string; to: string };
 }
 
 /** The disruption budget before this plan, and the ready VMs this plan takes out of it. */
@@ -115,6 +134,8 @@ export interface Plan {
   /** VMs that exist but are not held to the ceiling (scrubbing or being deleted: on their way out). */
   exempt: number;
   budget: PlanBudget;
+  /** Set for a preset spread over two or more zones. */
+  zones?: PlanZones;
 }
 
 const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
@@ -134,6 +155,10 @@ const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
  */
 export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext = NO_CONTEXT): Plan {
   const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
+  // Spread over zones: scale-in takes from the zone with the most VMs, creates go to the one with the fewest.
+  const spreading = preset.zones.length > 1;
+  const spread = (ordered: ClassifiedVm[]) =>
+    spreading ? spreadScaleInOrder(ordered, (v) => v.vm, preset.zones) : ordered;
   // VMs being deleted are neither counted, checked, nor deleted again: they are gone but for the listing.
   const alive = vms.filter((v) => !DOOMED.has(v.class) && v.class !== 'deleting');
   const checked = alive.filter((v) => !HELD.has(v.class));
@@ -194,9 +219,11 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
       rolling && toReplace.length > 0
         ? takeWithinBudget(replaceable, serving.length - count, budget)
         : takeInOrder(
-            scaleInOrder(
-              serving.filter((v) => !waitedFor(v)),
-              preset.scaleInOrder,
+            spread(
+              scaleInOrder(
+                serving.filter((v) => !waitedFor(v)),
+                preset.scaleInOrder,
+              ),
             ),
             serving.length - count,
             budget,
@@ -251,15 +278,49 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const surge = rolling ? Math.max(0, count - current - missing) : 0;
   const room = Math.max(0, ceiling - serving.length - expiring);
   let create = Math.min(missing + surge, room);
-  const block = create > 0 && ctx.createBlock && ctx.createBlock.until > ctx.now ? ctx.createBlock : null;
-  if (block) create = 0;
+  let reason = createReason(serving.length, count, expiring, surge);
+  let zones: PlanZones | undefined;
+  if (spreading) {
+    const counts = zoneCounts(
+      preset.zones,
+      serving.map((v) => v.vm),
+    );
+    const skipped = fullZones(preset.zones, preset.flavors, ctx.capacity ?? [], ctx.now);
+    // Rebalancing (a zone came back, or the list grew) moves one VM at a time, and only in a steady
+    // preset: a new VM first (within max_surge), then scale-in takes the surplus from the fullest zone
+    // once the new one is ready (within max_unavailable).
+    const uneven = imbalance(preset.zones, counts, skipped);
+    const steady =
+      create === 0 && !active && serving.length === count && serving.every((v) => v.class !== 'pending');
+    const moving = uneven && steady && room > 0;
+    if (moving) {
+      create = 1;
+      reason = `rebalance: ${uneven.from} has ${counts[uneven.from]} VMs, ${uneven.to} ${counts[uneven.to]}`;
+    }
+    zones = {
+      counts,
+      skipped,
+      creates: zonesForCreates(preset.zones, counts, skipped, create),
+      ...(moving ? { rebalance: uneven } : {}),
+    };
+  }
+  const block =
+    create > 0
+      ? ctx.createBlock && ctx.createBlock.until > ctx.now
+        ? ctx.createBlock
+        : everywhereFull(preset, ctx)
+      : null;
+  if (block) {
+    create = 0;
+    if (zones) zones.creates = [];
+  }
   return {
     adopt: alive.filter((v) => v.vm.metadata[META_PRESET] === undefined).map((v) => v.vm.id),
     terminate,
     update,
     remedy,
     create,
-    createReason: createReason(serving.length, count, expiring, surge),
+    createReason: reason,
     createBlocked: block,
     guard,
     rollout: {
@@ -276,6 +337,27 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     ceiling,
     exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
     budget: { ...before, spent },
+    ...(zones ? { zones } : {}),
+  };
+}
+
+/**
+ * With fallbacks (a flavor list or a zone spread), creates wait while every flavor is full in every zone:
+ * until the first of those skips ends.
+ */
+function everywhereFull(preset: Preset, ctx: PlanContext): CreateBlock | null {
+  const skips = ctx.capacity;
+  if (!skips?.length || (preset.zones.length <= 1 && preset.flavors.length <= 1)) return null;
+  const zones = preset.zones.length > 1 ? preset.zones : [fixedZone(preset)];
+  if (fullZones(zones, preset.flavors, skips, ctx.now).length < zones.length) return null;
+  const live = skips.filter((s) => s.until > ctx.now);
+  const first = live.reduce((a, b) => (b.until < a.until ? b : a));
+  return {
+    key: 'capacity:everywhere',
+    failures: live.length,
+    until: first.until,
+    code: first.code ?? 'reconcile_create_0001',
+    reason: `no capacity for any flavor of the list in any zone; first: ${first.reason}`,
   };
 }
 

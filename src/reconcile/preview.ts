@@ -5,12 +5,13 @@ import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
-import { checkHealth, decide, membersOf } from './observe.js';
+import { checkHealth, decide, membersOf, withFaults } from './observe.js';
 import type {
   GuardVerdict,
   InPlaceUpdate,
   PlanBudget,
   PlanContext,
+  PlanZones,
   Remedy,
   RolloutVerdict,
   Termination,
@@ -45,6 +46,8 @@ export interface PresetPreview {
   rollout: RolloutVerdict & { strategy: string };
   /** The disruption budget before this manage, and the ready VMs it would take out. */
   budget: PlanBudget;
+  /** A preset spread over zones: VMs per zone, zones skipped (until when), where the creates go. */
+  zones?: PlanZones & { skippedUntil: Record<string, number> };
   /** Operators' verbs waiting for room in the budget, by VM. */
   waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
 }
@@ -68,7 +71,12 @@ export async function previewPreset(
 ): Promise<PresetPreview> {
   const signal = new AbortController().signal;
   const state = parseState(await deps.runtime.load(preset.name));
-  const vms = membersOf(preset, await deps.cloud.list(preset.name, { signal }));
+  const vms = await withFaults(
+    preset,
+    membersOf(preset, await deps.cloud.list(preset.name, { signal })),
+    deps.cloud,
+    signal,
+  );
   const results = await checkHealth(preset, vms, deps.health, deps.healthQueue, signal);
   const decision = decide(preset, vms, results, state, deps.clock.now(), deps.healthHistory, {
     capabilities: capabilitiesOf(deps.cloud),
@@ -102,6 +110,20 @@ export async function previewPreset(
     guard: p.guard,
     rollout: { ...p.rollout, strategy: preset.update.strategy },
     budget: p.budget,
+    ...(p.zones
+      ? {
+          zones: {
+            ...p.zones,
+            creates: acts ? p.zones.creates : [],
+            skippedUntil: Object.fromEntries(
+              p.zones.skipped.map((z) => [
+                z,
+                Math.min(...(decision.capacity ?? []).filter((s) => s.zone === z).map((s) => s.until)),
+              ]),
+            ),
+          },
+        }
+      : {}),
     waiting: Object.entries(state.waiting ?? {})
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),

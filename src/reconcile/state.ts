@@ -1,5 +1,6 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
+import type { CapacitySkip } from './capacity-skips.js';
 import type { RolloutState } from './plan.js';
 import type { VmLifecycle } from './verbs.js';
 
@@ -35,6 +36,8 @@ export type EventType =
   | 'remedied'
   | 'remedy_failed'
   | 'create_backoff'
+  | 'zone_skipped'
+  | 'flavor_skipped'
   | 'rollout_started'
   | 'rollout_paused'
   | 'rollout_done'
@@ -127,6 +130,8 @@ export interface PresetState {
   rollout?: RolloutState;
   /** Create backoff windows (see backoff.ts). */
   backoff?: BackoffState;
+  /** Flavors found without capacity per zone, for a while (capacity-skips.ts): fallbacks and zone skips. */
+  capacity?: CapacitySkip[];
   /** VMs an operator quiesced or scrubbed (verbs.ts), by VM id. */
   lifecycle?: Record<string, VmLifecycle>;
   /** Set by an operator (API, panel): the loop observes and checks health but takes no action. */

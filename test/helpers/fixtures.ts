@@ -1,6 +1,6 @@
 import type { Vm } from '../../src/drivers/types.js';
 import type { HealthPolicy, Preset } from '../../src/presets/preset.js';
-import { specPartsOf } from '../../src/presets/spec-parts.js';
+import { declaredSpec, specPartsOf } from '../../src/presets/spec-parts.js';
 import type { VmHealth } from '../../src/reconcile/state.js';
 
 export const T0 = Date.parse('2026-11-21T12:00:00Z');
@@ -46,8 +46,11 @@ export function preset(overrides: Partial<Preset> = {}, policy: Partial<HealthPo
     specHash: 'spec1',
     extra: {},
     ...overrides,
+    flavors: overrides.flavors ?? (overrides.flavor ? [overrides.flavor] : []),
+    zones:
+      overrides.zones ?? (overrides.network?.availabilityZone ? [overrides.network.availabilityZone] : []),
   };
-  return { ...p, specParts: overrides.specParts ?? specPartsOf(p) };
+  return { ...p, specParts: overrides.specParts ?? specPartsOf(declaredSpec(p)) };
 }
 
 let serial = 0;

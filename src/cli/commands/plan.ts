@@ -1,5 +1,6 @@
 import { budgetLine } from '../../reconcile/disruption-budget.js';
 import type { PresetPreview } from '../../reconcile/preview.js';
+import { spreadLine } from '../../reconcile/zone-spread.js';
 import { type OutputFormat, print, printJson } from '../output.js';
 import { withDaemon } from '../with-daemon.js';
 
@@ -29,6 +30,18 @@ export function formatPreview(p: PresetPreview): string {
     lines.push(
       `    this step takes: ${p.budget.spent.map((h) => `${h.user} ${h.what}: ${h.vm}`).join('; ')}`,
     );
+  if (p.zones) {
+    const z = p.zones;
+    lines.push(`  zones: ${spreadLine(Object.keys(z.counts), z.counts, z.skipped)}`);
+    for (const skipped of z.skipped)
+      lines.push(
+        `    ${skipped} skipped until ${new Date(z.skippedUntil[skipped] ?? 0).toISOString()} (no capacity)`,
+      );
+    if (z.rebalance)
+      lines.push(
+        `    rebalancing: a new VM in ${z.rebalance.to}, then one fewer in ${z.rebalance.from} once it is ready`,
+      );
+  }
   for (const w of p.waiting)
     lines.push(
       `  ${w.verb} ${w.vm} by ${w.by} waits since ${new Date(w.since).toISOString()}  (${w.reason})`,
@@ -48,7 +61,10 @@ export function formatPreview(p: PresetPreview): string {
   for (const t of p.terminate) lines.push(`  terminate ${t.vmId}  (${t.class}: ${t.reason})`);
   for (const u of p.update) lines.push(`  ${u.op} ${u.vmId} in place  (${u.reason})`);
   for (const m of p.remedy) lines.push(`  ${m.action} ${m.vmId}  (remedy step ${m.step + 1}: ${m.reason})`);
-  if (p.create > 0) lines.push(`  create ${p.create}  (${p.createReason})`);
+  if (p.create > 0)
+    lines.push(
+      `  create ${p.create}${p.zones?.creates.length ? ` in ${zoneList(p.zones.creates)}` : ''}  (${p.createReason})`,
+    );
   if (p.createBlocked) {
     lines.push(
       `  creates wait until ${new Date(p.createBlocked.until).toISOString()}  (${p.createBlocked.code}: ${p.createBlocked.reason})`,
@@ -67,6 +83,13 @@ export function formatPreview(p: PresetPreview): string {
   const idle = p.adopt.length + p.terminate.length + p.update.length + p.remedy.length + p.create === 0;
   if (idle && !p.guard.active && !fleet?.active && !p.createBlocked) lines.push('  nothing to do');
   return lines.join('\n');
+}
+
+/** `az1, az2 ×2`: the zones of the creates, each once with how many. */
+function zoneList(zones: readonly string[]): string {
+  const n = new Map<string, number>();
+  for (const z of zones) n.set(z, (n.get(z) ?? 0) + 1);
+  return [...n].map(([z, k]) => (k > 1 ? `${z} ×${k}` : z)).join(', ');
 }
 
 /** One line on where the rollout stands: what this manage does for it, or what it waits for. */

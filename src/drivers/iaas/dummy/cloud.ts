@@ -37,6 +37,8 @@ export interface SimVm {
   /** When the current build, reboot, rebuild or resize ends. */
   readyAt: number;
   bootFails: boolean;
+  /** Created beyond capacity with `no_valid_host: boot`: goes to ERROR with this reason, holds no host. */
+  noHost?: string;
   diesAt: number | null;
   poweredOff: boolean;
   /** Operation in progress until readyAt: BUILD, REBOOT, REBUILD, RESIZE. */
@@ -87,6 +89,8 @@ export class SimulatedCloud {
   /** One frozen metadata object for VMs with equal metadata (most of a preset's VMs). */
   private readonly metadata = new SharedValues();
   private serial = 0;
+  /** Zone capacities changed at run time (setZoneCapacity), over `zone_capacity`. */
+  private readonly zoneCapacity = new Map<string, number | null>();
   /** Distinguishes the ids of two simulated clouds with different options but the same seed. */
   private readonly tag: number;
   /** Called after every change (the state file hooks in here). */
@@ -297,7 +301,7 @@ export class SimulatedCloud {
     if (vm.goneAt !== undefined) return 'DELETING';
     if (now < vm.readyAt) return vm.task;
     if (vm.resizedFrom !== undefined) return 'VERIFY_RESIZE';
-    if (vm.bootFails) return 'ERROR';
+    if (vm.bootFails || vm.noHost !== undefined) return 'ERROR';
     if (vm.diesAt !== null && now >= vm.diesAt) return 'ERROR';
     return vm.poweredOff ? 'SHUTOFF' : 'ACTIVE';
   }
@@ -363,7 +367,17 @@ export class SimulatedCloud {
         },
       );
     }
-    if (spec.flavor) this.checkFlavor(spec.flavor, 0);
+    const zone = spec.network.availabilityZone ?? this.o.zones?.[0];
+    let noHost: string | undefined;
+    try {
+      if (spec.flavor) this.checkFlavor(spec.flavor, 0);
+      if (zone !== undefined) this.checkZone(zone);
+    } catch (err) {
+      // Nova takes the create and fails the server when the scheduler finds no host.
+      const capacity = err instanceof ShepherdError && err.code === 'dummy_create_0002';
+      if (!capacity || this.o.no_valid_host !== 'boot') throw err;
+      noHost = err.message;
+    }
     this.serial += 1;
     const id = vmId(this.o.seed, this.tag, this.serial);
     const now = this.clock.now();
@@ -382,7 +396,8 @@ export class SimulatedCloud {
       ...(spec.image ? { image: spec.image } : {}),
       ...(spec.keyName ? { keyName: spec.keyName } : {}),
       ...(spec.userdata ? { userdata: spec.userdata } : {}),
-      network: spec.network,
+      network:
+        zone === spec.network.availabilityZone ? spec.network : { ...spec.network, availabilityZone: zone },
       metadata,
       idem: idempotencyKey,
       ...(shutdownAt !== undefined ? { shutdownAt } : {}),
@@ -395,6 +410,7 @@ export class SimulatedCloud {
       poweredOff: false,
       task: 'BUILD',
       disk: 1,
+      ...(noHost !== undefined ? { noHost } : {}),
     };
     this.insert(vm);
     this.onChange?.();
@@ -405,12 +421,37 @@ export class SimulatedCloud {
     const limit = this.o.capacity?.[flavor];
     if (limit === undefined) return;
     let used = extra;
-    for (const vm of this.vms.values()) if (vm.flavor === flavor) used++;
+    for (const vm of this.vms.values()) if (vm.flavor === flavor && vm.noHost === undefined) used++;
     if (used >= limit) {
       throw new ShepherdError('dummy_create_0002', `flavor '${flavor}': ${used} of ${limit} hosts used`, {
         details: { flavor, used, limit },
       });
     }
+  }
+
+  /** A zone the account does not have fails as Nova does; a full zone has no valid host. */
+  private checkZone(zone: string): void {
+    if (this.o.zones && !this.o.zones.includes(zone)) {
+      throw new ShepherdError('dummy_create_0003', `availability zone '${zone}'`, { details: { zone } });
+    }
+    const limit = this.zoneCapacity.has(zone) ? this.zoneCapacity.get(zone) : this.o.zone_capacity?.[zone];
+    if (limit === undefined || limit === null) return;
+    let used = 0;
+    for (const vm of this.vms.values())
+      if (vm.network.availabilityZone === zone && vm.noHost === undefined) used++;
+    if (used >= limit) {
+      throw new ShepherdError('dummy_create_0002', `zone '${zone}': ${used} of ${limit} hosts used`, {
+        details: { zone, used, limit },
+      });
+    }
+  }
+
+  /**
+   * Changes a zone's capacity while the cloud runs (null: unlimited), as when hosts are added to a zone or
+   * it runs out: for demos and tests of zone spread. Overrides `zone_capacity`.
+   */
+  setZoneCapacity(zone: string, limit: number | null): void {
+    this.zoneCapacity.set(zone, limit);
   }
 
   /** Exponentially distributed lifetime from the VM's id: the same seed kills the same VMs at the same age. */
@@ -485,9 +526,11 @@ export class SimulatedCloud {
     const status = this.status(vm);
     const fault =
       status === 'ERROR'
-        ? vm.bootFails
-          ? 'simulated: the VM failed to boot [dummy_boot_2001]'
-          : 'simulated: the VM died [dummy_run_2001]'
+        ? vm.noHost !== undefined
+          ? `No valid host was found: ${vm.noHost} [dummy_create_0002]`
+          : vm.bootFails
+            ? 'simulated: the VM failed to boot [dummy_boot_2001]'
+            : 'simulated: the VM died [dummy_run_2001]'
         : undefined;
     return {
       id: vm.id,

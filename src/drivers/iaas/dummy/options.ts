@@ -38,6 +38,23 @@ export const dummyOptionsSchema = z.strictObject({
     .record(z.string(), z.number().int().nonnegative())
     .optional()
     .describe('max VMs per flavor (no valid host beyond)'),
+  zones: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      'availability zones of the account (default: any zone a preset names); a VM created without a zone goes to the first',
+    ),
+  zone_capacity: z
+    .record(z.string(), z.number().int().nonnegative())
+    .optional()
+    .describe('max VMs per availability zone (no valid host beyond: a zone out of capacity)'),
+  no_valid_host: z
+    .enum(['create', 'boot'])
+    .optional()
+    .describe(
+      'how a create beyond capacity fails: create (default) = the call fails; boot = the call succeeds and the VM goes to ERROR with the fault "No valid host was found" once its build time ends (as Nova does)',
+    ),
   boot_failure_rate: z
     .number()
     .min(0)
