@@ -1,11 +1,12 @@
-import { type IaasCapability, META_PARTS, META_SPEC, type RuntimeStore, type Vm } from '../drivers/types.js';
+import { type IaasCapability, META_PARTS, type RuntimeStore, type Vm } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import { bringToSpec, type Cloud, capabilitiesOf } from './apply.js';
-import { inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
+import { opName } from './in-place.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { vmSpec } from './spec.js';
 import { type PresetState, parseState } from './state.js';
+import { updateWorkOf } from './verb-admission.js';
 import { decideVerb, type Lifecycle, type VerbName } from './verbs.js';
 
 export interface VerbRequest {
@@ -59,9 +60,8 @@ export async function updateInPlace(
   cloud: Cloud,
   lease: LeaseKeeper,
 ): Promise<string | null> {
-  if (vm.metadata[META_SPEC] === preset.specHash && !vm.resizeUnconfirmed) return null;
-  const fields = inPlaceFieldsOf(capabilities, cloud.inPlaceFields);
-  const work = inPlaceWork(preset, vm, fields, capabilities.has('setMetadata'));
+  const work = updateWorkOf(preset, vm, cloud, capabilities);
+  if (work === null) return null;
   if (work.kind === 'replace')
     throw new ShepherdError('reconcile_update_1001', `update of ${vm.id}: ${work.reason}`, {
       details: { verb: 'update', fields: work.fields.join(',') },

@@ -21,9 +21,13 @@ export function takesOut(op: string | null, from: Lifecycle, work: InPlaceWork |
 }
 
 /** What an operator's update would do to the VM (null: it is at the current spec). */
-export function updateWorkOf(preset: Preset, vm: Vm, cloud: Cloud): InPlaceWork | null {
+export function updateWorkOf(
+  preset: Preset,
+  vm: Vm,
+  cloud: Cloud,
+  capabilities: ReadonlySet<IaasCapability> = capabilitiesOf(cloud),
+): InPlaceWork | null {
   if (vm.metadata[META_SPEC] === preset.specHash && !vm.resizeUnconfirmed) return null;
-  const capabilities: ReadonlySet<IaasCapability> = capabilitiesOf(cloud);
   return inPlaceWork(
     preset,
     vm,

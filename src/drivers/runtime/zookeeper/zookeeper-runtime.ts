@@ -1,9 +1,10 @@
 import type { Stat, Transaction } from 'node-zookeeper-client';
 import type { Logger } from 'pino';
-import { isShepherdError, ShepherdError } from '../../../errors/shepherd-error.js';
+import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { Lease, LeaseGuard, RuntimeStore } from '../../types.js';
 import type { ZookeeperOptions } from './options.js';
 import { CreateMode, Exception, statTime, ZkConnection, zkCode } from './zk-client.js';
+import { zkWrap } from './zk-wrap.js';
 import { ZookeeperTaskStore } from './zookeeper-tasks.js';
 
 /** What a lock node holds: who, and for how long it counts after its last write (server clock). */
@@ -262,16 +263,8 @@ export class ZookeeperRuntime implements RuntimeStore {
     return { ok: false, failedAt, code };
   }
 
-  /** Every failure that is not an answer becomes `zookeeper_call_2001` (retried with backoff). */
-  private async wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isShepherdError(err)) throw err;
-      throw new ShepherdError('zookeeper_call_2001', `${what}: ${(err as Error).message ?? String(err)}`, {
-        cause: err,
-      });
-    }
+  private wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return zkWrap(what, fn);
   }
 }
 

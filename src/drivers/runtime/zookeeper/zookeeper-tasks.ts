@@ -1,8 +1,9 @@
 import type { Stat, Transaction } from 'node-zookeeper-client';
-import { isShepherdError, ShepherdError } from '../../../errors/shepherd-error.js';
+import { ShepherdError } from '../../../errors/shepherd-error.js';
 import { isActiveTask, type Lease, type TaskFilter, type TaskRecord, type TaskStore } from '../../types.js';
 import { cancelled, notQueued, staleTask } from '../memory-tasks.js';
 import { CreateMode, Exception, type ZkConnection, zkCode } from './zk-client.js';
+import { zkWrap } from './zk-wrap.js';
 
 export type MultiResult = { ok: true } | { ok: false; failedAt: number; code: number };
 
@@ -194,15 +195,8 @@ export class ZookeeperTaskStore implements TaskStore {
     }
   }
 
-  private async wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isShepherdError(err)) throw err;
-      throw new ShepherdError('zookeeper_call_2001', `${what}: ${(err as Error).message ?? String(err)}`, {
-        cause: err,
-      });
-    }
+  private wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return zkWrap(what, fn);
   }
 }
 
