@@ -216,8 +216,11 @@ export const configSchema = z.strictObject({
       keep: durationSeconds
         .default(604_800)
         .describe('how long finished tasks are kept in the runtime store (seconds, or 45s, 30m, 12h, 7d)'),
+      stop_timeout: durationSeconds
+        .default(300)
+        .describe('how long a verb waits for its stopped VM to show stopped before the task fails'),
     })
-    .default({ keep: 604_800 })
+    .default({ keep: 604_800, stop_timeout: 300 })
     .describe('new in vmshepherd: verbs asked of VMs, kept as task records in the runtime store'),
 });
 

@@ -25,7 +25,7 @@ import type { LeaseKeeper } from '../reconcile/lease-keeper.js';
 import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
-import { runPresetTasks } from '../reconcile/run-tasks.js';
+import { NO_TASKS, runPresetTasks } from '../reconcile/run-tasks.js';
 import { checkVerb, checkVmKnown } from '../reconcile/run-verb.js';
 import { type CycleContext, type CycleSummary, Scheduler } from '../reconcile/scheduler.js';
 import { type PresetState, parseState, type VmSnapshot } from '../reconcile/state.js';
@@ -37,6 +37,7 @@ import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
 import { KnownRevisions } from './known-revisions.js';
+import { OrphanTasks } from './orphan-tasks.js';
 import { type OrphanReport, OrphanTracker } from './orphans.js';
 import { newTask, type Task } from './tasks.js';
 
@@ -86,6 +87,7 @@ export class Daemon {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** Revisions of each preset this instance has read (see managePreset's unseenRevisions). */
   private readonly knownRevisions = new KnownRevisions();
+  private readonly orphanTasks = new OrphanTasks();
   /** When the latest preset refresh started (performance.now()). */
   private refreshStartedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<RefreshReport> | undefined;
@@ -546,13 +548,38 @@ export class Daemon {
   }
 
   /** Presets with queued or running tasks: managed this cycle whatever their interval. */
-  private async presetsWithTasks(): Promise<ReadonlySet<string>> {
+  private async presetsWithTasks(): Promise<ReadonlySet<string> | undefined> {
     try {
-      return new Set((await this.taskStore.listTasks({ active: true })).map((t) => t.preset));
+      const active = await this.taskStore.listTasks({ active: true });
+      this.cancelOrphanTasks(active);
+      return new Set(active.map((t) => t.preset));
     } catch (err) {
       const e = asShepherdError(err, 'reconcile_manage_1001');
       this.logger.warn({ code: e.code, err: e.message }, 'cannot list the queued tasks');
-      return new Set();
+      return undefined;
+    }
+  }
+
+  /** Cancels, in the background, the waiting tasks of presets gone for longer than the grace. */
+  private cancelOrphanTasks(active: readonly Task[]): void {
+    const catalog = this.gen.catalog;
+    const presence = {
+      managed: (name: string) => catalog.get(name) !== undefined,
+      uncertain: () => catalog.uncertain(),
+    };
+    for (const t of this.orphanTasks.due(active, presence, this.clock.now())) {
+      void this.taskStore
+        .cancelTask(t.id, `vmshepherd: preset ${t.preset} is gone`)
+        .then(() =>
+          this.logger.warn({ task: t.id, preset: t.preset }, 'task of a preset that is gone cancelled'),
+        )
+        .catch((err) => {
+          const e = asShepherdError(err, 'reconcile_manage_1001');
+          this.logger.warn(
+            { task: t.id, code: e.code, err: e.message },
+            'cannot cancel a task of a gone preset',
+          );
+        });
     }
   }
 
@@ -641,10 +668,13 @@ export class Daemon {
                 instanceId: this.instanceId,
                 eventsKept: this.gen.config.manage.events_kept,
                 stopping: this.stopping.signal,
+                waitMs: this.gen.config.tasks.stop_timeout * 1000,
                 onFinished: (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state }),
               }),
           }
-        : {}),
+        : cycle.tasksListed
+          ? { tasks: async () => NO_TASKS }
+          : {}),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
       freshPreset: async (name: string, unseen: readonly string[], observedAt: number) => {
         await this.refreshSince(observedAt);

@@ -408,7 +408,10 @@ export interface TaskStore {
    * revision. `runtime_task_0001` when the lease's token is stale or the task changed meanwhile.
    */
   updateTask(task: TaskRecord, lease: Lease, options?: CallOptions): Promise<TaskRecord>;
-  /** Cancels a queued task (`api_task_0002` once it runs or ended; `api_task_0001` when unknown). */
+  /**
+   * Cancels a queued task, or a running one waiting for the disruption budget (`data.waiting`);
+   * `api_task_0002` once a step of it runs or it ended; `api_task_0001` when unknown.
+   */
   cancelTask(id: string, by: string, options?: CallOptions): Promise<TaskRecord>;
   /** Deletes tasks that ended before `before` (epoch ms); returns how many. */
   purgeTasks(before: number, options?: CallOptions): Promise<number>;

@@ -641,8 +641,8 @@ export const CODES = {
     404,
   ),
   api_task_0002: no(
-    'Only a queued task can be cancelled',
-    'None: the task runs or ended already; its steps show how far it got.',
+    'Only a queued task, or one waiting for room in the disruption budget, can be cancelled',
+    'None: a step of the task runs or it ended already; its steps show how far it got.',
     409,
   ),
   api_ready_2001: backoff(

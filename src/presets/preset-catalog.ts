@@ -32,6 +32,7 @@ export class PresetCatalog {
   private readonly entries = new Map<string, Entry>();
   private byName = new Map<string, Preset>();
   private current: ShepherdError[] = [];
+  private storeFailed = false;
   private readonly shared = new SharedValues();
 
   constructor(
@@ -66,6 +67,7 @@ export class PresetCatalog {
       for (const id of [...this.entries.keys()]) if (!seen.has(id)) this.entries.delete(id);
     }
     const storeErrors = set.errors.map((e) => asShepherdError(e, 'preset_load_2001'));
+    this.storeFailed = !set.sources || storeErrors.length > 0;
     if (!set.sources && this.entries.size > 0)
       storeErrors.push(
         new ShepherdError('preset_load_1010', `${this.entries.size} preset files as last read`),
@@ -89,6 +91,14 @@ export class PresetCatalog {
 
   get(name: string): Preset | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * True while the store could not be read whole, or a file yields no preset at all (broken since this
+   * process started): a preset missing from `presets()` may be in it.
+   */
+  uncertain(): boolean {
+    return this.storeFailed || [...this.entries.values()].some((e) => !e.result.preset && !e.lastGood);
   }
 
   /** Errors and warnings in force: broken files, duplicates, store failures. */

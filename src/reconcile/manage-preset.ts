@@ -31,6 +31,7 @@ import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type Rollo
 import type { PresetTasksResult } from './run-tasks.js';
 import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
+import { withActiveWaits } from './verb-admission.js';
 import type { VmLifecycle } from './verbs.js';
 
 export interface ManageDeps {
@@ -162,6 +163,7 @@ export async function managePreset(
   let final: ManageOutcome | undefined;
   try {
     state = parseState(await runtime(() => deps.runtime.load(preset.name)));
+    if (tasks?.activeVms) state = withActiveWaits(state, tasks.activeVms);
     if (!options.force && !tasks?.force && !isDue(state.lastManagedAt, preset.manageIntervalMs, started)) {
       return outcome('not_due', { lastManagedAt: state.lastManagedAt, lease: leaseInfo });
     }

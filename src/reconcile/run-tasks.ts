@@ -42,7 +42,12 @@ export interface PresetTasksResult {
   force: boolean;
   /** Ends the `manage` tasks with the manage's outcome; called before the lease is released. */
   after?: (outcome: ManageOutcome) => Promise<void>;
+  /** VMs of the preset's tasks still active: a verb's wait in the state without one is stale. */
+  activeVms?: ReadonlySet<string>;
 }
+
+/** What a manage of a preset with no task (as the cycle's task listing showed) takes from them. */
+export const NO_TASKS: PresetTasksResult = Object.freeze({ force: false, activeVms: new Set<string>() });
 
 /** Steps of a verb that may take its VM out of service: each waits for room in the disruption budget. */
 const DISRUPTIVE_STEPS = new Set(['stop', 'reboot', 'update']);
@@ -70,7 +75,9 @@ export async function runPresetTasks(
 ): Promise<PresetTasksResult> {
   const active = (await deps.tasks.listTasks({ preset: preset.name, active: true })).reverse();
   const manages: TaskRun[] = [];
+  const activeVms = new Set<string>();
   for (const task of active) {
+    if (task.vm !== undefined) activeVms.add(task.vm);
     if (!lease.valid() || deps.stopping?.aborted) break;
     const run = new TaskRun(task, lease, deps);
     const went = await run.run(preset);
@@ -78,9 +85,10 @@ export async function runPresetTasks(
     // 'waiting' (for the disruption budget): taken up again at the next manage; the others go on.
     if (went === 'deferred') manages.push(run);
   }
-  if (manages.length === 0) return { force: false };
+  if (manages.length === 0) return { force: false, activeVms };
   return {
     force: true,
+    activeVms,
     after: async (outcome) => {
       for (const run of manages) await run.endManage(outcome);
     },
@@ -145,6 +153,9 @@ class TaskRun {
         } catch (err) {
           const e = asShepherdError(err, 'reconcile_manage_1001');
           if (LEAVE_FOR_LATER.has(e.code) || !lease.valid()) throw e;
+          // The stop reached the cloud: the VM is recorded where the verb takes it, so that no manage
+          // mistakes a VM still stopping for a dead one and replaces it.
+          if (name === 'wait stopped') await record(preset, this.t, lease, this.deps);
           await this.finish('failed', { code: e.code, message: e.message, step: name });
           return 'done';
         }

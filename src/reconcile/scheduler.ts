@@ -30,6 +30,8 @@ export interface CycleContext {
   shared: Map<string, unknown>;
   /** Presets with queued or running tasks: their manages run those tasks. */
   urgent?: ReadonlySet<string>;
+  /** True when `urgent` comes from a task listing that answered: the other presets have no tasks. */
+  tasksListed?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -40,8 +42,11 @@ export interface SchedulerOptions {
   presets: () => readonly Preset[];
   manage: (preset: Preset, cycle: CycleContext) => Promise<ManageOutcome>;
   onCycle?: (summary: CycleSummary) => void;
-  /** Presets to manage this cycle whatever their interval (queued tasks), asked once per cycle. */
-  urgent?: () => Promise<ReadonlySet<string>>;
+  /**
+   * Presets to manage this cycle whatever their interval (queued tasks), asked once per cycle; undefined
+   * when the tasks could not be listed.
+   */
+  urgent?: () => Promise<ReadonlySet<string> | undefined>;
 }
 
 /**
@@ -139,8 +144,9 @@ export class Scheduler {
   /** One cycle; `fed` is called once all its presets are in the pool (or it stopped feeding). */
   private async cycleBody(id: number, fed: () => void): Promise<CycleSummary> {
     const startedAt = this.o.clock.now();
-    const urgent = (await this.o.urgent?.()) ?? new Set<string>();
-    const ctx: CycleContext = { id, startedAt, shared: new Map(), urgent };
+    const listed = await this.o.urgent?.();
+    const urgent = listed ?? new Set<string>();
+    const ctx: CycleContext = { id, startedAt, shared: new Map(), urgent, tasksListed: listed !== undefined };
     const presets = this.o.presets();
     const summary: CycleSummary = {
       cycle: id,

@@ -100,6 +100,17 @@ export function waitingState(
 }
 
 /** The state without the VM's waiting verb (it ran, failed or was cancelled). Pure. */
+/**
+ * The state without the waits of verbs whose task is no longer active (cancelled while it waited, or
+ * ended by another path): their VMs' room in the budget is free again.
+ */
+export function withActiveWaits(state: PresetState, activeVms: ReadonlySet<string>): PresetState {
+  if (!state.waiting) return state;
+  let next = state;
+  for (const vmId of Object.keys(state.waiting)) if (!activeVms.has(vmId)) next = withoutWaiting(next, vmId);
+  return next;
+}
+
 export function withoutWaiting(state: PresetState, vmId: string): PresetState {
   if (!state.waiting?.[vmId]) return state;
   const { [vmId]: _gone, ...rest } = state.waiting;

@@ -218,7 +218,7 @@ export function runtimeContract(
           });
         }));
 
-      it('cancels a queued task only, and then refuses the executor that read it queued', () =>
+      it('cancels a queued or budget-waiting task only, and then refuses the executor that read it', () =>
         run(async ({ a, b }) => {
           const p = key().replaceAll('/', '-');
           const { task } = await tasksOf(a).submitTask(newTask(p));
@@ -241,6 +241,16 @@ export function runtimeContract(
             code: 'api_task_0002',
           });
           expect(await tasksOf(a).listTasks({ preset: p, active: true })).toHaveLength(1);
+          // Taken up but waiting for the disruption budget: nothing of it reached the cloud yet.
+          const third = (await tasksOf(a).submitTask(newTask(p))).task;
+          const waiting = await tasksOf(a).updateTask(
+            { ...third, state: 'running', data: { waiting: 'no room in the budget' } },
+            lease,
+          );
+          expect(await tasksOf(b).cancelTask(third.id, 'bob')).toMatchObject({ state: 'cancelled' });
+          await expect(tasksOf(a).updateTask({ ...waiting, data: {} }, lease)).rejects.toMatchObject({
+            code: 'runtime_task_0001',
+          });
         }));
 
       it('purges the tasks that ended before a time, keeping the others', () =>

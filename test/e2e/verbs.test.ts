@@ -1,8 +1,21 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { ORPHAN_TASK_GRACE_MS } from '../../src/daemon/orphan-tasks.js';
 import type { Task } from '../../src/daemon/tasks.js';
 import { parseState } from '../../src/reconcile/state.js';
-import { afterCycle, cloudVms, eventually, running, taskEnded, testDaemon } from '../helpers/daemon.js';
+import { systemClock } from '../../src/util/clock.js';
+import {
+  afterCycle,
+  cloudVms,
+  daemonIn,
+  eventually,
+  running,
+  taskEnded,
+  testDaemon,
+} from '../helpers/daemon.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let daemon: Daemon | undefined;
 afterEach(async () => {
@@ -222,6 +235,69 @@ describe('verbs on VMs', () => {
     expect(parseState(await d.runtime.load('web')).lifecycle?.[vm!.id]?.state).toBe('scrubbing');
   });
 
+  it('records a scrub whose VM did not show stopped in time, so no manage takes it for a dead VM', async () => {
+    const t = await testDaemon(
+      `${settings('DummyIaasDriver, latency: 0.001, boot_time: 0.05, stop_time: 4')}tasks: {stop_timeout: 1}\n`,
+      { 'web.conf': 'name: web\ncount: 2\nimage: img-1\nmanage_interval: 0\nscrub_grace: 600\n' },
+    );
+    daemon = t.daemon;
+    const d = t.daemon;
+    await eventually(
+      afterCycle(d, () => cloudVms()),
+      (m) => running(m.get('web')) === 2,
+      10_000,
+    );
+    const [vm] = cloudVms().get('web')!;
+    const task = await finishedAcrossCycles(d, await d.requestVerb('web', vm!.id, 'scrub', 'ops'));
+    expect(task).toMatchObject({ state: 'failed', error: { code: 'vm_verb_2002', step: 'wait stopped' } });
+    expect(parseState(await d.runtime.load('web')).lifecycle?.[vm!.id]?.state).toBe('scrubbing');
+    // The cloud shows it stopped later: it stays, scrubbing out of the count, and a replacement serves.
+    const web = await eventually(
+      afterCycle(d, () => cloudVms().get('web')!),
+      (v) => v.find((x) => x.id === vm!.id)?.state === 'stopped' && running(v) === 2,
+      15_000,
+    );
+    for (let i = 0; i < 3; i++) await d.runCycle();
+    expect(
+      cloudVms()
+        .get('web')!
+        .map((v) => v.id),
+    ).toEqual(expect.arrayContaining(web.map((v) => v.id)));
+  });
+
+  it('cancels a verb waiting for the disruption budget, and its wait no longer holds room', async () => {
+    const t = await testDaemon(settings('DummyIaasDriver, latency: 0.001, boot_time: 2'), {
+      'web.conf': 'name: web\ncount: 3\nimage: img-1\nmanage_interval: 0\nscrub_grace: 600\n',
+    });
+    daemon = t.daemon;
+    const d = t.daemon;
+    await eventually(
+      afterCycle(d, () => cloudVms()),
+      (m) => running(m.get('web')) === 3,
+      10_000,
+    );
+    const [a, b] = cloudVms().get('web')!;
+    await finishedAcrossCycles(d, await d.requestVerb('web', a!.id, 'scrub', 'ops'));
+    // a's replacement boots for 2 s: b's scrub waits for it.
+    const second = await d.requestVerb('web', b!.id, 'scrub', 'ops');
+    await eventually(
+      afterCycle(d, async () => (await d.taskStore.getTask(second.id))!),
+      (task) => typeof task.data?.waiting === 'string',
+      5000,
+    );
+    expect(parseState(await d.runtime.load('web')).waiting?.[b!.id]).toBeDefined();
+    expect(await d.cancelTask(second.id, 'bob')).toMatchObject({ state: 'cancelled' });
+    await d.runCycle();
+    expect(parseState(await d.runtime.load('web')).waiting?.[b!.id]).toBeUndefined();
+    for (let i = 0; i < 3; i++) await d.runCycle();
+    expect(await d.taskStore.getTask(second.id)).toMatchObject({ state: 'cancelled' });
+    expect(
+      cloudVms()
+        .get('web')!
+        .find((v) => v.id === b!.id)?.state,
+    ).toBe('running');
+  });
+
   it('returns the task of an idempotency key used again, and cancels a queued task', async () => {
     const d = await converged();
     const [vm, other] = cloudVms().get('web')!;
@@ -240,5 +316,41 @@ describe('verbs on VMs', () => {
         .get('web')!
         .find((v) => v.id === other!.id)?.state,
     ).toBe('running');
+  });
+});
+
+describe('tasks of a preset that is gone', () => {
+  it('are cancelled once the preset has been missing for the grace', async () => {
+    let offset = 0;
+    const clock = { ...systemClock, now: () => Date.now() + offset };
+    const dir = tempDir({
+      'settings.yaml': settings(),
+      'presets/web.conf': 'name: web\ncount: 1\nimage: img-1\nmanage_interval: 0\n',
+      'presets/db.conf': 'name: db\ncount: 1\nimage: img-1\nmanage_interval: 0\n',
+    });
+    const { daemon: d } = await daemonIn(dir, 'settings.yaml', { clock });
+    daemon = d;
+    await eventually(
+      afterCycle(d, () => cloudVms()),
+      (m) => running(m.get('db')) === 1,
+      10_000,
+    );
+    // Another holder of db's lease keeps its task queued; then db's file goes away.
+    const lease = (await d.runtime.acquire('preset/db', 3_600_000))!;
+    const [vm] = cloudVms().get('db')!;
+    const task = await d.requestVerb('db', vm!.id, 'restart', 'ops');
+    rmSync(join(dir, 'presets/db.conf'));
+    await d.refreshPresets();
+    await d.runCycle();
+    expect(await d.taskStore.getTask(task.id)).toMatchObject({ state: 'queued' });
+    offset = ORPHAN_TASK_GRACE_MS;
+    await d.runCycle();
+    const cancelled = await eventually(
+      () => d.taskStore.getTask(task.id),
+      (t) => t?.state === 'cancelled',
+      5000,
+    );
+    expect(cancelled?.error?.message).toContain('preset db is gone');
+    await d.runtime.release(lease);
   });
 });

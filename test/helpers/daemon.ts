@@ -5,6 +5,7 @@ import type { Task } from '../../src/daemon/tasks.js';
 import { simulatedClouds } from '../../src/drivers/iaas/dummy/driver.js';
 import type { Vm } from '../../src/drivers/types.js';
 import { META_PRESET } from '../../src/drivers/types.js';
+import type { Clock } from '../../src/util/clock.js';
 import { tempDir } from './tmp.js';
 
 export interface TestDaemon {
@@ -21,7 +22,11 @@ export async function testDaemon(settings: string, presets: Record<string, strin
   return daemonIn(dir);
 }
 
-export async function daemonIn(dir: string, file = 'settings.yaml'): Promise<TestDaemon> {
+export async function daemonIn(
+  dir: string,
+  file = 'settings.yaml',
+  options: { clock?: Clock } = {},
+): Promise<TestDaemon> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -29,7 +34,12 @@ export async function daemonIn(dir: string, file = 'settings.yaml'): Promise<Tes
       done();
     },
   });
-  const daemon = await Daemon.create({ configFile: join(dir, file), logDestination: sink, pretty: false });
+  const daemon = await Daemon.create({
+    configFile: join(dir, file),
+    logDestination: sink,
+    pretty: false,
+    ...options,
+  });
   return { daemon, dir, logs };
 }
 

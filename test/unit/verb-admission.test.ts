@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { InPlaceWork } from '../../src/reconcile/in-place.js';
 import { emptyState, type PresetEvent } from '../../src/reconcile/state.js';
-import { takesOut, waitingState, withoutWaiting } from '../../src/reconcile/verb-admission.js';
+import {
+  takesOut,
+  waitingState,
+  withActiveWaits,
+  withoutWaiting,
+} from '../../src/reconcile/verb-admission.js';
 
 const update = (disruptive: boolean) => ({ kind: 'update', disruptive, steps: [] }) as unknown as InPlaceWork;
 
@@ -57,5 +62,28 @@ describe('the waiting verb in the preset state', () => {
     expect(withoutWaiting(withoutWaiting(two, 'vm-1'), 'vm-2').waiting).toBeUndefined();
     const none = emptyState();
     expect(withoutWaiting(none, 'vm-1')).toBe(none);
+  });
+});
+
+describe('withActiveWaits', () => {
+  const wait = {
+    verb: 'scrub',
+    by: 'ops',
+    until: 5000,
+    since: 1000,
+    reason: 'waiting for disruption budget',
+  };
+  const state = { ...emptyState(), waiting: { 'vm-1': wait, 'vm-2': wait } };
+
+  it('drops the waits whose task is no longer active, keeping the others', () => {
+    expect(withActiveWaits(state, new Set(['vm-2'])).waiting).toEqual({ 'vm-2': wait });
+  });
+  it('leaves no waiting key when none is active', () => {
+    expect(withActiveWaits(state, new Set())).not.toHaveProperty('waiting');
+  });
+  it('returns the same state when every wait is active or there is none', () => {
+    expect(withActiveWaits(state, new Set(['vm-1', 'vm-2']))).toBe(state);
+    const none = emptyState();
+    expect(withActiveWaits(none, new Set())).toBe(none);
   });
 });

@@ -54,7 +54,7 @@ export class MemoryTaskStore implements TaskStore {
   async cancelTask(id: string, by: string): Promise<TaskRecord> {
     const current = this.tasks.get(id);
     if (!current) throw new ShepherdError('api_task_0001', id);
-    if (current.state !== 'queued') throw notQueued(current);
+    if (!cancellable(current)) throw notCancellable(current);
     const next = cancelled(current, by, new Date().toISOString());
     this.tasks.set(id, next);
     return copy(next);
@@ -83,7 +83,15 @@ export function staleTask(task: Pick<TaskRecord, 'id' | 'revision'>, lease: Leas
   );
 }
 
-export function notQueued(task: TaskRecord): ShepherdError {
+/**
+ * Whether a task may still be cancelled: queued, or taken up but waiting for room in the disruption budget
+ * (its disruptive step has not started, so nothing of it reached the cloud that cancelling would strand).
+ */
+export function cancellable(task: TaskRecord): boolean {
+  return task.state === 'queued' || (task.state === 'running' && typeof task.data?.waiting === 'string');
+}
+
+export function notCancellable(task: TaskRecord): ShepherdError {
   return new ShepherdError('api_task_0002', `task ${task.id} is ${task.state}`, {
     details: { task: task.id, state: task.state },
   });

@@ -41,6 +41,8 @@ export interface SimVm {
   noHost?: string;
   diesAt: number | null;
   poweredOff: boolean;
+  /** A stop in progress (`stop_time`): ACTIVE until then, SHUTOFF after. */
+  offAt?: number;
   /** Operation in progress until readyAt: BUILD, REBOOT, REBUILD, RESIZE. */
   task: 'BUILD' | 'REBOOT' | 'REBUILD' | 'RESIZE';
   /** Generation of the root disk: 1 when built, one more with each rebuild (which wipes it). */
@@ -160,7 +162,14 @@ export class SimulatedCloud {
   }
 
   stop(id: string, signal?: AbortSignal): Promise<void> {
-    return this.call('stop', signal, () => this.mutate(id, ['ACTIVE'], (vm) => (vm.poweredOff = true)));
+    return this.call('stop', signal, () =>
+      this.mutate(id, ['ACTIVE'], (vm) => {
+        vm.poweredOff = true;
+        const ms = pick(this.o.stop_time, unitHash(this.o.seed, 'stop', vm.id, this.clock.now())) * 1000;
+        if (ms > 0) vm.offAt = this.clock.now() + ms;
+        else delete vm.offAt;
+      }),
+    );
   }
 
   start(id: string, signal?: AbortSignal): Promise<void> {
@@ -303,7 +312,7 @@ export class SimulatedCloud {
     if (vm.resizedFrom !== undefined) return 'VERIFY_RESIZE';
     if (vm.bootFails || vm.noHost !== undefined) return 'ERROR';
     if (vm.diesAt !== null && now >= vm.diesAt) return 'ERROR';
-    return vm.poweredOff ? 'SHUTOFF' : 'ACTIVE';
+    return vm.poweredOff && (vm.offAt === undefined || now >= vm.offAt) ? 'SHUTOFF' : 'ACTIVE';
   }
 
   // ----- internals -----------------------------------------------------------------------------------

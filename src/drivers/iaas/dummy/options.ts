@@ -10,6 +10,9 @@ export const dummyOptionsSchema = z.strictObject({
     .describe('name of the simulated account; presets with equal options share one cloud'),
   latency: range.default(0.1).describe('seconds per API call (a number, or {min, max})'),
   boot_time: range.default(3).describe('seconds from create (BUILD) to ACTIVE'),
+  stop_time: range
+    .default(0)
+    .describe('seconds from a stop to SHUTOFF (like Nova: ACTIVE, task powering-off, meanwhile)'),
   delete_time: range
     .default(0)
     .describe('seconds a deleted VM is still listed, being deleted (like Nova: ACTIVE, task deleting)'),

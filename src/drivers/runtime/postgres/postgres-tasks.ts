@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { Lease, TaskFilter, TaskRecord, TaskStore } from '../../types.js';
-import { cancelled, notQueued, staleTask } from '../memory-tasks.js';
+import { cancellable, cancelled, notCancellable, staleTask } from '../memory-tasks.js';
 import type { PostgresNames } from './migrations.js';
 
 type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -102,12 +102,12 @@ export class PostgresTaskStore implements TaskStore {
     for (;;) {
       const current = await this.getTask(id);
       if (!current) throw new ShepherdError('api_task_0001', id);
-      if (current.state !== 'queued') throw notQueued(current);
+      if (!cancellable(current)) throw notCancellable(current);
       const next = cancelled(current, by, new Date().toISOString());
       const rows = await this.query(
         `UPDATE ${this.names.tasks}
            SET record = $3::jsonb, state = 'cancelled', revision = $2 + 1, finished_at = $4::timestamptz
-         WHERE id = $1 AND revision = $2 AND state = 'queued'
+         WHERE id = $1 AND revision = $2 AND state IN ('queued', 'running')
          RETURNING 1`,
         [id, current.revision, JSON.stringify(next), next.finishedAt],
       );

@@ -1,7 +1,7 @@
 import type { Stat, Transaction } from 'node-zookeeper-client';
 import { ShepherdError } from '../../../errors/shepherd-error.js';
 import { isActiveTask, type Lease, type TaskFilter, type TaskRecord, type TaskStore } from '../../types.js';
-import { cancelled, notQueued, staleTask } from '../memory-tasks.js';
+import { cancellable, cancelled, notCancellable, staleTask } from '../memory-tasks.js';
 import { CreateMode, Exception, type ZkConnection, zkCode } from './zk-client.js';
 import { zkWrap } from './zk-wrap.js';
 
@@ -128,7 +128,7 @@ export class ZookeeperTaskStore implements TaskStore {
       for (;;) {
         const current = await this.read(id);
         if (!current) throw new ShepherdError('api_task_0001', id);
-        if (current.task.state !== 'queued') throw notQueued(current.task);
+        if (!cancellable(current.task)) throw notCancellable(current.task);
         const next = cancelled(current.task, by, new Date().toISOString());
         const result = await this.a.multi((t) => {
           t.setData(this.path('tasks', id), json(next), current.version);
