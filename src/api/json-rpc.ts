@@ -2,10 +2,10 @@ import type { Daemon } from '../daemon/daemon.js';
 import { META_PRESET, META_TIMED_SHUTDOWN, type Vm } from '../drivers/types.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import { assertCanOperate, assertCanRead, type Caller } from '../http/auth.js';
+import type { StateReader } from '../http/state-reader.js';
 import type { Preset } from '../presets/preset.js';
-import { assertCanOperate, assertCanRead, type Caller } from './auth.js';
 import type { CloudBudget } from './cloud-budget.js';
-import type { StateReader } from './state-reader.js';
 
 /** The original's seven methods, their parameter names (in order, for positional params) and whether they act. */
 const METHODS: Record<string, { params: string[]; mutates: boolean }> = {

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { Daemon } from '../daemon/daemon.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import type { Caller } from '../http/auth.js';
+import { Representation } from '../http/representation.js';
+import type { StateReader } from '../http/state-reader.js';
+import { eventsOf, presetDetailOf, presetSummaryOf, taskViewOf, vmViewOf } from '../http/views.js';
 import type { Preset } from '../presets/preset.js';
 import type { VerbName } from '../reconcile/verbs.js';
-import type { Caller } from './auth.js';
 import { pageOf } from './preset-page.js';
-import { Representation } from './representation.js';
 import {
   eventsQuery,
   eventView,
@@ -21,8 +23,6 @@ import {
   vmParams,
   vmView,
 } from './schemas.js';
-import type { StateReader } from './state-reader.js';
-import { eventsOf, presetDetailOf, presetSummaryOf, taskViewOf, vmViewOf } from './views.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { acceptsNumericText } from '../drivers/python-values.js';
+import type { LogLevel } from '../observability/logger.js';
 import { countOrPercent, presetSchema } from './preset-schema.js';
-import { acceptsNumericText } from './python-values.js';
 
 /** Python logging names as the original accepted them, plus pino's. */
 export const LOG_LEVELS = [
@@ -13,7 +14,6 @@ export const LOG_LEVELS = [
   'critical',
   'fatal',
 ] as const;
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export function normalizeLogLevel(level: string): LogLevel | undefined {
   const l = level.toLowerCase();

@@ -2,9 +2,9 @@ import type { DriverRegistry } from '../drivers/registry.js';
 import type { DriverDefinition, DriverKind, OptionIssue, OptionsResult } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { isPlainObject } from '../util/deep-merge.js';
+import { didYouMean } from '../util/suggest.js';
 import { parseIgnoringUnknown } from './ignore-unknown.js';
 import { dotted, issuesToErrors, issueWarnings, type SourceLayer } from './report-issues.js';
-import { didYouMean } from './suggest.js';
 
 type Path = (string | number)[];
 

@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { coerceLikePython } from '../drivers/python-values.js';
 import type { DriverRegistry } from '../drivers/registry.js';
 import type { OptionIssue, OptionsResult } from '../drivers/types.js';
+import { keysAt, zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import type { LogLevel } from '../observability/logger.js';
 import { isPlainObject } from '../util/deep-merge.js';
-import { type ConfigOutput, configSchema, type LogLevel } from './config-schema.js';
+import { didYouMean } from '../util/suggest.js';
+import { YamlSource } from '../util/yaml-source.js';
+import { type ConfigOutput, configSchema } from './config-schema.js';
 import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-block.js';
 import { parseIgnoringUnknown } from './ignore-unknown.js';
 import { HEALTH_CORE_KEYS, IAAS_CORE_KEYS } from './preset-schema.js';
-import { coerceLikePython } from './python-values.js';
 import { dotted, issuesToErrors, issueWarnings, type SourceLayer, strictly } from './report-issues.js';
-import { didYouMean } from './suggest.js';
-import { YamlSource } from './yaml-source.js';
-import { keysAt, zodIssues } from './zod-issues.js';
 
 /** The `http` block's settings when the config has none. */
 const HTTP_DEFAULTS = configSchema.shape.http.unwrap().parse({});

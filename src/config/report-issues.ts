@@ -1,8 +1,8 @@
 import type { OptionIssue } from '../drivers/types.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
-import { didYouMean } from './suggest.js';
-import type { YamlSource } from './yaml-source.js';
+import { didYouMean } from '../util/suggest.js';
+import type { YamlSource } from '../util/yaml-source.js';
 
 type Path = (string | number)[];
 

@@ -1,5 +1,5 @@
-import { didYouMean } from '../config/suggest.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import { didYouMean } from '../util/suggest.js';
 import { BUILTIN_DRIVERS } from './builtins.js';
 import { discoverPlugins, loadPlugin, type PluginDeclaration } from './plugins.js';
 import type { DriverDefinition, DriverInstance, DriverKind } from './types.js';

@@ -1,7 +1,8 @@
 import { type Logger, pino } from 'pino';
-import type { LogLevel } from '../config/config-schema.js';
 import { censorSecrets } from './censor-secrets.js';
 import { traceFields } from './tracing.js';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export { REDACTED_KEYS } from './censor-secrets.js';
 

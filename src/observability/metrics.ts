@@ -1,8 +1,33 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CloudCallEvent } from '../daemon/cloud-account.js';
-import type { ManageOutcome } from '../reconcile/manage-preset.js';
-import type { CycleSummary } from '../reconcile/scheduler.js';
-import type { PresetStatus, VmSnapshot } from '../reconcile/state.js';
+
+/** A preset's status as a manage saved it: the fields its gauges show. */
+export interface StatusFigures {
+  desired: number;
+  counts: Record<string, number>;
+  guard: boolean;
+}
+
+/** What one manage reports (the loop's ManageOutcome): plain figures, so metrics know no loop. */
+export interface ManageFigures {
+  preset: string;
+  result: string;
+  durationMs: number;
+  created: number;
+  terminated: number;
+  failedActions: number;
+  lease?: { takenOver: boolean };
+  runtimeFailure?: boolean;
+  error?: { code: string };
+  state?: { status: StatusFigures | null; vms: readonly { health?: { failures: number } }[] };
+}
+
+/** One cloud API call, as the account that made it saw it. */
+export interface CloudCallFigures {
+  driver: string;
+  verb: string;
+  ms: number;
+  error?: { code: string };
+}
 
 /**
  * The daemon's Prometheus metrics, in a registry of its own (not prom-client's global one), so several
@@ -11,7 +36,7 @@ import type { PresetStatus, VmSnapshot } from '../reconcile/state.js';
 export class Metrics {
   readonly registry = new Registry();
   /** What the preset gauges show, by preset: the status and VM list they were set from. */
-  private readonly exported = new Map<string, { status: PresetStatus; vms: readonly VmSnapshot[] }>();
+  private readonly exported = new Map<string, { status: StatusFigures; vms: readonly unknown[] }>();
   private readonly presetDesired = this.gauge('vmshepherd_preset_desired_vms', 'count of the preset', [
     'preset',
   ]);
@@ -130,7 +155,7 @@ export class Metrics {
     this.httpDuration.observe({ route }, seconds);
   }
 
-  manage(outcome: ManageOutcome): void {
+  manage(outcome: ManageFigures): void {
     this.manageDuration.observe({ result: outcome.result }, outcome.durationMs / 1000);
     if (outcome.result === 'leased_elsewhere') this.leaseBusy.inc();
     if (outcome.lease) this.leaseAcquired.inc({ taken_over: String(outcome.lease.takenOver) });
@@ -169,11 +194,11 @@ export class Metrics {
     this.exported.delete(preset);
   }
 
-  cycle(summary: CycleSummary): void {
+  cycle(summary: { durationMs: number }): void {
     this.cycleDuration.observe(summary.durationMs / 1000);
   }
 
-  cloudCall(e: CloudCallEvent): void {
+  cloudCall(e: CloudCallFigures): void {
     this.cloudCalls.inc({ driver: e.driver, verb: e.verb });
     this.cloudLatency.observe({ driver: e.driver, verb: e.verb }, e.ms / 1000);
     if (e.error) this.cloudErrors.inc({ driver: e.driver, verb: e.verb, code: e.error.code });

@@ -5,9 +5,21 @@ import {
   NodeTracerProvider,
   ParentBasedSampler,
   SimpleSpanProcessor,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
-import type { TracingOptions } from './tracing.js';
+
+export interface TracingOptions {
+  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces (default: the OTEL_* environment). */
+  endpoint?: string;
+  headers?: Record<string, string>;
+  serviceName: string;
+  instanceId: string;
+  /** Share of traces kept (1 = all). */
+  sampleRatio: number;
+  /** Tests: where spans go instead of OTLP (exported at once). */
+  exporter?: SpanExporter;
+}
 
 /** A registered provider exporting over OTLP/HTTP (or to the given exporter, at once). */
 export function tracerProvider(o: TracingOptions): NodeTracerProvider {

@@ -1,20 +1,11 @@
 import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { NodeTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
+import type { TracingOptions } from './tracer-provider.js';
+
+export type { TracingOptions } from './tracer-provider.js';
 
 const TRACER = 'vmshepherd';
-
-export interface TracingOptions {
-  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces (default: the OTEL_* environment). */
-  endpoint?: string;
-  headers?: Record<string, string>;
-  serviceName: string;
-  instanceId: string;
-  /** Share of traces kept (1 = all). */
-  sampleRatio: number;
-  /** Tests: where spans go instead of OTLP (exported at once). */
-  exporter?: SpanExporter;
-}
 
 let provider: NodeTracerProvider | undefined;
 

@@ -1,5 +1,5 @@
-import type { EventView, PresetDetail, PresetSummary, VmView } from '../api/views.js';
 import type { Task } from '../daemon/tasks.js';
+import type { EventView, PresetDetail, PresetSummary, VmView } from '../http/views.js';
 import { VERB_NAMES } from '../reconcile/verbs.js';
 import { type Html, html, shortDuration } from './html.js';
 

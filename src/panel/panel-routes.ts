@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Caller, callerOf, TOKEN_COOKIE } from '../api/auth.js';
-import { assertSameOrigin, requestScheme } from '../api/origin.js';
-import { Representation, sendRepresentation } from '../api/representation.js';
-import type { StateReader } from '../api/state-reader.js';
-import { eventsOf, presetDetailOf, presetSummaryOf, vmViewOf } from '../api/views.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import { type Caller, callerOf, TOKEN_COOKIE } from '../http/auth.js';
+import { assertSameOrigin, requestScheme } from '../http/origin.js';
+import { Representation, sendRepresentation } from '../http/representation.js';
+import type { StateReader } from '../http/state-reader.js';
+import { eventsOf, presetDetailOf, presetSummaryOf, vmViewOf } from '../http/views.js';
 import { PANEL_CSS, PANEL_JS } from './assets.js';
 import type { Html } from './html.js';
 import {

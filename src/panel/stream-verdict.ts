@@ -1,4 +1,4 @@
-import type { Caller } from '../api/auth.js';
+import type { Caller } from '../http/auth.js';
 
 /** Why a panel stream ends: its caller is no longer the one it was opened for, or it lived long enough. */
 export type StreamEnd = 'revoked' | 'role-changed' | 'max-life';

@@ -8,7 +8,6 @@ import {
   type PresetOutput,
   presetSchema,
 } from '../config/preset-schema.js';
-import { coerceLikePython } from '../config/python-values.js';
 import {
   dotted,
   issuesToErrors,
@@ -16,14 +15,15 @@ import {
   type SourceLayer,
   strictly,
 } from '../config/report-issues.js';
-import { closestKey } from '../config/suggest.js';
-import { YamlSource } from '../config/yaml-source.js';
-import { zodIssues } from '../config/zod-issues.js';
+import { presetTooLarge } from '../drivers/presets/preset-too-large.js';
+import { coerceLikePython } from '../drivers/python-values.js';
 import type { DriverDefinition, NetworkSpec, OptionIssue, PresetSource } from '../drivers/types.js';
+import { zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
+import { closestKey } from '../util/suggest.js';
+import { YamlSource } from '../util/yaml-source.js';
 import type { DriverUse, JsonValue, Preset } from './preset.js';
-import { presetTooLarge } from './preset-too-large.js';
 import {
   isInside,
   markWholeFloats,
@@ -64,7 +64,7 @@ const VALUE_CODES = { invalid: 'preset_load_1002', unknown: 'preset_load_1003' }
 const DRIVER_CODES = { invalid: 'driver_options_1001', unknown: 'preset_load_1003' } as const;
 
 /** Parses, merges, validates and renders one preset file. Errors point at file:line:col. */
-export { MAX_PRESET_BYTES } from './preset-too-large.js';
+export { MAX_PRESET_BYTES } from '../drivers/presets/preset-too-large.js';
 
 export async function compilePreset(
   source: PresetSource,

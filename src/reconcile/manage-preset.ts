@@ -27,9 +27,9 @@ import type { FleetCounts } from './fleet-guard.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { checkHealth, type Decision, decide, type Listing, observe, withFaults } from './observe.js';
-import { createBudget, guardHolding, type InPlaceUpdate, type Remedy, type RolloutState } from './plan.js';
+import { createBudget, guardHolding, type InPlaceUpdate, type Remedy } from './plan.js';
 import type { PresetTasksResult } from './run-tasks.js';
-import { type PresetEvent, type PresetState, parseState, type VerbWait } from './state.js';
+import { type PresetEvent, type PresetState, parseState, type RolloutState, type VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import { withActiveWaits } from './verb-admission.js';
 import type { VmLifecycle } from './verbs.js';
@@ -67,24 +67,9 @@ export interface ManageDeps {
   knowsRevision?: (name: string, revision: string) => boolean;
 }
 
-export type ManageResult = 'managed' | 'not_due' | 'leased_elsewhere' | 'failed';
+import type { ManageOutcome, ManageResult } from './manage-outcome.js';
 
-export interface ManageOutcome {
-  preset: string;
-  result: ManageResult;
-  created: number;
-  terminated: number;
-  failedActions: number;
-  error?: ShepherdError;
-  /** Epoch ms of the last completed manage (for the scheduler's due check). */
-  lastManagedAt: number | null;
-  state?: PresetState;
-  durationMs: number;
-  /** The lease this manage ran under. */
-  lease?: { token: number; takenOver: boolean };
-  /** Set when the failure came from the runtime store (lease, load or save), not the cloud. */
-  runtimeFailure?: boolean;
-}
+export type { ManageOutcome, ManageResult } from './manage-outcome.js';
 
 export const leaseKey = (preset: string) => `preset/${preset}`;
 

@@ -12,6 +12,7 @@ import {
 } from './disruption-budget.js';
 import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
 import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
+import type { RolloutState } from './state.js';
 import { imbalance, spreadScaleInOrder, zoneCounts, zonesForCreates } from './zone-spread.js';
 
 export interface Termination {
@@ -70,11 +71,6 @@ export interface RolloutVerdict {
 }
 
 /** What the last manages decided about a rollout, kept in the preset's runtime state. */
-export interface RolloutState {
-  spec: string;
-  paused?: { reason: string; at: number };
-}
-
 export interface PlanContext {
   now: number;
   /** Optional verbs the preset's cloud offers (reboot, rebuild, resize...). */

@@ -11,7 +11,7 @@ import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import type { ManageOutcome } from './manage-preset.js';
+import type { ManageOutcome } from './manage-outcome.js';
 import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
 import { lifecycleIn, updateInPlace } from './run-verb.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';

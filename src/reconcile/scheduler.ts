@@ -5,7 +5,7 @@ import { inSpan } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import { isDue } from './due.js';
-import type { ManageOutcome } from './manage-preset.js';
+import type { ManageOutcome } from './manage-outcome.js';
 
 /** What one cycle did, logged as one line. */
 export interface CycleSummary {

@@ -1,7 +1,6 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
 import type { CapacitySkip } from './capacity-skips.js';
-import type { RolloutState } from './plan.js';
 import type { VmLifecycle } from './verbs.js';
 
 /**
@@ -113,6 +112,12 @@ export interface StatusBudget {
   room: number;
   holders: { vm: string; user: string; what: string }[];
   missing: number;
+}
+
+/** A rollout's progress as saved: the spec it rolls to, and why it paused. */
+export interface RolloutState {
+  spec: string;
+  paused?: { reason: string; at: number };
 }
 
 export interface PresetState {

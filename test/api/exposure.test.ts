@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/api/server.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { DriverRegistry } from '../../src/drivers/registry.js';
+import { startServer } from '../../src/http/server.js';
 import { type ApiFixture, apiFixture, PRESETS, settings, tokensBlock } from '../helpers/api.js';
 import { daemonIn } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';

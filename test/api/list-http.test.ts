@@ -1,8 +1,8 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cursorOf, pageOf } from '../../src/api/preset-page.js';
-import { etagMatches, negotiateEncoding } from '../../src/api/representation.js';
 import { presetPage } from '../../src/api/schemas.js';
+import { etagMatches, negotiateEncoding } from '../../src/http/representation.js';
 import {
   type ApiFixture,
   apiFixture,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/api/server.js';
+import { startServer } from '../../src/http/server.js';
 import {
   type ApiFixture,
   apiFixture,

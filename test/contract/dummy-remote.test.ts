@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dummyOptionsSchema } from '../../src/drivers/iaas/dummy/options.js';
 import { remoteDummyDriver } from '../../src/drivers/iaas/dummy/remote.js';
-import { createSimulatorServer, listingEnd } from '../../src/simulator/simulator-server.js';
+import { createSimulatorServer, listingEnd } from '../../src/drivers/iaas/dummy/simulator-server.js';
 import { iaasContract, specFor } from '../../src/testing/iaas-contract.js';
 import { systemClock } from '../../src/util/clock.js';
 import { NDJSON } from '../../src/util/ndjson.js';

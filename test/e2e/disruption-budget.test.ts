@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { presetSummaryOf } from '../../src/api/views.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { META_SPEC } from '../../src/drivers/types.js';
+import { presetSummaryOf } from '../../src/http/views.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { afterCycle, cloudVms, eventually, running, testDaemon } from '../helpers/daemon.js';
 

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { buildServer } from '../../src/http/server.js';
 import { daemonIn } from './daemon.js';
 
 export const READ_TOKEN = 'read-token-0123456789abcdef';

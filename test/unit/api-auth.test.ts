@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { assertCanOperate, assertCanRead, bearerOf, callerOf } from '../../src/api/auth.js';
-import type { PresetSummary } from '../../src/api/views.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { DriverRegistry } from '../../src/drivers/registry.js';
+import { assertCanOperate, assertCanRead, bearerOf, callerOf } from '../../src/http/auth.js';
+import type { PresetSummary } from '../../src/http/views.js';
 import { html } from '../../src/panel/html.js';
 import { PANEL_ROWS, presetsBody } from '../../src/panel/panel-pages.js';
 

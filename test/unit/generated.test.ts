@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema, presetJsonSchema } from '../../src/config/json-schemas.js';
-import { errorsMarkdown } from '../../src/docs/errors-markdown.js';
 import { CODES, errorClass } from '../../src/errors/codes.js';
+import { errorsMarkdown } from '../../src/errors/errors-markdown.js';
 
 describe('generated files are in sync (run `npm run gen` after changing their sources)', () => {
   it('docs/errors.md lists every catalogue code', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { withoutPaths } from '../../src/config/ignore-unknown.js';
-import { coerceLikePython, pythonStr } from '../../src/config/python-values.js';
+import { coerceLikePython, pythonStr } from '../../src/drivers/python-values.js';
 
 const schema = z.strictObject({
   name: z.string(),

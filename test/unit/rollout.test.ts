@@ -5,8 +5,8 @@ import type { Preset, UpdatePolicy } from '../../src/presets/preset.js';
 import { encodeParts } from '../../src/presets/spec-parts.js';
 import { afterCreates, createBlock } from '../../src/reconcile/backoff.js';
 import { classify } from '../../src/reconcile/classify.js';
-import { type PlanContext, plan, type RolloutState } from '../../src/reconcile/plan.js';
-import type { VmHealth } from '../../src/reconcile/state.js';
+import { type PlanContext, plan } from '../../src/reconcile/plan.js';
+import type { RolloutState, VmHealth } from '../../src/reconcile/state.js';
 import { failing, preset, T0, vm } from '../helpers/fixtures.js';
 
 const OLD = 'old-spec';

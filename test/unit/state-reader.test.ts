@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StateReader } from '../../src/api/state-reader.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { StateReader } from '../../src/http/state-reader.js';
 
 describe('StateReader.memo', () => {
   it('keeps the latest 256 responses and drops only the oldest past that', async () => {

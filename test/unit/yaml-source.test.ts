@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readYaml, YamlSource } from '../../src/config/yaml-source.js';
+import { readYaml, YamlSource } from '../../src/util/yaml-source.js';
 
 /** Each plain scalar and what PyYAML 6 (`yaml.safe_load`) gave for it, as the original read it. */
 const PYYAML: [string, unknown][] = [

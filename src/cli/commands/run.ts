@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { startServer } from '../../api/server.js';
 import type { ConfigOverrides, ShepherdConfig } from '../../config/load-config.js';
 import { Daemon } from '../../daemon/daemon.js';
+import { startServer } from '../../http/server.js';
 import { applyDaemonV8Flags } from '../heap-flags.js';
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { zodIssues } from '../../config/zod-issues.js';
 import { dummyOptionsSchema } from '../../drivers/iaas/dummy/options.js';
+import { createSimulatorServer } from '../../drivers/iaas/dummy/simulator-server.js';
+import { zodIssues } from '../../drivers/zod-options.js';
 import { ShepherdError } from '../../errors/shepherd-error.js';
-import { createSimulatorServer } from '../../simulator/simulator-server.js';
 import { systemClock } from '../../util/clock.js';
 import { print } from '../output.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { zodOptions } from '../../config/zod-issues.js';
 import { unitHash } from '../../util/seeded.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
+import { zodOptions } from '../zod-options.js';
 
 const options = z.strictObject({
   unhealthy_rate: z

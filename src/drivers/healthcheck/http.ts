@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { acceptsNumericText } from '../../config/python-values.js';
-import { zodOptions } from '../../config/zod-issues.js';
 import { childSignal } from '../../util/abort-fanout.js';
+import { acceptsNumericText } from '../python-values.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
+import { zodOptions } from '../zod-options.js';
 import { hostForUrl, noIp, unhealthyFromError } from './verdicts.js';
 
 const options = z.strictObject({

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { z } from 'zod';
-import { zodOptions } from '../../config/zod-issues.js';
 import { onAbort } from '../../util/abort-fanout.js';
 import { defineDriver, type HealthCheck, type HealthResult } from '../types.js';
+import { zodOptions } from '../zod-options.js';
 import { noIp, unhealthyFromError } from './verdicts.js';
 
 const options = z.strictObject({

@@ -2,9 +2,9 @@ import { type FSWatcher, watch } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { zodOptions } from '../../config/zod-issues.js';
 import { ShepherdError } from '../../errors/shepherd-error.js';
 import { defineDriver, type PresetSource, type PresetSourceSet, type PresetStore } from '../types.js';
+import { zodOptions } from '../zod-options.js';
 
 const options = z.strictObject({
   path: z.string().min(1).describe('directory holding one YAML preset per file'),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { zodOptions } from '../../config/zod-issues.js';
 import { ShepherdError } from '../../errors/shepherd-error.js';
 import type { Clock } from '../../util/clock.js';
 import { defineDriver, type Lease, type RuntimeStore } from '../types.js';
+import { zodOptions } from '../zod-options.js';
 import { MemoryTaskStore } from './memory-tasks.js';
 
 interface LeaseRow {

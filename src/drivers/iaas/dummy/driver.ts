@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { zodOptions } from '../../../config/zod-issues.js';
 import { type Clock, systemClock } from '../../../util/clock.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
+import { zodOptions } from '../../zod-options.js';
 import { SimulatedCloud } from './cloud.js';
 import { type DummyOptions, dummyOptionsSchema } from './options.js';
 import { settlingVerbs } from './settling.js';

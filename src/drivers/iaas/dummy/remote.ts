@@ -1,11 +1,11 @@
 import { Agent, request } from 'undici';
 import { ShepherdError } from '../../../errors/shepherd-error.js';
-import type { SimulatorVerb } from '../../../simulator/simulator-server.js';
 import { systemClock } from '../../../util/clock.js';
 import { NDJSON, ndjsonLines } from '../../../util/ndjson.js';
 import type { IaasDriver, Vm } from '../../types.js';
 import { PACKED, type PresetGroup, unpackGroup } from './preset-group.js';
 import { settlingVerbs } from './settling.js';
+import type { SimulatorVerb } from './simulator-server.js';
 
 type Response = Awaited<ReturnType<typeof request>>;
 interface Answer<T> {

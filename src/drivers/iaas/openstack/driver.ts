@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver, type IaasDriver } from '../../types.js';
+import { zodOptions } from '../../zod-options.js';
 import { defaultSources, resolveCredentials } from './credentials.js';
 import type { OpenStackCloud } from './openstack-cloud.js';
 import { type OpenStackOptions, openStackOptionsSchema } from './options.js';

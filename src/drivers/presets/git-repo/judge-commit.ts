@@ -1,5 +1,5 @@
-import { readYaml } from '../../../config/yaml-source.js';
 import { isPlainObject } from '../../../util/deep-merge.js';
+import { readYaml } from '../../../util/yaml-source.js';
 
 export interface PresetFile {
   /** Path inside the repository, e.g. `presets/web.conf`. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { MAX_PRESET_BYTES } from '../../../presets/preset-too-large.js';
+import { MAX_PRESET_BYTES } from '../preset-too-large.js';
 import type { GitClient } from './git-client.js';
 import type { PresetFile } from './judge-commit.js';
 

@@ -1,5 +1,5 @@
-import { zodOptions } from '../../../config/zod-issues.js';
 import { defineDriver } from '../../types.js';
+import { zodOptions } from '../../zod-options.js';
 import { zookeeperOptionsSchema } from './options.js';
 
 export const zookeeperDriver = defineDriver({

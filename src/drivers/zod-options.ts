@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OptionIssue, OptionsResult } from '../drivers/types.js';
 import { coerceLikePython } from './python-values.js';
+import type { OptionIssue, OptionsResult } from './types.js';
 
 type Path = (string | number)[];
 

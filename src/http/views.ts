@@ -1,8 +1,4 @@
 import type { z } from 'zod';
-import type { Task } from '../daemon/tasks.js';
-import type { Preset } from '../presets/preset.js';
-import { budgetLine } from '../reconcile/disruption-budget.js';
-import type { PresetState, StatusBudget, VmSnapshot } from '../reconcile/state.js';
 import type {
   budgetView,
   condition,
@@ -12,7 +8,11 @@ import type {
   presetSummary,
   taskView,
   vmView,
-} from './schemas.js';
+} from '../api/schemas.js';
+import type { Task } from '../daemon/tasks.js';
+import type { Preset } from '../presets/preset.js';
+import { budgetLine } from '../reconcile/disruption-budget.js';
+import type { PresetState, StatusBudget, VmSnapshot } from '../reconcile/state.js';
 
 export type PresetSummary = z.infer<typeof presetSummary>;
 export type PresetDetail = z.infer<typeof presetDetail>;

@@ -6,6 +6,11 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { CloudBudget } from '../api/cloud-budget.js';
+import { handleRpc } from '../api/json-rpc.js';
+import { openApiDocument } from '../api/openapi.js';
+import { RequestGate } from '../api/request-gate.js';
+import { RawJson, REST_ROUTES, type RouteDef } from '../api/rest-routes.js';
 import { isLoopback } from '../config/load-config.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
@@ -13,13 +18,8 @@ import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { registerPanel } from '../panel/panel-routes.js';
 import { VERSION } from '../version.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
-import { CloudBudget } from './cloud-budget.js';
-import { handleRpc } from './json-rpc.js';
-import { openApiDocument } from './openapi.js';
 import { assertSameOrigin } from './origin.js';
 import { sendRepresentation } from './representation.js';
-import { RequestGate } from './request-gate.js';
-import { RawJson, REST_ROUTES, type RouteDef } from './rest-routes.js';
 import { StateReader } from './state-reader.js';
 
 /** A request from the panel (cookie) may act only with this header, which no other site can send. */

@@ -1,14 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { SimulatedCloud } from '../drivers/iaas/dummy/cloud.js';
-import type { DummyOptions } from '../drivers/iaas/dummy/options.js';
-import { PACKED, packGroup } from '../drivers/iaas/dummy/preset-group.js';
-import { StateFile } from '../drivers/iaas/dummy/state-file.js';
-import type { Vm, VmSpec } from '../drivers/types.js';
-import { asShepherdError } from '../errors/shepherd-error.js';
-import type { Clock } from '../util/clock.js';
-import { NDJSON, ndjsonChunks } from '../util/ndjson.js';
+import { asShepherdError } from '../../../errors/shepherd-error.js';
+import type { Clock } from '../../../util/clock.js';
+import { NDJSON, ndjsonChunks } from '../../../util/ndjson.js';
+import type { Vm, VmSpec } from '../../types.js';
+import { SimulatedCloud } from './cloud.js';
+import type { DummyOptions } from './options.js';
+import { PACKED, packGroup } from './preset-group.js';
+import { StateFile } from './state-file.js';
 
 /** The cloud verbs served, with how their JSON arguments map onto the SimulatedCloud. */
 const VERBS = {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { OptionIssue } from '../drivers/types.js';
 import { isPlainObject } from '../util/deep-merge.js';
+import type { OptionIssue } from './types.js';
 
 type Path = (string | number)[];
 type Kind = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'null' | 'date' | 'any';

@@ -1,4 +1,4 @@
-import { CODES, type CodeSpec, errorClass } from '../errors/codes.js';
+import { CODES, type CodeSpec, errorClass } from './codes.js';
 
 const CLASS_TITLE = {
   api: '0xxx: a remote API refused, or a resource is not in the state the API should report',

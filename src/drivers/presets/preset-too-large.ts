@@ -1,4 +1,4 @@
-import { ShepherdError } from '../errors/shepherd-error.js';
+import { ShepherdError } from '../../errors/shepherd-error.js';
 
 /**
  * Largest preset file read: parsing blocks the event loop for as long as the file is big, and a preset is a few
