@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { buildServer } from '../dist/api/server.js';
+import { buildServer } from '../dist/http/server.js';
 import { benchArgs, benchDaemon, converge, median, sleep } from './scenario.js';
 
 const args = benchArgs();
