@@ -178,11 +178,9 @@ describe('GitRepoDriver credentials (git http-backend with Basic authentication 
     remote.commit({ 'db.conf': DB });
     const server = await gitHttpServer(remote.root, undefined, 5000);
     const t = await gitStore({ repositories: { team: `${server.url}/presets.git` }, timeout: 0.5 });
-    // A monotonic clock: the machine's wall clock was once seen to step 7 s forward during this test.
-    const started = performance.now();
+    // Had the fetch waited for the server (5 s), it would have succeeded: the error is the timeout's.
     const { errors } = await t.store.load();
     expect(codes(errors)).toEqual(['git_fetch_2001']);
-    expect(performance.now() - started).toBeLessThan(4000);
     await t.store.close();
     await server.close();
   });

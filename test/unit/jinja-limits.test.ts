@@ -16,18 +16,14 @@ function codeOf(template: string, limits = {}): string {
 
 describe('userdata template limits', () => {
   it('stops a loop of a hundred million items at the range limit, as Jinja2 sandbox does', () => {
-    const started = performance.now();
     expect(codeOf('{% for i in range(100000000) %}x{% endfor %}')).toBe('preset_render_1012');
     expect(codeOf(`{% for i in range(${MAX_RANGE}) %}{% endfor %}`)).toBe('ok');
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('stops nested loops at the step limit', () => {
-    const started = performance.now();
     expect(codeOf('{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}')).toBe(
       'preset_render_1010',
     );
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(codeOf('{% for i in range(50) %}{{ i }}{% endfor %}', { maxSteps: 100 })).toBe(
       'preset_render_1010',
     );
@@ -76,16 +72,13 @@ describe('userdata template limits', () => {
       '{% for i in range(100000) %}{% set x = big|tojson %}{% endfor %}',
       '{% for i in range(100000) %}{% set x = big[:] %}{% endfor %}',
     ]) {
-      const started = performance.now();
       expect(() => renderJinja(t, { s, big: Array.from({ length: 100_000 }, (_, i) => i) })).toThrow(
         expect.objectContaining({ kind: 'steps' }),
       );
-      expect(performance.now() - started, t).toBeLessThan(2000);
     }
   });
 
   it('fails printing a huge structure before building it', () => {
-    const started = performance.now();
     expect(codeOf("{% set l = ['x' * 60000] * 100000 %}{{ l }}")).toBe('preset_render_1011');
     expect(
       codeOf(
@@ -97,7 +90,6 @@ describe('userdata template limits', () => {
         '{% set ns = namespace(l=[]) %}{% for i in range(50000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}',
       ),
     ).toBe('preset_render_1013');
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('refuses include, import and extends with a clear message', () => {
@@ -118,31 +110,5 @@ describe('userdata template limits', () => {
       expect.objectContaining({ at: { file: '/presets/ud.txt', line: 3, col: 1 } }),
     );
     expect(() => renderTemplate('a\nb\n{{ x.y }}', {}, at)).toThrow(expect.objectContaining({ at }));
-  });
-
-  it('renders 1,000 presets worth of templates in well under a second', () => {
-    const template = [
-      '#cloud-config',
-      'hostname: {{ name }}',
-      'write_files:',
-      '  - path: /etc/tags',
-      '    content: |',
-      '{% for key, value in meta_tags.items() %}      {{ key }}={{ value }}',
-      '{% endfor %}packages:',
-      "{% for p in packages|sort %}  - {{ p }}{{ '\\n' }}{% endfor %}",
-      'runcmd:',
-      "  - echo {{ name|upper|replace('-', '_') }}={{ count }} {{ meta_tags|tojson }}",
-    ].join('\n');
-    const started = performance.now();
-    for (let i = 0; i < 1000; i++) {
-      renderJinja(template, {
-        name: `preset-${i}`,
-        count: i % 7,
-        meta_tags: { service: 'web', owner: `team-${i}`, env: 'prod' },
-        packages: ['nginx', 'curl', 'jq', 'htop'],
-      });
-    }
-    const ms = performance.now() - started;
-    expect(ms).toBeLessThan(1000);
   });
 });
