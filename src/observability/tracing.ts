@@ -51,7 +51,7 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
     try {
       return await fn(span);
     } catch (err) {
-      failSpan(span, asShepherdError(err, 'reconcile_manage_1001'));
+      failSpan(span, asShepherdError(err, 'observability_span_1001'));
       throw err;
     } finally {
       span.end();
