@@ -10,8 +10,8 @@ export const API_CLOUD_WAITING = 200;
 
 /**
  * The API's own small share of the cloud: a JSON-RPC look-up the loop's snapshot cannot answer goes
- * through here, so callers can never take the account's limiter from a manage cycle (10,000 get_vm_ip
- * once stretched a 40 ms cycle to 10 s).
+ * through here, so callers can never take the account's limiter from a manage cycle (a burst of
+ * get_vm_ip once stretched a cycle many times over; docs/performance.md).
  */
 export class CloudBudget {
   private readonly queue = new PQueue({

@@ -95,7 +95,7 @@ async function one(req: RpcRequest, deps: RpcDeps): Promise<unknown> {
     const result = await call(req.method, params as Record<string, string>, deps);
     return notification ? undefined : { jsonrpc: '2.0', result, id };
   } catch (err) {
-    const e = asShepherdError(err, 'reconcile_manage_1001');
+    const e = asShepherdError(err, 'api_request_1001');
     return rpcError(id, -32000, e.message, { code: e.code });
   }
 }

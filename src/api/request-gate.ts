@@ -18,7 +18,7 @@ const MAX_WAIT_MS = 2000;
  * Paces HTTP requests while a manage cycle runs: at most `rate` a second pass, in arrival order; the rest
  * wait their turn, and past two seconds' worth of waiting ones a request is refused. Between cycles every
  * request passes at once. Why: the API, the panel and the loop share one JavaScript thread, and fifty
- * clients polling as fast as they are answered took 40 % of it from the cycle (bench/README.md). A client
+ * clients polling as fast as they are answered took 40 % of it from the cycle (docs/performance.md). A client
  * that waits for its answer before asking again (every browser, script and poller) sees its answers slow
  * down during a cycle instead; the cycle keeps its pace.
  */

@@ -171,7 +171,7 @@ function reportFatal(err: unknown): number {
   } else if (err instanceof ShepherdError) {
     printErr(errorLine(err));
   } else {
-    printErr(`error reconcile_manage_1001: ${(err as Error)?.stack ?? String(err)}`);
+    printErr(`error cli_run_1001: ${(err as Error)?.stack ?? String(err)}`);
   }
   return 1;
 }

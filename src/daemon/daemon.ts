@@ -477,7 +477,7 @@ export class Daemon {
     await this.gen.store.close?.();
     await this.gen.runtime.close?.();
     await stopTracing().catch((err) =>
-      this.logger.warn({ err, code: 'reconcile_manage_1001' }, 'trace export failed'),
+      this.logger.warn({ err, code: 'observability_export_2001' }, 'trace export failed'),
     );
     this.logger.info('vmshepherd stopped');
     await new Promise<void>((done) => this.logger.flush(() => done()));
@@ -554,7 +554,7 @@ export class Daemon {
       this.cancelOrphanTasks(active);
       return new Set(active.map((t) => t.preset));
     } catch (err) {
-      const e = asShepherdError(err, 'reconcile_manage_1001');
+      const e = asShepherdError(err, 'daemon_run_1001');
       this.logger.warn({ code: e.code, err: e.message }, 'cannot list the queued tasks');
       return undefined;
     }
@@ -574,7 +574,7 @@ export class Daemon {
           this.logger.warn({ task: t.id, preset: t.preset }, 'task of a preset that is gone cancelled'),
         )
         .catch((err) => {
-          const e = asShepherdError(err, 'reconcile_manage_1001');
+          const e = asShepherdError(err, 'daemon_run_1001');
           this.logger.warn(
             { task: t.id, code: e.code, err: e.message },
             'cannot cancel a task of a gone preset',
@@ -595,7 +595,7 @@ export class Daemon {
         if (n > 0) this.logger.info({ purged: n }, 'finished tasks purged');
       })
       .catch((err) => {
-        const e = asShepherdError(err, 'reconcile_manage_1001');
+        const e = asShepherdError(err, 'daemon_run_1001');
         this.logger.warn({ code: e.code, err: e.message }, 'cannot purge finished tasks');
       });
   }
@@ -620,7 +620,7 @@ export class Daemon {
       const error =
         err instanceof ShepherdError
           ? err
-          : new ShepherdError('reconcile_manage_1001', (err as Error).message, { cause: err });
+          : new ShepherdError('daemon_run_1001', (err as Error).message, { cause: err });
       logger.error(errorFields(error), "cannot create the preset's drivers");
       return {
         preset: preset.name,

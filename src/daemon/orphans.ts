@@ -79,7 +79,7 @@ export class OrphanTracker {
         if (removed) entry.removed.push(removed);
         accounts.set(a.key, entry);
       } catch (err) {
-        errors.push(asShepherdError(err, 'reconcile_manage_1001'));
+        errors.push(asShepherdError(err, 'daemon_run_1001'));
       }
     };
     for (const p of configured) await add(p);

@@ -14,8 +14,8 @@ import type { DriverDefinition } from './types.js';
  * Drivers that ship with vmshepherd, registered statically (plugins are found by the registry). Their
  * definitions (name, options) load with the daemon; each implementation that brings a client library
  * (pg, node-zookeeper-client, simple-git, undici for OpenStack, HTTP checks and a remote simulator) is
- * imported by `create`, when a config uses it. Importing the daemon module measured 20.3 → 12.1 MB of
- * heap and 103 → 80 MB resident at start once they were (bench/README.md, "Core").
+ * imported by `create`, when a config uses it, so a daemon does not hold the libraries it does not use
+ * (docs/performance.md).
  */
 export const BUILTIN_DRIVERS: readonly DriverDefinition[] = [
   dummyIaasDriver,

@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every error that leaves a driver or a core module carries one of these codes.
- * Code format `<owner>_<verb>_NNNN`; the first digit is the class (see ARCHITECTURE.md):
+ * Code format `<owner>_<verb>_NNNN`; the first digit is the class (see docs/errors.md):
  * 0xxx a remote API refused, 1xxx our own invariant or input, 2xxx the primitive itself failed.
  * docs/errors.md is generated from this file (`npm run gen`) and a test keeps the two in sync.
  */
@@ -670,6 +670,35 @@ export const CODES = {
     'Free the port, or change `http.listen_port`/`http.host` (port 0 picks a free one).',
     500,
   ),
+  api_request_1001: no(
+    'An API or JSON-RPC request failed with an unexpected error',
+    'Read the cause in the log line; report it as a bug if it persists.',
+    500,
+  ),
+  panel_page_1001: no(
+    'A panel page or its live update failed with an unexpected error',
+    'Read the cause in the page or the log line; report it as a bug if it persists.',
+    500,
+  ),
+
+  // the daemon around the reconcile loop: drivers per preset, tasks, orphans
+  daemon_run_1001: no(
+    "The daemon failed with an unexpected error while creating a preset's drivers, listing or purging tasks, or looking for orphans",
+    'Read the cause in the log line; report it as a bug if it persists.',
+    500,
+  ),
+
+  // tracing
+  observability_span_1001: no(
+    'A traced operation failed with an error that has no catalogue code (the code of its span)',
+    'Read the cause in the log line of the same operation; report it as a bug if it persists.',
+    500,
+  ),
+  observability_export_2001: no(
+    'The last spans could not be exported when the daemon stopped',
+    'Check that the OTLP endpoint (`tracing.otlp_endpoint` or OTEL_EXPORTER_OTLP_ENDPOINT) is reachable.',
+    500,
+  ),
 
   // command line
   cli_api_2001: backoff(
@@ -678,6 +707,11 @@ export const CODES = {
   ),
   cli_args_1001: no('Invalid command line', 'See `vmshepherd --help`.'),
   cli_preset_1001: no('No preset with this name', 'List presets with `vmshepherd check -c FILE`.', 404),
+  cli_run_1001: no(
+    'The command failed with an unexpected error (or the daemon it ran could not stop cleanly)',
+    'Read the stack printed or logged with it; report it as a bug if it persists.',
+    500,
+  ),
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof CODES;

@@ -82,7 +82,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
       await withTimeout(daemon.runtime.load('__readyz__'), 2000);
       return { status: 'ready', presets: daemon.presets().length };
     } catch (err) {
-      const e = asShepherdError(err, 'reconcile_manage_1001');
+      const e = asShepherdError(err, 'api_request_1001');
       return reply.code(503).send({ status: 'not ready', error: { code: e.code, message: e.message } });
     }
   });
@@ -253,7 +253,7 @@ function catalogued(reply: FastifyReply, req: FastifyRequest, err: unknown) {
       ? err
       : typeof fastifyErr.statusCode === 'number' && fastifyErr.statusCode < 500
         ? new ShepherdError('api_request_0001', fastifyErr.message)
-        : asShepherdError(err, 'reconcile_manage_1001');
+        : asShepherdError(err, 'api_request_1001');
   const status = isErrorCode(e.code) ? CODES[e.code].http : e.class === 'primitive' ? 503 : 500;
   if (status >= 500) req.log.error({ err, code: e.code, url: req.url }, 'request failed');
   const fix = isErrorCode(e.code) ? CODES[e.code].fix : undefined;

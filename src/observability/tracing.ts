@@ -13,7 +13,7 @@ let provider: NodeTracerProvider | undefined;
  * Starts tracing for this process: spans are exported over OTLP/HTTP, and the context manager makes the
  * active span follow async calls (so log lines can carry its trace id). Once per process; without it,
  * every span call is a no-op that costs next to nothing. The SDK is imported here, not at start-up: a
- * daemon that does not trace spares its ~3 MB of heap and ~10 MB resident (measured importing it).
+ * daemon that does not trace spares its memory (docs/performance.md).
  */
 export async function startTracing(o: TracingOptions): Promise<NodeTracerProvider> {
   if (!provider) {
@@ -42,7 +42,7 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
     try {
       return await fn(span);
     } catch (err) {
-      failSpan(span, asShepherdError(err, 'reconcile_manage_1001'));
+      failSpan(span, asShepherdError(err, 'observability_span_1001'));
       throw err;
     } finally {
       span.end();

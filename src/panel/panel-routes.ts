@@ -155,7 +155,7 @@ export function registerPanel(
         reply.header('content-security-policy', CSP);
         return sendRepresentation(req, reply, rep);
       } catch (err) {
-        const e = asShepherdError(err, 'reconcile_manage_1001');
+        const e = asShepherdError(err, 'panel_page_1001');
         const frame: PageFrame = {
           title: 'Error',
           instance: daemon.instanceId,
@@ -269,7 +269,7 @@ export function registerPanel(
         } else res.write(': idle\n\n');
       } catch (err) {
         if (res.writableEnded || ended()) return;
-        const e = asShepherdError(err, 'reconcile_manage_1001');
+        const e = asShepherdError(err, 'panel_page_1001');
         res.write(`data: ${errorBody(e.code, e.message).value.replace(/\n/g, '\ndata: ')}\n\n`);
       } finally {
         busy = false;

@@ -102,7 +102,7 @@ function healthOf(
 /**
  * The health the last manage left, by VM id. It is saved once, in each VM's snapshot: a record keyed by
  * VM id beside the snapshots held the same objects again under keys V8 keeps as extra (internalized)
- * copies of every VM id, in a dictionary per preset (about 100 bytes per VM at 100,000 VMs).
+ * copies of every VM id, in a dictionary per preset (docs/performance.md).
  */
 export function healthOfSnapshots(vms: readonly VmSnapshot[]): HealthById {
   const byId = new Map<string, VmHealth>();

@@ -54,7 +54,7 @@ export interface SchedulerOptions {
  * bounded pool, so a slow preset delays only itself. A cycle does not wait for the manages of the one
  * before, only until that one has handed all its presets to the pool: a cycle started while the one before
  * still fed the pool would take the presets just managed (due again at once with `manage_interval: 0`)
- * and share the pool with them, so the presets last in order waited for minutes (bench/README.md, "Fleet").
+ * and share the pool with them, so the presets last in order waited for minutes (docs/performance.md).
  */
 export class Scheduler {
   private readonly pool: PQueue;
@@ -182,7 +182,7 @@ export class Scheduler {
     const launched: Promise<void>[] = [];
     for (const [i, preset] of due.entries()) {
       // Fed as the pool drains, not all at once: queued together, 10,000 manages' closures and promises
-      // lived for the whole cycle and were promoted to the old generation (bench/README.md, "Core").
+      // lived for the whole cycle and were promoted to the old generation (docs/performance.md).
       if (this.pool.size >= this.o.concurrency) await this.pool.onSizeLessThan(this.o.concurrency);
       if (this.stopped) {
         for (const rest of due.slice(i)) this.inFlight.delete(rest.name);

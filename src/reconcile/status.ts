@@ -162,8 +162,8 @@ export function presetStatus(
   const desired = preset.count;
   const holding = guardHolding(p.guard);
   const guard = holding !== null;
-  // One object literal in one of two shapes: a status spread from a shared base object cost ~250 bytes
-  // more per preset (measured), kept for every preset.
+  // One object literal in one of two shapes: a status spread from a shared base object costs more
+  // memory, kept for every preset (docs/performance.md).
   const budget = statusBudget(p);
   const status = (phase: Phase, message: string, code?: string): PresetStatus =>
     code === undefined

@@ -2,8 +2,8 @@ import { stableJson } from './deep-merge.js';
 
 /**
  * One object for all equal JSON values handed to `share`: the first one given, as long as anything still
- * holds it. Presets written alike compile to equal driver blocks and policies; at 10,000 presets a copy
- * each costs ~1 KB per preset. Values are held weakly, so a cache kept across reloads only ever holds
+ * holds it. Presets written alike compile to equal driver blocks and policies, which would otherwise be
+ * held once per preset. Values are held weakly, so a cache kept across reloads only ever holds
  * what the presets in force use.
  */
 export class SharedValues {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { originalVmMetadata } from '../../src/api/json-rpc.js';
+import { handleRpc, originalVmMetadata, type RpcDeps } from '../../src/api/json-rpc.js';
 import type { Vm } from '../../src/drivers/types.js';
 
 const vm = (over: Partial<Vm> = {}): Vm => ({
@@ -38,5 +38,27 @@ describe('get_vm_metadata as the original built it', () => {
   it("gives iaas_shutdown null where the original's int() failed or its value was empty", () => {
     for (const value of ['', '1.5e9', 'soon'])
       expect(originalVmMetadata(vm({ metadata: { iaas_timed_shutdown: value } })).iaas_shutdown).toBeNull();
+  });
+});
+
+describe('an unexpected failure of a call', () => {
+  it("answers -32000 with the API's own catalogue code, api_request_1001", async () => {
+    const daemon = {
+      config: { http: { openReads: true, tokens: [] } },
+      presets: () => {
+        throw new TypeError('presets is broken');
+      },
+    };
+    const deps = { daemon, caller: { name: 'reader', role: 'read' } } as unknown as RpcDeps;
+    expect(await handleRpc({ jsonrpc: '2.0', method: 'list_presets', id: 7 }, deps)).toEqual({
+      jsonrpc: '2.0',
+      error: {
+        code: -32000,
+        message:
+          'An API or JSON-RPC request failed with an unexpected error: presets is broken [api_request_1001]',
+        data: { code: 'api_request_1001' },
+      },
+      id: 7,
+    });
   });
 });

@@ -68,4 +68,12 @@ describe('orphan VMs', () => {
     tracker.note([web], report({ added: ['team.db'] }), Date.now(), quietLogger());
     expect((await tracker.list([web, db], async () => account)).vms).toEqual([]);
   });
+
+  it("reports a preset whose account cannot be had under the daemon's code for the unexpected", async () => {
+    const found = await new OrphanTracker().list([preset({ name: 'team.web' })], async () => {
+      throw new TypeError('no account');
+    });
+    expect(found.vms).toEqual([]);
+    expect(found.errors.map((e) => e.code)).toEqual(['daemon_run_1001']);
+  });
 });

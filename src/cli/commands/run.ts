@@ -35,7 +35,7 @@ export async function runCommand(
       .then(
         () => process.exit(0),
         (err) => {
-          daemon.logger.error({ err, code: 'reconcile_manage_1001' }, 'stop failed');
+          daemon.logger.error({ err, code: 'cli_run_1001' }, 'stop failed');
           process.exit(1);
         },
       );
@@ -63,7 +63,7 @@ export async function runCommand(
     await daemon
       .stop()
       .catch((e) =>
-        daemon.logger.error({ err: e, code: 'reconcile_manage_1001' }, 'stop after a failed start failed'),
+        daemon.logger.error({ err: e, code: 'cli_run_1001' }, 'stop after a failed start failed'),
       );
     throw err;
   }

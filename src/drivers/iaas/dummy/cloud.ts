@@ -121,7 +121,7 @@ export class SimulatedCloud {
    * listAll grouped by preset (the simulator streams it so, one line per preset). Which VMs each preset
    * has is fixed when the listing is taken; each preset's views are made when it takes them, so the
    * daemon in this process never holds 100,000 views at once for a whole cycle (they were the largest
-   * part of what a cycle left in the old generation: bench/README.md, "Core").
+   * part of what a cycle left in the old generation: docs/performance.md).
    */
   listAllByPreset(signal?: AbortSignal): Promise<Map<string, () => Vm[]>> {
     return this.call('list', signal, () => {
@@ -585,9 +585,8 @@ function pick(r: Range, u: number): number {
 
 /**
  * UUID-shaped: the cloud's tag, hash bits, and the serial (unique within the cloud). Joined rather than
- * written as a template: a template string of these parts is a tree of ~10 pieces (~370 bytes, measured)
- * that lives as long as the VM, here and in the daemon's snapshots and events; joined, it is one flat
- * string of 56 bytes.
+ * written as a template: a template string of these parts stays a tree of pieces, several times the size
+ * of the flat string, as long as the VM lives here and in the daemon's snapshots and events.
  */
 function vmId(seed: number, tag: number, serial: number): string {
   const a = Math.floor(unitHash(seed, 'id', tag, serial) * 0x100000000)

@@ -3,8 +3,8 @@ import type { Vm } from '../../types.js';
 /**
  * One preset's VMs as a line of the simulator's grouped listing. What all of them have alike (the
  * preset's metadata, image, flavor, mostly their state) can be sent once, in `common`, and left out of
- * each VM: at 100,000 VMs that is about half of the 45 MB of JSON a listing was every cycle, which the
- * daemon holds as text until each preset is managed (remote.ts). A line without `common` is a plain one.
+ * each VM: about half of a listing, which the daemon holds as text until each preset is managed
+ * (remote.ts). A line without `common` is a plain one.
  */
 export interface PresetGroup {
   preset: string;
@@ -43,9 +43,8 @@ export function packGroup(preset: string, vms: readonly Vm[]): PresetGroup {
 
 /**
  * The VMs of a line, packed or plain, completed in place: the group is one just parsed, and is used up.
- * Copying each VM into a new object literal with spreads instead took 5× the time and, in V8, left most
- * of what it built in the old generation (70 MB per 300,000 VMs in a test, against none): two and a
- * half times the full collections per cycle at 100,000 VMs.
+ * Copying each VM into a new object literal with spreads instead was slower and left most of what it
+ * built in V8's old generation, multiplying the full collections (docs/performance.md).
  */
 export function unpackGroup(group: PresetGroup): Vm[] {
   const common = group.common as Record<string, unknown> | undefined;

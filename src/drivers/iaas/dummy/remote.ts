@@ -40,7 +40,7 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
   const call = async <T>(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal): Promise<T> =>
     answer<T>(verb, await send(verb, args, signal), signal);
   /**
-   * A streamed listing, line by line as it arrives: at 100,000 VMs it is about 45 MB of JSON every
+   * A streamed listing, line by line as it arrives: at 100,000 VMs it is tens of MB of JSON every
    * cycle, and it never exists here as one text. A stream without its end line (the connection
    * dropped, the simulator died) is an error, never a shorter listing: VMs missing from a listing would
    * be created again. Undefined when the answer is not a stream (`res`, an error, is then read as such).
