@@ -30,13 +30,46 @@ function port(value: string) {
   return n;
 }
 
+/** Runs a command's promise to its exit code. */
+type Done = (code: Promise<number>) => Promise<void>;
+
 export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command('vmshepherd')
     .description('Keeps groups of VMs (presets) the way their owners declared them.')
     .version(VERSION)
     .showHelpAfterError();
-  const done = (code: Promise<number>) => code.then(exit, (err) => exit(reportFatal(err)));
+  const done: Done = (code) => code.then(exit, (err) => exit(reportFatal(err)));
 
+  addConfigCommands(program, done);
+  addApiCommands(program, done);
+  addSimulatorCommand(program, done);
+  return program;
+}
+
+function reportFatal(err: unknown): number {
+  if (err instanceof ConfigErrors) {
+    for (const e of err.errors) printErr(errorLine(e));
+    printErr(`${err.errors.length} error(s) in the configuration`);
+  } else if (err instanceof ShepherdError) {
+    printErr(errorLine(err));
+  } else {
+    printErr(`error cli_run_1001: ${(err as Error)?.stack ?? String(err)}`);
+  }
+  return 1;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const program = buildProgram((code) => {
+    process.exitCode = code;
+  });
+  program.exitOverride((err) => {
+    process.exit(err.exitCode);
+  });
+  await program.parseAsync(argv);
+}
+
+/** The commands that read a configuration file: run, check, plan, render, drivers. */
+function addConfigCommands(program: Command, done: Done): void {
   program
     .command('run', { isDefault: true })
     .description('run the daemon (the default command)')
@@ -86,7 +119,10 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('-c, --config-file <file>', 'also find plugins installed next to this configuration')
     .addOption(outputOption())
     .action((o) => done(driversCommand(o.configFile, o.output as OutputFormat)));
+}
 
+/** The commands that ask a running daemon through its API: vm, tasks. */
+function addApiCommands(program: Command, done: Done): void {
   const apiOptions = (c: Command) =>
     c
       .option('--url <url>', 'the daemon API (default VMSHEPHERD_URL or http://127.0.0.1:8888)')
@@ -128,7 +164,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .argument('[task-id]', 'show this task')
       .option('--preset <name>', 'only this preset')
       .option('--active', 'only queued and running tasks')
-      .option('--cancel', 'cancel the task (only while it is queued)'),
+      .option('--cancel', 'cancel the task (while it is queued or waiting for the disruption budget)'),
   ).action((id: string | undefined, o) =>
     done(
       tasksCommand(
@@ -138,6 +174,9 @@ export function buildProgram(exit: (code: number) => void): Command {
       ),
     ),
   );
+}
+
+function addSimulatorCommand(program: Command, done: Done): void {
   program
     .command('simulator')
     .description(
@@ -160,28 +199,4 @@ export function buildProgram(exit: (code: number) => void): Command {
         }),
       ),
     );
-
-  return program;
-}
-
-function reportFatal(err: unknown): number {
-  if (err instanceof ConfigErrors) {
-    for (const e of err.errors) printErr(errorLine(e));
-    printErr(`${err.errors.length} error(s) in the configuration`);
-  } else if (err instanceof ShepherdError) {
-    printErr(errorLine(err));
-  } else {
-    printErr(`error cli_run_1001: ${(err as Error)?.stack ?? String(err)}`);
-  }
-  return 1;
-}
-
-export async function main(argv = process.argv): Promise<void> {
-  const program = buildProgram((code) => {
-    process.exitCode = code;
-  });
-  program.exitOverride((err) => {
-    process.exit(err.exitCode);
-  });
-  await program.parseAsync(argv);
 }
