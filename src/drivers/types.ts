@@ -378,6 +378,14 @@ export interface TaskRecord {
   /** How many times an executor took it up (a resume after a dead executor is one more). */
   attempts: number;
   revision: number;
+  /** The submitting request's W3C trace context, when it was traced: the executor's spans link to it. */
+  trace?: TaskTraceContext;
+}
+
+/** W3C Trace Context headers (https://www.w3.org/TR/trace-context/), as a request carried them. */
+export interface TaskTraceContext {
+  traceparent: string;
+  tracestate?: string;
 }
 
 export interface TaskFilter {
