@@ -218,6 +218,12 @@ export const taskView = z.object({
   idempotencyKey: z.string().optional(),
   executor: z.string().optional().describe('the instance that ran it last'),
   attempts: z.number().int().describe('times an executor took it up (more than one: resumed)'),
+  trace: z
+    .object({ traceparent: z.string(), tracestate: z.string().optional() })
+    .optional()
+    .describe(
+      "the W3C trace context of the request that submitted it (tracing on): the executor's spans link to it",
+    ),
 });
 
 export const errorBody = z.object({

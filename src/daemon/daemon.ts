@@ -17,6 +17,7 @@ import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { activeTraceContext } from '../observability/task-tracing.js';
 import { failSpan, inSpan, startTracing, stopTracing, tracingFromEnv } from '../observability/tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
@@ -299,6 +300,7 @@ export class Daemon {
             ? { vm }
             : {}),
           idempotencyKey: o.idempotencyKey,
+          trace: activeTraceContext(),
         },
         this.clock.now(),
       ),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TaskRecord, TaskState } from '../drivers/types.js';
+import type { TaskRecord, TaskState, TaskTraceContext } from '../drivers/types.js';
 import type { TaskAction } from '../reconcile/task-steps.js';
 
 export type { TaskState };
@@ -15,10 +15,11 @@ export function newTask(
     verb: TaskAction;
     by: string;
     idempotencyKey?: string | undefined;
+    trace?: TaskTraceContext | undefined;
   },
   now: number,
 ): Task {
-  const { idempotencyKey, vm, ...rest } = fields;
+  const { idempotencyKey, vm, trace, ...rest } = fields;
   return {
     id: randomUUID(),
     ...rest,
@@ -29,5 +30,6 @@ export function newTask(
     attempts: 0,
     revision: 0,
     ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    ...(trace !== undefined ? { trace } : {}),
   };
 }

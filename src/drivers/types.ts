@@ -3,6 +3,7 @@
  * loop depends only on this file, never on a concrete driver.
  */
 import type { Logger } from 'pino';
+import type { TraceContext } from '../observability/task-tracing.js';
 import type { Clock } from '../util/clock.js';
 
 export type DriverKind = 'iaas' | 'presets' | 'runtime' | 'healthcheck';
@@ -378,7 +379,12 @@ export interface TaskRecord {
   /** How many times an executor took it up (a resume after a dead executor is one more). */
   attempts: number;
   revision: number;
+  /** The submitting request's W3C trace context, when it was traced: the executor's spans link to it. */
+  trace?: TaskTraceContext;
 }
+
+/** W3C Trace Context headers (https://www.w3.org/TR/trace-context/), as a request carried them. */
+export type TaskTraceContext = TraceContext;
 
 export interface TaskFilter {
   preset?: string;

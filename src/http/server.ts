@@ -15,6 +15,7 @@ import { isLoopback } from '../config/load-config.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import { inRequestSpan } from '../observability/task-tracing.js';
 import { registerPanel } from '../panel/panel-routes.js';
 import { VERSION } from '../version.js';
 import { assertCanOperate, assertCanRead, bearerOf, type Caller, callerOf } from './auth.js';
@@ -99,7 +100,9 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     // A JSON-RPC client reads JSON-RPC errors: a refused caller or body is answered in that shape too.
     errorHandler: (err, req, reply) => sendRpcError(reply, req, err),
     handler: async (req, reply) => {
-      const answer = await handleRpc(req.body, { daemon, reader, budget, caller: callerFrom(daemon, req) });
+      const answer = await inRequestSpan('POST', '/api', req.headers, () =>
+        handleRpc(req.body, { daemon, reader, budget, caller: callerFrom(daemon, req) }),
+      );
       return reply.code(200).send(answer);
     },
   });
@@ -190,25 +193,27 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
   app.route({
     method: route.method,
     url: `/api/v1${route.path}`,
-    handler: async (req, reply) => {
-      const caller = callerFrom(daemon, req);
-      if (route.access === 'operate') assertCanOperate(daemon.config.http, caller);
-      else assertCanRead(daemon.config.http, caller);
-      const params = parse(route.params, req.params, 'path', route.paramCodes);
-      const query = parse(route.query, req.query, 'query', route.paramCodes);
-      const result = await route.handler({
-        daemon,
-        reader,
-        caller,
-        params: params as Record<string, string>,
-        query,
-        headers: req.headers,
-      });
-      reply.code(route.status ?? 200);
-      if (result instanceof RawJson) return sendRepresentation(req, reply, result);
-      return reply.send(result);
-    },
+    handler: (req, reply) =>
+      inRequestSpan(route.method, `/api/v1${route.path}`, req.headers, () => handle(req, reply)),
   });
+  async function handle(req: FastifyRequest, reply: FastifyReply) {
+    const caller = callerFrom(daemon, req);
+    if (route.access === 'operate') assertCanOperate(daemon.config.http, caller);
+    else assertCanRead(daemon.config.http, caller);
+    const params = parse(route.params, req.params, 'path', route.paramCodes);
+    const query = parse(route.query, req.query, 'query', route.paramCodes);
+    const result = await route.handler({
+      daemon,
+      reader,
+      caller,
+      params: params as Record<string, string>,
+      query,
+      headers: req.headers,
+    });
+    reply.code(route.status ?? 200);
+    if (result instanceof RawJson) return sendRepresentation(req, reply, result);
+    return reply.send(result);
+  }
 }
 
 function parse(

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import {
   META_PRESET,
@@ -7,6 +8,7 @@ import {
   type TaskStore,
 } from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
+import { endTaskSpan, inStepSpan, startTaskSpan, withSpan } from '../observability/task-tracing.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
@@ -98,6 +100,8 @@ export async function runPresetTasks(
 /** One task taken up by this executor: its record as last written, and the fenced writes. */
 class TaskRun {
   private readonly log: Logger;
+  /** This attempt's span: ended when run() returns, or for a `manage` task by the manage's outcome. */
+  private span: Span | undefined;
 
   constructor(
     private t: TaskRecord,
@@ -112,6 +116,19 @@ class TaskRun {
    * 'stop' when it had to be left running.
    */
   async run(preset: Preset): Promise<'done' | 'deferred' | 'waiting' | 'stop'> {
+    const span = startTaskSpan(this.t, this.deps.instanceId);
+    this.span = span;
+    const went = await withSpan(span, () => this.attempt(preset));
+    if (went !== 'deferred') this.endSpan(went);
+    return went;
+  }
+
+  private endSpan(went: string): void {
+    if (this.span) endTaskSpan(this.span, this.t, went);
+    this.span = undefined;
+  }
+
+  private async attempt(preset: Preset): Promise<'done' | 'deferred' | 'waiting' | 'stop'> {
     const { lease } = this;
     try {
       if (this.t.attempts >= MAX_TASK_ATTEMPTS) {
@@ -149,7 +166,11 @@ class TaskRun {
         if (name === 'manage') return 'deferred';
         let result: StepResult;
         try {
-          result = await runStep(name, preset, this.t, interrupted, lease, this.deps);
+          result = await inStepSpan(
+            name,
+            (r) => (r.skipped ? 'skipped' : 'done'),
+            () => runStep(name, preset, this.t, interrupted, lease, this.deps),
+          );
         } catch (err) {
           const e = asShepherdError(err, 'reconcile_manage_1001');
           if (LEAVE_FOR_LATER.has(e.code) || !lease.valid()) throw e;
@@ -237,6 +258,7 @@ class TaskRun {
     } catch (err) {
       await this.leftRunning(err);
     }
+    this.endSpan('managed');
   }
 
   /** True when the task ended meanwhile (cancelled before we took it up): then on to the next. */

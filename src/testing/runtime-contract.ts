@@ -151,8 +151,14 @@ export function runtimeContract(
       it('stores a task that every instance lists and shows, newest first', () =>
         run(async ({ a, b }) => {
           const p = key().replaceAll('/', '-');
-          const first = await tasksOf(a).submitTask(newTask(p, { by: 'alice' }));
+          // The submitting request's trace context travels with the record (the executor links to it).
+          const trace = {
+            traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+            tracestate: 'a=1',
+          };
+          const first = await tasksOf(a).submitTask(newTask(p, { by: 'alice', trace }));
           expect(first.created).toBe(true);
+          expect((await tasksOf(b).getTask(first.task.id))?.trace).toEqual(trace);
           const second = await tasksOf(b).submitTask(newTask(p, { verb: 'restart' }));
           const other = await tasksOf(b).submitTask(newTask(`${p}-other`));
           expect(await tasksOf(b).getTask(first.task.id)).toEqual(first.task);

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
@@ -43,6 +45,7 @@ const RUNTIMES = [
 ];
 
 let sim: Simulator | undefined;
+const collector = await otlpCollector();
 let instances: Instance[] = [];
 
 afterEach(async () => {
@@ -53,6 +56,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  collector.close();
   const client = new pg.Client({ connectionString: inject('pgUrl') });
   await client.connect();
   for (const schema of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -95,6 +99,7 @@ async function fleet(
   ids: string[],
   idle: string[],
   presets: number,
+  extraSettings = '',
 ) {
   sim = await startSimulator(simOptions);
   const dir = tempDir();
@@ -105,7 +110,7 @@ async function fleet(
     startInstance(
       dir,
       id,
-      fleetSettings(idle.includes(id) ? 3600 : INTERVAL_S, runtimeBlock, s) + tokensBlock(),
+      fleetSettings(idle.includes(id) ? 3600 : INTERVAL_S, runtimeBlock, s) + tokensBlock() + extraSettings,
     ),
   );
   const urls = await Promise.all(instances.map(urlOf));
@@ -135,12 +140,19 @@ async function fleet(
 }
 
 describe.each(RUNTIMES)('tasks across vmshepherd processes sharing $name', (runtime) => {
-  it('runs a task submitted to A on B, which holds the lease, shows it from both, once per Idempotency-Key', async () => {
+  it('runs a task submitted to A on B, which holds the lease, shows it from both, once per Idempotency-Key, its span linked to the request', async () => {
     const {
       sim: s,
       urls,
       vms,
-    } = await fleet(runtime.block(), '{latency: 0.01, boot_time: 0.2, seed: 3}', ['a', 'b'], ['a'], 1);
+    } = await fleet(
+      runtime.block(),
+      '{latency: 0.01, boot_time: 0.2, seed: 3}',
+      ['a', 'b'],
+      ['a'],
+      1,
+      `tracing: {otlp_endpoint: '${collector.url}'}\n`,
+    );
     const [a, b] = urls as [string, string];
     const vm = vms[0]!;
     const answers = await Promise.all(
@@ -168,6 +180,7 @@ describe.each(RUNTIMES)('tasks across vmshepherd processes sharing $name', (runt
       expect((await call<Task[]>(url, 'GET', '/tasks?preset=p000')).body.map((t) => t.id)).toEqual([id]);
     expect((await s.peek()).find((v) => v.id === vm.id)?.state).toBe('stopped');
     expect((await s.stats()).calls.stop).toBe(1);
+    await traceLinksTaskToRequest(task!);
     const lifecycle = async () =>
       (await call<{ id: string; lifecycle?: string }[]>(a, 'GET', '/presets/p000/vms')).body.find(
         (v) => v.id === vm.id,
@@ -342,3 +355,54 @@ describe.each(RUNTIMES)('tasks across vmshepherd processes sharing $name', (runt
     expect(fenceViolations(instances)).toEqual([]);
   }, 400_000);
 });
+
+interface OtlpSpan {
+  name: string;
+  spanId: string;
+  links?: { spanId: string }[];
+  attributes?: { key: string; value: { stringValue?: string } }[];
+}
+
+/** An OTLP/HTTP JSON receiver: the spans every instance exported so far. */
+async function otlpCollector() {
+  const spans: OtlpSpan[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as {
+        resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
+      };
+      for (const r of parsed.resourceSpans) for (const s of r.scopeSpans) spans.push(...s.spans);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/v1/traces`, spans, close: () => server.close() };
+}
+
+/** OTLP/JSON ids are hex; base64 is what the protobuf mapping would give. */
+const hexId = (id: string) =>
+  /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex');
+
+const attribute = (s: OtlpSpan | undefined, key: string) =>
+  s?.attributes?.find((x) => x.key === key)?.value.stringValue;
+
+/** The executor's span for the task links to the server span of the request that submitted it. */
+async function traceLinksTaskToRequest(task: Task) {
+  const requestSpanId = task.trace?.traceparent.split('-')[2];
+  expect(requestSpanId).toMatch(/^[0-9a-f]{16}$/);
+  const find = () => ({
+    // The collector serves every test of the file: this task's span, by its id.
+    executed: collector.spans.find(
+      (s) => s.name === `task ${task.verb}` && attribute(s, 'vmshepherd.task.id') === task.id,
+    ),
+    request: collector.spans.find((s) => hexId(s.spanId) === requestSpanId),
+  });
+  await waitFor('the spans exported', async () => Boolean(find().executed && find().request), 30_000);
+  const { executed, request } = find();
+  expect(request?.name).toBe('POST /api/v1/presets/:name/vms/:id/:verb');
+  expect(executed?.links?.map((l) => hexId(l.spanId))).toEqual([requestSpanId]);
+  expect(attribute(executed, 'vmshepherd.instance')).toBe(task.executor);
+}
