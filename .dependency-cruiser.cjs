@@ -49,6 +49,13 @@ module.exports = {
       to: { path: below(['api', 'panel', 'cli']) },
     },
     {
+      name: 'faces-use-operations',
+      comment: 'The API, the panel and the HTTP server ask the daemon through Operations, never its class.',
+      severity: 'error',
+      from: { path: below(['api', 'panel', 'http']) },
+      to: { path: '^src/daemon/(?!operations\\.ts$|orphans\\.ts$|tasks\\.ts$)' },
+    },
+    {
       name: 'api-and-panel-apart',
       comment: 'The panel is mounted beside the API, not by it; what both need lives below them.',
       severity: 'error',

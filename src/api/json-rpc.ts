@@ -1,4 +1,4 @@
-import type { Daemon } from '../daemon/daemon.js';
+import type { Operations } from '../daemon/operations.js';
 import { META_PRESET, META_TIMED_SHUTDOWN, type Vm } from '../drivers/types.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
@@ -38,7 +38,7 @@ interface RpcRequest {
 }
 
 export interface RpcDeps {
-  daemon: Daemon;
+  daemon: Operations;
   reader: StateReader;
   caller: Caller;
   /** The API's own share of cloud calls, for look-ups the snapshot cannot answer. */
@@ -71,7 +71,7 @@ async function one(req: RpcRequest, deps: RpcDeps): Promise<unknown> {
   }
   const id = req.id === undefined ? null : req.id;
   const notification = req.id === undefined;
-  const allowed = deps.daemon.config.http.allowedMethods;
+  const allowed = deps.daemon.http().allowedMethods;
   const spec = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined;
   if (!spec || (allowed && !allowed.includes(req.method))) {
     const e = new ShepherdError('api_rpc_0001', req.method);
@@ -90,8 +90,8 @@ async function one(req: RpcRequest, deps: RpcDeps): Promise<unknown> {
       });
   }
   try {
-    if (spec.mutates) assertCanOperate(deps.daemon.config.http, deps.caller);
-    else assertCanRead(deps.daemon.config.http, deps.caller);
+    if (spec.mutates) assertCanOperate(deps.daemon.http(), deps.caller);
+    else assertCanRead(deps.daemon.http(), deps.caller);
     const result = await call(req.method, params as Record<string, string>, deps);
     return notification ? undefined : { jsonrpc: '2.0', result, id };
   } catch (err) {
@@ -104,8 +104,8 @@ function rpcError(id: unknown, code: number, message: string, data?: Record<stri
   return { jsonrpc: '2.0', error: { code, message, ...(data ? { data } : {}) }, id };
 }
 
-function presetOf(daemon: Daemon, name: string): Preset {
-  const preset = daemon.catalog.get(name);
+function presetOf(daemon: Operations, name: string): Preset {
+  const preset = daemon.preset(name);
   if (!preset) throw new ShepherdError('cli_preset_1001', name);
   return preset;
 }
@@ -184,8 +184,7 @@ async function snapshotVm({ daemon, reader }: RpcDeps, presetName: string, vmId:
  */
 async function vmOf({ daemon, budget }: RpcDeps, presetName: string, vmId: string) {
   const preset = presetOf(daemon, presetName);
-  const account = await daemon.drivers.account(preset);
-  const vm = await budget.run(() => account.get(vmId));
+  const vm = await budget.run(() => daemon.cloudVm(preset, vmId));
   if (!vm || vm.metadata[META_PRESET] !== preset.name)
     throw new ShepherdError('vm_verb_0002', `${vmId} in ${preset.name}`);
   return vm;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Daemon } from '../daemon/daemon.js';
+import type { Operations } from '../daemon/operations.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Caller } from '../http/auth.js';
@@ -37,7 +37,7 @@ export class RawJson extends Representation {
 }
 
 export interface RouteContext {
-  daemon: Daemon;
+  daemon: Operations;
   reader: StateReader;
   caller: Caller;
   params: Record<string, string>;
@@ -69,8 +69,8 @@ function keyOf(headers: RouteContext['headers']): string | undefined {
   return typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined;
 }
 
-function presetOf(daemon: Daemon, name: string): Preset {
-  const preset = daemon.catalog.get(name);
+function presetOf(daemon: Operations, name: string): Preset {
+  const preset = daemon.preset(name);
   if (!preset) throw new ShepherdError('cli_preset_1001', name);
   return preset;
 }

@@ -12,6 +12,7 @@ import {
   type RuntimeStore,
   type TaskFilter,
   type TaskStore,
+  type Vm,
 } from '../drivers/types.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
@@ -38,6 +39,7 @@ import { catalogFor } from './catalog-for.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
 import { KnownRevisions } from './known-revisions.js';
+import type { HttpSettings, Operations } from './operations.js';
 import { OrphanTasks } from './orphan-tasks.js';
 import { type OrphanReport, OrphanTracker } from './orphans.js';
 import { newTask, type Task } from './tasks.js';
@@ -78,7 +80,7 @@ interface Generation {
  * The vmshepherd process: loads the configuration, keeps the preset catalog fresh on its own interval,
  * and runs the scheduler. SIGHUP → reload(), SIGTERM → stop().
  */
-export class Daemon {
+export class Daemon implements Operations {
   readonly logger: Logger;
   readonly instanceId: string;
   private gen: Generation;
@@ -184,6 +186,22 @@ export class Daemon {
 
   presets(): Preset[] {
     return this.gen.catalog.presets();
+  }
+
+  preset(name: string): Preset | undefined {
+    return this.gen.catalog.get(name);
+  }
+
+  http(): HttpSettings {
+    return this.gen.config.http;
+  }
+
+  async probeRuntime(): Promise<void> {
+    await this.gen.runtime.load('__readyz__');
+  }
+
+  async cloudVm(preset: Preset, vmId: string): Promise<Vm | null> {
+    return (await this.gen.pool.account(preset)).get(vmId);
   }
 
   /** Re-reads the preset store (cheap when nothing changed) and logs what changed and what is broken. */

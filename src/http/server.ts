@@ -12,7 +12,7 @@ import { openApiDocument } from '../api/openapi.js';
 import { RequestGate } from '../api/request-gate.js';
 import { RawJson, REST_ROUTES, type RouteDef } from '../api/rest-routes.js';
 import { isLoopback } from '../config/load-config.js';
-import type { Daemon } from '../daemon/daemon.js';
+import type { HttpSettings, Operations } from '../daemon/operations.js';
 import { CODES, isErrorCode } from '../errors/codes.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { inRequestSpan } from '../observability/task-tracing.js';
@@ -30,7 +30,7 @@ export const PANEL_HEADER = 'x-vmshepherd-panel';
  * Builds the HTTP server (not listening: tests use `inject`): /healthz, /readyz, /metrics, the REST API
  * under /api/v1 with its OpenAPI document, the original's JSON-RPC at POST /api, and the panel at /.
  */
-export function buildServer(daemon: Daemon): FastifyInstance {
+export function buildServer(daemon: Operations): FastifyInstance {
   const app = Fastify({
     loggerInstance: daemon.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -80,7 +80,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
-      await withTimeout(daemon.runtime.load('__readyz__'), 2000);
+      await withTimeout(daemon.probeRuntime(), 2000);
       return { status: 'ready', presets: daemon.presets().length };
     } catch (err) {
       const e = asShepherdError(err, 'api_request_1001');
@@ -88,7 +88,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     }
   });
   app.get('/metrics', async (req, reply) => {
-    assertCanRead(daemon.config.http, callerFrom(daemon, req));
+    assertCanRead(daemon.http(), callerFrom(daemon, req));
     reply.header('content-type', daemon.metrics.registry.contentType);
     return daemon.metrics.registry.metrics();
   });
@@ -111,9 +111,9 @@ export function buildServer(daemon: Daemon): FastifyInstance {
 }
 
 /** Builds the server and listens on `http.host:http.listen_port` (0: a free port); logs the address. */
-export async function startServer(daemon: Daemon): Promise<FastifyInstance> {
+export async function startServer(daemon: Operations): Promise<FastifyInstance> {
   const app = buildServer(daemon);
-  const { host, listenPort } = daemon.config.http;
+  const { host, listenPort } = daemon.http();
   try {
     await app.listen({ host, port: listenPort });
   } catch (err) {
@@ -129,8 +129,8 @@ export async function startServer(daemon: Daemon): Promise<FastifyInstance> {
 }
 
 /** Reads open to the network are allowed only on purpose (see config_load_1008), and said loudly. */
-function warnIfExposed(daemon: Daemon): void {
-  const { host, openReads, tokens } = daemon.config.http;
+function warnIfExposed(daemon: Operations): void {
+  const { host, openReads, tokens } = daemon.http();
   if (isLoopback(host) || !openReads) return;
   daemon.logger.warn(
     { code: 'api_server_1001', host, tokens: tokens.length },
@@ -143,11 +143,11 @@ function warnIfExposed(daemon: Daemon): void {
  * rebound to this address (DNS rebinding) would otherwise read the API as a same-origin page. IP
  * literals are safe (rebinding needs a name); probes are left alone, they carry nothing to steal.
  */
-function checkHostHeader(app: FastifyInstance, daemon: Daemon): void {
+function checkHostHeader(app: FastifyInstance, daemon: Operations): void {
   app.addHook('onRequest', (req, _reply, done) => {
     if (UNPACED.has(req.routeOptions.url ?? '')) return done();
     const name = hostName(req.headers.host ?? '');
-    if (hostAllowed(name, daemon.config.http)) return done();
+    if (hostAllowed(name, daemon.http())) return done();
     done(new ShepherdError('api_request_0003', `Host: ${req.headers.host ?? '(none)'}`));
   });
 }
@@ -159,7 +159,7 @@ export function hostName(header: string): string {
   return h.replace(/:\d*$/, '').replace(/\.$/, '');
 }
 
-function hostAllowed(name: string, http: Daemon['config']['http']): boolean {
+function hostAllowed(name: string, http: HttpSettings): boolean {
   if (name === '') return false;
   if (name === 'localhost' || isIP(name) !== 0) return true;
   return name === http.host.toLowerCase() || http.allowedHosts.includes(name);
@@ -169,9 +169,9 @@ function hostAllowed(name: string, http: Daemon['config']['http']): boolean {
 const UNPACED = new Set(['/healthz', '/readyz']);
 
 /** Every other request goes through the RequestGate: paced while a cycle runs, refused past its queue. */
-function paceWhileCycling(app: FastifyInstance, daemon: Daemon): void {
+function paceWhileCycling(app: FastifyInstance, daemon: Operations): void {
   const gate = new RequestGate({
-    rate: () => daemon.config.http.rateWhileCycling,
+    rate: () => daemon.http().rateWhileCycling,
     busy: () => daemon.isCycling(),
   });
   app.addHook('onRequest', (req, reply, done) => {
@@ -189,7 +189,7 @@ function paceWhileCycling(app: FastifyInstance, daemon: Daemon): void {
   });
 }
 
-function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader, route: RouteDef): void {
+function registerRoute(app: FastifyInstance, daemon: Operations, reader: StateReader, route: RouteDef): void {
   app.route({
     method: route.method,
     url: `/api/v1${route.path}`,
@@ -198,8 +198,8 @@ function registerRoute(app: FastifyInstance, daemon: Daemon, reader: StateReader
   });
   async function handle(req: FastifyRequest, reply: FastifyReply) {
     const caller = callerFrom(daemon, req);
-    if (route.access === 'operate') assertCanOperate(daemon.config.http, caller);
-    else assertCanRead(daemon.config.http, caller);
+    if (route.access === 'operate') assertCanOperate(daemon.http(), caller);
+    else assertCanRead(daemon.http(), caller);
     const params = parse(route.params, req.params, 'path', route.paramCodes);
     const query = parse(route.query, req.query, 'query', route.paramCodes);
     const result = await route.handler({
@@ -239,15 +239,15 @@ function parse(
  * and the browser says the request is not cross-site. Any other `Authorization` (a proxy's `Basic`,
  * which browsers add by themselves) never stands in for that header.
  */
-export function callerFrom(daemon: Daemon, req: FastifyRequest): Caller {
+export function callerFrom(daemon: Operations, req: FastifyRequest): Caller {
   const authorization = req.headers.authorization;
   const cookie = req.headers.cookie;
   const bearer = bearerOf(authorization, undefined);
-  if (bearer !== undefined) return callerOf(daemon.config.http, bearer);
+  if (bearer !== undefined) return callerOf(daemon.http(), bearer);
   const reading = req.method === 'GET' || req.method === 'HEAD';
   if (!reading && cookie && bearerOf(undefined, cookie) !== undefined) assertSameOrigin(req);
   const cookieUsable = reading || req.headers[PANEL_HEADER] === '1';
-  return callerOf(daemon.config.http, bearerOf(undefined, cookieUsable ? cookie : undefined));
+  return callerOf(daemon.http(), bearerOf(undefined, cookieUsable ? cookie : undefined));
 }
 
 /** Any error as a catalogue error with its HTTP status (logged when it is the server's fault). */

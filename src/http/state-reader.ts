@@ -1,4 +1,4 @@
-import type { Daemon } from '../daemon/daemon.js';
+import type { Operations } from '../daemon/operations.js';
 import type { Preset } from '../presets/preset.js';
 import type { PresetState } from '../reconcile/state.js';
 
@@ -15,7 +15,7 @@ export class StateReader {
   private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(
-    private readonly daemon: Daemon,
+    private readonly daemon: Operations,
     private readonly ttlMs = 500,
   ) {}
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Daemon } from '../daemon/daemon.js';
+import type { HttpSettings, Operations } from '../daemon/operations.js';
 import type { Caller } from '../http/auth.js';
 import type { StateReader } from '../http/state-reader.js';
 import type { Html } from './html.js';
@@ -20,10 +20,10 @@ export interface PanelView {
 
 /** What every panel route shares: the daemon's view, the caller, rendering and sending pages. */
 export interface PanelContext {
-  daemon: Daemon;
+  daemon: Operations;
   reader: StateReader;
   callerFrom: (req: FastifyRequest) => Caller;
-  http: () => Daemon['config']['http'];
+  http: () => HttpSettings;
   accessOf(caller: Caller): PanelAccess;
   /** The caller when it may read; else null, the browser sent to sign in. */
   readerOrLogin(req: FastifyRequest, reply: FastifyReply): Caller | null;
@@ -31,11 +31,11 @@ export interface PanelContext {
 }
 
 export function panelContext(
-  daemon: Daemon,
+  daemon: Operations,
   reader: StateReader,
   callerFrom: (req: FastifyRequest) => Caller,
 ): PanelContext {
-  const http = () => daemon.config.http;
+  const http = () => daemon.http();
   const accessOf = (caller: Caller): PanelAccess => ({
     who: caller.name,
     canOperate: caller.role === 'operate',

@@ -35,7 +35,7 @@ export async function renderPanelPath(
   const m = /^\/presets\/([^/]+)$/.exec(url.pathname);
   if (m) {
     const name = decodeURIComponent(m[1] as string);
-    const preset = daemon.catalog.get(name);
+    const preset = daemon.preset(name);
     if (!preset) throw new ShepherdError('cli_preset_1001', name);
     // The body differs only by role (buttons, userdata): shared within a short window per role.
     const { body, secret } = await reader.memo(`panel:preset:${name}:${caller.role}`, async () => {

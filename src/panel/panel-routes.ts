@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Daemon } from '../daemon/daemon.js';
+import type { Operations } from '../daemon/operations.js';
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { type Caller, callerOf, TOKEN_COOKIE } from '../http/auth.js';
 import { assertSameOrigin, requestScheme } from '../http/origin.js';
@@ -20,7 +20,7 @@ const secureFlag = (req: FastifyRequest) => (requestScheme(req) === 'https' ? ';
  */
 export function registerPanel(
   app: FastifyInstance,
-  daemon: Daemon,
+  daemon: Operations,
   reader: StateReader,
   callerFrom: (req: FastifyRequest) => Caller,
 ): void {
