@@ -260,7 +260,7 @@ export class OpenStackCloud implements IaasDriver {
     try {
       await this.send('compute', 'POST', `/servers/${enc(id)}/action`, { body, signal });
     } catch (err) {
-      if (target && isCode(err, 'openstack_call_0002')) {
+      if (target && (isCode(err, 'openstack_compute_0003') || isCode(err, 'openstack_call_0002'))) {
         const s = await this.server(id, signal);
         if (s?.status === target) return;
       }
@@ -466,7 +466,7 @@ export class OpenStackCloud implements IaasDriver {
 
   private async mustServer(id: string, signal?: AbortSignal): Promise<NovaServer> {
     const s = await this.server(id, signal);
-    if (!s) throw new ShepherdError('openstack_call_0003', `server ${id}`);
+    if (!s) throw new ShepherdError('openstack_compute_0002', `server ${id}`);
     return s;
   }
 
