@@ -372,6 +372,11 @@ export const CODES = {
     'None needed: the action is retried with backoff once the server has settled; if it stays, check the server (`openstack server show`) and its events.',
     409,
   ),
+  openstack_group_0001: no(
+    "OpenStack: the preset's server group exists with another policy (Nova cannot change a group's policy)",
+    'Delete the server group (`openstack server group delete`) once its servers are gone, or go back to its policy; servers of the preset are not created until then.',
+    409,
+  ),
   openstack_tls_0001: no(
     "OpenStack: the API's TLS certificate is not trusted (or is not for this host, or has expired)",
     'Set `cacert` (or OS_CACERT, `cacert` in clouds.yaml) to the PEM bundle of the CA that signed it; `insecure: true` skips the check (a lab only).',

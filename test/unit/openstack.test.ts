@@ -251,7 +251,7 @@ describe('OpenStack errors', () => {
     expect(new ShepherdError('openstack_compute_0002').retryable).toBe(false);
     // Not a failure of the API itself: the circuit breaker does not count them.
     for (const code of ['openstack_compute_0001', 'openstack_compute_0002', 'openstack_compute_0003'])
-      expect(new ShepherdError(code).class).not.toBe('primitive');
+      expect(new ShepherdError(code).class).toBe('api');
   });
 
   it('treats any refusal of the token request as an auth failure', () => {

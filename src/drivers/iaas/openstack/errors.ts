@@ -33,7 +33,9 @@ export function messageOf(body: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-const QUOTA = /quota|maximum number of .* exceeded|limit exceeded/i;
+// One word between: Neutron's "Maximum number of ports exceeded", never Nova's "Exceeded maximum number of
+// retries. Exceeded max scheduling attempts" (a build that failed on every host it tried).
+const QUOTA = /quota|maximum number of \w+ exceeded|limit exceeded/i;
 const NO_VALID_HOST = /no valid host/i;
 /** Nova's InstanceNotFound (`Instance <id> could not be found.`), or a 404 on a server's own path. */
 const INSTANCE_NOT_FOUND = /instance \S+ could not be found/i;
