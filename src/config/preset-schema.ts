@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVER_GROUP_POLICIES } from '../drivers/types.js';
 
 /** Seconds, as the original wrote them (numbers). */
 const seconds = z.number().nonnegative();
@@ -176,6 +177,19 @@ export const presetSchema = z.looseObject({
     .default(true)
     .describe(
       "adopt VMs named exactly after the preset that carry no vmshepherd metadata (the original VmShepherd's): counted, never duplicated",
+    ),
+  server_group: z
+    .union([
+      z.strictObject({
+        policy: z
+          .enum(SERVER_GROUP_POLICIES)
+          .describe('a server group vmshepherd creates and owns for this preset, with this scheduler policy'),
+      }),
+      z.strictObject({ id: z.string().min(1).describe('an existing server group, by id') }),
+    ])
+    .optional()
+    .describe(
+      "the server group the preset's VMs join (anti-affinity: each on its own host); new VMs only, never a move",
     ),
   create_backoff: z
     .strictObject({

@@ -15,6 +15,7 @@ import {
   type IaasCapability,
   type IaasDriver,
   META_PRESET,
+  type PresetPlacement,
   SPEC_VERBS,
   type SpecField,
   type Vm,
@@ -113,6 +114,13 @@ export class CloudAccount implements IaasDriver {
 
   terminate(vmId: string, options?: CallOptions): Promise<void> {
     return this.call('terminate', this.idempotent, options, (o) => this.driver.terminate(vmId, o));
+  }
+
+  /** The driver's clean-up of server groups no configured preset asks for; nothing for a driver without one. */
+  releaseGroups(presets: readonly PresetPlacement[], options?: CallOptions): Promise<void> {
+    const release = this.driver.releaseGroups;
+    if (!release) return Promise.resolve();
+    return this.call('releaseGroups', this.once, options, (o) => release.call(this.driver, presets, o));
   }
 
   /** Runs an optional verb; a driver without it fails with `iaas_verb_1001`. */

@@ -42,6 +42,7 @@ import { KnownRevisions } from './known-revisions.js';
 import type { HttpSettings, Operations } from './operations.js';
 import { OrphanTasks } from './orphan-tasks.js';
 import { type OrphanReport, OrphanTracker } from './orphans.js';
+import { releaseGroups } from './release-groups.js';
 import { newTask, type Task } from './tasks.js';
 
 export interface DaemonOptions {
@@ -94,6 +95,8 @@ export class Daemon implements Operations {
   /** When the latest preset refresh started (performance.now()). */
   private refreshStartedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<RefreshReport> | undefined;
+  /** The release of unused server groups after a refresh (one at a time; see releaseGroups). */
+  private releasing: Promise<void> | undefined;
   private readonly reported = new Set<string>();
   /** Last outcome per preset seen by this instance (for the CLI, API and tests). */
   readonly outcomes = new Map<string, ManageOutcome>();
@@ -235,6 +238,16 @@ export class Daemon implements Operations {
     for (const p of before) this.knownRevisions.add(p.name, p.source.revision);
     this.orphanTracker.note(before, report, this.clock.now(), this.logger);
     this.logRefresh(report);
+    if (!this.stopping.signal.aborted)
+      this.releasing ??= releaseGroups(
+        this.presets(),
+        (p) => this.gen.pool.account(p),
+        () => this.gen.pool.allAccounts(),
+        this.logger,
+        this.stopping.signal,
+      ).finally(() => {
+        this.releasing = undefined;
+      });
     return report;
   }
 
@@ -492,6 +505,7 @@ export class Daemon implements Operations {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
     await this.scheduler.stop();
+    await this.releasing;
     await this.gen.pool.close();
     this.gen.unwatch();
     await this.gen.store.close?.();

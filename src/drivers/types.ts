@@ -165,6 +165,26 @@ export interface Vm {
   tags?: string[];
 }
 
+/** Scheduler policies of a server group (Nova's names). */
+export const SERVER_GROUP_POLICIES = [
+  'anti-affinity',
+  'soft-anti-affinity',
+  'affinity',
+  'soft-affinity',
+] as const;
+export type ServerGroupPolicy = (typeof SERVER_GROUP_POLICIES)[number];
+/**
+ * Where a preset's VMs are placed relative to each other: a group the driver creates and owns for the preset
+ * (by `policy`), or an existing group (by `id`).
+ */
+export type ServerGroupSpec = { policy: ServerGroupPolicy } | { id: string };
+
+/** A configured preset as `releaseGroups` sees it: its name and the server group it asks for. */
+export interface PresetPlacement {
+  preset: string;
+  serverGroup?: ServerGroupSpec;
+}
+
 export interface NetworkSpec {
   securityGroups: string[];
   availabilityZone?: string;
@@ -184,6 +204,8 @@ export interface VmSpec {
   /** Includes the META_* keys and the preset's meta_tags. */
   metadata: Record<string, string>;
   specHash: string;
+  /** The VM joins this server group (not part of the spec hash: no cloud moves a VM between groups). */
+  serverGroup?: ServerGroupSpec;
 }
 
 export interface CallOptions {
@@ -250,6 +272,12 @@ export interface IaasDriver {
   /** Idempotent: a VM that is already gone is a success. */
   terminate(vmId: string, options?: CallOptions): Promise<void>;
   get(vmId: string, options?: CallOptions): Promise<Vm | null>;
+  /**
+   * The presets configured on this account now: server groups the driver created for a preset that is gone,
+   * or that now asks for another policy, are deleted once they have no members. Called after every refresh
+   * of the presets; a driver makes no call when nothing changed since the last one.
+   */
+  releaseGroups?(presets: readonly PresetPlacement[], options?: CallOptions): Promise<void>;
   capabilities?: IaasCapabilities;
   /**
    * The spec fields this driver changes in place (each by the verb reconcile/in-place.ts names for it);

@@ -357,6 +357,26 @@ export const CODES = {
     'Give the user the role the call needs (see docs/openstack.md, permissions).',
     403,
   ),
+  openstack_compute_0001: no(
+    'OpenStack: the cloud does not implement this operation (501, or an API microversion it does not offer)',
+    'Nothing to retry: the cloud lacks the capability (its virt driver or its Nova release). Use a verb or option the cloud offers, or upgrade the cloud.',
+    501,
+  ),
+  openstack_compute_0002: no(
+    'OpenStack: the server (instance) was not found',
+    'None: the server is gone (deleted by someone else, or never built); the next listing drops it and the loop replaces it if needed.',
+    404,
+  ),
+  openstack_compute_0003: backoff(
+    'OpenStack: the server is in the wrong state for this action (409: its vm_state or task forbids it, e.g. start of an ACTIVE server)',
+    'None needed: the action is retried with backoff once the server has settled; if it stays, check the server (`openstack server show`) and its events.',
+    409,
+  ),
+  openstack_group_0001: no(
+    "OpenStack: the preset's server group exists with another policy (Nova cannot change a group's policy)",
+    'Delete the server group (`openstack server group delete`) once its servers are gone, or go back to its policy; servers of the preset are not created until then.',
+    409,
+  ),
   openstack_tls_0001: no(
     "OpenStack: the API's TLS certificate is not trusted (or is not for this host, or has expired)",
     'Set `cacert` (or OS_CACERT, `cacert` in clouds.yaml) to the PEM bundle of the CA that signed it; `insecure: true` skips the check (a lab only).',

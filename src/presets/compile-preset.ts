@@ -170,6 +170,7 @@ export async function compilePreset(
     zones,
     ...(p.key_name ? { keyName: p.key_name } : {}),
     network,
+    ...(p.server_group ? { serverGroup: p.server_group } : {}),
     ...(userdata ? { userdata } : {}),
     metaTags,
     metaTagText: metaTagText.text,

@@ -27,6 +27,16 @@ export interface CapacityFound {
   code?: string;
 }
 
+/**
+ * Whether VMs failed for capacity make the preset skip that placement for a window: with fallbacks (a flavor
+ * list, a zone spread), or with a server group (whose policy the hosts may not meet: replacing such a VM at
+ * once would only fail again, in a loop). The single forms without a group keep the original's behaviour:
+ * a failed VM is replaced.
+ */
+export function skipsCapacity(preset: Pick<Preset, 'zones' | 'flavors' | 'serverGroup'>): boolean {
+  return preset.zones.length > 1 || preset.flavors.length > 1 || preset.serverGroup !== undefined;
+}
+
 /** The zone key of creates of this preset when it does not spread: its one zone, or none (''). */
 export function fixedZone(preset: Pick<Preset, 'zones'>): string {
   return preset.zones.length === 1 ? (preset.zones[0] as string) : '';
@@ -64,12 +74,11 @@ const FAULT_CODE = /\[([a-z]+_[a-z]+_\d{4})\]\s*$/;
  * as the driver reports the fault (`... [openstack_create_0002]`): where they were and on which flavor.
  */
 export function capacityFaults(
-  preset: Pick<Preset, 'zones' | 'flavors'>,
+  preset: Pick<Preset, 'zones' | 'flavors' | 'serverGroup'>,
   vms: readonly Vm[],
 ): CapacityFound[] {
   const found: CapacityFound[] = [];
-  // The single forms keep their behaviour: a failed VM is replaced, no placement is skipped.
-  if (preset.zones.length <= 1 && preset.flavors.length <= 1) return found;
+  if (!skipsCapacity(preset)) return found;
   for (const vm of vms) {
     if (vm.state !== 'error' || !vm.fault) continue;
     const code = FAULT_CODE.exec(vm.fault)?.[1];
@@ -100,7 +109,7 @@ export function skipsAfter(
   before: CapacitySkips | undefined,
   found: readonly CapacityFound[],
   placed: readonly { zone: string; flavor: string }[],
-  preset: Pick<Preset, 'zones' | 'flavors'>,
+  preset: Pick<Preset, 'zones' | 'flavors' | 'serverGroup'>,
   windowMs: number,
   now: number,
 ): SkipChanges {
@@ -132,6 +141,9 @@ export function skipsAfter(
     skips,
     zonesSkipped,
     // A flavor skipped in a zone skipped as a whole is told by the zone's event.
-    flavorsSkipped: flavorsSkipped.filter((f) => !zonesSkipped.includes(f.zone) && preset.flavors.length > 1),
+    flavorsSkipped: flavorsSkipped.filter(
+      (f) =>
+        !zonesSkipped.includes(f.zone) && (preset.flavors.length > 1 || preset.serverGroup !== undefined),
+    ),
   };
 }

@@ -517,9 +517,10 @@ export function capacityAfter(
   }
   for (const f of next.flavorsSkipped) {
     const rest = preset.flavors.filter((x) => x !== f.flavor);
+    const then = rest.length > 0 ? `creates use ${rest.join(', ')}` : 'creates wait';
     record({
       type: 'flavor_skipped',
-      reason: `${f.flavor}${f.zone ? ` in ${f.zone}` : ''}: no capacity (${f.reason}); creates use ${rest.join(', ')} until ${until}`,
+      reason: `${f.flavor}${f.zone ? ` in ${f.zone}` : ''}: no capacity (${f.reason}); ${then} until ${until}`,
       ...(f.code ? { code: f.code } : {}),
       data: { flavor: f.flavor, ...(f.zone ? { zone: f.zone } : {}) },
     });

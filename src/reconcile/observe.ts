@@ -10,7 +10,13 @@ import {
 import type { Preset } from '../presets/preset.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { createBlock } from './backoff.js';
-import { type CapacityFound, type CapacitySkips, capacityFaults, skipsAfter } from './capacity-skips.js';
+import {
+  type CapacityFound,
+  type CapacitySkips,
+  capacityFaults,
+  skipsAfter,
+  skipsCapacity,
+} from './capacity-skips.js';
 import { type ClassifiedVm, classify } from './classify.js';
 import { type HealthById, healthOfSnapshots, healthTargets, updateHealth } from './health.js';
 import { type Plan, type PlanContext, plan } from './plan.js';
@@ -55,7 +61,8 @@ export const LISTING_SKEW_MS = 1000;
 /**
  * The faults of the preset's failed VMs that the listing left out (Nova's server list may not carry
  * them; a server's own GET does), read one call per such VM: only for a preset with fallbacks (a flavor
- * list or a zone spread), which needs them to tell a VM failed for capacity. Failed VMs are replaced in
+ * list or a zone spread) or a server group (anti-affinity beyond the hosts is a capacity error), which
+ * needs them to tell a VM failed for capacity rather than replace it at once, in a loop. Failed VMs are replaced in
  * the same manage, so this costs nothing in a steady cycle. A read that fails leaves the VM as listed.
  */
 export async function withFaults(
@@ -64,7 +71,7 @@ export async function withFaults(
   cloud: IaasDriver,
   signal: AbortSignal,
 ): Promise<Vm[]> {
-  if (preset.zones.length <= 1 && preset.flavors.length <= 1) return vms;
+  if (!skipsCapacity(preset)) return vms;
   if (!vms.some((v) => v.state === 'error' && !v.fault)) return vms;
   return Promise.all(
     vms.map(async (v) => {

@@ -2,7 +2,7 @@ import type { CountOrPercent } from '../config/preset-schema.js';
 import { type IaasCapability, META_PARTS, META_PRESET, META_SPEC, type SpecField } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
-import { type CapacitySkips, fixedZone, fullZones } from './capacity-skips.js';
+import { type CapacitySkips, fixedZone, fullZones, skipsCapacity } from './capacity-skips.js';
 import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
 import {
   type BudgetHints,
@@ -11,6 +11,7 @@ import {
   disruptionBudget,
 } from './disruption-budget.js';
 import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
+import { pacedCreates } from './group-pacing.js';
 import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
 import type { RolloutState } from './state.js';
 import { imbalance, spreadScaleInOrder, zoneCounts, zonesForCreates } from './zone-spread.js';
@@ -273,7 +274,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const current = serving.filter((v) => !needsSpare(v)).length;
   const surge = rolling ? Math.max(0, count - current - missing) : 0;
   const room = Math.max(0, ceiling - serving.length - expiring);
-  let create = Math.min(missing + surge, room);
+  let create = pacedCreates(preset, Math.min(missing + surge, room), vms, terminate.length);
   let reason = createReason(serving.length, count, expiring, surge);
   let zones: PlanZones | undefined;
   if (spreading) {
@@ -338,12 +339,12 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
 }
 
 /**
- * With fallbacks (a flavor list or a zone spread), creates wait while every flavor is full in every zone:
- * until the first of those skips ends.
+ * With fallbacks (a flavor list or a zone spread) or a server group, creates wait while every flavor is full
+ * in every zone: until the first of those skips ends.
  */
 function everywhereFull(preset: Preset, ctx: PlanContext): CreateBlock | null {
   const skips = ctx.capacity;
-  if (!skips?.length || (preset.zones.length <= 1 && preset.flavors.length <= 1)) return null;
+  if (!skips?.length || !skipsCapacity(preset)) return null;
   const zones = preset.zones.length > 1 ? preset.zones : [fixedZone(preset)];
   if (fullZones(zones, preset.flavors, skips, ctx.now).length < zones.length) return null;
   const live = skips.filter((s) => s.until > ctx.now);

@@ -14,6 +14,7 @@ export function vmSpec(preset: Preset): VmSpec {
     ...(preset.keyName ? { keyName: preset.keyName } : {}),
     ...(preset.userdata ? { userdata: preset.userdata } : {}),
     network: preset.network,
+    ...(preset.serverGroup ? { serverGroup: preset.serverGroup } : {}),
     metadata: {
       ...preset.metaTagText,
       [META_PRESET]: preset.name,

@@ -193,8 +193,32 @@ describe('OpenStack errors', () => {
     [403, { NeutronError: { message: 'Maximum number of ports exceeded' } }, 'openstack_create_0001'],
     [500, { computeFault: { message: 'No valid host was found. ' } }, 'openstack_create_0002'],
     [429, 'Too Many Requests', 'openstack_call_0001'],
-    [409, { conflictingRequest: { message: "Cannot 'os-stop' instance" } }, 'openstack_call_0002'],
-    [404, { itemNotFound: { message: 'Instance x could not be found.' } }, 'openstack_call_0003'],
+    [
+      409,
+      { conflictingRequest: { message: 'There was a conflict when trying to complete your request.' } },
+      'openstack_call_0002',
+    ],
+    [
+      409,
+      {
+        conflictingRequest: {
+          message: "Cannot 'os-start' instance 5f0c while it is in vm_state active",
+        },
+      },
+      'openstack_compute_0003',
+    ],
+    [404, { itemNotFound: { message: 'Instance x could not be found.' } }, 'openstack_compute_0002'],
+    [404, { itemNotFound: { message: 'Flavor m9 could not be found.' } }, 'openstack_call_0003'],
+    [
+      406,
+      {
+        computeFault: {
+          message: 'Version 2.99 is not supported by the API. Minimum is 2.1 and maximum is 2.93.',
+        },
+      },
+      'openstack_compute_0001',
+    ],
+    [501, { notImplemented: { message: 'Feature not supported.' } }, 'openstack_compute_0001'],
     [400, { badRequest: { message: 'Invalid key_name provided.' } }, 'openstack_call_0004'],
     [
       403,
@@ -211,6 +235,23 @@ describe('OpenStack errors', () => {
   it.each(table)('HTTP %i %j → %s', (status, body, code) => {
     expect(codeOf({ status, body })).toBe(code);
     expect(Object.hasOwn(CODES, code)).toBe(true);
+  });
+
+  it('types a 404 on a server path as instance not found, whatever the message', () => {
+    const gone = { status: 404, body: { itemNotFound: { message: 'Not found' } } };
+    expect(codeOf({ ...gone, call: 'POST compute /servers/abc/action' })).toBe('openstack_compute_0002');
+    expect(codeOf({ ...gone, call: 'GET compute /servers/abc' })).toBe('openstack_compute_0002');
+    expect(codeOf({ ...gone, call: 'GET compute /servers/detail' })).toBe('openstack_call_0003');
+    expect(codeOf({ ...gone, call: 'GET compute /os-server-groups/x' })).toBe('openstack_call_0003');
+  });
+
+  it('advises a retry for a wrong state only: not implemented and not found need no retry', () => {
+    expect(new ShepherdError('openstack_compute_0003').retryable).toBe(true);
+    expect(new ShepherdError('openstack_compute_0001').retryable).toBe(false);
+    expect(new ShepherdError('openstack_compute_0002').retryable).toBe(false);
+    // Not a failure of the API itself: the circuit breaker does not count them.
+    for (const code of ['openstack_compute_0001', 'openstack_compute_0002', 'openstack_compute_0003'])
+      expect(new ShepherdError(code).class).toBe('api');
   });
 
   it('treats any refusal of the token request as an auth failure', () => {

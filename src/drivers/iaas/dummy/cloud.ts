@@ -11,6 +11,7 @@ import {
   type VmSpec,
   type VmState,
 } from '../../types.js';
+import { groupKey, groupZone } from './group-hosts.js';
 import type { DummyOptions, Range } from './options.js';
 
 /**
@@ -51,6 +52,8 @@ export interface SimVm {
   resizedFrom?: string;
   /** Deleted: listed as DELETING until then (`delete_time`), then gone. */
   goneAt?: number;
+  /** The server group it joined (groupKey): its zone is its host for the group's policy. */
+  group?: string;
 }
 
 export interface SimSnapshot {
@@ -376,9 +379,13 @@ export class SimulatedCloud {
         },
       );
     }
-    const zone = spec.network.availabilityZone ?? this.o.zones?.[0];
+    const group = groupKey(spec.preset, spec.serverGroup);
+    let zone = spec.network.availabilityZone ?? this.o.zones?.[0];
     let noHost: string | undefined;
     try {
+      zone =
+        groupZone(spec.serverGroup, this.o.zones, this.memberZones(group), spec.network.availabilityZone) ??
+        zone;
       if (spec.flavor) this.checkFlavor(spec.flavor, 0);
       if (zone !== undefined) this.checkZone(zone);
     } catch (err) {
@@ -409,6 +416,7 @@ export class SimulatedCloud {
         zone === spec.network.availabilityZone ? spec.network : { ...spec.network, availabilityZone: zone },
       metadata,
       idem: idempotencyKey,
+      ...(group !== undefined ? { group } : {}),
       ...(shutdownAt !== undefined ? { shutdownAt } : {}),
       ips: this.o.addresses === 'loopback' ? LOOPBACK : Object.freeze([privateIp(this.serial)]),
       createdAt: new Date(now).toISOString(),
@@ -436,6 +444,21 @@ export class SimulatedCloud {
         details: { flavor, used, limit },
       });
     }
+  }
+
+  /** The zones (hosts) of the group's VMs that hold a host: not failed for capacity, not deleted. */
+  private memberZones(group: string | undefined): string[] {
+    if (group === undefined) return [];
+    const out: string[] = [];
+    for (const vm of this.vms.values())
+      if (
+        vm.group === group &&
+        vm.noHost === undefined &&
+        vm.goneAt === undefined &&
+        vm.network.availabilityZone
+      )
+        out.push(vm.network.availabilityZone);
+    return out;
   }
 
   /** A zone the account does not have fails as Nova does; a full zone has no valid host. */

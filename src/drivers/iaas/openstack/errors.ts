@@ -33,12 +33,23 @@ export function messageOf(body: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-const QUOTA = /quota|maximum number of .* exceeded|limit exceeded/i;
+// One word between: Neutron's "Maximum number of ports exceeded", never Nova's "Exceeded maximum number of
+// retries. Exceeded max scheduling attempts" (a build that failed on every host it tried).
+const QUOTA = /quota|maximum number of \w+ exceeded|limit exceeded/i;
 const NO_VALID_HOST = /no valid host/i;
+/** Nova's InstanceNotFound (`Instance <id> could not be found.`), or a 404 on a server's own path. */
+const INSTANCE_NOT_FOUND = /instance \S+ could not be found/i;
+const SERVER_PATH = /^\S+ compute \/servers\/(?!detail$)[^/]+(\/|$)/;
+/** Nova's InstanceInvalidState: `Cannot 'os-start' instance <id> while it is in vm_state active`. */
+const WRONG_STATE = /while it is in (vm_state|task_state)|in (vm_state|task_state) \S+/i;
+/** A capability the cloud lacks: Nova's 501 (a virt driver without the operation), 406 (microversion too new). */
+const NOT_IMPLEMENTED = /not implemented|not supported by the API/i;
 
 /** The catalogue code of a failed OpenStack response (pure: the table the driver's error handling follows). */
-export function codeOf(r: Pick<FailedResponse, 'status' | 'body' | 'auth'>): ErrorCode {
+export function codeOf(r: Pick<FailedResponse, 'status' | 'body' | 'auth'> & { call?: string }): ErrorCode {
   const msg = messageOf(r.body) ?? '';
+  const typed = computeCode(r.status, msg, r.call ?? '');
+  if (typed) return typed;
   if (r.auth && (r.status === 401 || r.status === 403 || r.status === 404)) return 'openstack_auth_0001';
   if (r.status === 429) return 'openstack_call_0001';
   if ((r.status === 403 || r.status === 413) && QUOTA.test(msg)) return 'openstack_create_0001';
@@ -50,6 +61,18 @@ export function codeOf(r: Pick<FailedResponse, 'status' | 'body' | 'auth'>): Err
   if (r.status === 409) return 'openstack_call_0002';
   if (r.status >= 500) return 'openstack_call_2003';
   return 'openstack_call_0004';
+}
+
+/**
+ * The typed compute errors, as a compute driver interface names them (Octavia's: not implemented, instance
+ * not found, wrong state), where the answer says which. Pure.
+ */
+export function computeCode(status: number, msg: string, call: string): ErrorCode | undefined {
+  if (status === 501 || (status === 406 && NOT_IMPLEMENTED.test(msg))) return 'openstack_compute_0001';
+  if (status === 404 && (INSTANCE_NOT_FOUND.test(msg) || SERVER_PATH.test(call)))
+    return 'openstack_compute_0002';
+  if (status === 409 && WRONG_STATE.test(msg)) return 'openstack_compute_0003';
+  return undefined;
 }
 
 /** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */

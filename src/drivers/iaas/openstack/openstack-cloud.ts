@@ -7,6 +7,7 @@ import {
   type IaasDriver,
   META_IDEMPOTENCY,
   META_PRESET,
+  type PresetPlacement,
   type Vm,
   type VmSpec,
 } from '../../types.js';
@@ -15,6 +16,7 @@ import { HttpClient, type HttpResponse, isCode } from './http.js';
 import { KeystoneSession, type ServiceType } from './keystone.js';
 import { ServerPass } from './listing-pass.js';
 import type { OpenStackOptions } from './options.js';
+import { ServerGroups } from './server-groups.js';
 import { type NovaServer, serverToVm } from './server-view.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -26,6 +28,8 @@ const RELIST_PAUSES_MS = [250, 500, 1000, 1000, 1000];
 const MV_CREATE_DEFAULT_NET = '2.36';
 /** Rebuild sends key_name (2.54) and user_data (2.57). */
 const MV_REBUILD = '2.57';
+/** Server groups with `policy` as one string (2.64). */
+const MV_GROUPS = '2.64';
 
 interface Flavor {
   id: string;
@@ -100,6 +104,7 @@ export class OpenStackCloud implements IaasDriver {
   private readonly images: TtlCache<Image>;
   private readonly networks: TtlCache<Network>;
   private readonly subnets: TtlCache<Subnet>;
+  private readonly groups: ServerGroups;
   /** Idempotency key → server id, for creates of this process. */
   private readonly byKey = new Map<string, string>();
   /**
@@ -127,6 +132,17 @@ export class OpenStackCloud implements IaasDriver {
       ttl,
     );
     this.images = new TtlCache((s) => this.imagePages(s), clock, ttl);
+    this.groups = new ServerGroups(
+      (method, path, body, signal) =>
+        this.json('compute', method, path, {
+          body,
+          microversion: MV_GROUPS,
+          signal,
+          ...(method === 'DELETE' ? { accept: [404] } : {}),
+        }),
+      clock,
+      ttl,
+    );
     this.networks = new TtlCache(
       async (s) =>
         listIn(
@@ -180,10 +196,11 @@ export class OpenStackCloud implements IaasDriver {
       const vm = await this.get(known, { ...(signal ? { signal } : {}) });
       if (vm) return vm;
     }
-    const [imageRef, flavorRef, networks] = await Promise.all([
+    const [imageRef, flavorRef, networks, group] = await Promise.all([
       spec.image ? this.imageId(spec.image, signal) : undefined,
       spec.flavor ? this.flavorId(spec.flavor, signal) : undefined,
       this.networkRefs(spec.network.subnets, signal),
+      this.groups.hintFor(spec.serverGroup, spec.preset, signal),
     ]);
     const metadata = { ...spec.metadata, [META_IDEMPOTENCY]: key };
     const server = {
@@ -202,7 +219,7 @@ export class OpenStackCloud implements IaasDriver {
     let res: HttpResponse;
     try {
       res = await this.send('compute', 'POST', '/servers', {
-        body: { server },
+        body: { server, ...(group ? { 'os:scheduler_hints': { group } } : {}) },
         microversion: networks.length > 0 ? MV_READ : MV_CREATE_DEFAULT_NET,
         signal,
       });
@@ -212,6 +229,8 @@ export class OpenStackCloud implements IaasDriver {
         const found = await this.findByKey(spec.name, key, signal).catch(() => undefined);
         if (found) return found;
       }
+      // A refused create may name a group deleted behind our back: look the groups up again next time.
+      if (group && err instanceof ShepherdError && err.class === 'api') this.groups.invalidate();
       throw err;
     }
     const id = (res.body as { server: { id: string } }).server.id;
@@ -227,6 +246,10 @@ export class OpenStackCloud implements IaasDriver {
       ...(spec.image ? { image: spec.image } : {}),
       ...(spec.flavor ? { flavor: spec.flavor } : {}),
     };
+  }
+
+  releaseGroups(presets: readonly PresetPlacement[], options?: CallOptions): Promise<void> {
+    return this.groups.release(presets, options?.signal);
   }
 
   async terminate(vmId: string, options?: CallOptions): Promise<void> {
@@ -260,7 +283,7 @@ export class OpenStackCloud implements IaasDriver {
     try {
       await this.send('compute', 'POST', `/servers/${enc(id)}/action`, { body, signal });
     } catch (err) {
-      if (target && isCode(err, 'openstack_call_0002')) {
+      if (target && (isCode(err, 'openstack_compute_0003') || isCode(err, 'openstack_call_0002'))) {
         const s = await this.server(id, signal);
         if (s?.status === target) return;
       }
@@ -466,7 +489,7 @@ export class OpenStackCloud implements IaasDriver {
 
   private async mustServer(id: string, signal?: AbortSignal): Promise<NovaServer> {
     const s = await this.server(id, signal);
-    if (!s) throw new ShepherdError('openstack_call_0003', `server ${id}`);
+    if (!s) throw new ShepherdError('openstack_compute_0002', `server ${id}`);
     return s;
   }
 

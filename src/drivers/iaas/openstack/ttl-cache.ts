@@ -22,6 +22,11 @@ export class TtlCache<T> {
     return this.items ?? [];
   }
 
+  /** Drops the items: the next lookup loads them again (after a change made by this process). */
+  forget(): void {
+    this.items = undefined;
+  }
+
   async find(match: (item: T) => boolean, signal?: AbortSignal): Promise<T[]> {
     const fresh = this.items !== undefined && this.clock.now() - this.loadedAt < this.ttlMs;
     const items = fresh && this.items ? this.items : await this.reload(signal);
