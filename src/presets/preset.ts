@@ -1,5 +1,5 @@
 import type { CountOrPercent } from '../config/preset-schema.js';
-import type { NetworkSpec } from '../drivers/types.js';
+import type { NetworkSpec, VolumeSpec } from '../drivers/types.js';
 import type { SpecParts } from './spec-parts.js';
 
 /** Which driver a preset uses and with which (already validated) options. */
@@ -56,6 +56,10 @@ export interface Preset {
   zones: string[];
   keyName?: string;
   network: NetworkSpec;
+  /** Boot from a new volume (`volume:`). */
+  volume?: VolumeSpec;
+  /** `config_drive: true`. */
+  configDrive?: boolean;
   userdata?: string;
   /** As written (YAML types), for the API and templates, as the original returned them. */
   metaTags: Record<string, JsonValue>;

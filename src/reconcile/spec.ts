@@ -14,6 +14,8 @@ export function vmSpec(preset: Preset): VmSpec {
     ...(preset.keyName ? { keyName: preset.keyName } : {}),
     ...(preset.userdata ? { userdata: preset.userdata } : {}),
     network: preset.network,
+    ...(preset.volume ? { volume: preset.volume } : {}),
+    ...(preset.configDrive ? { configDrive: true } : {}),
     metadata: {
       ...preset.metaTagText,
       [META_PRESET]: preset.name,
