@@ -34,7 +34,7 @@ export function labEnv(name: 'demo' | 'admin'): Record<string, string> {
 export const overTls = (process.env.OS_AUTH_URL ?? '').startsWith('https:');
 
 /** The variables of one env file of the lab (`demo` or `admin`) as written; fails clearly when the lab is not up. */
-export function labFile(name: 'demo' | 'admin'): Record<string, string> {
+export function labFile(name: 'demo' | 'admin' | 'tls'): Record<string, string> {
   const file = join(LAB_DIR, `${name}.env`);
   if (!existsSync(file))
     throw new Error(
