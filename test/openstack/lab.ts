@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Agent, fetch } from 'undici';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { resolveCredentials } from '../../src/drivers/iaas/openstack/credentials.js';
 import { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
@@ -29,9 +30,6 @@ export function labEnv(name: 'demo' | 'admin'): Record<string, string> {
   }
   return env;
 }
-
-/** The lab suite runs over TLS (tls.env sourced). */
-export const overTls = (process.env.OS_AUTH_URL ?? '').startsWith('https:');
 
 /** The variables of one env file of the lab (`demo` or `admin`) as written; fails clearly when the lab is not up. */
 export function labFile(name: 'demo' | 'admin' | 'tls'): Record<string, string> {
@@ -227,6 +225,13 @@ export function convergeServers(
   );
 }
 
+let agent: Agent | undefined;
+/** Connections for raw calls of the tests: over the TLS region they trust the lab's CA (OS_CACERT). */
+function labAgent(): Agent {
+  agent ??= new Agent(demo.OS_CACERT ? { connect: { ca: readFileSync(demo.OS_CACERT, 'utf8') } } : {});
+  return agent;
+}
+
 /** A Glance call with the cloud's session (JSON, or raw bytes with their content type). */
 export async function glance(
   cloud: OpenStackCloud,
@@ -240,6 +245,7 @@ export async function glance(
     method,
     headers: { 'x-auth-token': token.value, 'content-type': type },
     ...(body !== undefined ? { body } : {}),
+    dispatcher: labAgent(),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.status === 204 ? undefined : res.json().catch(() => undefined);

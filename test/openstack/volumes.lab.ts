@@ -56,5 +56,10 @@ it('boots a server from a new volume of the size and type asked, and the volume 
     (r) => r.status === 404,
     60_000,
   );
-  expect(await c.get(vm.id)).toBeNull();
+  // Nova shows the server DELETED for a moment before it is gone.
+  await waitFor(
+    () => c.get(vm.id),
+    (v) => v === null,
+    60_000,
+  );
 });
