@@ -136,7 +136,9 @@ export function inPlaceWork(
       fields: unknown,
       reason: `${unknown.join(', ')} not recorded on the VM: cannot tell whether it differs`,
     };
-  const fixed = differing.filter((f) => !inPlace.has(f));
+  // A rebuild re-images a local root disk; a root volume it leaves as it is (Nova before 2.93 refuses
+  // another image for it): what a rebuild would change on a volume-backed VM takes a new VM.
+  const fixed = differing.filter((f) => !inPlace.has(f) || (preset.volume && IN_PLACE_VERB[f] === 'rebuild'));
   if (fixed.length > 0)
     return { kind: 'replace', fields: fixed, reason: `${fixed.join(', ')} cannot be changed in place` };
   if (!canRecord)

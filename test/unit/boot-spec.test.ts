@@ -87,6 +87,14 @@ describe('volume, config drive and networks in the spec', () => {
     expect(workFor(base, specced({ volume: { size: 10, deleteOnTermination: true } }))).toBeNull();
   });
 
+  it('replaces a volume-backed VM for what a rebuild would change, and still resizes it', () => {
+    const base = specced({ volume: { size: 10, deleteOnTermination: true } });
+    expect(workFor(base, { ...specced({ volume: base.volume, image: 'img-2' }) })).toBe('replace');
+    expect(workFor(base, specced({ volume: base.volume, userdata: '#2' }))).toBe('replace');
+    expect(workFor(base, specced({ volume: base.volume, flavor: 'large' }))).toBe('resize');
+    expect(workFor(specced(), specced({ image: 'img-2' }))).toBe('rebuild');
+  });
+
   it('takes a VM that records no volume or config drive as built without them', () => {
     const old = specced();
     // As recorded before the two fields existed: no `v=` or `c=` letter.
