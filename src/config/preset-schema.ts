@@ -87,6 +87,18 @@ const subnetEntry = z.union([
   z.strictObject({ name: z.string().min(1) }),
 ]);
 
+const fixedIp = z
+  .string()
+  .min(1)
+  .describe('the fixed IP of the interface (a preset of one VM: an address is taken once)');
+const nicEntry = z.union([
+  z.strictObject({ id: z.string().min(1).describe('network id'), fixed_ip: fixedIp.optional() }),
+  z.strictObject({ name: z.string().min(1).describe('network name'), fixed_ip: fixedIp.optional() }),
+  z.strictObject({
+    port: z.string().min(1).describe('id of an existing port (a preset of one VM: a port is attached once)'),
+  }),
+]);
+
 export const networkSchema = z.strictObject({
   security_groups: z.array(z.string().min(1)).optional(),
   availability_zone: z
@@ -100,6 +112,21 @@ export const networkSchema = z.strictObject({
     .union([z.string().min(1), z.array(subnetEntry)])
     .optional()
     .describe("the original's example spelling of subnets (names)"),
+  networks: z
+    .array(nicEntry)
+    .optional()
+    .describe(
+      'interfaces after those of subnets, in order: [{id: NET}, {name: NET, fixed_ip: 10.0.0.5}, {port: PORT}]',
+    ),
+});
+
+export const volumeSchema = z.strictObject({
+  size: z.number().int().positive().describe('GB of the root volume'),
+  type: z.string().min(1).optional().describe("volume type (the cloud's default when absent)"),
+  delete_on_termination: z
+    .boolean()
+    .default(true)
+    .describe('delete the volume with the VM (false keeps it, and every replaced VM leaves one)'),
 });
 
 const flavorSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -130,6 +157,10 @@ export const presetSchema = z.looseObject({
   unmanaged: z.boolean().default(false).describe('observe and health-check only; never create or terminate'),
   network: networkSchema.optional(),
   key_name: z.string().min(1).optional(),
+  volume: volumeSchema
+    .optional()
+    .describe('boot from a new volume made from the image; a change of it replaces the VMs'),
+  config_drive: z.boolean().optional().describe('attach a config drive; a change of it replaces the VMs'),
   userdata: z.string().optional().describe('cloud-init text or file://relative/path; a Jinja template'),
   userdata_source_root: z.string().min(1).optional(),
   meta_tags: z

@@ -117,7 +117,9 @@ export type SpecField =
   | 'userdata'
   | 'securityGroups'
   | 'networks'
-  | 'availabilityZone';
+  | 'availabilityZone'
+  | 'volume'
+  | 'configDrive';
 export const SPEC_FIELDS: readonly SpecField[] = [
   'image',
   'flavor',
@@ -126,6 +128,8 @@ export const SPEC_FIELDS: readonly SpecField[] = [
   'securityGroups',
   'networks',
   'availabilityZone',
+  'volume',
+  'configDrive',
 ];
 
 /**
@@ -190,6 +194,21 @@ export interface NetworkSpec {
   availabilityZone?: string;
   /** Network ids or names (the original's `subnets: [{net-id}]` and `subnet: [name]`). */
   subnets: string[];
+  /** `network.networks`: interfaces after those of `subnets`, each a network (with a fixed IP) or a port. */
+  nics?: NicSpec[];
+}
+
+/** One interface: a network by id or name, optionally with its fixed IP, or an existing port by id. */
+export type NicSpec = { network: string; fixedIp?: string } | { port: string };
+
+/** A root disk on a new volume made from the image (boot from volume). */
+export interface VolumeSpec {
+  /** GB. */
+  size: number;
+  /** Volume type; the cloud's default when absent. */
+  type?: string;
+  /** The volume is deleted with the VM. */
+  deleteOnTermination: boolean;
 }
 
 /** What to build: everything the cloud needs, already rendered. */
@@ -201,6 +220,9 @@ export interface VmSpec {
   keyName?: string;
   userdata?: string;
   network: NetworkSpec;
+  volume?: VolumeSpec;
+  /** Attach a config drive. */
+  configDrive?: boolean;
   /** Includes the META_* keys and the preset's meta_tags. */
   metadata: Record<string, string>;
   specHash: string;

@@ -17,7 +17,14 @@ import {
 } from '../config/report-issues.js';
 import { presetTooLarge } from '../drivers/presets/preset-too-large.js';
 import { coerceLikePython } from '../drivers/python-values.js';
-import type { DriverDefinition, NetworkSpec, OptionIssue, PresetSource } from '../drivers/types.js';
+import type {
+  DriverDefinition,
+  NetworkSpec,
+  NicSpec,
+  OptionIssue,
+  PresetSource,
+  VolumeSpec,
+} from '../drivers/types.js';
 import { zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
@@ -151,7 +158,11 @@ export async function compilePreset(
   const flavors = [...new Set([p.flavor ?? p.flavour ?? []].flat())];
   const flavor = flavors[0];
   const zones = [...new Set([p.network?.availability_zone ?? []].flat())];
+  const volume = p.volume ? volumeSpec(p.volume) : undefined;
+  const configDrive = p.config_drive === true;
   const spec = declaredSpec({
+    volume,
+    configDrive,
     image: p.image,
     flavor,
     flavors,
@@ -171,6 +182,8 @@ export async function compilePreset(
     ...(p.key_name ? { keyName: p.key_name } : {}),
     network,
     ...(p.server_group ? { serverGroup: p.server_group } : {}),
+    ...(volume ? { volume } : {}),
+    ...(configDrive ? { configDrive } : {}),
     ...(userdata ? { userdata } : {}),
     metaTags,
     metaTagText: metaTagText.text,
@@ -408,6 +421,7 @@ export function normalizeNetwork(network: PresetOutput['network']): NetworkSpec 
   const refs = [...(network?.subnets ?? []), ...[network?.subnet ?? []].flat()].map((entry) =>
     typeof entry === 'string' ? entry : 'net-id' in entry ? entry['net-id'] : entry.name,
   );
+  const nics = (network?.networks ?? []).map(nicSpec);
   return {
     securityGroups: network?.security_groups ?? [],
     // A list of zones is a spread: each create gets its own (zone-spread.ts), the preset's network none.
@@ -417,6 +431,26 @@ export function normalizeNetwork(network: PresetOutput['network']): NetworkSpec 
         ? { availabilityZone: network.availability_zone[0] as string }
         : {}),
     subnets: [...new Set(refs)],
+    // Only when given: a network spec without it hashes as it always did.
+    ...(nics.length > 0 ? { nics } : {}),
+  };
+}
+
+type NicInput = NonNullable<NonNullable<PresetOutput['network']>['networks']>[number];
+
+/** `{id}`, `{name}` (either with `fixed_ip`) or `{port}` as one interface. */
+function nicSpec(entry: NicInput): NicSpec {
+  if ('port' in entry) return { port: entry.port };
+  const network = 'id' in entry ? entry.id : entry.name;
+  return entry.fixed_ip ? { network, fixedIp: entry.fixed_ip } : { network };
+}
+
+/** `volume:` as the spec carries it. */
+function volumeSpec(v: NonNullable<PresetOutput['volume']>): VolumeSpec {
+  return {
+    size: v.size,
+    ...(v.type ? { type: v.type } : {}),
+    deleteOnTermination: v.delete_on_termination,
   };
 }
 

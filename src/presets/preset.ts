@@ -1,5 +1,5 @@
 import type { CountOrPercent } from '../config/preset-schema.js';
-import type { NetworkSpec, ServerGroupSpec } from '../drivers/types.js';
+import type { NetworkSpec, ServerGroupSpec, VolumeSpec } from '../drivers/types.js';
 import type { SpecParts } from './spec-parts.js';
 
 /** Which driver a preset uses and with which (already validated) options. */
@@ -58,6 +58,10 @@ export interface Preset {
   network: NetworkSpec;
   /** `server_group`: the group each new VM joins (a scheduling hint, outside the spec hash). */
   serverGroup?: ServerGroupSpec;
+  /** Boot from a new volume (`volume:`). */
+  volume?: VolumeSpec;
+  /** `config_drive: true`. */
+  configDrive?: boolean;
   userdata?: string;
   /** As written (YAML types), for the API and templates, as the original returned them. */
   metaTags: Record<string, JsonValue>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type NetworkSpec, SPEC_FIELDS, type SpecField } from '../drivers/types.js';
+import { type NetworkSpec, SPEC_FIELDS, type SpecField, type VolumeSpec } from '../drivers/types.js';
 import { stableJson } from '../util/deep-merge.js';
+import { networkRefs } from './network-refs.js';
 
 /** What a VM is built from, as a preset declares it. */
 export interface SpecValues {
@@ -11,6 +12,9 @@ export interface SpecValues {
   userdata?: string | undefined;
   /** A zone list of two or more: a spread (a single zone is its string). */
   network: Omit<NetworkSpec, 'availabilityZone'> & { availabilityZone?: string | string[] };
+  volume?: VolumeSpec | undefined;
+  /** Only `true` is kept: a config drive not asked for and `config_drive: false` are the same spec. */
+  configDrive?: boolean | undefined;
 }
 
 /** A short fingerprint of each spec field. */
@@ -28,6 +32,8 @@ export function declaredSpec(p: {
   keyName?: string | undefined;
   userdata?: string | undefined;
   network: NetworkSpec;
+  volume?: VolumeSpec | undefined;
+  configDrive?: boolean | undefined;
 }): SpecValues {
   const flavors = p.flavors ?? [];
   const zones = p.zones ?? [];
@@ -37,14 +43,29 @@ export function declaredSpec(p: {
     network: zones.length > 1 ? { ...p.network, availabilityZone: [...zones].sort() } : p.network,
     keyName: p.keyName,
     userdata: p.userdata,
+    volume: p.volume,
+    configDrive: p.configDrive ? true : undefined,
   };
 }
 
-/** Hash of the whole spec: VMs record it, and a different one marks a VM as outdated. */
+/**
+ * Hash of the whole spec: VMs record it, and a different one marks a VM as outdated. A volume or config
+ * drive not asked for is left out (JSON drops undefined), so specs written before they existed keep their hash.
+ */
 export function specHashOf(spec: SpecValues): string {
-  const { image, flavor, network, keyName, userdata } = spec;
+  const { image, flavor, network, keyName, userdata, volume, configDrive } = spec;
   return createHash('sha256')
-    .update(stableJson({ image, flavor, network, keyName, userdata }))
+    .update(
+      stableJson({
+        image,
+        flavor,
+        network,
+        keyName,
+        userdata,
+        volume,
+        configDrive: configDrive || undefined,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
 }
@@ -55,7 +76,11 @@ export function specValue(spec: SpecValues, field: SpecField): string | string[]
     case 'securityGroups':
       return [...new Set(spec.network.securityGroups)].sort();
     case 'networks':
-      return spec.network.subnets;
+      return networkRefs(spec.network);
+    case 'volume':
+      return spec.volume ? stableJson(spec.volume) : null;
+    case 'configDrive':
+      return spec.configDrive ? 'true' : null;
     case 'availabilityZone': {
       const zone = spec.network.availabilityZone;
       return Array.isArray(zone) ? [...zone].sort() : (zone ?? null);
@@ -71,6 +96,9 @@ export function specPartsOf(spec: SpecValues): SpecParts {
   return parts;
 }
 
+/** The fingerprint of a field not asked for (null). */
+export const NO_VALUE_PART = partHash(null);
+
 function partHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
 }
@@ -84,6 +112,8 @@ const LETTER: Readonly<Record<SpecField, string>> = {
   securityGroups: 'g',
   networks: 'n',
   availabilityZone: 'z',
+  volume: 'v',
+  configDrive: 'c',
 };
 const FIELD_OF = new Map(SPEC_FIELDS.map((f) => [LETTER[f], f]));
 

@@ -1,6 +1,7 @@
 import { type IaasCapability, META_PARTS, SPEC_FIELDS, type SpecField, type Vm } from '../drivers/types.js';
+import { networkRefs } from '../presets/network-refs.js';
 import type { Preset } from '../presets/preset.js';
-import { decodeParts } from '../presets/spec-parts.js';
+import { decodeParts, NO_VALUE_PART } from '../presets/spec-parts.js';
 
 /** The verbs that change spec fields in place. */
 export type InPlaceVerb = 'resize' | 'rebuild' | 'setSecurityGroups' | 'setNetworks';
@@ -18,6 +19,9 @@ export const IN_PLACE_VERB: Readonly<Record<SpecField, InPlaceVerb | null>> = {
   securityGroups: 'setSecurityGroups',
   networks: 'setNetworks',
   availabilityZone: null,
+  // A server keeps the root disk and the config drive it was built with: a change replaces it.
+  volume: null,
+  configDrive: null,
 };
 
 /** Steps run in this order: a resize settles the server on its flavor before anything else touches it. */
@@ -84,6 +88,9 @@ export function fieldStates(preset: Preset, vm: Vm): Record<SpecField, FieldStat
       : name === undefined || name === id
         ? byRecord('flavor')
         : 'differs';
+  // Recorded before the field existed (or never recorded): the VM was built without it.
+  const builtWith = (f: 'volume' | 'configDrive'): FieldState =>
+    (recorded?.[f] ?? NO_VALUE_PART) === preset.specParts[f] ? 'same' : 'differs';
   const key = preset.keyName ?? null;
   const zone = preset.zones.length > 1 ? preset.zones : preset.network.availabilityZone;
   return {
@@ -95,7 +102,7 @@ export function fieldStates(preset: Preset, vm: Vm): Record<SpecField, FieldStat
     keyName: vm.keyName === undefined ? byRecord('keyName') : vm.keyName === key ? 'same' : 'differs',
     userdata: byRecord('userdata'),
     securityGroups: set(preset.network.securityGroups, vm.securityGroups, 'securityGroups'),
-    networks: set(preset.network.subnets, vm.networks, 'networks'),
+    networks: set(networkRefs(preset.network), vm.networks, 'networks'),
     availabilityZone:
       zone === undefined || vm.availabilityZone === undefined
         ? zone === undefined
@@ -104,6 +111,8 @@ export function fieldStates(preset: Preset, vm: Vm): Record<SpecField, FieldStat
         : (Array.isArray(zone) ? zone.includes(vm.availabilityZone) : zone === vm.availabilityZone)
           ? 'same'
           : 'differs',
+    volume: builtWith('volume'),
+    configDrive: builtWith('configDrive'),
   };
 }
 
@@ -127,7 +136,9 @@ export function inPlaceWork(
       fields: unknown,
       reason: `${unknown.join(', ')} not recorded on the VM: cannot tell whether it differs`,
     };
-  const fixed = differing.filter((f) => !inPlace.has(f));
+  // A rebuild re-images a local root disk; a root volume it leaves as it is (Nova before 2.93 refuses
+  // another image for it): what a rebuild would change on a volume-backed VM takes a new VM.
+  const fixed = differing.filter((f) => !inPlace.has(f) || (preset.volume && IN_PLACE_VERB[f] === 'rebuild'));
   if (fixed.length > 0)
     return { kind: 'replace', fields: fixed, reason: `${fixed.join(', ')} cannot be changed in place` };
   if (!canRecord)

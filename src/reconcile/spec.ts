@@ -15,6 +15,8 @@ export function vmSpec(preset: Preset): VmSpec {
     ...(preset.userdata ? { userdata: preset.userdata } : {}),
     network: preset.network,
     ...(preset.serverGroup ? { serverGroup: preset.serverGroup } : {}),
+    ...(preset.volume ? { volume: preset.volume } : {}),
+    ...(preset.configDrive ? { configDrive: true } : {}),
     metadata: {
       ...preset.metaTagText,
       [META_PRESET]: preset.name,

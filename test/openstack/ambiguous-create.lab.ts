@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { specFor } from '../../src/testing/iaas-contract.js';
 import { demo, demoVia, emptyProject, FLAVOR, IMAGE, labCloud } from './lab.js';
@@ -8,23 +10,28 @@ import { demo, demoVia, emptyProject, FLAVOR, IMAGE, labCloud } from './lab.js';
  * answer past the driver's `http_timeout`. A front on Keystone points the token's compute endpoint at it.
  * Both pass everything else through to the lab unchanged.
  */
-const HOLD_MS = 3000;
+// Well past http_timeout: the hold must outlast the timeout also when the TLS region is slow to answer.
+const HOLD_MS = 5000;
 const created: string[] = [];
 let abandoned = 0;
 /** The held answers, settled once each is written or found abandoned. */
 const holds: Promise<void>[] = [];
 const fronts: Server[] = [];
 
+/** Over the TLS region the fronts talk https to the lab, trusting its CA. */
+const upstream = new Agent(demo.OS_CACERT ? { connect: { ca: readFileSync(demo.OS_CACERT, 'utf8') } } : {});
+
 async function forward(req: IncomingMessage, target: string) {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const headers = new Headers();
+  const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
-    if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers.set(k, v);
+    if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v;
   const res = await fetch(`${target}${req.url}`, {
     method: req.method ?? 'GET',
     headers,
     ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+    dispatcher: upstream,
   });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
@@ -102,10 +109,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await emptyProject(labCloud('demo'));
   await Promise.all(fronts.map((s) => new Promise((resolve) => s.close(resolve))));
+  await upstream.close();
 });
 
 it('finds a create that timed out by its idempotency key instead of creating again', async () => {
-  const c = labCloud('demo', demoVia(authUrl, { http_timeout: 1 }));
+  const c = labCloud('demo', demoVia(authUrl, { http_timeout: 2 }));
   try {
     const preset = `ambiguous-${process.pid}`;
     const vm = await c.create(specFor(preset, { image: IMAGE, flavor: FLAVOR }), { idempotencyKey: 'a1' });

@@ -4,7 +4,7 @@ import { META_IDEMPOTENCY, META_PRESET } from '../../src/drivers/types.js';
 import type { ShepherdError } from '../../src/errors/shepherd-error.js';
 import { iaasContract, specFor } from '../../src/testing/iaas-contract.js';
 import { systemClock } from '../../src/util/clock.js';
-import { actions, api, emptyProject, FLAVOR, IMAGE, labCloud, NETWORK, waitFor } from './lab.js';
+import { actions, api, demo, emptyProject, FLAVOR, IMAGE, labCloud, NETWORK, waitFor } from './lab.js';
 
 const clouds: OpenStackCloud[] = [];
 function cloud(options: Record<string, unknown> = {}): OpenStackCloud {
@@ -141,6 +141,7 @@ describe('OpenStackDriver on the lab', () => {
       auth_url: demoUrl(),
       username: 'demo',
       project_name: 'demo',
+      ...(demo.OS_CACERT ? { cacert: demo.OS_CACERT } : {}),
     });
     clouds.push(bad);
     await expect(bad.listAll()).rejects.toMatchObject({ code: 'openstack_auth_0001' });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Agent, fetch } from 'undici';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { resolveCredentials } from '../../src/drivers/iaas/openstack/credentials.js';
 import { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
@@ -11,8 +12,27 @@ import { type Clock, systemClock } from '../../src/util/clock.js';
 /** Where ../shared/openstack-lab/up.sh wrote its env files. */
 export const LAB_DIR = process.env.OPENSTACK_LAB_DIR ?? '/tmp/openstack-lab';
 
-/** The variables of one env file of the lab (`demo` or `admin`); fails clearly when the lab is not up. */
+/**
+ * Where the suite talks to the lab, taken from the environment it runs in: with tls.env sourced
+ * (`OS_AUTH_URL` https, `OS_REGION_NAME=RegionTLS`, `OS_CACERT`) every helper, and every daemon the tests
+ * start, goes over TLS; without them, the env files' plain-HTTP region.
+ */
+const ROUTE_KEYS = ['OS_AUTH_URL', 'OS_REGION_NAME', 'OS_CACERT'] as const;
+
+/** The lab's env file `name` with the route of the suite's environment over it (see ROUTE_KEYS). */
 export function labEnv(name: 'demo' | 'admin'): Record<string, string> {
+  const env = labFile(name);
+  const route = process.env.OS_AUTH_URL ? ROUTE_KEYS : [];
+  for (const key of route) {
+    const value = process.env[key];
+    if (value) env[key] = value;
+    else delete env[key];
+  }
+  return env;
+}
+
+/** The variables of one env file of the lab (`demo` or `admin`) as written; fails clearly when the lab is not up. */
+export function labFile(name: 'demo' | 'admin' | 'tls'): Record<string, string> {
   const file = join(LAB_DIR, `${name}.env`);
   if (!existsSync(file))
     throw new Error(
@@ -34,7 +54,8 @@ export const FLAVOR = 'm1.tiny';
 /** The iaas block of a preset or settings file for the lab's demo project (YAML flow mapping). */
 export function iaasBlock(extra = ''): string {
   const e = demo;
-  return `{driver: OpenStackDriver, auth_url: '${e.OS_AUTH_URL}', username: ${e.OS_USERNAME}, password: ${e.OS_PASSWORD}, project_name: ${e.OS_PROJECT_NAME}, user_domain_name: ${e.OS_USER_DOMAIN_NAME}, project_domain_name: ${e.OS_PROJECT_DOMAIN_NAME}, region_name: ${e.OS_REGION_NAME}${extra}}`;
+  const cacert = e.OS_CACERT ? `, cacert: '${e.OS_CACERT}'` : '';
+  return `{driver: OpenStackDriver, auth_url: '${e.OS_AUTH_URL}', username: ${e.OS_USERNAME}, password: ${e.OS_PASSWORD}, project_name: ${e.OS_PROJECT_NAME}, user_domain_name: ${e.OS_USER_DOMAIN_NAME}, project_domain_name: ${e.OS_PROJECT_DOMAIN_NAME}, region_name: ${e.OS_REGION_NAME}${cacert}${extra}}`;
 }
 
 /** A driver instance for a project of the lab, credentials from its env file (the OS_* route). */
@@ -62,6 +83,7 @@ export function demoVia(authUrl: string, options: Record<string, unknown> = {}):
     user_domain_name: demo.OS_USER_DOMAIN_NAME,
     project_domain_name: demo.OS_PROJECT_DOMAIN_NAME,
     region_name: demo.OS_REGION_NAME,
+    ...(demo.OS_CACERT ? { cacert: demo.OS_CACERT } : {}),
     ...options,
   };
 }
@@ -88,6 +110,33 @@ export async function api(
     ...(body !== undefined ? { body } : {}),
   }));
   return res.body;
+}
+
+/**
+ * A Cinder (`volumev3`) call with the cloud's session: Cinder gets its own microversion header (one naming
+ * compute is refused). 404 is an answer (`status`), as a volume deleted with its server answers.
+ */
+export async function cinder(
+  cloud: OpenStackCloud,
+  method: string,
+  path: string,
+): Promise<{ status: number; body: unknown }> {
+  const token = await cloud.session.token();
+  const region = demo.OS_REGION_NAME;
+  const ep = token.catalog
+    .find((e) => e.type === 'volumev3')
+    ?.endpoints.find(
+      (e) => e.interface === 'public' && (!region || e.region === region || e.region_id === region),
+    );
+  if (!ep) throw new Error(`no public volumev3 endpoint in region ${region}`);
+  const res = await cloud.http.send({
+    method,
+    url: `${ep.url.replace(/\/+$/, '')}${path}`,
+    call: `${method} volumev3 ${path}`,
+    headers: { 'x-auth-token': token.value, 'openstack-api-version': 'volume 3.60' },
+    accept: [404],
+  });
+  return { status: res.status, body: res.body };
 }
 
 /** Every server of the demo project carrying vmshepherd's preset metadata, by preset. */
@@ -176,6 +225,13 @@ export function convergeServers(
   );
 }
 
+let agent: Agent | undefined;
+/** Connections for raw calls of the tests: over the TLS region they trust the lab's CA (OS_CACERT). */
+function labAgent(): Agent {
+  agent ??= new Agent(demo.OS_CACERT ? { connect: { ca: readFileSync(demo.OS_CACERT, 'utf8') } } : {});
+  return agent;
+}
+
 /** A Glance call with the cloud's session (JSON, or raw bytes with their content type). */
 export async function glance(
   cloud: OpenStackCloud,
@@ -189,6 +245,7 @@ export async function glance(
     method,
     headers: { 'x-auth-token': token.value, 'content-type': type },
     ...(body !== undefined ? { body } : {}),
+    dispatcher: labAgent(),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.status === 204 ? undefined : res.json().catch(() => undefined);

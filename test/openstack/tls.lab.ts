@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShepherdError } from '../../src/errors/shepherd-error.js';
-import { demo, demoVia, labCloud } from './lab.js';
+import { demoVia, labCloud, labFile } from './lab.js';
 
 /**
  * Keystone behind TLS: a TLS front on 127.0.0.1 with a certificate made for this run, passing each
@@ -18,6 +18,7 @@ const cert = join(dir, 'cert.pem');
 const key = join(dir, 'key.pem');
 let front: Server;
 let authUrl = '';
+const plain = labFile('demo');
 
 beforeAll(async () => {
   execFileSync(
@@ -28,7 +29,8 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  const keystone = new URL(demo.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3');
+  // The plain-HTTP Keystone and region, also when the suite runs over the TLS region: the front is the TLS.
+  const keystone = new URL(plain.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3');
   front = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (socket) => {
     const upstream = connect(Number(keystone.port), keystone.hostname);
     socket.pipe(upstream).pipe(socket);
@@ -46,7 +48,7 @@ afterAll(async () => {
 
 /** The demo project's credentials, with the TLS front as auth_url. */
 function tlsCloud(options: Record<string, unknown>) {
-  return labCloud('demo', demoVia(authUrl, options));
+  return labCloud('demo', demoVia(authUrl, { region_name: plain.OS_REGION_NAME, ...options }));
 }
 
 describe('OpenStackDriver over TLS', () => {

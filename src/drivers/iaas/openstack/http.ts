@@ -69,7 +69,9 @@ export class HttpClient {
     } catch (err) {
       if (err instanceof ShepherdError) throw err;
       if (r.signal?.aborted) throw r.signal.reason ?? err;
-      throw transportError(err, r.call, timeout.aborted);
+      // The endpoint (scheme, host, port: never a token or query) says which service's certificate or
+      // address failed, as the catalog gave it.
+      throw transportError(err, `${r.call} at ${new URL(r.url).origin}`, timeout.aborted);
     }
     const body = parseBody(text);
     if (res.ok && typeof body === 'string')

@@ -11,6 +11,7 @@ import {
   type Vm,
   type VmSpec,
 } from '../../types.js';
+import { createFields, nicEntries } from './create-fields.js';
 import type { Credentials } from './credentials.js';
 import { HttpClient, type HttpResponse, isCode } from './http.js';
 import { KeystoneSession, type ServiceType } from './keystone.js';
@@ -24,8 +25,6 @@ import { TtlCache } from './ttl-cache.js';
 const MV_READ = '2.47';
 /** Pauses before listing again while servers are being scheduled: about 4 s in all, as long as one takes. */
 const RELIST_PAUSES_MS = [250, 500, 1000, 1000, 1000];
-/** Creates without networks use the pre-2.37 rule (Nova picks the project's only network), as the original did. */
-const MV_CREATE_DEFAULT_NET = '2.36';
 /** Rebuild sends key_name (2.54) and user_data (2.57). */
 const MV_REBUILD = '2.57';
 /** Server groups with `policy` as one string (2.64). */
@@ -196,16 +195,23 @@ export class OpenStackCloud implements IaasDriver {
       const vm = await this.get(known, { ...(signal ? { signal } : {}) });
       if (vm) return vm;
     }
-    const [imageRef, flavorRef, networks, group] = await Promise.all([
+    const [imageRef, flavorRef, networks, nics, group] = await Promise.all([
       spec.image ? this.imageId(spec.image, signal) : undefined,
       spec.flavor ? this.flavorId(spec.flavor, signal) : undefined,
       this.networkRefs(spec.network.subnets, signal),
+      nicEntries(spec.network.nics ?? [], (ref) => this.networkId(ref, signal)),
       this.groups.hintFor(spec.serverGroup, spec.preset, signal),
     ]);
+    const boot = createFields({
+      imageRef,
+      networks: [...networks, ...nics],
+      volume: spec.volume,
+      configDrive: spec.configDrive,
+    });
     const metadata = { ...spec.metadata, [META_IDEMPOTENCY]: key };
     const server = {
       name: spec.name,
-      ...(imageRef ? { imageRef } : {}),
+      ...boot.fields,
       ...(flavorRef ? { flavorRef } : {}),
       metadata,
       ...(spec.keyName ? { key_name: spec.keyName } : {}),
@@ -214,13 +220,12 @@ export class OpenStackCloud implements IaasDriver {
       ...(spec.network.securityGroups.length > 0
         ? { security_groups: spec.network.securityGroups.map((name) => ({ name })) }
         : {}),
-      ...(networks.length > 0 ? { networks } : {}),
     };
     let res: HttpResponse;
     try {
       res = await this.send('compute', 'POST', '/servers', {
         body: { server, ...(group ? { 'os:scheduler_hints': { group } } : {}) },
-        microversion: networks.length > 0 ? MV_READ : MV_CREATE_DEFAULT_NET,
+        microversion: boot.microversion,
         signal,
       });
     } catch (err) {
@@ -450,6 +455,12 @@ export class OpenStackCloud implements IaasDriver {
       out.push({ uuid: this.pick('network or subnet', ref, subs).network_id });
     }
     return out;
+  }
+
+  /** A network by id or name (`network.networks`). */
+  async networkId(ref: string, signal?: AbortSignal): Promise<string> {
+    return this.pick('network', ref, await this.networks.find((n) => n.id === ref || n.name === ref, signal))
+      .id;
   }
 
   private pick<T extends { id: string }>(what: string, ref: string, found: T[]): T {
