@@ -44,7 +44,7 @@ describe('get_vm_metadata as the original built it', () => {
 describe('an unexpected failure of a call', () => {
   it("answers -32000 with the API's own catalogue code, api_request_1001", async () => {
     const daemon = {
-      config: { http: { openReads: true, tokens: [] } },
+      http: () => ({ openReads: true, tokens: [] }),
       presets: () => {
         throw new TypeError('presets is broken');
       },
