@@ -8,11 +8,10 @@
 // Throughput is manages per second over the fleet (the daemons' vmshepherd_manage_duration_seconds_count
 // with result="managed"), read over `window` seconds after a warm-up; the steady cycle is presets divided
 // by it: the time in which every preset is managed once.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, sleep, startSimulator } from './scenario.js';
+import { benchArgs, dropPgSchema, sleep, startDaemonProcess, startSimulator } from './scenario.js';
 
 const args = benchArgs();
 const PRESETS = Number(args.presets ?? 3000);
@@ -25,7 +24,6 @@ const ROUNDS = Number(args.rounds ?? 3);
 const STORE = args.store ?? 'pg';
 const LISTING = args['account-listing'] === '1';
 const PG_URL = args.pg ?? 'postgres://postgres@127.0.0.1:5432/test';
-const BIN = new URL('../bin/vmshepherd.js', import.meta.url).pathname;
 const tag = `fleet_${process.pid}_${Date.now().toString(36)}`;
 
 function runtimeBlock() {
@@ -68,26 +66,6 @@ defaults:
   };
 }
 
-/** Starts one daemon process; resolves once its HTTP server answers. */
-async function startInstance(settingsFile, port) {
-  const child = spawn(BIN, ['-c', settingsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err = (err + d).slice(-4000);
-  });
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`instance exited (${child.exitCode}): ${err}`);
-    if (Date.now() - started > 120_000) throw new Error(`instance did not start: ${err}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { child, port };
-    await sleep(250);
-  }
-}
-
 const stop = (child) =>
   child.exitCode !== null
     ? Promise.resolve()
@@ -125,15 +103,6 @@ async function throughput(instances, seconds) {
   return { per_s: total / elapsed, share: each.map((n) => Number((n / total).toFixed(3))) };
 }
 
-/** The run's tables live in a schema of their own on a shared server: leave nothing behind. */
-async function dropSchema() {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${tag}" CASCADE`);
-  await client.end();
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-fleet-'));
   const sim = await startSimulator(`{latency: ${LATENCY}, boot_time: 0}`);
@@ -159,7 +128,7 @@ async function main() {
   let instances = [];
   try {
     // Converge with all three (creates dominate: 3000 × 0.1 s / 24 calls in flight).
-    instances = await Promise.all(ids.map((id) => startInstance(settingsFor(id), port(id))));
+    instances = await Promise.all(ids.map((id) => startDaemonProcess(settingsFor(id), port(id))));
     const t0 = performance.now();
     while ((await sim.size()) < PRESETS * COUNT) await sleep(1000);
     result.first_convergence_3_instances_s = Number(((performance.now() - t0) / 1000).toFixed(1));
@@ -168,7 +137,7 @@ async function main() {
       // Three instances, then one (the other two stop cleanly: their leases are released at once).
       if (instances.length < 3) {
         instances.push(
-          ...(await Promise.all(ids.slice(1).map((id) => startInstance(settingsFor(id), port(id))))),
+          ...(await Promise.all(ids.slice(1).map((id) => startDaemonProcess(settingsFor(id), port(id))))),
         );
       }
       await working(instances);
@@ -210,7 +179,7 @@ async function main() {
     await Promise.all(instances.map((i) => stop(i.child)));
     sim.child.kill();
     rmSync(dir, { recursive: true, force: true });
-    if (STORE === 'pg') await dropSchema();
+    if (STORE === 'pg') await dropPgSchema(PG_URL, tag);
   }
   console.log(JSON.stringify(result, null, 2));
   const out = join(

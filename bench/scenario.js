@@ -1,5 +1,6 @@
 // The scenario the core and HTTP benchmarks share: N presets of `count` VMs on the simulated cloud (in
 // this process, or a `vmshepherd simulator` of its own), DirectoryDriver, InMemoryDriver, DummyHealthcheck.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +88,6 @@ ${settings}defaults:
  * simulated cloud's default is the original's 127.0.0.1 for all, which costs less.
  */
 export async function startSimulator(options = '{}') {
-  const { spawn } = await import('node:child_process');
   const token = 'bench-simulator-token';
   const child = spawn(
     process.execPath,
@@ -134,4 +134,35 @@ export async function converge(daemon, total, count = async () => runningVms()) 
     if ((await count()) < total) await sleep(50);
   }
   return { seconds: (performance.now() - started) / 1000, cycles };
+}
+
+const BIN = new URL('../bin/vmshepherd.js', import.meta.url).pathname;
+
+/** Starts one daemon process; resolves once its HTTP server answers. */
+export async function startDaemonProcess(settingsFile, port) {
+  const child = spawn(BIN, ['-c', settingsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err = (err + d).slice(-4000);
+  });
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`instance exited (${child.exitCode}): ${err}`);
+    if (Date.now() - started > 120_000) throw new Error(`instance did not start: ${err}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { child, port, url: `http://127.0.0.1:${port}` };
+    await sleep(250);
+  }
+}
+
+/** A run's tables live in a schema of their own on a shared server: leave nothing behind. */
+export async function dropPgSchema(url, schema) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
 }

@@ -9,11 +9,10 @@
 // Run: npm run bench:tasks [-- --pg URL --presets N --count N --tasks N --runs N --latency S
 //      --worker-interval S --in-flight N --trickle N --trickle-gap MS]
 // Results go to bench/results/tasks-pg-DATE.json. The tables live in a schema of their own, dropped at the end.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, median, sleep, startSimulator } from './scenario.js';
+import { benchArgs, dropPgSchema, median, sleep, startDaemonProcess, startSimulator } from './scenario.js';
 
 const args = benchArgs();
 const PRESETS = Number(args.presets ?? 60);
@@ -26,7 +25,6 @@ const IN_FLIGHT = Number(args['in-flight'] ?? 16);
 const TRICKLE = Number(args.trickle ?? 30);
 const TRICKLE_GAP_MS = Number(args['trickle-gap'] ?? 200);
 const PG_URL = args.pg ?? 'postgres://postgres@127.0.0.1:5432/test';
-const BIN = new URL('../bin/vmshepherd.js', import.meta.url).pathname;
 const TOKEN = 'bench-operate-token-0123456789';
 const tag = `tasks_${process.pid}_${Date.now().toString(36)}`;
 const IDS = ['i1', 'i2', 'i3'];
@@ -59,26 +57,6 @@ defaults:
     );
     return file;
   };
-}
-
-/** Starts one daemon process; resolves once its HTTP server answers. */
-async function startInstance(settingsFile, port) {
-  const child = spawn(BIN, ['-c', settingsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err = (err + d).slice(-4000);
-  });
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`instance exited (${child.exitCode}): ${err}`);
-    if (Date.now() - started > 120_000) throw new Error(`instance did not start: ${err}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { child, url: `http://127.0.0.1:${port}` };
-    await sleep(250);
-  }
 }
 
 const stop = (child) =>
@@ -190,15 +168,6 @@ async function oneRun(instances, vms, sim) {
   return { burst, trickle };
 }
 
-/** The run's tables live in a schema of their own on a shared server: leave nothing behind. */
-async function dropSchema() {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${tag}" CASCADE`);
-  await client.end();
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'vmshepherd-tasks-'));
   const sim = await startSimulator(`{latency: ${LATENCY}, boot_time: 0}`);
@@ -226,7 +195,7 @@ async function main() {
   };
   let instances = [];
   try {
-    instances = await Promise.all(IDS.map((id) => startInstance(settingsFor(id), port(id))));
+    instances = await Promise.all(IDS.map((id) => startDaemonProcess(settingsFor(id), port(id))));
     const vms = await converged(sim, instances[0].url);
     for (let r = 0; r < RUNS; r++) {
       const run = await oneRun(instances, vms, sim);
@@ -248,7 +217,7 @@ async function main() {
     await Promise.all(instances.map((i) => stop(i.child)));
     sim.child.kill();
     rmSync(dir, { recursive: true, force: true });
-    await dropSchema();
+    await dropPgSchema(PG_URL, tag);
   }
   console.log(JSON.stringify(result, null, 2));
   const m = result.median;
