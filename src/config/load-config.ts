@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { DriverRegistry } from '../drivers/registry.js';
 import type { OptionIssue, OptionsResult } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import { type DisruptionLimits, limitsOf } from '../reconcile/lock-keys.js';
 import { isPlainObject } from '../util/deep-merge.js';
 import { type ConfigOutput, configSchema, type LogLevel } from './config-schema.js';
 import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-block.js';
@@ -60,6 +61,8 @@ export interface ShepherdConfig {
   manage: ConfigOutput['manage'];
   /** Task records: `keep` is seconds. */
   tasks: ConfigOutput['tasks'];
+  /** Infrastructure locks: disruptions at once per level (docs/locks.md); empty: no limit. */
+  limits: DisruptionLimits;
   /** Set when traces are exported (the `tracing:` section or the OTEL_EXPORTER_OTLP_* environment). */
   tracing: ConfigOutput['tracing'];
   /** `strict: true` or `check --strict`: preset warnings are errors too. */
@@ -239,6 +242,7 @@ export async function parseConfig(
     defaultsLayer: { source, prefix: ['defaults'] },
     manage: c.manage,
     tasks: c.tasks,
+    limits: limitsOf(c.limits),
     tracing: c.tracing,
     strict,
     presetsMaySetEndpoints: c.presets_may_set_endpoints,

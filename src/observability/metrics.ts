@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CloudCallEvent } from '../daemon/cloud-account.js';
+import { LOCK_LEVELS, type LockLevel } from '../reconcile/lock-keys.js';
 import type { ManageOutcome } from '../reconcile/manage-preset.js';
 import type { CycleSummary } from '../reconcile/scheduler.js';
 import type { PresetStatus, VmSnapshot } from '../reconcile/state.js';
@@ -108,6 +109,18 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [this.registry],
   });
+  private readonly lockWaits = this.counter(
+    'vmshepherd_lock_waits_total',
+    'disruptive calls deferred because an infrastructure lock had no free slot, by level',
+    ['level'],
+  );
+  private readonly lockWaitingNow = this.gauge(
+    'vmshepherd_lock_waiting',
+    'disruptive calls deferred by the last manage of each preset for an infrastructure lock, by level',
+    ['level'],
+  );
+  /** Deferrals of each preset's last manage, summed into lockWaitingNow. */
+  private readonly waitingByPreset = new Map<string, Partial<Record<LockLevel, number>>>();
   readonly verbTasks = this.counter(
     'vmshepherd_verb_tasks_total',
     'tasks (verbs and operator actions) by verb and outcome',
@@ -161,9 +174,26 @@ export class Metrics {
     this.exported.set(preset, { status, vms: state.vms });
   }
 
+  lockWait(level: LockLevel): void {
+    this.lockWaits.inc({ level });
+  }
+
+  /** The deferrals of a preset's last manage (undefined: none), summed over presets per level. */
+  lockWaiting(preset: string, waits: Partial<Record<LockLevel, number>> | undefined): void {
+    if (!waits && !this.waitingByPreset.has(preset)) return; // the steady state sets nothing
+    if (waits) this.waitingByPreset.set(preset, waits);
+    else this.waitingByPreset.delete(preset);
+    for (const level of LOCK_LEVELS) {
+      let sum = 0;
+      for (const w of this.waitingByPreset.values()) sum += w[level] ?? 0;
+      this.lockWaitingNow.set({ level }, sum);
+    }
+  }
+
   /** Forgets the series of presets that are no longer configured. */
   forgetPreset(preset: string): void {
     for (const g of [this.presetDesired, this.presetUnhealthy, this.presetGuard]) g.remove({ preset });
+    this.lockWaiting(preset, undefined);
     const last = this.exported.get(preset);
     if (last) for (const state in last.status.counts) this.presetVms.remove({ preset, state });
     this.exported.delete(preset);
