@@ -656,6 +656,7 @@ export class Daemon {
                 eventsKept: this.gen.config.manage.events_kept,
                 stopping: this.stopping.signal,
                 onFinished: (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state }),
+                ...this.lockDeps(),
               }),
           }
         : {}),

@@ -95,7 +95,7 @@ async function gated(
  * Waits until the cloud no longer lists the VM (its deletion is what occupies the host), at most
  * GONE_PATIENCE_MS: the note says what the cloud showed last.
  */
-async function untilGone(cloud: Cloud, vmId: string, lease: LeaseKeeper): Promise<string> {
+export async function untilGone(cloud: Cloud, vmId: string, lease: LeaseKeeper): Promise<string> {
   const deadline = performance.now() + GONE_PATIENCE_MS;
   try {
     for (;;) {

@@ -100,4 +100,52 @@ describe('infrastructure locks on the simulated cloud', () => {
     expect(waits.length).toBeGreaterThan(0);
     expect(await d.metrics.registry.metrics()).toMatch(/vmshepherd_lock_waiting\{level="host"\} 0/);
   });
+
+  it('a verb task waits for its lock as a step, and runs once the lock is free', async () => {
+    const t = await testDaemon(settings, { 'lk-task.conf': presetFile('lk-task', 1) });
+    daemon = t.daemon;
+    const d = t.daemon;
+    const [vm] = await eventually(
+      afterCycle(d, () => cloudVms().get('lk-task') ?? []),
+      (v) => running(v) === 1,
+      20_000,
+    );
+    const [cloud] = simulatedClouds();
+    const [need] = locksFor({ host: hostOf(undefined) }, cloud!.account, { host: 1 });
+    const store = d.runtime.locks!;
+    const lease = (await d.runtime.acquire('preset/lk-holder', 120_000))!;
+    const owner = { instance: 'other-instance', preset: 'lk-holder', vm: 'vm-x', operation: 'resize' };
+    const held = await store.acquireLock(need!.key, 1, owner, lease, 120_000);
+    if (!('held' in held)) throw new Error('the test could not take the lock');
+
+    const task = await d.requestVerb('lk-task', vm!.id, 'restart', 'ops');
+    const waiting = await eventually(
+      afterCycle(d, () => d.taskStore.getTask(task.id)),
+      (x) => x?.steps.some((s) => s.name === 'wait for lock') === true,
+      10_000,
+    );
+    expect(waiting!.state).toBe('running');
+    expect(waiting!.steps.find((s) => s.name === 'wait for lock')!.note).toBe(
+      `waiting for lock ${need!.key} (1 at once): held by other-instance for lk-holder/vm-x (resize)`,
+    );
+    expect(waiting!.steps.some((s) => s.name === 'reboot')).toBe(false);
+    // Waiting more manages records nothing new and counts no attempt.
+    for (let i = 0; i < 3; i++) await d.runCycle();
+    const still = (await d.taskStore.getTask(task.id))!;
+    expect(still.steps.filter((s) => s.name === 'wait for lock')).toHaveLength(1);
+    expect(still.attempts).toBe(waiting!.attempts);
+
+    await store.releaseLock(held.held, lease);
+    const done = await eventually(
+      afterCycle(d, () => d.taskStore.getTask(task.id)),
+      (x) => x?.state === 'done' || x?.state === 'failed',
+      20_000,
+    );
+    expect(done!.state).toBe('done');
+    expect(done!.steps.filter((s) => s.name === 'reboot').map((s) => s.state)).toEqual(['started', 'done']);
+    const intervals = intervalsOf('lk-task', parseState(await d.runtime.load('lk-task')).events);
+    expect(intervals.map((i) => `${i.operation} ${i.vm} ${i.host}`)).toEqual([
+      `reboot ${vm!.id} ${hostOf(undefined)}`,
+    ]);
+  });
 });
