@@ -500,11 +500,13 @@ export class Daemon {
       : ((await (
           await this.registry.resolve('presets', config.presets.driver)
         ).create(config.presets.options, ctx(config.presets.driver))) as PresetStore);
-    if (Object.keys(config.limits).length > 0 && !runtime.locks)
+    if (Object.keys(config.limits).length > 0 && !runtime.locks) {
+      if (!keepRuntime) await runtime.close?.();
       throw new ShepherdError(
         'runtime_lock_1001',
         `runtime driver ${config.runtime.driver} keeps no locks, and limits: are set`,
       );
+    }
     const catalog = catalogFor(config, this.registry, store);
     const pool = new DriverPool(this.registry, this.logger, this.clock, this.instanceId, config.baseDir);
     pool.onCloudCall = (e) => this.metrics.cloudCall(e);
