@@ -211,6 +211,31 @@ export const configSchema = z.strictObject({
       heap_growth: 1.3,
     })
     .describe('new in vmshepherd: tuning of the manage loop'),
+  limits: z
+    .strictObject({
+      disruptions_per_host: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('disruptive calls at once on one physical host (the cloud host id), across all presets'),
+      disruptions_per_az: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('disruptive calls at once in one availability zone of one account, across all presets'),
+      disruptions_per_account: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('disruptive calls at once in one cloud account, across all presets'),
+    })
+    .optional()
+    .describe(
+      'new: infrastructure locks (docs/locks.md): terminate of a live VM, reboot, rebuild, resize and stop wait for a free slot at each level given; absent: no limit at that level',
+    ),
   tasks: z
     .strictObject({
       keep: durationSeconds

@@ -7,6 +7,7 @@ import type { OptionIssue, OptionsResult } from '../drivers/types.js';
 import { keysAt, zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { LogLevel } from '../observability/logger.js';
+import { type DisruptionLimits, limitsOf } from '../reconcile/lock-keys.js';
 import { isPlainObject } from '../util/deep-merge.js';
 import { didYouMean } from '../util/suggest.js';
 import { YamlSource } from '../util/yaml-source.js';
@@ -61,6 +62,8 @@ export interface ShepherdConfig {
   manage: ConfigOutput['manage'];
   /** Task records: `keep` is seconds. */
   tasks: ConfigOutput['tasks'];
+  /** Infrastructure locks: disruptions at once per level (docs/locks.md); empty: no limit. */
+  limits: DisruptionLimits;
   /** Set when traces are exported (the `tracing:` section or the OTEL_EXPORTER_OTLP_* environment). */
   tracing: ConfigOutput['tracing'];
   /** `strict: true` or `check --strict`: preset warnings are errors too. */
@@ -240,6 +243,7 @@ export async function parseConfig(
     defaultsLayer: { source, prefix: ['defaults'] },
     manage: c.manage,
     tasks: c.tasks,
+    limits: limitsOf(c.limits),
     tracing: c.tracing,
     strict,
     presetsMaySetEndpoints: c.presets_may_set_endpoints,

@@ -135,6 +135,11 @@ export class CloudAccount implements IaasDriver {
     );
   }
 
+  /** The driver's account for infrastructure locks, when it names one. */
+  get lockAccount(): string | undefined {
+    return this.driver.lockAccount;
+  }
+
   get inPlaceFields(): readonly SpecField[] | undefined {
     return this.driver.inPlaceFields;
   }

@@ -24,7 +24,7 @@ import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
 import { FleetHealth, fleetGuard } from '../reconcile/fleet-guard.js';
 import type { LeaseKeeper } from '../reconcile/lease-keeper.js';
-import { type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
+import { type ManageDeps, type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
 import { NO_TASKS, runPresetTasks } from '../reconcile/run-tasks.js';
@@ -395,6 +395,7 @@ export class Daemon implements Operations {
           healthQueue: this.healthQueue,
           clock: this.clock,
           healthHistory: this.gen.config.manage.health_history,
+          limits: this.gen.config.limits,
           fleet: (p) => {
             const f = this.fleetDeps();
             return { others: f.others(p), maxUnhealthy: f.maxUnhealthy };
@@ -535,6 +536,13 @@ export class Daemon implements Operations {
       : ((await (
           await this.registry.resolve('presets', config.presets.driver)
         ).create(config.presets.options, ctx(config.presets.driver))) as PresetStore);
+    if (Object.keys(config.limits).length > 0 && !runtime.locks) {
+      if (!keepRuntime) await runtime.close?.();
+      throw new ShepherdError(
+        'runtime_lock_1001',
+        `runtime driver ${config.runtime.driver} keeps no locks, and limits: are set`,
+      );
+    }
     const catalog = catalogFor(config, this.registry, store);
     const pool = new DriverPool(this.registry, this.logger, this.clock, this.instanceId, config.baseDir);
     pool.onCloudCall = (e) => this.metrics.cloudCall(e);
@@ -557,6 +565,14 @@ export class Daemon implements Operations {
   /** Closes what a refused generation made for itself (what it shares with the one in force stays). */
   private async discard(next: Generation, old: Generation): Promise<void> {
     await this.retire(next, old);
+  }
+
+  /** `limits:` for the manage, with the store's locks (checked when the configuration was built). */
+  private lockDeps(): Pick<ManageDeps, 'locks'> {
+    const { limits } = this.gen.config;
+    const store = this.gen.runtime.locks;
+    if (!store || Object.keys(limits).length === 0) return {};
+    return { locks: { store, limits, onWait: (level) => this.metrics.lockWait(level) } };
   }
 
   private makeScheduler(): Scheduler {
@@ -704,6 +720,7 @@ export class Daemon implements Operations {
                 stopping: this.stopping.signal,
                 waitMs: this.gen.config.tasks.stop_timeout * 1000,
                 onFinished: (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state }),
+                ...this.lockDeps(),
               }),
           }
         : cycle.tasksListed
@@ -717,6 +734,7 @@ export class Daemon implements Operations {
         return this.gen.catalog.get(name);
       },
       knowsRevision: (name: string, rev: string) => this.knownRevisions.has(name, rev),
+      ...this.lockDeps(),
     };
     const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
       const o = await managePreset(preset, deps, { force });
@@ -731,6 +749,7 @@ export class Daemon implements Operations {
     });
     this.outcomes.set(preset.name, outcome);
     this.metrics.manage(outcome);
+    this.metrics.lockWaiting(preset.name, outcome.lockWaits);
     if (outcome.state) this.noteFleetHealth(preset, outcome.state.vms);
     const { result, created, terminated, failedActions, durationMs } = outcome;
     logger.debug(

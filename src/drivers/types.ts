@@ -159,6 +159,11 @@ export interface Vm {
   /** Networks as the preset names them (ids or names): only where the cloud can report them so. */
   networks?: string[];
   availabilityZone?: string;
+  /**
+   * The physical host the VM runs on, as the cloud names it to this account (Nova's `hostId`); absent
+   * when the cloud does not tell it. Disruptions are limited per host by it (docs/locks.md).
+   */
+  host?: string;
   /** A resize waits for its confirmation (Nova's VERIFY_RESIZE): resumed by confirming it. */
   resizeUnconfirmed?: boolean;
   /** Why the cloud says the VM failed (kept for the panel). */
@@ -306,6 +311,12 @@ export interface IaasDriver {
    * default: every field whose verb it offers. A field left out is brought to the spec by replacing the VM.
    */
   inPlaceFields?: readonly SpecField[];
+  /**
+   * Names the cloud account for infrastructure locks (`account:<it>`), equal for every driver instance
+   * that talks to the same account (OpenStack: auth URL and project). Never a secret: it is stored in the
+   * runtime store and shown in plan reasons. Without it, the account level of `limits:` is skipped.
+   */
+  lockAccount?: string;
   close?(): Promise<void>;
 }
 
@@ -381,6 +392,55 @@ export interface RuntimeStore {
    * false or `signal` aborts, whatever the lease's own TTL says.
    */
   leaseGuard?(): LeaseGuard;
+  /**
+   * Infrastructure locks (docs/locks.md): slots limiting disruptions per host, zone and account, shared
+   * by every instance on this store. Optional for plugin stores: without it, `limits:` is refused.
+   */
+  locks?: LockStore;
+}
+
+/** Who holds a lock slot: shown in plan reasons and events of whoever waits for it. */
+export interface LockOwner {
+  instance: string;
+  preset: string;
+  vm: string;
+  /** The disruptive call, e.g. `terminate`, `reboot`, `rebuild`. */
+  operation: string;
+}
+
+/** One held slot of a lock. `id` names this hold only: a later holder of the same slot has another. */
+export interface LockSlot {
+  key: string;
+  id: string;
+  owner: LockOwner;
+  /** Epoch ms (store clock); a slot whose time passed is free. */
+  expiresAt: number;
+}
+
+/** A slot taken, or the holders that keep every slot busy. */
+export type LockResult = { held: LockSlot } | { busy: LockSlot[] };
+
+/**
+ * Counting semaphores: `slots` holders of one key at a time, each under the preset lease it was taken
+ * with. Every write is fenced by that lease as `save` is: a holder whose lease is no longer current cannot
+ * take, extend or release a slot (`runtime_lock_0001` on take), and a hold is renewed or released only by
+ * the id it was given, so no caller ever frees another's slot.
+ */
+export interface LockStore {
+  acquireLock(
+    key: string,
+    slots: number,
+    owner: LockOwner,
+    lease: Lease,
+    ttlMs: number,
+    options?: CallOptions,
+  ): Promise<LockResult>;
+  /** Extends the hold; null when it was lost (expired and taken, released, or the lease is stale). */
+  renewLock(slot: LockSlot, lease: Lease, ttlMs: number, options?: CallOptions): Promise<LockSlot | null>;
+  /** Frees the hold; a hold already lost is a no-op. */
+  releaseLock(slot: LockSlot, lease: Lease, options?: CallOptions): Promise<void>;
+  /** The unexpired holds of a key. */
+  listLocks(key: string, options?: CallOptions): Promise<LockSlot[]>;
 }
 
 export type TaskState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';

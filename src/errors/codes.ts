@@ -465,6 +465,16 @@ export const CODES = {
     'None needed: the manage stops and another instance takes over; check runtime store latency if frequent.',
     409,
   ),
+  runtime_lock_0001: no(
+    'Lock slot not taken: the preset lease it was asked under is no longer current (stale fencing token)',
+    'None needed: the manage stops and the instance that holds the preset lease now acts.',
+    409,
+  ),
+  runtime_lock_1001: no(
+    '`limits:` are set but the runtime store keeps no infrastructure locks',
+    'Use InMemoryDriver, PostgresDriver or ZookeeperDriver, or a plugin store that offers `locks`, or remove `limits:`.',
+    500,
+  ),
   postgres_call_2001: backoff(
     'PostgreSQL runtime store unreachable or failing: leases and states cannot be read or written',
     'Check the database server and the connection options; managing resumes by itself when it answers.',

@@ -29,6 +29,7 @@ export interface CloudCallFigures {
   error?: { code: string };
 }
 
+
 /**
  * The daemon's Prometheus metrics, in a registry of its own (not prom-client's global one), so several
  * daemons in one process (tests, benchmarks) never share counters. Served at /metrics by the HTTP server.
@@ -133,6 +134,20 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [this.registry],
   });
+  private readonly lockWaits = this.counter(
+    'vmshepherd_lock_waits_total',
+    'disruptive calls deferred because an infrastructure lock had no free slot, by level',
+    ['level'],
+  );
+  private readonly lockWaitingNow = this.gauge(
+    'vmshepherd_lock_waiting',
+    'disruptive calls deferred by the last manage of each preset for an infrastructure lock, by level',
+    ['level'],
+  );
+  /** Deferrals of each preset's last manage, summed into lockWaitingNow. */
+  private readonly waitingByPreset = new Map<string, Readonly<Record<string, number>>>();
+  /** Every lock level seen waiting: their gauges go back to 0, not away, when the waits end. */
+  private readonly levelsSeen = new Set<string>();
   readonly verbTasks = this.counter(
     'vmshepherd_verb_tasks_total',
     'tasks (verbs and operator actions) by verb and outcome',
@@ -186,9 +201,27 @@ export class Metrics {
     this.exported.set(preset, { status, vms: state.vms });
   }
 
+  lockWait(level: string): void {
+    this.lockWaits.inc({ level });
+  }
+
+  /** The deferrals of a preset's last manage (undefined: none), summed over presets per level. */
+  lockWaiting(preset: string, waits: Readonly<Record<string, number>> | undefined): void {
+    if (!waits && !this.waitingByPreset.has(preset)) return; // the steady state sets nothing
+    if (waits) this.waitingByPreset.set(preset, waits);
+    else this.waitingByPreset.delete(preset);
+    for (const level of Object.keys(waits ?? {})) this.levelsSeen.add(level);
+    for (const level of this.levelsSeen) {
+      let sum = 0;
+      for (const w of this.waitingByPreset.values()) sum += w[level] ?? 0;
+      this.lockWaitingNow.set({ level }, sum);
+    }
+  }
+
   /** Forgets the series of presets that are no longer configured. */
   forgetPreset(preset: string): void {
     for (const g of [this.presetDesired, this.presetUnhealthy, this.presetGuard]) g.remove({ preset });
+    this.lockWaiting(preset, undefined);
     const last = this.exported.get(preset);
     if (last) for (const state in last.status.counts) this.presetVms.remove({ preset, state });
     this.exported.delete(preset);

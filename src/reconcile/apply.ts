@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
   type CallOptions,
@@ -23,8 +24,10 @@ import {
   fixedZone,
   flavorsFor,
 } from './capacity-skips.js';
+import type { DisruptionGate, LockWait } from './disruption-gate.js';
 import type { InPlaceStep } from './in-place.js';
 import type { LeaseKeeper } from './lease-keeper.js';
+import { DISRUPTIVE_VERBS, terminateDisrupts } from './lock-keys.js';
 import type { InPlaceUpdate, Remedy, Termination } from './plan.js';
 import { idempotencyKey, vmSpec } from './spec.js';
 import type { PresetEvent } from './state.js';
@@ -51,11 +54,60 @@ export interface ApplyContext {
   record(event: Omit<PresetEvent, 'at' | 'token' | 'instance'>): void;
   /** Set when the daemon stops: actions not yet started are skipped. */
   stopping: AbortSignal;
+  /** With `limits:`: disruptive calls run through it (docs/locks.md), on the VMs as listed (`vms`). */
+  gate?: DisruptionGate | undefined;
+  vms?: ReadonlyMap<string, Vm> | undefined;
 }
 
 export interface TerminationOutcome {
   done: Termination[];
   failed: { termination: Termination; error: ShepherdError }[];
+  /** Deferred to the next manage: a lock they need has no free slot. */
+  waiting?: { termination: Termination; wait: LockWait }[];
+}
+
+/** How long a terminate under a lock waits to see its VM gone before the lock is freed anyway. */
+const GONE_PATIENCE_MS = 120_000;
+const GONE_POLL_MS = 1000;
+
+/**
+ * Runs `call` through the gate when there is one and the VM is known; `undefined` when it ran, else the
+ * lock it waits for. `disrupts` false (a dead VM's removal) runs it without a lock.
+ */
+async function gated(
+  ctx: ApplyContext,
+  vmId: string,
+  operation: string,
+  disrupts: boolean,
+  call: () => Promise<void>,
+  observe?: () => Promise<string>,
+): Promise<LockWait | undefined> {
+  const vm = ctx.vms?.get(vmId);
+  if (!ctx.gate || !vm || !disrupts) {
+    await call();
+    return undefined;
+  }
+  const r = await ctx.gate.run(vm, operation, call, observe);
+  return r.ran ? undefined : r.wait;
+}
+
+/**
+ * Waits until the cloud no longer lists the VM (its deletion is what occupies the host), at most
+ * GONE_PATIENCE_MS: the note says what the cloud showed last.
+ */
+export async function untilGone(cloud: Cloud, vmId: string, lease: LeaseKeeper): Promise<string> {
+  const deadline = performance.now() + GONE_PATIENCE_MS;
+  try {
+    for (;;) {
+      const vm = await cloud.get(vmId, { signal: lease.signal });
+      if (!vm || vm.state === 'terminated') return 'gone';
+      if (performance.now() >= deadline) return `still listed (${vm.providerStatus ?? vm.state})`;
+      await sleep(GONE_POLL_MS, undefined, { signal: lease.signal });
+    }
+  } catch (err) {
+    // The terminate was answered: it stands, only its effect was not seen.
+    return `answered, not seen gone: ${(err as Error).message}`;
+  }
 }
 
 /** Terminates concurrently (the account limiter bounds the calls); each call first checks the lease. */
@@ -69,8 +121,22 @@ export async function applyTerminations(
     terminations.map(async (t) => {
       if (ctx.stopping.aborted) return;
       try {
-        ctx.lease.assertValid();
-        await ctx.cloud.terminate(t.vmId, { signal: ctx.lease.signal });
+        const wait = await gated(
+          ctx,
+          t.vmId,
+          'terminate',
+          terminateDisrupts(ctx.vms?.get(t.vmId)),
+          async () => {
+            ctx.lease.assertValid();
+            await ctx.cloud.terminate(t.vmId, { signal: ctx.lease.signal });
+          },
+          () => untilGone(ctx.cloud, t.vmId, ctx.lease),
+        );
+        if (wait) {
+          outcome.waiting ??= [];
+          outcome.waiting.push({ termination: t, wait });
+          return;
+        }
         outcome.done.push(t);
         ctx.record({
           type: 'terminated',
@@ -112,6 +178,7 @@ export async function applyAdoptions(
       const reason = `named ${ctx.preset.name} without vmshepherd metadata: the original VmShepherd's VM, adopted`;
       ctx.record({ type: 'adopted', vm: id, reason });
       ctx.logger.info({ vm: id, fence: ctx.lease.token }, 'adopted VM');
+      return undefined;
     } catch (err) {
       const error = asShepherdError(err, 'reconcile_manage_1001');
       ctx.record({ type: 'adopt_failed', vm: id, reason: error.message, code: error.code });
@@ -275,6 +342,8 @@ export async function applyCreates(
 export interface VerbOutcome<T> {
   done: T[];
   failed: { action: T; error: ShepherdError }[];
+  /** Deferred to the next manage: a lock they need has no free slot. */
+  waiting?: { action: T; wait: LockWait }[];
 }
 
 /** Remedies (reboot, rebuild), concurrently, under the lease. */
@@ -287,10 +356,14 @@ export async function applyRemedies(
   return applyEach(remedies, ctx, async (r) => {
     const reason = `${r.action}: ${describe(r)}`;
     try {
-      ctx.lease.assertValid();
-      await ctx.cloud.verb(r.action, r.vmId, spec, { signal: ctx.lease.signal });
+      const wait = await gated(ctx, r.vmId, r.action, DISRUPTIVE_VERBS.has(r.action), async () => {
+        ctx.lease.assertValid();
+        await ctx.cloud.verb(r.action, r.vmId, spec, { signal: ctx.lease.signal });
+      });
+      if (wait) return wait;
       ctx.record({ type: 'remedied', vm: r.vmId, reason });
       ctx.logger.info({ vm: r.vmId, verb: r.action, reason, fence: ctx.lease.token }, 'remedied VM');
+      return undefined;
     } catch (err) {
       const error = asShepherdError(err, 'reconcile_manage_1001');
       ctx.record({
@@ -320,10 +393,15 @@ export async function applyUpdates(
   return applyEach(updates, ctx, async (u) => {
     const data = { op: u.op, fields: u.steps.flatMap((s) => s.fields).join(',') };
     try {
-      await bringToSpec(ctx.cloud, u.vmId, u.steps, u.recorded, ctx.preset, spec as VmSpec, ctx.lease);
+      const disrupts = u.steps.some((step) => DISRUPTIVE_VERBS.has(step.verb));
+      const wait = await gated(ctx, u.vmId, u.op, disrupts, () =>
+        bringToSpec(ctx.cloud, u.vmId, u.steps, u.recorded, ctx.preset, spec as VmSpec, ctx.lease),
+      );
+      if (wait) return wait;
       const reason = `${u.op}: ${u.reason}; spec ${u.from} → ${ctx.preset.specHash}`;
       ctx.record({ type: 'updated', vm: u.vmId, reason, data });
       ctx.logger.info({ vm: u.vmId, op: u.op, reason, fence: ctx.lease.token }, 'updated VM in place');
+      return undefined;
     } catch (err) {
       const error = asShepherdError(err, 'reconcile_manage_1001');
       ctx.record({
@@ -376,11 +454,14 @@ export async function bringToSpec(
   await cloud.verb('setMetadata', vmId, spec, { signal: lease.signal });
 }
 
-/** Runs `run` for every action at once (the account limiter bounds the calls); a throw marks it failed. */
+/**
+ * Runs `run` for every action at once (the account limiter bounds the calls); a throw marks it failed, a
+ * lock wait returned defers it.
+ */
 async function applyEach<T>(
   actions: readonly T[],
   ctx: ApplyContext,
-  run: (action: T) => Promise<void>,
+  run: (action: T) => Promise<LockWait | undefined>,
 ): Promise<VerbOutcome<T>> {
   const outcome: VerbOutcome<T> = { done: [], failed: [] };
   if (actions.length === 0) return outcome; // the steady state: nothing allocated per manage
@@ -388,8 +469,12 @@ async function applyEach<T>(
     actions.map(async (action) => {
       if (ctx.stopping.aborted) return;
       try {
-        await run(action);
-        outcome.done.push(action);
+        const wait = await run(action);
+        if (!wait) outcome.done.push(action);
+        else {
+          outcome.waiting ??= [];
+          outcome.waiting.push({ action, wait });
+        }
       } catch (err) {
         outcome.failed.push({ action, error: asShepherdError(err, 'reconcile_manage_1001') });
       }

@@ -1,4 +1,5 @@
 import type { ShepherdError } from '../errors/shepherd-error.js';
+import type { LockLevel } from './lock-keys.js';
 import type { PresetState } from './state.js';
 
 /** What one manage of one preset did: for the scheduler, the tasks it ends, metrics and the API. */
@@ -19,4 +20,6 @@ export interface ManageOutcome {
   lease?: { token: number; takenOver: boolean };
   /** Set when the failure came from the runtime store (lease, load or save), not the cloud. */
   runtimeFailure?: boolean;
+  /** Disruptive calls deferred by this manage, by the lock level that had no free slot. */
+  lockWaits?: Partial<Record<LockLevel, number>>;
 }

@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { CountOrPercent } from '../config/preset-schema.js';
-import { type HealthCheck, META_REVISION, type RuntimeStore, type Vm } from '../drivers/types.js';
+import {
+  type HealthCheck,
+  type LockStore,
+  META_REVISION,
+  type RuntimeStore,
+  type Vm,
+} from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
@@ -22,10 +28,12 @@ import {
 import { afterCreates, type BackoffState } from './backoff.js';
 import { type CapacityFound, type CapacitySkip, type CapacitySkips, skipsAfter } from './capacity-skips.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
+import { DisruptionGate } from './disruption-gate.js';
 import { isDue } from './due.js';
 import type { FleetCounts } from './fleet-guard.js';
 import type { HealthById } from './health.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import type { DisruptionLimits, LockLevel } from './lock-keys.js';
 import { checkHealth, type Decision, decide, type Listing, observe, withFaults } from './observe.js';
 import { createBudget, guardHolding, type InPlaceUpdate, type Remedy } from './plan.js';
 import type { PresetTasksResult } from './run-tasks.js';
@@ -65,6 +73,8 @@ export interface ManageDeps {
   freshPreset?: (name: string, unseen: readonly string[], observedAt: number) => Promise<Preset | undefined>;
   /** Whether this instance has read that revision of the preset (its current one or an earlier one). */
   knowsRevision?: (name: string, revision: string) => boolean;
+  /** `limits:` and the store's locks: disruptive calls wait for their slots (docs/locks.md). */
+  locks?: { store: LockStore; limits: DisruptionLimits; onWait?: (level: LockLevel) => void };
 }
 
 import type { ManageOutcome, ManageResult } from './manage-outcome.js';
@@ -199,7 +209,15 @@ export async function managePreset(
         preset,
         decision,
         vms.length,
-        { preset, cloud: deps.cloud, lease, logger: deps.logger, record, stopping: deps.stopping },
+        {
+          preset,
+          cloud: deps.cloud,
+          lease,
+          logger: deps.logger,
+          record,
+          stopping: deps.stopping,
+          ...gateFor(preset, deps, lease, record, vms),
+        },
         acts,
       );
     const health = afterRemedies(decision.health, acts.remedies?.done ?? []);
@@ -275,6 +293,7 @@ export async function managePreset(
       lastManagedAt: started,
       state: next,
       ...(failures[0] ? { error: failures[0] } : {}),
+      ...lockWaitsOf(acts),
     });
     return final;
   } catch (err) {
@@ -416,6 +435,44 @@ async function act(
           }
         : { counts: {}, skipped: [], capacity: decision.capacity, now: decision.decidedAt },
     );
+}
+
+/** The disruption gate of this manage, when `limits:` are set (none allocated otherwise). */
+function gateFor(
+  preset: Preset,
+  deps: ManageDeps,
+  lease: LeaseKeeper,
+  record: Record_,
+  vms: readonly Vm[],
+): { gate?: DisruptionGate; vms?: Map<string, Vm> } {
+  const locks = deps.locks;
+  if (!locks || Object.keys(locks.limits).length === 0) return {};
+  const gate = new DisruptionGate({
+    locks: locks.store,
+    limits: locks.limits,
+    account: deps.cloud.lockAccount,
+    instance: deps.instanceId,
+    preset: preset.name,
+    ttlMs: preset.leaseTtlMs,
+    lease,
+    record,
+    logger: deps.logger,
+    ...(locks.onWait ? { onWait: locks.onWait } : {}),
+  });
+  return { gate, vms: new Map(vms.map((v) => [v.id, v])) };
+}
+
+/** How many actions each lock level deferred in this manage (nothing when none did). */
+function lockWaitsOf(acts: Acts): { lockWaits?: Partial<Record<LockLevel, number>> } {
+  const waits = [
+    ...(acts.terminations?.waiting ?? []),
+    ...(acts.remedies?.waiting ?? []),
+    ...(acts.updates?.waiting ?? []),
+  ];
+  if (waits.length === 0) return {};
+  const counts: Partial<Record<LockLevel, number>> = {};
+  for (const { wait } of waits) counts[wait.level] = (counts[wait.level] ?? 0) + 1;
+  return { lockWaits: counts };
 }
 
 /** A remedied VM starts a new streak: it must fail `unhealthy_threshold` checks again before the next step. */

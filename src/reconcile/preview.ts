@@ -1,10 +1,12 @@
-import type { HealthCheck, RuntimeStore } from '../drivers/types.js';
+import type { HealthCheck, RuntimeStore, Vm } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
+import { DISRUPTIVE_VERBS, type DisruptionLimits, terminateDisrupts } from './lock-keys.js';
+import { type PlannedLockWait, plannedLockWaits } from './lock-preview.js';
 import { checkHealth, decide, membersOf, withFaults } from './observe.js';
 import type {
   GuardVerdict,
@@ -50,6 +52,8 @@ export interface PresetPreview {
   zones?: PlanZones & { skippedUntil: Record<string, number> };
   /** Operators' verbs waiting for room in the budget, by VM. */
   waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
+  /** Planned disruptive actions that would wait for an infrastructure lock now (with `limits:`). */
+  locks: PlannedLockWait[];
 }
 
 /**
@@ -67,6 +71,8 @@ export async function previewPreset(
     healthHistory: number;
     /** This instance's other presets' health, for the fleet-wide guard. */
     fleet?: (preset: string) => NonNullable<PlanContext['fleet']>;
+    /** `limits:` (non-empty): planned disruptions are checked against the locks held now. */
+    limits?: DisruptionLimits;
   },
 ): Promise<PresetPreview> {
   const signal = new AbortController().signal;
@@ -85,6 +91,12 @@ export async function previewPreset(
   });
   const p = decision.plan;
   const acts = !preset.unmanaged;
+  const byId = new Map(vms.map((v) => [v.id, v]));
+  const store = deps.runtime.locks;
+  const locks =
+    acts && store && deps.limits && Object.keys(deps.limits).length > 0
+      ? await plannedLockWaits(disruptiveActions(p, byId), store, deps.limits, deps.cloud.lockAccount)
+      : [];
   return {
     preset: preset.name,
     count: preset.count,
@@ -127,5 +139,24 @@ export async function previewPreset(
     waiting: Object.entries(state.waiting ?? {})
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),
+    locks,
   };
+}
+
+/** The planned actions that take locks (as apply.ts runs them through the gate). */
+function disruptiveActions(
+  p: { terminate: readonly Termination[]; remedy: readonly Remedy[]; update: readonly InPlaceUpdate[] },
+  byId: ReadonlyMap<string, Vm>,
+): { vm: Vm | undefined; action: string }[] {
+  return [
+    ...p.terminate
+      .filter((t) => terminateDisrupts(byId.get(t.vmId)))
+      .map((t) => ({ vm: byId.get(t.vmId), action: 'terminate' })),
+    ...p.remedy
+      .filter((r) => DISRUPTIVE_VERBS.has(r.action))
+      .map((r) => ({ vm: byId.get(r.vmId), action: r.action })),
+    ...p.update
+      .filter((u) => u.steps.some((s) => DISRUPTIVE_VERBS.has(s.verb)))
+      .map((u) => ({ vm: byId.get(u.vmId), action: u.op })),
+  ];
 }

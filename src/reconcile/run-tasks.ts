@@ -17,6 +17,7 @@ import type { ManageOutcome } from './manage-outcome.js';
 import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
 import { lifecycleIn, updateInPlace } from './run-verb.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
+import { LOCKED_STEPS, type TaskLockDeps, withStepLocks } from './task-locks.js';
 import { MAX_TASK_ATTEMPTS, nextStep, stepInterrupted } from './task-steps.js';
 import { admitTaskVerb, BUDGET_WAIT_MS, waitingState, withoutWaiting } from './verb-admission.js';
 import { decideVerb, type Lifecycle, lifecycleAfter, type VerbDecision, type VerbName } from './verbs.js';
@@ -36,6 +37,8 @@ export interface TaskDeps {
   pollMs?: number;
   /** Called when a task ends here (metrics). */
   onFinished?: (task: TaskRecord) => void;
+  /** `limits:`: disruptive steps take the infrastructure locks first (docs/locks.md). */
+  locks?: TaskLockDeps['locks'];
 }
 
 /** What the manage holding the lease does about the preset's tasks once they ran. */
@@ -141,8 +144,8 @@ class TaskRun {
         return 'done';
       }
       const resumed = this.t.state === 'running';
-      // A verb waiting for the budget is looked at every manage: that is no new attempt.
-      const waiting = typeof this.t.data?.waiting === 'string';
+      // A verb waiting for the budget or a lock is looked at every manage: that is no new attempt.
+      const waiting = typeof this.t.data?.waiting === 'string' || typeof this.t.data?.lockWait === 'string';
       await this.write({
         ...this.t,
         state: 'running',
@@ -161,16 +164,28 @@ class TaskRun {
           const admission = await this.admit(preset, name);
           if (admission !== 'go') return admission;
         }
-        await this.write({ ...this.t, steps: [...this.t.steps, this.step(name, 'started')] });
-        this.log.info({ fence: lease.token, step: name, interrupted }, 'task step');
-        if (name === 'manage') return 'deferred';
+        const start = async () => {
+          await this.write({ ...this.t, steps: [...this.t.steps, this.step(name, 'started')] });
+          this.log.info({ fence: lease.token, step: name, interrupted }, 'task step');
+        };
+        if (name === 'manage') {
+          await start();
+          return 'deferred';
+        }
         let result: StepResult;
         try {
-          result = await inStepSpan(
-            name,
-            (r) => (r.skipped ? 'skipped' : 'done'),
-            () => runStep(name, preset, this.t, interrupted, lease, this.deps),
+          const exec = async () => {
+            await start();
+            return runStep(name, preset, this.t, interrupted, lease, this.deps);
+          };
+          const locked = await this.locked(preset, name, interrupted, () =>
+            inStepSpan(name, (r) => (r.skipped ? 'skipped' : 'done'), exec),
           );
+          if (!locked.ran) {
+            await this.waitForLock(locked.reason);
+            return 'waiting';
+          }
+          result = locked.value;
         } catch (err) {
           const e = asShepherdError(err, 'reconcile_manage_1001');
           if (LEAVE_FOR_LATER.has(e.code) || !lease.valid()) throw e;
@@ -180,9 +195,10 @@ class TaskRun {
           await this.finish('failed', { code: e.code, message: e.message, step: name });
           return 'done';
         }
+        const { lockWait: _w, ...data } = this.t.data ?? {};
         await this.write({
           ...this.t,
-          ...(result.data ? { data: { ...this.t.data, ...result.data } } : {}),
+          ...(result.data || _w !== undefined ? { data: { ...data, ...result.data } } : {}),
           steps: [...this.t.steps, this.step(name, result.skipped ? 'skipped' : 'done', result.note)],
         });
       }
@@ -259,6 +275,35 @@ class TaskRun {
       await this.leftRunning(err);
     }
     this.endSpan('managed');
+  }
+
+  /**
+   * Runs a step, under the infrastructure locks when it disrupts its VM and `limits:` are set. Taken
+   * before the step is recorded as started: a step that waits was never started (a reboot waiting for
+   * its lock is sent later, not skipped as interrupted).
+   */
+  private locked(
+    preset: Preset,
+    name: string,
+    interrupted: boolean,
+    exec: () => Promise<StepResult>,
+  ): Promise<{ ran: true; value: StepResult } | { ran: false; reason: string }> {
+    const locks = this.deps.locks;
+    if (!locks || interrupted || !LOCKED_STEPS.has(name) || this.t.vm === undefined)
+      return exec().then((value) => ({ ran: true as const, value }));
+    const last = typeof this.t.data?.lockWait === 'string' ? this.t.data.lockWait : undefined;
+    return withStepLocks(preset, name, this.t.vm, this.lease, last, { ...this.deps, locks }, exec);
+  }
+
+  /** Records the wait as a step (`wait for lock`, its reason) when it starts or its holder changes. */
+  private async waitForLock(reason: string): Promise<void> {
+    if (this.t.data?.lockWait === reason) return;
+    await this.write({
+      ...this.t,
+      data: { ...this.t.data, lockWait: reason },
+      steps: [...this.t.steps, this.step('wait for lock', 'done', reason)],
+    });
+    this.log.info({ fence: this.lease.token }, reason);
   }
 
   /** True when the task ended meanwhile (cancelled before we took it up): then on to the next. */

@@ -51,7 +51,12 @@ export type EventType =
   | 'manage_failed'
   | 'lease_lost'
   | 'paused'
-  | 'resumed';
+  | 'resumed'
+  /** A disruptive cloud call (docs/locks.md): started, ended (answered and its effect seen, or failed). */
+  | 'disruption_started'
+  | 'disruption_ended'
+  /** A disruptive call deferred: an infrastructure lock it needs has no free slot. */
+  | 'lock_waiting';
 
 /** One action or notable change, with its reason; kept (bounded) in the preset's runtime state. */
 export interface PresetEvent {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Lease, RuntimeStore, TaskRecord, TaskStore } from '../drivers/types.js';
+import { lockContract } from './lock-contract.js';
 
 export interface RuntimeContractSubject {
   /** Two instances (different owners) sharing one backend. */
@@ -128,6 +129,8 @@ export function runtimeContract(
         expect([...tokens].sort((x, y) => x - y)).toEqual(tokens);
         expect(new Set(tokens).size).toBe(tokens.length);
       }));
+
+    lockContract(run, key, o.ttlMs);
 
     describe('task records', () => {
       const tasksOf = (s: RuntimeStore): TaskStore => {

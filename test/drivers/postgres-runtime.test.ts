@@ -66,6 +66,7 @@ describe('PostgresDriver', () => {
     expect(tables.map((t) => t.tablename)).toEqual([
       'preset_states',
       'vmshepherd_leases',
+      'vmshepherd_locks',
       'vmshepherd_migrations',
       'vmshepherd_states',
       'vmshepherd_tasks',

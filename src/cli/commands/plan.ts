@@ -46,6 +46,7 @@ export function formatPreview(p: PresetPreview): string {
     lines.push(
       `  ${w.verb} ${w.vm} by ${w.by} waits since ${new Date(w.since).toISOString()}  (${w.reason})`,
     );
+  for (const l of p.locks) lines.push(`  ${l.action} ${l.vm}: ${l.reason}`);
   const r = p.rollout;
   if (r.active) {
     const state = r.paused ? `PAUSED: ${r.paused}` : `${r.ready} ready, keeps at least ${r.minReady}`;

@@ -85,10 +85,13 @@ export function staleTask(task: Pick<TaskRecord, 'id' | 'revision'>, lease: Leas
 
 /**
  * Whether a task may still be cancelled: queued, or taken up but waiting for room in the disruption budget
- * (its disruptive step has not started, so nothing of it reached the cloud that cancelling would strand).
+ * or for an infrastructure lock, with no step in flight (nothing of it is reaching the cloud that
+ * cancelling would strand).
  */
 export function cancellable(task: TaskRecord): boolean {
-  return task.state === 'queued' || (task.state === 'running' && typeof task.data?.waiting === 'string');
+  if (task.state === 'queued') return true;
+  const waits = typeof task.data?.waiting === 'string' || typeof task.data?.lockWait === 'string';
+  return task.state === 'running' && waits && task.steps.at(-1)?.state !== 'started';
 }
 
 export function notCancellable(task: TaskRecord): ShepherdError {

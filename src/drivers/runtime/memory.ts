@@ -3,6 +3,7 @@ import { ShepherdError } from '../../errors/shepherd-error.js';
 import type { Clock } from '../../util/clock.js';
 import { defineDriver, type Lease, type RuntimeStore } from '../types.js';
 import { zodOptions } from '../zod-options.js';
+import { MemoryLockStore } from './memory-locks.js';
 import { MemoryTaskStore } from './memory-tasks.js';
 
 interface LeaseRow {
@@ -25,8 +26,12 @@ export class InMemoryRuntime {
   private readonly states = new Map<string, { state: unknown; token: number }>();
   /** Task records, written only while the lease they carry is the current one of its key. */
   readonly tasks = new MemoryTaskStore((lease) => this.holds(lease));
+  /** Infrastructure locks, taken only under the current lease of a preset. */
+  readonly locks: MemoryLockStore;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.locks = new MemoryLockStore(clock, (lease) => this.holds(lease));
+  }
 
   /** The store as one instance (owner) sees it; several owners on one backend share its leases. */
   as(owner: string): RuntimeStore {
@@ -37,6 +42,7 @@ export class InMemoryRuntime {
       load: (preset) => this.load(preset),
       save: (preset, state, lease) => this.save(preset, state, lease),
       tasks: this.tasks,
+      locks: this.locks,
     };
   }
 

@@ -582,10 +582,17 @@ export class SimulatedCloud {
       securityGroups: vm.network.securityGroups,
       networks: vm.network.subnets,
       ...(vm.network.availabilityZone ? { availabilityZone: vm.network.availabilityZone } : {}),
+      // One host per zone: enough for infrastructure locks to be used and tested without a cloud.
+      ...(vm.noHost === undefined ? { host: hostOf(vm.network.availabilityZone) } : {}),
       ...(status === 'VERIFY_RESIZE' ? { resizeUnconfirmed: true } : {}),
       ...(fault ? { fault } : {}),
       ...(vm.shutdownAt !== undefined ? { timedShutdownAt: vm.shutdownAt * 1000 } : {}),
     };
+  }
+
+  /** The account for infrastructure locks: one per simulated cloud (seed and options). */
+  get account(): string {
+    return `sim-${this.tag.toString(16)}`;
   }
 
   /** The root disk's generation of a VM (tests read it to tell a rebuild happened); undefined when gone. */
@@ -599,6 +606,9 @@ function setOrDrop<K extends 'keyName' | 'userdata'>(vm: SimVm, key: K, value: s
   if (value === undefined) delete vm[key];
   else vm[key] = value;
 }
+
+/** The simulated host of a zone's VMs. */
+export const hostOf = (zone: string | undefined) => `sim-host-${zone ?? 'default'}`;
 
 const LOOPBACK: readonly string[] = Object.freeze(['127.0.0.1']);
 

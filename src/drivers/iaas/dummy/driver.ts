@@ -74,6 +74,7 @@ export function dummyDriverFor(
     create: (spec, call) => cloud.create(spec, call.idempotencyKey, call.signal),
     terminate: (id, call) => cloud.terminate(id, call?.signal),
     capabilities: settlingVerbs(cloud, clock),
+    lockAccount: cloud.account,
     close: async () => {
       await stateFile?.flush();
     },

@@ -112,6 +112,8 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
       },
       systemClock,
     ),
+    // Every daemon on one simulator shares its account, and knows it by the simulator's address.
+    lockAccount: `sim@${base}`,
     close: () => agent.close(),
   };
 }

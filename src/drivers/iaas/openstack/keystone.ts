@@ -82,6 +82,8 @@ export function authBody(c: Credentials): unknown {
  */
 export class KeystoneSession {
   private current: Token | undefined;
+  /** The project of the last token issued (an application credential names it only so). */
+  projectId: string | undefined;
   private pending: Promise<Token> | undefined;
   /** Tokens issued so far (tests and benchmarks read it). */
   issued = 0;
@@ -160,6 +162,7 @@ export class KeystoneSession {
     };
     this.issued++;
     this.current = token;
+    this.projectId = token.projectId ?? this.projectId;
     return token;
   }
 }

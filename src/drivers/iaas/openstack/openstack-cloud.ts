@@ -114,7 +114,7 @@ export class OpenStackCloud implements IaasDriver {
   private readonly listings = new NextFlight(async () => (await this.servers({})).map((s) => this.view(s)));
 
   constructor(
-    creds: Credentials,
+    private readonly creds: Credentials,
     private readonly o: OpenStackOptions,
     private readonly clock: Clock,
   ) {
@@ -255,6 +255,20 @@ export class OpenStackCloud implements IaasDriver {
 
   releaseGroups(presets: readonly PresetPlacement[], options?: CallOptions): Promise<void> {
     return this.groups.release(presets, options?.signal);
+  }
+
+  /**
+   * The account for infrastructure locks: the Keystone URL and the project (as the token names it once one
+   * was issued: every disruption follows a listing, so by then it always is). Nova's `hostId` is a digest
+   * of project and host, so hosts are told apart within a project only.
+   */
+  get lockAccount(): string {
+    const a = this.creds.auth;
+    const configured =
+      a.method === 'password'
+        ? (a.projectId ?? `${a.projectDomainId ?? a.projectDomainName ?? ''}/${a.projectName ?? ''}`)
+        : `credential/${a.id ?? a.name ?? ''}`;
+    return `${this.creds.authUrl.replace(/\/+$/, '')}|${this.session.projectId ?? configured}`;
   }
 
   async terminate(vmId: string, options?: CallOptions): Promise<void> {

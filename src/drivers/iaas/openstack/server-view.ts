@@ -15,6 +15,8 @@ export interface NovaServer {
   'OS-EXT-STS:task_state'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
   'OS-EXT-AZ:availability_zone'?: string;
+  /** The host as this project sees it: a digest of project and host name, empty while unscheduled. */
+  hostId?: string;
   key_name?: string | null;
   security_groups?: { name: string }[];
   /** Server tags (microversion 2.26 and later). */
@@ -91,6 +93,7 @@ export function serverToVm(s: NovaServer, names?: NameLookup): Vm {
     ...(s.key_name !== undefined ? { keyName: s.key_name } : {}),
     ...(s.security_groups ? { securityGroups: [...new Set(s.security_groups.map((g) => g.name))] } : {}),
     ...(zone ? { availabilityZone: zone } : {}),
+    ...(s.hostId ? { host: s.hostId } : {}),
     ...(s.status === 'VERIFY_RESIZE' ? { resizeUnconfirmed: true } : {}),
     ...(faultText && state === 'error' ? { fault: `${faultText} [${faultCode(faultText)}]` } : {}),
     ...(Number.isFinite(shutdown) && shutdown > 0 ? { timedShutdownAt: shutdown * 1000 } : {}),

@@ -9,6 +9,7 @@ export interface PostgresNames {
   fence: string;
   migrations: string;
   tasks: string;
+  locks: string;
 }
 
 export function postgresNames(schema: string, prefix: string): PostgresNames {
@@ -20,6 +21,7 @@ export function postgresNames(schema: string, prefix: string): PostgresNames {
     fence: q('fence'),
     migrations: q('migrations'),
     tasks: q('tasks'),
+    locks: q('locks'),
   };
 }
 
@@ -68,6 +70,23 @@ export const MIGRATIONS: readonly { version: number; sql: (n: PostgresNames) => 
       CREATE INDEX ON ${n.tasks} (preset, seq);
       CREATE INDEX ON ${n.tasks} (seq) WHERE state IN ('queued', 'running');
       CREATE INDEX ON ${n.tasks} (finished_at) WHERE finished_at IS NOT NULL;`,
+  },
+  {
+    // Infrastructure locks (docs/locks.md): one row per slot of a key, numbered from 0, so that two
+    // instances taking the last free slot at once conflict on its row. `hold` names one holding of the
+    // slot; `lease_key` and `lease_token` are the preset lease it was taken under (the fence).
+    version: 3,
+    sql: (n) => `
+      CREATE TABLE ${n.locks} (
+        key         text NOT NULL,
+        slot        integer NOT NULL,
+        hold        text NOT NULL,
+        owner       jsonb NOT NULL,
+        lease_key   text NOT NULL,
+        lease_token bigint NOT NULL,
+        expires_at  timestamptz NOT NULL,
+        PRIMARY KEY (key, slot)
+      );`,
   },
 ];
 

@@ -5,6 +5,7 @@ import { isShepherdError, ShepherdError } from '../../../errors/shepherd-error.j
 import type { Lease, RuntimeStore } from '../../types.js';
 import { migrate, type PostgresNames, postgresNames } from './migrations.js';
 import type { PostgresOptions } from './options.js';
+import { PostgresLockStore } from './postgres-locks.js';
 import { PostgresTaskStore } from './postgres-tasks.js';
 
 interface LeaseRow {
@@ -23,6 +24,7 @@ export class PostgresRuntime implements RuntimeStore {
   private readonly names: PostgresNames;
   private ready: Promise<void> | undefined;
   readonly tasks: PostgresTaskStore;
+  readonly locks: PostgresLockStore;
 
   constructor(
     private readonly o: PostgresOptions,
@@ -32,6 +34,7 @@ export class PostgresRuntime implements RuntimeStore {
   ) {
     this.names = postgresNames(o.schema, o.table_prefix);
     this.tasks = new PostgresTaskStore(this.names, (sql, params) => this.query(sql, params));
+    this.locks = new PostgresLockStore(this.names, (sql, params) => this.query(sql, params));
     this.pool = new pg.Pool({
       ...(o.url ? { connectionString: o.url } : {}),
       ...(o.host ? { host: o.host } : {}),

@@ -5,7 +5,8 @@ import type { Lease, LeaseGuard, RuntimeStore } from '../../types.js';
 import type { ZookeeperOptions } from './options.js';
 import { CreateMode, Exception, statTime, ZkConnection, zkCode } from './zk-client.js';
 import { zkWrap } from './zk-wrap.js';
-import { ZookeeperTaskStore } from './zookeeper-tasks.js';
+import { ZookeeperLockStore } from './zookeeper-locks.js';
+import { type ZkTaskAccess, ZookeeperTaskStore } from './zookeeper-tasks.js';
 
 /** What a lock node holds: who, and for how long it counts after its last write (server clock). */
 interface LockData {
@@ -37,6 +38,7 @@ export class ZookeeperRuntime implements RuntimeStore {
   private readonly stateVersions = new Map<string, number>();
   private readonly parents = new Set<string>();
   readonly tasks: ZookeeperTaskStore;
+  readonly locks: ZookeeperLockStore;
 
   constructor(
     private readonly o: ZookeeperOptions,
@@ -47,14 +49,16 @@ export class ZookeeperRuntime implements RuntimeStore {
       this.held.clear();
       this.stateVersions.clear();
     });
-    this.tasks = new ZookeeperTaskStore({
+    const access: ZkTaskAccess = {
       zk: this.zk,
       base: o.working_path === '/' ? '' : o.working_path,
       multi: (build) => this.multi(build),
       ensureParent: (path) => this.ensureParent(path),
       forgetParent: (path) => void this.parents.delete(path),
       lockOf: (lease) => this.held.get(heldKey(lease.key, lease.token))?.path,
-    });
+    };
+    this.tasks = new ZookeeperTaskStore(access);
+    this.locks = new ZookeeperLockStore(access);
   }
 
   async acquire(key: string, ttlMs: number): Promise<Lease | null> {
