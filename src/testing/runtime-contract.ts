@@ -260,6 +260,25 @@ export function runtimeContract(
           await expect(tasksOf(a).updateTask({ ...waiting, data: {} }, lease)).rejects.toMatchObject({
             code: 'runtime_task_0001',
           });
+          // Waiting for an infrastructure lock: cancellable until its step is in flight.
+          const at = new Date().toISOString();
+          const step = (state: 'started' | 'done') => ({
+            name: 'reboot',
+            state,
+            at,
+            instance: 'a',
+            token: 1,
+          });
+          const fourth = (await tasksOf(a).submitTask(newTask(p))).task;
+          const locked = await tasksOf(a).updateTask(
+            { ...fourth, state: 'running', data: { lockWait: 'host busy' }, steps: [step('started')] },
+            lease,
+          );
+          await expect(tasksOf(b).cancelTask(fourth.id, 'bob')).rejects.toMatchObject({
+            code: 'api_task_0002',
+          });
+          await tasksOf(a).updateTask({ ...locked, steps: [step('started'), step('done')] }, lease);
+          expect(await tasksOf(b).cancelTask(fourth.id, 'bob')).toMatchObject({ state: 'cancelled' });
         }));
 
       it('purges the tasks that ended before a time, keeping the others', () =>
