@@ -29,7 +29,6 @@ export interface CloudCallFigures {
   error?: { code: string };
 }
 
-
 /**
  * The daemon's Prometheus metrics, in a registry of its own (not prom-client's global one), so several
  * daemons in one process (tests, benchmarks) never share counters. Served at /metrics by the HTTP server.
