@@ -28,6 +28,13 @@ module.exports = {
       to: { path: below(['daemon', 'reconcile', 'api', 'panel', 'cli', 'presets', 'drivers', 'config']) },
     },
     {
+      name: 'config-below-the-loop',
+      comment: 'The settings and preset schemas know the driver contracts, never the loop or the faces.',
+      severity: 'error',
+      from: { path: below(['config']) },
+      to: { path: below(['reconcile', 'daemon', 'api', 'panel', 'http', 'cli']) },
+    },
+    {
       name: 'drivers-below-config',
       comment: 'Drivers know the driver contract and their options, not the config or the loop above them.',
       severity: 'error',

@@ -7,13 +7,13 @@ import type { OptionIssue, OptionsResult } from '../drivers/types.js';
 import { keysAt, zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { LogLevel } from '../observability/logger.js';
-import { type DisruptionLimits, limitsOf } from '../reconcile/lock-keys.js';
 import { isPlainObject } from '../util/deep-merge.js';
 import { didYouMean } from '../util/suggest.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { type ConfigOutput, configSchema } from './config-schema.js';
 import { DriverOptionsValidator, liftDriverParams, splitBlock } from './driver-block.js';
 import { parseIgnoringUnknown } from './ignore-unknown.js';
+import { type DisruptionLimits, limitsOf } from './limits.js';
 import { HEALTH_CORE_KEYS, IAAS_CORE_KEYS } from './preset-schema.js';
 import { dotted, issuesToErrors, issueWarnings, type SourceLayer, strictly } from './report-issues.js';
 

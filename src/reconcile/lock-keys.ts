@@ -1,37 +1,16 @@
+import type { DisruptionLimits, LockLevel } from '../config/limits.js';
 import type { IaasCapability, Vm } from '../drivers/types.js';
 
 /** Verbs that take a VM out of service; the others change it without a disruption. */
 export const DISRUPTIVE_VERBS: ReadonlySet<IaasCapability> = new Set(['reboot', 'rebuild', 'resize', 'stop']);
 
-/** The levels of `limits:`, finest first. */
-export type LockLevel = 'host' | 'az' | 'account';
-export const LOCK_LEVELS: readonly LockLevel[] = ['host', 'az', 'account'];
-
-/** `limits:` as the loop uses them: slots per level, absent for no limit at that level. */
-export type DisruptionLimits = Partial<Record<LockLevel, number>>;
+export { type DisruptionLimits, LOCK_LEVELS, type LockLevel, limitsOf } from '../config/limits.js';
 
 /** One lock a disruption needs: its key in the runtime store and how many may hold it at once. */
 export interface LockNeed {
   level: LockLevel;
   key: string;
   slots: number;
-}
-
-/** `limits:` of the settings file as levels. */
-export function limitsOf(
-  settings:
-    | {
-        disruptions_per_host?: number | undefined;
-        disruptions_per_az?: number | undefined;
-        disruptions_per_account?: number | undefined;
-      }
-    | undefined,
-): DisruptionLimits {
-  return {
-    ...(settings?.disruptions_per_host ? { host: settings.disruptions_per_host } : {}),
-    ...(settings?.disruptions_per_az ? { az: settings.disruptions_per_az } : {}),
-    ...(settings?.disruptions_per_account ? { account: settings.disruptions_per_account } : {}),
-  };
 }
 
 /**
