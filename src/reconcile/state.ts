@@ -119,6 +119,9 @@ export interface StatusBudget {
   missing: number;
 }
 
+/** Where a decision records the events it makes (the manage stamps them with time, token, instance). */
+export type EventSink = (e: Omit<PresetEvent, 'at' | 'token' | 'instance'>) => void;
+
 /** A rollout's progress as saved: the spec it rolls to, and why it paused. */
 export interface RolloutState {
   spec: string;
