@@ -151,11 +151,68 @@ const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
  * once); they are counted, so the others wait while they last.
  */
 export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext = NO_CONTEXT): Plan {
+  const heal = healing(preset, vms, ctx);
+  const roll = rolloutOf(preset, vms, heal, ctx);
+  const w: PlanWork = {
+    terminate: heal.terminate,
+    serving: heal.serving,
+    budget: roll.budget,
+    spent: [],
+    update: [],
+  };
+  if (w.serving.length > preset.count && !roll.inPlace) scaleIn(preset, roll, w);
+  if (roll.rolling && !roll.inPlace) replaceOutdated(preset, roll, w);
+  const availabilityRoom = w.budget > 0;
+  if (roll.works.size > 0)
+    planUpdates(
+      w.serving.filter((v) => !roll.waitedFor(v)),
+      roll.works,
+      w.budget,
+      w.update,
+      w.spent,
+    );
+  for (const t of w.terminate)
+    if (t.class === 'outdated') t.data = { ready: roll.ready, min_ready: roll.minReady };
+  const creates = createsOf(preset, vms, ctx, heal, roll, w, availabilityRoom);
+  return {
+    adopt: heal.alive.filter((v) => v.vm.metadata[META_PRESET] === undefined).map((v) => v.vm.id),
+    terminate: w.terminate,
+    update: w.update,
+    remedy: heal.remedy,
+    create: creates.create,
+    createReason: creates.reason,
+    createBlocked: creates.block,
+    guard: heal.guard,
+    rollout: {
+      outdated: roll.outdated.length,
+      active: roll.active,
+      paused: roll.paused,
+      ready: roll.ready,
+      minReady: roll.minReady,
+      ...(roll.rolling && preset.update.strategy === 'in_place' && !roll.inPlace
+        ? { fallback: 'replace' as const }
+        : {}),
+    },
+    serving: w.serving.length,
+    ceiling: roll.ceiling,
+    exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
+    budget: { ...roll.before, spent: w.spent },
+    ...(creates.zones ? { zones: creates.zones } : {}),
+  };
+}
+
+/** What the plan takes out and keeps as it goes: terminations, in-place updates, the budget left. */
+interface PlanWork {
+  terminate: Termination[];
+  serving: ClassifiedVm[];
+  budget: number;
+  spent: BudgetHolder[];
+  update: InPlaceUpdate[];
+}
+
+/** Stage 1 and 2: dead, expired and stuck VMs go; unhealthy ones are remedied or replaced. */
+function healing(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext) {
   const terminate: Termination[] = vms.filter((v) => DOOMED.has(v.class)).map((v) => termination(v, v.class));
-  // Spread over zones: scale-in takes from the zone with the most VMs, creates go to the one with the fewest.
-  const spreading = preset.zones.length > 1;
-  const spread = (ordered: ClassifiedVm[]) =>
-    spreading ? spreadScaleInOrder(ordered, (v) => v.vm, preset.zones) : ordered;
   // VMs being deleted are neither counted, checked, nor deleted again: they are gone but for the listing.
   const alive = vms.filter((v) => !DOOMED.has(v.class) && v.class !== 'deleting');
   const checked = alive.filter((v) => !HELD.has(v.class));
@@ -171,11 +228,18 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   // Expiring VMs still serve until their time, but are not counted: their replacements are (within the
   // surge). Scrubbing VMs are on their way out at an operator's word: neither counted nor in the way of
   // their replacements. Quiesced VMs count, as their owner asked.
-  let serving = alive.filter(
+  const serving = alive.filter(
     (v) => v.class !== 'expiring' && v.class !== 'scrubbing' && !terminated.has(v.vm.id),
   );
   const expiring = alive.filter((v) => v.class === 'expiring').length;
+  return { terminate, remedy, guard, alive, serving, expiring };
+}
 
+type Healing = ReturnType<typeof healing>;
+
+/** The rollout's standing: what is outdated, how each outdated VM is brought to spec, and the budget. */
+function rolloutOf(preset: Preset, vms: readonly ClassifiedVm[], heal: Healing, ctx: PlanContext) {
+  const { serving, alive } = heal;
   const count = preset.count;
   const ceiling = count + resolveCountOrPercent(preset.update.maxSurge, count, 'up');
   // One budget: a quiesced VM counts towards `count` but is out of service, so it holds a share of
@@ -199,107 +263,123 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
   const replaced = (v: ClassifiedVm) =>
     v.outdated && (preset.update.strategy !== 'in_place' || works.get(v.vm.id)?.kind === 'replace');
   const toReplace = outdated.filter(replaced);
-  const replaceable = toReplace.filter((v) => !waitedFor(v));
   const inPlace = rolling && preset.update.strategy === 'in_place' && toReplace.length === 0;
-
-  // Surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
-  // (in place, the surge VM stays until every VM is updated); otherwise by scale_in_order.
   // An operator's verb waiting for the budget goes first: the room its VM needs is not spent here.
   const reserved = ctx.verbsWaiting?.size
     ? alive.filter((v) => v.ready && ctx.verbsWaiting?.has(v.vm.id)).length
     : 0;
-  let budget = Math.max(0, before.room - reserved);
-  const spent: BudgetHolder[] = [];
-  const update: InPlaceUpdate[] = [];
-  if (serving.length > count && !inPlace) {
-    const victims =
-      rolling && toReplace.length > 0
-        ? takeWithinBudget(replaceable, serving.length - count, budget)
-        : takeInOrder(
-            spread(
-              scaleInOrder(
-                serving.filter((v) => !waitedFor(v)),
-                preset.scaleInOrder,
-              ),
-            ),
-            serving.length - count,
-            budget,
-          );
-    budget -= victims.filter((v) => v.ready).length;
-    for (const v of victims) {
-      const cls = v.outdated && rolling ? 'outdated' : 'surplus';
-      terminate.push(termination(v, cls, `count is ${count}`));
-      if (v.ready)
-        spent.push(cls === 'outdated' ? rolloutHolder(v.vm.id, 'replace') : scaleInHolder(v.vm.id));
-    }
-    const gone = new Set(victims.map((v) => v.vm.id));
-    serving = serving.filter((v) => !gone.has(v.vm.id));
-  }
-  // Replacing also spends what max_unavailable allows: outdated VMs go before their replacements exist.
-  if (rolling && !inPlace) {
-    const more = takeWithinBudget(
-      serving.filter((v) => replaced(v) && !waitedFor(v)),
-      Number.POSITIVE_INFINITY,
-      budget,
-    );
-    budget -= more.filter((v) => v.ready).length;
-    for (const v of more) {
-      terminate.push(termination(v, 'outdated', replaceReason(preset, works.get(v.vm.id))));
-      if (v.ready) spent.push(rolloutHolder(v.vm.id, 'replace'));
-    }
-    const gone = new Set(more.map((v) => v.vm.id));
-    serving = serving.filter((v) => !gone.has(v.vm.id));
-  }
-  const availabilityRoom = budget > 0;
-  if (works.size > 0)
-    planUpdates(
-      serving.filter((v) => !waitedFor(v)),
-      works,
-      budget,
-      update,
-      spent,
-    );
+  const budget = Math.max(0, before.room - reserved);
+  return {
+    ceiling,
+    before,
+    minReady,
+    ready,
+    outdated,
+    paused,
+    active,
+    rolling,
+    works,
+    waitedFor,
+    replaced,
+    toReplace,
+    inPlace,
+    budget,
+  };
+}
 
-  for (const t of terminate) if (t.class === 'outdated') t.data = { ready, min_ready: minReady };
-  const missing = Math.max(0, count - serving.length);
+type Rollout = ReturnType<typeof rolloutOf>;
+
+/**
+ * Stage 3, surplus: during a rollout only outdated VMs go, and a ready one only while availability allows
+ * (in place, the surge VM stays until every VM is updated); otherwise by scale_in_order.
+ */
+function scaleIn(preset: Preset, roll: Rollout, w: PlanWork): void {
+  const count = preset.count;
+  const spreading = preset.zones.length > 1;
+  // Spread over zones: scale-in takes from the zone with the most VMs.
+  const spread = (ordered: ClassifiedVm[]) =>
+    spreading ? spreadScaleInOrder(ordered, (v) => v.vm, preset.zones) : ordered;
+  const victims =
+    roll.rolling && roll.toReplace.length > 0
+      ? takeWithinBudget(
+          roll.toReplace.filter((v) => !roll.waitedFor(v)),
+          w.serving.length - count,
+          w.budget,
+        )
+      : takeInOrder(
+          spread(
+            scaleInOrder(
+              w.serving.filter((v) => !roll.waitedFor(v)),
+              preset.scaleInOrder,
+            ),
+          ),
+          w.serving.length - count,
+          w.budget,
+        );
+  w.budget -= victims.filter((v) => v.ready).length;
+  for (const v of victims) {
+    const cls = v.outdated && roll.rolling ? 'outdated' : 'surplus';
+    w.terminate.push(termination(v, cls, `count is ${count}`));
+    if (v.ready)
+      w.spent.push(cls === 'outdated' ? rolloutHolder(v.vm.id, 'replace') : scaleInHolder(v.vm.id));
+  }
+  const gone = new Set(victims.map((v) => v.vm.id));
+  w.serving = w.serving.filter((v) => !gone.has(v.vm.id));
+}
+
+/** Stage 3, rollout: replacing spends what max_unavailable allows; outdated VMs go before their replacements. */
+function replaceOutdated(preset: Preset, roll: Rollout, w: PlanWork): void {
+  const more = takeWithinBudget(
+    w.serving.filter((v) => roll.replaced(v) && !roll.waitedFor(v)),
+    Number.POSITIVE_INFINITY,
+    w.budget,
+  );
+  w.budget -= more.filter((v) => v.ready).length;
+  for (const v of more) {
+    w.terminate.push(termination(v, 'outdated', replaceReason(preset, roll.works.get(v.vm.id))));
+    if (v.ready) w.spent.push(rolloutHolder(v.vm.id, 'replace'));
+  }
+  const gone = new Set(more.map((v) => v.vm.id));
+  w.serving = w.serving.filter((v) => !gone.has(v.vm.id));
+}
+
+/**
+ * Stage 4: what is missing and the rollout's surge, within the ceiling, spread over zones, unless a
+ * backoff window or full capacity holds creation.
+ */
+function createsOf(
+  preset: Preset,
+  vms: readonly ClassifiedVm[],
+  ctx: PlanContext,
+  heal: Healing,
+  roll: Rollout,
+  w: PlanWork,
+  availabilityRoom: boolean,
+) {
+  const count = preset.count;
+  const missing = Math.max(0, count - w.serving.length);
   // A rollout adds new VMs beyond count (the surge) until every outdated one has a replacement. In place,
   // a spare VM is only needed for disruptive updates while no VM may be taken down (max_unavailable reached).
   const needsSpare = (v: ClassifiedVm) => {
     if (!v.outdated) return false;
-    const work = works.get(v.vm.id);
+    const work = roll.works.get(v.vm.id);
     if (!work || work.kind === 'replace') return true;
     // Updating a VM that is not ready (mid-resize, say) takes nothing away: no spare for it.
     return work.kind === 'update' && work.disruptive && !availabilityRoom && v.ready;
   };
-  const current = serving.filter((v) => !needsSpare(v)).length;
-  const surge = rolling ? Math.max(0, count - current - missing) : 0;
-  const room = Math.max(0, ceiling - serving.length - expiring);
-  let create = pacedCreates(preset, Math.min(missing + surge, room), vms, terminate.length);
-  let reason = createReason(serving.length, count, expiring, surge);
+  const current = w.serving.filter((v) => !needsSpare(v)).length;
+  const surge = roll.rolling ? Math.max(0, count - current - missing) : 0;
+  const room = Math.max(0, roll.ceiling - w.serving.length - heal.expiring);
+  let create = pacedCreates(preset, Math.min(missing + surge, room), vms, w.terminate.length);
+  let reason = createReason(w.serving.length, count, heal.expiring, surge);
   let zones: PlanZones | undefined;
-  if (spreading) {
-    const counts = zoneCounts(
-      preset.zones,
-      serving.map((v) => v.vm),
-    );
-    const skipped = fullZones(preset.zones, preset.flavors, ctx.capacity ?? [], ctx.now);
-    // Rebalancing (a zone came back, or the list grew) moves one VM at a time, and only in a steady
-    // preset: a new VM first (within max_surge), then scale-in takes the surplus from the fullest zone
-    // once the new one is ready (within max_unavailable).
-    const uneven = imbalance(preset.zones, counts, skipped);
-    const steady =
-      create === 0 && !active && serving.length === count && serving.every((v) => v.class !== 'pending');
-    const moving = uneven && steady && room > 0;
-    if (moving) {
+  if (preset.zones.length > 1) {
+    const spread = zonePlan(preset, ctx, w.serving, create, roll.active, room);
+    zones = spread.zones;
+    if (spread.rebalance) {
       create = 1;
-      reason = `rebalance: ${uneven.from} has ${counts[uneven.from]} VMs, ${uneven.to} ${counts[uneven.to]}`;
+      reason = spread.rebalance;
     }
-    zones = {
-      counts,
-      skipped,
-      creates: zonesForCreates(preset.zones, counts, skipped, create),
-      ...(moving ? { rebalance: uneven } : {}),
-    };
   }
   const block =
     create > 0
@@ -311,30 +391,44 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     create = 0;
     if (zones) zones.creates = [];
   }
+  return { create, reason, zones, block };
+}
+
+/**
+ * Creates go to the zone with the fewest VMs. Rebalancing (a zone came back, or the list grew) moves one
+ * VM at a time, and only in a steady preset: a new VM first (within max_surge), then scale-in takes the
+ * surplus from the fullest zone once the new one is ready (within max_unavailable).
+ */
+function zonePlan(
+  preset: Preset,
+  ctx: PlanContext,
+  serving: readonly ClassifiedVm[],
+  create: number,
+  active: boolean,
+  room: number,
+): { zones: PlanZones; rebalance?: string } {
+  const counts = zoneCounts(
+    preset.zones,
+    serving.map((v) => v.vm),
+  );
+  const skipped = fullZones(preset.zones, preset.flavors, ctx.capacity ?? [], ctx.now);
+  const uneven = imbalance(preset.zones, counts, skipped);
+  const steady =
+    create === 0 && !active && serving.length === preset.count && serving.every((v) => v.class !== 'pending');
+  const moving = uneven && steady && room > 0;
+  const creates = moving ? 1 : create;
   return {
-    adopt: alive.filter((v) => v.vm.metadata[META_PRESET] === undefined).map((v) => v.vm.id),
-    terminate,
-    update,
-    remedy,
-    create,
-    createReason: reason,
-    createBlocked: block,
-    guard,
-    rollout: {
-      outdated: outdated.length,
-      active,
-      paused,
-      ready,
-      minReady,
-      ...(rolling && preset.update.strategy === 'in_place' && !inPlace
-        ? { fallback: 'replace' as const }
-        : {}),
+    zones: {
+      counts,
+      skipped,
+      creates: zonesForCreates(preset.zones, counts, skipped, creates),
+      ...(moving ? { rebalance: uneven } : {}),
     },
-    serving: serving.length,
-    ceiling,
-    exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
-    budget: { ...before, spent },
-    ...(zones ? { zones } : {}),
+    ...(moving
+      ? {
+          rebalance: `rebalance: ${uneven.from} has ${counts[uneven.from]} VMs, ${uneven.to} ${counts[uneven.to]}`,
+        }
+      : {}),
   };
 }
 
