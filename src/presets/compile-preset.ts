@@ -78,24 +78,10 @@ export async function compilePreset(
   text: string,
   ctx: CompileContext,
 ): Promise<CompileResult> {
-  const fail = (errors: ShepherdError[]): CompileResult => ({ errors, warnings: [], dependencies: [] });
-  const tooLarge = presetTooLarge(Buffer.byteLength(text), source.file);
-  if (tooLarge) return fail([tooLarge]);
-  const parsed = YamlSource.parse(text, source.file, {
-    syntax: 'preset_load_1001',
-    duplicate: 'preset_load_1008',
-  });
-  if (!parsed.source) return fail(parsed.errors);
-  const yaml = parsed.source;
-  const raw = yaml.toJS();
-  if (!isPlainObject(raw)) {
-    return fail([
-      new ShepherdError('preset_load_1002', 'a preset file must be a mapping of keys', {
-        at: yaml.position([]),
-      }),
-    ]);
-  }
-  const warnings = [...parsed.warnings, ...typoWarnings(raw, yaml)];
+  const read = readPresetYaml(source, text);
+  if ('errors' in read) return { errors: read.errors, warnings: [], dependencies: [] };
+  const { yaml, raw } = read;
+  const warnings = [...read.warnings, ...typoWarnings(raw, yaml)];
   const layers: SourceLayer[] = [
     { source: yaml, prefix: [] },
     ...(ctx.defaultsLayer ? [ctx.defaultsLayer] : []),
@@ -154,6 +140,33 @@ export async function compilePreset(
   if (errors.length > 0 || !iaas || (p.healthcheck && !health))
     return settle({ errors, warnings, dependencies });
 
+  const preset = assemble(p, name, source, raw, {
+    iaas,
+    health: health ?? null,
+    userdata,
+    metaTags,
+    metaTagText: metaTagText.text,
+  });
+  return settle({ preset, errors: [], warnings, dependencies });
+}
+
+/** What compiling a preset resolved besides its own keys: its drivers, userdata and metadata. */
+interface Resolved {
+  iaas: Omit<Preset['iaas'], 'limits' | 'shutdownGraceMs'>;
+  health: DriverUse | null;
+  userdata: string | undefined;
+  metaTags: Preset['metaTags'];
+  metaTagText: Preset['metaTagText'];
+}
+
+/** The preset a validated file describes (pure). */
+function assemble(
+  p: PresetOutput,
+  name: string,
+  source: PresetSource,
+  raw: Record<string, unknown>,
+  parts: Resolved,
+): Preset {
   const network = normalizeNetwork(p.network);
   const flavors = [...new Set([p.flavor ?? p.flavour ?? []].flat())];
   const flavor = flavors[0];
@@ -169,7 +182,7 @@ export async function compilePreset(
     zones,
     network,
     keyName: p.key_name,
-    userdata,
+    userdata: parts.userdata,
   });
   const preset: Preset = {
     name,
@@ -184,56 +197,93 @@ export async function compilePreset(
     ...(p.server_group ? { serverGroup: p.server_group } : {}),
     ...(volume ? { volume } : {}),
     ...(configDrive ? { configDrive } : {}),
-    ...(userdata ? { userdata } : {}),
-    metaTags,
-    metaTagText: metaTagText.text,
+    ...(parts.userdata ? { userdata: parts.userdata } : {}),
+    metaTags: parts.metaTags,
+    metaTagText: parts.metaTagText,
     panelLinks: p.panel_links ?? {},
     manageIntervalMs: p.manage_interval * 1000,
     leaseTtlMs: p.manage_expire * 1000,
     unmanaged: p.unmanaged,
     iaas: {
-      ...iaas,
+      ...parts.iaas,
       limits: {
         maxConcurrentCalls: p.iaas.limits?.max_concurrent_calls ?? 32,
         callsPerSecond: p.iaas.limits?.calls_per_second ?? 0,
       },
       shutdownGraceMs: p.iaas.shutdown_grace_period * 1000,
     },
-    healthcheck:
-      health && p.healthcheck
-        ? {
-            ...health,
-            policy: {
-              unhealthyThreshold: p.healthcheck.unhealthy_threshold,
-              failedDelay: p.healthcheck.terminate_heatlh_failed_delay,
-              startupGrace: p.healthcheck.startup_grace,
-              maxUnhealthy: p.healthcheck.max_unhealthy,
-              timeoutMs: p.healthcheck.timeout * 1000,
-              remedies: p.healthcheck.remedy,
-            },
-          }
-        : null,
+    healthcheck: healthcheckOf(p, parts.health),
     scaleInOrder: p.scale_in_order,
     bootTimeoutMs: p.boot_timeout * 1000,
     createConcurrency: p.create_concurrency,
-    update: {
-      strategy: p.update?.strategy ?? 'replace',
-      maxSurge: p.update?.max_surge ?? 1,
-      maxUnavailable: p.update?.max_unavailable ?? 0,
-      minReadyMs: (p.update?.min_ready ?? 0) * 1000,
-    },
+    update: updatePolicyOf(p),
     scrubGraceMs: p.scrub_grace * 1000,
     adoptByName: p.adopt_by_name,
-    createBackoff: {
-      initialMs: (p.create_backoff?.initial ?? 10) * 1000,
-      maxMs: (p.create_backoff?.max ?? 600) * 1000,
-      quotaWindowMs: (p.create_backoff?.quota_window ?? 300) * 1000,
-    },
+    createBackoff: createBackoffOf(p),
     specHash: specHashOf(spec),
     specParts: specPartsOf(spec),
     extra: Object.fromEntries(Object.entries(raw).filter(([k]) => !PRESET_KEYS.includes(k))),
   };
-  return settle({ preset, errors: [], warnings, dependencies });
+  return preset;
+}
+
+function healthcheckOf(p: PresetOutput, health: DriverUse | null): Preset['healthcheck'] {
+  if (!health || !p.healthcheck) return null;
+  return {
+    ...health,
+    policy: {
+      unhealthyThreshold: p.healthcheck.unhealthy_threshold,
+      failedDelay: p.healthcheck.terminate_heatlh_failed_delay,
+      startupGrace: p.healthcheck.startup_grace,
+      maxUnhealthy: p.healthcheck.max_unhealthy,
+      timeoutMs: p.healthcheck.timeout * 1000,
+      remedies: p.healthcheck.remedy,
+    },
+  };
+}
+
+function updatePolicyOf(p: PresetOutput): Preset['update'] {
+  return {
+    strategy: p.update?.strategy ?? 'replace',
+    maxSurge: p.update?.max_surge ?? 1,
+    maxUnavailable: p.update?.max_unavailable ?? 0,
+    minReadyMs: (p.update?.min_ready ?? 0) * 1000,
+  };
+}
+
+function createBackoffOf(p: PresetOutput): Preset['createBackoff'] {
+  return {
+    initialMs: (p.create_backoff?.initial ?? 10) * 1000,
+    maxMs: (p.create_backoff?.max ?? 600) * 1000,
+    quotaWindowMs: (p.create_backoff?.quota_window ?? 300) * 1000,
+  };
+}
+
+/** A preset file's text as YAML with positions, refused when too large, broken or not a mapping. */
+function readPresetYaml(
+  source: PresetSource,
+  text: string,
+):
+  | { yaml: YamlSource; raw: Record<string, unknown>; warnings: ShepherdError[] }
+  | { errors: ShepherdError[] } {
+  const tooLarge = presetTooLarge(Buffer.byteLength(text), source.file);
+  if (tooLarge) return { errors: [tooLarge] };
+  const parsed = YamlSource.parse(text, source.file, {
+    syntax: 'preset_load_1001',
+    duplicate: 'preset_load_1008',
+  });
+  if (!parsed.source) return { errors: parsed.errors };
+  const yaml = parsed.source;
+  const raw = yaml.toJS();
+  if (!isPlainObject(raw))
+    return {
+      errors: [
+        new ShepherdError('preset_load_1002', 'a preset file must be a mapping of keys', {
+          at: yaml.position([]),
+        }),
+      ],
+    };
+  return { yaml, raw, warnings: parsed.warnings };
 }
 
 function valueWarning(issue: OptionIssue): string {
