@@ -7,6 +7,7 @@ import { ownPackageDir } from '../drivers/plugins.js';
 import { DriverRegistry } from '../drivers/registry.js';
 import { MemoryTaskStore } from '../drivers/runtime/memory-tasks.js';
 import {
+  type HealthCheck,
   isActiveTask,
   type PresetStore,
   type RuntimeStore,
@@ -36,6 +37,7 @@ import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
 import { catalogFor } from './catalog-for.js';
+import type { CloudAccount } from './cloud-account.js';
 import { driverContext } from './driver-context.js';
 import { accountListing, DriverPool } from './driver-pool.js';
 import { KnownRevisions } from './known-revisions.js';
@@ -661,11 +663,33 @@ export class Daemon implements Operations {
 
   private async manage(preset: Preset, cycle: CycleContext, force: boolean): Promise<ManageOutcome> {
     const logger = this.presetLogger(preset.name);
+    const drivers = await this.presetDrivers(preset, logger);
+    if ('result' in drivers) return drivers;
+    const deps = this.manageDeps(preset, cycle, drivers.cloud, drivers.health, logger);
+    const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
+      const o = await managePreset(preset, deps, { force });
+      span.setAttributes({
+        'vmshepherd.result': o.result,
+        'vmshepherd.created': o.created,
+        'vmshepherd.terminated': o.terminated,
+        ...(o.lease ? { 'vmshepherd.fence': o.lease.token } : {}),
+      });
+      if (o.error) failSpan(span, o.error);
+      return o;
+    });
+    this.afterManage(preset, outcome, logger);
+    return outcome;
+  }
+
+  /** The preset's cloud account and health check, or the failed outcome when they cannot be made. */
+  private async presetDrivers(
+    preset: Preset,
+    logger: Logger,
+  ): Promise<{ cloud: CloudAccount; health: HealthCheck | null } | ManageOutcome> {
     const pool = this.gen.pool;
-    let cloud: Awaited<ReturnType<DriverPool['account']>>;
-    let health: Awaited<ReturnType<DriverPool['healthcheck']>>;
     try {
-      [cloud, health] = await Promise.all([pool.account(preset), pool.healthcheck(preset)]);
+      const [cloud, health] = await Promise.all([pool.account(preset), pool.healthcheck(preset)]);
+      return { cloud, health };
     } catch (err) {
       const error =
         err instanceof ShepherdError
@@ -683,6 +707,16 @@ export class Daemon implements Operations {
         error,
       };
     }
+  }
+
+  /** What one manage of the preset works with, this cycle. */
+  private manageDeps(
+    preset: Preset,
+    cycle: CycleContext,
+    cloud: CloudAccount,
+    health: HealthCheck | null,
+    logger: Logger,
+  ): ManageDeps {
     const listingKey = `listing:${cloud.key}`;
     const sharedListing = cloud.hasListAll
       ? () => {
@@ -694,7 +728,7 @@ export class Daemon implements Operations {
           return listing;
         }
       : undefined;
-    const deps = {
+    return {
       runtime: this.gen.runtime,
       cloud,
       health,
@@ -706,26 +740,7 @@ export class Daemon implements Operations {
       healthHistory: this.gen.config.manage.health_history,
       stopping: this.stopping.signal,
       fleet: this.fleetDeps(),
-      ...(cycle.urgent?.has(preset.name)
-        ? {
-            tasks: (lease: LeaseKeeper) =>
-              runPresetTasks(preset, lease, {
-                tasks: this.taskStore,
-                runtime: this.gen.runtime,
-                cloud,
-                clock: this.clock,
-                logger,
-                instanceId: this.instanceId,
-                eventsKept: this.gen.config.manage.events_kept,
-                stopping: this.stopping.signal,
-                waitMs: this.gen.config.tasks.stop_timeout * 1000,
-                onFinished: (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state }),
-                ...this.lockDeps(),
-              }),
-          }
-        : cycle.tasksListed
-          ? { tasks: async () => NO_TASKS }
-          : {}),
+      ...this.tasksOf(preset, cycle, cloud, logger),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
       freshPreset: async (name: string, unseen: readonly string[], observedAt: number) => {
         await this.refreshSince(observedAt);
@@ -736,17 +751,40 @@ export class Daemon implements Operations {
       knowsRevision: (name: string, rev: string) => this.knownRevisions.has(name, rev),
       ...this.lockDeps(),
     };
-    const outcome = await inSpan('vmshepherd.manage', { 'vmshepherd.preset': preset.name }, async (span) => {
-      const o = await managePreset(preset, deps, { force });
-      span.setAttributes({
-        'vmshepherd.result': o.result,
-        'vmshepherd.created': o.created,
-        'vmshepherd.terminated': o.terminated,
-        ...(o.lease ? { 'vmshepherd.fence': o.lease.token } : {}),
-      });
-      if (o.error) failSpan(span, o.error);
-      return o;
-    });
+  }
+
+  /**
+   * How the manage runs the preset's tasks: all of them when the cycle's listing showed some, none (and
+   * every verb wait stale) when it showed none, nothing known when the listing failed.
+   */
+  private tasksOf(
+    preset: Preset,
+    cycle: CycleContext,
+    cloud: CloudAccount,
+    logger: Logger,
+  ): Pick<ManageDeps, 'tasks'> {
+    if (cycle.urgent?.has(preset.name))
+      return {
+        tasks: (lease: LeaseKeeper) =>
+          runPresetTasks(preset, lease, {
+            tasks: this.taskStore,
+            runtime: this.gen.runtime,
+            cloud,
+            clock: this.clock,
+            logger,
+            instanceId: this.instanceId,
+            eventsKept: this.gen.config.manage.events_kept,
+            stopping: this.stopping.signal,
+            waitMs: this.gen.config.tasks.stop_timeout * 1000,
+            onFinished: (t) => this.metrics.verbTasks.inc({ verb: t.verb, state: t.state }),
+            ...this.lockDeps(),
+          }),
+      };
+    return cycle.tasksListed ? { tasks: async () => NO_TASKS } : {};
+  }
+
+  /** What a manage's outcome changes here: metrics, the fleet's health, the debug line. */
+  private afterManage(preset: Preset, outcome: ManageOutcome, logger: Logger): void {
     this.outcomes.set(preset.name, outcome);
     this.metrics.manage(outcome);
     this.metrics.lockWaiting(preset.name, outcome.lockWaits);
@@ -763,7 +801,6 @@ export class Daemon implements Operations {
       },
       'manage',
     );
-    return outcome;
   }
 
   private scheduleRefresh(): void {
