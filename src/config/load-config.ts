@@ -112,6 +112,9 @@ export interface ConfigResult {
   warnings: ShepherdError[];
 }
 
+/** How the config reports a driver block's bad values and unknown keys. */
+const OPTION_CODES = { invalid: 'driver_options_1001', unknown: 'config_load_1003' } as const;
+
 /** Where an unknown key is ignored with a warning: the places the original read keys from. */
 function ignorableConfigKey(issue: OptionIssue): boolean {
   const [head, second] = issue.path;
@@ -125,26 +128,9 @@ export async function parseConfig(
   registry: DriverRegistry,
   { env = process.env, overrides = {}, strict: strictFlag = false }: ConfigOptions = {},
 ): Promise<ConfigResult> {
-  const parsed = YamlSource.parse(text, file, { syntax: 'config_load_1001', duplicate: 'config_load_1006' });
-  if (!parsed.source) return { errors: parsed.errors, warnings: [] };
-  const source = parsed.source;
-  const envErrors = source.interpolateEnv(env, 'config_load_1004');
-  const raw = source.toJS();
-  if (!isPlainObject(raw)) {
-    return {
-      errors: [
-        new ShepherdError('config_load_1002', 'the file must be a mapping of keys', {
-          at: source.position([]),
-        }),
-      ],
-      warnings: [],
-    };
-  }
-  for (const key of ['runtime', 'presets'] as const) raw[key] = liftDriverParams(raw[key]);
-  if (isPlainObject(raw.defaults)) {
-    for (const key of ['iaas', 'healthcheck'] as const)
-      raw.defaults[key] = liftDriverParams(raw.defaults[key]);
-  }
+  const read = readConfigYaml(text, file, env);
+  if ('errors' in read) return { errors: read.errors, warnings: [] };
+  const { source, raw, envErrors, parsed } = read;
 
   const layers: SourceLayer[] = [{ source, prefix: [] }];
   const { result, warnings, strict } = readValues(raw, layers, strictFlag);
@@ -163,14 +149,13 @@ export async function parseConfig(
   const c = result.value;
   const errors: ShepherdError[] = [...envErrors];
   const validator = new DriverOptionsValidator(registry);
-  const codes = { invalid: 'driver_options_1001', unknown: 'config_load_1003' } as const;
 
   const selection = async (
     kind: 'runtime' | 'presets',
     block: Record<string, unknown>,
   ): Promise<DriverSelection | undefined> => {
     const { driver, ...rest } = block as { driver: string };
-    const v = await validator.validate(kind, driver, rest, layers, [kind], ['driver'], codes);
+    const v = await validator.validate(kind, driver, rest, layers, [kind], ['driver'], OPTION_CODES);
     errors.push(...v.errors);
     warnings.push(...v.warnings);
     return v.options ? { driver, options: v.options } : undefined;
@@ -178,28 +163,7 @@ export async function parseConfig(
   const runtime = await selection('runtime', c.runtime);
   const presets = await selection('presets', c.presets);
 
-  // Defaults are partial: only keys can be judged here; values are checked per merged preset (which
-  // report the same warnings, with the same text, so each is shown once).
-  for (const [block, coreKeys] of [
-    ['iaas', IAAS_CORE_KEYS],
-    ['healthcheck', HEALTH_CORE_KEYS],
-  ] as const) {
-    const value = c.defaults[block] as Record<string, unknown> | undefined;
-    if (!value?.driver) continue;
-    const { options } = splitBlock(value, coreKeys);
-    const kind = block === 'iaas' ? 'iaas' : 'healthcheck';
-    const v = await validator.validate(
-      kind,
-      String(value.driver),
-      options,
-      layers,
-      ['defaults', block],
-      coreKeys,
-      codes,
-    );
-    errors.push(...v.errors.filter((e) => e.code !== 'driver_options_1001'));
-    warnings.push(...v.warnings.filter((w) => w.code === 'driver_options_1002'));
-  }
+  await checkDefaults(c.defaults, validator, layers, errors, warnings);
 
   // Without an http block the server is off unless --port is given; its settings are then the schema's
   // defaults, taken from the schema rather than repeated here.
@@ -215,27 +179,7 @@ export async function parseConfig(
     logLevel: overrides.logLevel ?? c.log_level,
     workerIntervalMs: c.worker_interval * 1000,
     instanceId: c.instance_id,
-    http: {
-      listenPort: overrides.port ?? http.listen_port,
-      host: http.host,
-      // Empty or absent: every method, as in the original (which only checked a non-empty list).
-      allowedMethods: http.api?.allowed_methods?.length ? http.api.allowed_methods : undefined,
-      enabled: httpEnabled,
-      tokens: (http.tokens ?? []).map((t) => ({
-        name: t.name,
-        role: t.role,
-        sha256:
-          t.sha256 ??
-          createHash('sha256')
-            .update(t.token ?? '')
-            .digest('hex'),
-      })),
-      openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
-      rateWhileCycling: http.rate_while_cycling,
-      allowedHosts: (http.allowed_hosts ?? []).map((h) => h.toLowerCase()),
-      streamMaxLifeMs: http.stream_max_life * 1000,
-      maxStreams: http.max_streams,
-    },
+    http: httpSettings(http, httpEnabled, overrides.port),
     runtime,
     presets,
     // As written, not as parsed: schema defaults are applied once, to each merged preset.
@@ -249,6 +193,100 @@ export async function parseConfig(
     presetsMaySetEndpoints: c.presets_may_set_endpoints,
     warnings: strict ? [] : warnings,
   });
+}
+
+/** The file as YAML with positions and `${VAR}` filled in, refused when broken or not a mapping. */
+function readConfigYaml(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+):
+  | {
+      source: YamlSource;
+      raw: Record<string, unknown>;
+      envErrors: ShepherdError[];
+      parsed: { warnings: ShepherdError[] };
+    }
+  | { errors: ShepherdError[] } {
+  const parsed = YamlSource.parse(text, file, { syntax: 'config_load_1001', duplicate: 'config_load_1006' });
+  if (!parsed.source) return { errors: parsed.errors };
+  const source = parsed.source;
+  const envErrors = source.interpolateEnv(env, 'config_load_1004');
+  const raw = source.toJS();
+  if (!isPlainObject(raw))
+    return {
+      errors: [
+        new ShepherdError('config_load_1002', 'the file must be a mapping of keys', {
+          at: source.position([]),
+        }),
+      ],
+    };
+  for (const key of ['runtime', 'presets'] as const) raw[key] = liftDriverParams(raw[key]);
+  if (isPlainObject(raw.defaults)) {
+    for (const key of ['iaas', 'healthcheck'] as const)
+      raw.defaults[key] = liftDriverParams(raw.defaults[key]);
+  }
+  return { source, raw, envErrors, parsed };
+}
+
+async function checkDefaults(
+  defaults: Record<string, unknown>,
+  validator: DriverOptionsValidator,
+  layers: SourceLayer[],
+  errors: ShepherdError[],
+  warnings: ShepherdError[],
+): Promise<void> {
+  // Defaults are partial: only keys can be judged here; values are checked per merged preset (which
+  // report the same warnings, with the same text, so each is shown once).
+  for (const [block, coreKeys] of [
+    ['iaas', IAAS_CORE_KEYS],
+    ['healthcheck', HEALTH_CORE_KEYS],
+  ] as const) {
+    const value = defaults[block] as Record<string, unknown> | undefined;
+    if (!value?.driver) continue;
+    const { options } = splitBlock(value, coreKeys);
+    const kind = block === 'iaas' ? 'iaas' : 'healthcheck';
+    const v = await validator.validate(
+      kind,
+      String(value.driver),
+      options,
+      layers,
+      ['defaults', block],
+      coreKeys,
+      OPTION_CODES,
+    );
+    errors.push(...v.errors.filter((e) => e.code !== 'driver_options_1001'));
+    warnings.push(...v.warnings.filter((w) => w.code === 'driver_options_1002'));
+  }
+}
+
+/** The `http` block in force (`port`: the command line's --port). */
+function httpSettings(
+  http: NonNullable<ConfigOutput['http']>,
+  enabled: boolean,
+  port: number | undefined,
+): ShepherdConfig['http'] {
+  return {
+    listenPort: port ?? http.listen_port,
+    host: http.host,
+    // Empty or absent: every method, as in the original (which only checked a non-empty list).
+    allowedMethods: http.api?.allowed_methods?.length ? http.api.allowed_methods : undefined,
+    enabled,
+    tokens: (http.tokens ?? []).map((t) => ({
+      name: t.name,
+      role: t.role,
+      sha256:
+        t.sha256 ??
+        createHash('sha256')
+          .update(t.token ?? '')
+          .digest('hex'),
+    })),
+    openReads: (http.tokens ?? []).length === 0 || http.open_reads === true,
+    rateWhileCycling: http.rate_while_cycling,
+    allowedHosts: (http.allowed_hosts ?? []).map((h) => h.toLowerCase()),
+    streamMaxLifeMs: http.stream_max_life * 1000,
+    maxStreams: http.max_streams,
+  };
 }
 
 /**
