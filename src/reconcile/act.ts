@@ -3,14 +3,13 @@ import type { Preset } from '../presets/preset.js';
 import {
   type ApplyContext,
   applyAdoptions,
-  applyCreates,
   applyRemedies,
   applyTerminations,
   applyUpdates,
-  type CreateOutcome,
   type TerminationOutcome,
   type VerbOutcome,
 } from './apply.js';
+import { applyCreates, type CreateOutcome } from './apply-creates.js';
 import { DisruptionGate } from './disruption-gate.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { LockLevel } from './lock-keys.js';

@@ -8,7 +8,6 @@ import {
   META_PARTS,
   META_PRESET,
   META_REVISION,
-  META_ZONE,
   type SpecField,
   type Vm,
   type VmSpec,
@@ -17,21 +16,13 @@ import { asShepherdError, type ShepherdError } from '../errors/shepherd-error.js
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import { decodeParts, encodeParts } from '../presets/spec-parts.js';
-import {
-  type CapacityFound,
-  type CapacitySkip,
-  type CapacitySkips,
-  fixedZone,
-  flavorsFor,
-} from './capacity-skips.js';
 import type { DisruptionGate, LockWait } from './disruption-gate.js';
 import type { InPlaceStep } from './in-place.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DISRUPTIVE_VERBS, terminateDisrupts } from './lock-keys.js';
 import type { InPlaceUpdate, Remedy, Termination } from './plan.js';
-import { idempotencyKey, vmSpec } from './spec.js';
+import { vmSpec } from './spec.js';
 import type { PresetEvent } from './state.js';
-import { zonesForCreates } from './zone-spread.js';
 
 /** The cloud as the loop uses it: the driver plus its optional verbs (the daemon's CloudAccount). */
 export interface Cloud extends IaasDriver {
@@ -186,157 +177,6 @@ export async function applyAdoptions(
       throw error;
     }
   });
-}
-
-export interface CreateOutcome {
-  created: Vm[];
-  failed: ShepherdError[];
-  /** Placements (zone, flavor) a create found without capacity in this manage (with fallbacks only). */
-  full: CapacityFound[];
-  /** Where each VM created went: a placement that took a VM has room again. */
-  placed: { zone: string; flavor: string }[];
-}
-
-/** Where creates go: the preset's spread as the plan found it (zone-spread.ts), and the capacity skips. */
-export interface CreatePlacement {
-  counts: Readonly<Record<string, number>>;
-  skipped: readonly string[];
-  /** Flavors found full per zone (state.capacity): each create tries the others first. */
-  capacity?: CapacitySkips | undefined;
-  now?: number;
-  /** A rebalancing move: the create goes to this zone or nowhere (no other zone, no failure counted). */
-  onlyTo?: string | undefined;
-}
-
-/**
- * Creates `n` VMs, at most `create_concurrency` at once. A failed create is not repeated in this manage:
- * whether it took effect is seen on the next listing. With fallbacks, within one create a capacity error
- * (no valid host) tries the next flavor of the preset's list, then, for a preset spread over zones, the
- * zone with the fewest VMs among those not found full; what was found full is skipped by the other creates
- * of the manage and, through the state (capacity-skips.ts), by the next manages. Only when every flavor in
- * every zone had no room does the create fail (and the create backoff stops it for `quota_window`).
- */
-export async function applyCreates(
-  n: number,
-  ctx: ApplyContext,
-  placement?: CreatePlacement,
-): Promise<CreateOutcome> {
-  const outcome: CreateOutcome = { created: [], failed: [], full: [], placed: [] };
-  const preset = ctx.preset;
-  const zones = preset.zones.length > 1 ? preset.zones : [];
-  const fallbacks = zones.length > 0 || preset.flavors.length > 1;
-  const counts: Record<string, number> = { ...placement?.counts };
-  const now = placement?.now ?? 0;
-  // What is known full: the state's skips, and what this manage's creates found.
-  const known: CapacitySkip[] = [...(placement?.capacity ?? [])];
-  const fullZone = new Set<string>(); // zones found full (every flavor) in this manage
-  const flavorsIn = (zone: string): (string | undefined)[] =>
-    preset.flavors.length === 0 ? [undefined] : flavorsFor(preset.flavors, zone, known, now);
-  // Zones skipped by earlier manages are tried again only when no other zone is left.
-  const pickZone = (): string | undefined => {
-    if (placement?.onlyTo !== undefined) return fullZone.has(placement.onlyTo) ? undefined : placement.onlyTo;
-    const left = zones.filter((z) => !fullZone.has(z));
-    const open = left.filter((z) => !placement?.skipped.includes(z));
-    return zonesForCreates(open.length > 0 ? open : left, counts, [], 1)[0];
-  };
-  let next = 0;
-  const reason = `missing VMs (spec ${preset.specHash})`; // one string for all creates of this manage
-  const createIn = async (
-    zone: string | undefined,
-  ): Promise<{ vm: Vm; flavor?: string | undefined; passed: string[] }> => {
-    const passed: string[] = [];
-    const key = zone ?? fixedZone(preset);
-    let last: ShepherdError | undefined;
-    for (const flavor of flavorsIn(key)) {
-      if (flavor !== undefined && passed.includes(flavor)) continue;
-      ctx.lease.assertValid();
-      const base = vmSpec(preset);
-      const spec: VmSpec = {
-        ...base,
-        ...(flavor ? { flavor } : {}),
-        ...(zone
-          ? {
-              network: { ...base.network, availabilityZone: zone },
-              metadata: { ...base.metadata, [META_ZONE]: zone },
-            }
-          : {}),
-      };
-      try {
-        const vm = await ctx.cloud.create(spec, {
-          idempotencyKey: idempotencyKey(ctx.lease.token),
-          signal: ctx.lease.signal,
-        });
-        return { vm, flavor, passed };
-      } catch (err) {
-        const error = asShepherdError(err, 'reconcile_create_0001');
-        if (error.limit !== 'capacity' || !fallbacks) throw error;
-        last = error;
-        const found = { zone: key, flavor: flavor ?? '', reason: error.message, code: error.code };
-        outcome.full.push(found);
-        known.push({ ...found, until: Number.POSITIVE_INFINITY });
-        if (flavor !== undefined) passed.push(flavor);
-      }
-    }
-    throw last as ShepherdError;
-  };
-  const worker = async () => {
-    while (next < n && !ctx.stopping.aborted) {
-      next++;
-      let zone = zones.length > 0 ? pickZone() : undefined;
-      if (zones.length > 0 && zone === undefined) return; // every zone is full: nothing left to try
-      for (;;) {
-        if (zone !== undefined) counts[zone] = (counts[zone] ?? 0) + 1; // in flight counts for the next pick
-        try {
-          const got = await createIn(zone);
-          outcome.created.push(got.vm);
-          if (fallbacks) outcome.placed.push({ zone: zone ?? fixedZone(preset), flavor: got.flavor ?? '' });
-          const fallback =
-            got.passed.length > 0 ? `; flavor ${got.flavor} (no capacity for ${got.passed.join(', ')})` : '';
-          const data = {
-            ...(zone ? { zone } : {}),
-            ...(fallbacks && got.flavor ? { flavor: got.flavor } : {}),
-          };
-          ctx.record({
-            type: 'created',
-            vm: got.vm.id,
-            reason: `${reason}${zone ? `; zone ${zone}` : ''}${fallback}`,
-            revision: preset.source.revision,
-            ...(Object.keys(data).length > 0 ? { data } : {}),
-          });
-          ctx.logger.info(
-            { vm: got.vm.id, name: got.vm.name, zone, flavor: got.flavor, fence: ctx.lease.token },
-            'created VM',
-          );
-          break;
-        } catch (err) {
-          if (zone !== undefined) counts[zone] = (counts[zone] ?? 1) - 1;
-          const error = asShepherdError(err, 'reconcile_create_0001');
-          if (zone !== undefined && error.limit === 'capacity') {
-            if (!fullZone.has(zone)) {
-              fullZone.add(zone);
-              ctx.logger.warn(
-                { zone, ...errorFields(error), fence: ctx.lease.token },
-                'zone without capacity',
-              );
-            }
-            const other = pickZone();
-            if (other !== undefined) {
-              zone = other;
-              continue;
-            }
-            if (placement?.onlyTo !== undefined) break; // a move waits for room: nothing failed
-          }
-          outcome.failed.push(error);
-          ctx.record({ type: 'create_failed', reason: error.message, code: error.code });
-          ctx.logger.warn({ ...errorFields(error), fence: ctx.lease.token }, 'create failed');
-          if (error.code === 'runtime_lease_0001') return;
-          break;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, preset.createConcurrency) }, worker));
-  return outcome;
 }
 
 export interface VerbOutcome<T> {

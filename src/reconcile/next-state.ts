@@ -1,7 +1,8 @@
 import type { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import type { Acts } from './act.js';
-import type { CreateOutcome, TerminationOutcome } from './apply.js';
+import type { TerminationOutcome } from './apply.js';
+import type { CreateOutcome } from './apply-creates.js';
 import { afterCreates, type BackoffState } from './backoff.js';
 import { type CapacityFound, type CapacitySkip, type CapacitySkips, skipsAfter } from './capacity-skips.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
