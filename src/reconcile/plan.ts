@@ -1,139 +1,42 @@
-import type { CountOrPercent } from '../config/preset-schema.js';
-import { type IaasCapability, META_PARTS, META_PRESET, META_SPEC, type SpecField } from '../drivers/types.js';
+import { META_PRESET } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
 import type { CreateBlock } from './backoff.js';
-import { type CapacitySkips, fixedZone, fullZones, skipsCapacity } from './capacity-skips.js';
-import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
-import {
-  type BudgetHints,
-  type BudgetHolder,
-  type DisruptionBudget,
-  disruptionBudget,
-} from './disruption-budget.js';
-import { type FleetCounts, type FleetGuardVerdict, fleetGuard } from './fleet-guard.js';
+import { fixedZone, fullZones, skipsCapacity } from './capacity-skips.js';
+import { type ClassifiedVm, DOOMED, HELD } from './classify.js';
+import { type BudgetHolder, disruptionBudget } from './disruption-budget.js';
+import { fleetGuard } from './fleet-guard.js';
 import { pacedCreates } from './group-pacing.js';
-import { type InPlaceStep, type InPlaceWork, inPlaceFieldsOf, inPlaceWork, opName } from './in-place.js';
+import { type InPlaceWork, inPlaceFieldsOf, inPlaceWork } from './in-place.js';
+import { healthVictims, massDeletionGuard, ownCounts, remedyFor } from './plan-health.js';
+import { planUpdates, replaceReason } from './plan-in-place.js';
+import type {
+  GuardVerdict,
+  InPlaceUpdate,
+  Plan,
+  PlanContext,
+  PlanZones,
+  Remedy,
+  Termination,
+} from './plan-types.js';
+import { scaleInOrder, takeInOrder, takeWithinBudget } from './plan-victims.js';
 import type { RolloutState } from './state.js';
+
+export { guardHolding, massDeletionGuard } from './plan-health.js';
+export { scaleInOrder } from './plan-victims.js';
+
 import { imbalance, spreadScaleInOrder, zoneCounts, zonesForCreates } from './zone-spread.js';
 
-export interface Termination {
-  vmId: string;
-  class: VmClass | 'surplus' | 'outdated';
-  reason: string;
-  /** Facts recorded with the event (an outdated VM: the ready VMs before it went, and the least kept). */
-  data?: Record<string, number>;
-}
-
-/** An outdated VM brought to the current spec in place (`update.strategy: in_place`). */
-export interface InPlaceUpdate {
-  vmId: string;
-  /** `resize`, `rebuild`, `resize+rebuild`, ... or `record` (no cloud call but the record). */
-  op: string;
-  /** The verbs in order, each with the fields that require it; empty when only the record differs. */
-  steps: InPlaceStep[];
-  /** The VM's spec hash before, and the fingerprints it records (kept when a later step fails). */
-  from: string;
-  recorded?: string;
-  reason: string;
-}
-
-/** A step of the remediation ladder other than replacement. */
-export interface Remedy {
-  vmId: string;
-  action: 'reboot' | 'rebuild';
-  /** Index of this step in `healthcheck.remedy`. */
-  step: number;
-  reason: string;
-}
-
-export interface GuardVerdict {
-  /** More of the preset's VMs fail than `max_unhealthy` allows: they are replaced one at a time. */
-  active: boolean;
-  failing: number;
-  total: number;
-  /** Most VMs that may fail at once before the guard slows health replacements to one at a time. */
-  limit: number;
-  /** The fleet-wide guard, when this instance counts its fleet: while active, nothing goes for health. */
-  fleet?: FleetGuardVerdict;
-}
-
-export interface RolloutVerdict {
-  /** VMs still built from an older spec. */
-  outdated: number;
-  /** Outdated VMs exist and the strategy replaces them (not `on_delete`). */
-  active: boolean;
-  /** Why the rollout stands still (a new VM failed), or null. */
-  paused: string | null;
-  /** Ready VMs now, and the least the rollout keeps: count - max_unavailable. */
-  ready: number;
-  minReady: number;
-  /** `in_place` asked, but some outdated VMs are replaced: a field of theirs cannot change in place. */
-  fallback?: 'replace';
-}
-
-/** What the last manages decided about a rollout, kept in the preset's runtime state. */
-export interface PlanContext {
-  now: number;
-  /** Optional verbs the preset's cloud offers (reboot, rebuild, resize...). */
-  capabilities: ReadonlySet<IaasCapability>;
-  /** The spec fields the driver declares it changes in place (default: those whose verb it has). */
-  inPlaceFields?: readonly SpecField[] | undefined;
-  rollout?: RolloutState | undefined;
-  /** A create backoff window in force (see backoff.ts). */
-  createBlock?: CreateBlock | null;
-  /** This instance's other presets' health, and how many of all checked VMs may fail at once. */
-  fleet?: { others: FleetCounts; maxUnhealthy: CountOrPercent } | undefined;
-  /** What the classification cannot tell the disruption budget (the last verb run on a VM). */
-  budgetHints?: BudgetHints | undefined;
-  /** VMs an operator's verb waits to take out (state.waiting): the room they need is kept for them. */
-  verbsWaiting?: ReadonlySet<string> | undefined;
-  /** Flavors found without capacity per zone (state.capacity and this listing's failed VMs). */
-  capacity?: CapacitySkips | undefined;
-}
-
-/** Where the VMs of a preset spread over zones are, and where its creates go. */
-export interface PlanZones {
-  /** Serving VMs per zone after this plan's terminations. */
-  counts: Record<string, number>;
-  /** Zones skipped now (no capacity lately): no create goes there. */
-  skipped: string[];
-  /** The zone of each create, in order (the first ones are used when fewer creates can be made). */
-  creates: string[];
-  /**
-   * The spread is uneven and steady: this plan's create is a move, a new VM in `to` (only there: when `to`
-   * has no room after all, nothing is created), and scale-in then takes one from `from`.
-   */
-  rebalance?: { from: string; to: string };
-}
-
-/** The disruption budget before this plan, and the ready VMs this plan takes out of it. */
-export interface PlanBudget extends DisruptionBudget {
-  spent: BudgetHolder[];
-}
-
-export interface Plan {
-  /** VMs named after the preset without vmshepherd's metadata (the original's): membership is written. */
-  adopt: string[];
-  terminate: Termination[];
-  update: InPlaceUpdate[];
-  remedy: Remedy[];
-  /** VMs to create when every termination succeeds; see createBudget for the cap when some fail. */
-  create: number;
-  createReason: string;
-  /** Creates that were due but wait for a backoff window. */
-  createBlocked: CreateBlock | null;
-  guard: GuardVerdict;
-  rollout: RolloutVerdict;
-  /** VMs that count towards `count` after the plan (running, pending, unknown, kept unhealthy). */
-  serving: number;
-  /** Most VMs that may exist at once: count + max_surge (scrubbing VMs aside). */
-  ceiling: number;
-  /** VMs that exist but are not held to the ceiling (scrubbing or being deleted: on their way out). */
-  exempt: number;
-  budget: PlanBudget;
-  /** Set for a preset spread over two or more zones. */
-  zones?: PlanZones;
-}
+export type {
+  GuardVerdict,
+  InPlaceUpdate,
+  Plan,
+  PlanBudget,
+  PlanContext,
+  PlanZones,
+  Remedy,
+  RolloutVerdict,
+  Termination,
+} from './plan-types.js';
 
 const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
 
@@ -467,38 +370,6 @@ function createReason(serving: number, count: number, expiring: number, surge: n
   return parts.join(', ');
 }
 
-/** Unready VMs first (taking them down costs no availability), then ready ones while the budget lasts. */
-function takeWithinBudget(vms: readonly ClassifiedVm[], n: number, budget: number): ClassifiedVm[] {
-  const taken = vms.filter((v) => !v.ready).slice(0, n);
-  for (const v of vms) {
-    if (taken.length >= n || budget <= 0) break;
-    if (!v.ready) continue;
-    taken.push(v);
-    budget--;
-  }
-  return taken;
-}
-
-/**
- * The first `n` VMs in order, stopping at a ready one once the budget is spent: scaling in must not take
- * a ready VM while others are unavailable beyond max_unavailable (at the end of an in-place rollout the
- * spare VM becomes surplus while the last VMs may still be rebuilding), and must not skip ahead to a VM
- * that is only on its way back (being rebuilt, or restored by an operator): the surplus waits for it.
- * In the steady state every VM is ready and the budget covers the whole surplus.
- */
-function takeInOrder(vms: readonly ClassifiedVm[], n: number, budget: number): ClassifiedVm[] {
-  const taken: ClassifiedVm[] = [];
-  for (const v of vms) {
-    if (taken.length >= n) break;
-    if (v.ready) {
-      if (budget <= 0) break;
-      budget--;
-    }
-    taken.push(v);
-  }
-  return taken;
-}
-
 /**
  * A rollout stands still when a VM of the new spec fails its checks, dies or does not boot while outdated
  * VMs remain: replacing more VMs with a broken spec would only loop. It stays paused for this spec until
@@ -522,127 +393,6 @@ function rolloutPause(
         (v.health?.failures ?? 0) >= threshold),
   );
   return failed ? `${failed.vm.id} of spec ${preset.specHash} is ${failed.class}: ${failed.reason}` : null;
-}
-
-/** The remedy step for an unhealthy VM, or null when it is replaced (last step, or the cloud cannot do it). */
-function remedyFor(
-  preset: Preset,
-  v: ClassifiedVm,
-  capabilities: ReadonlySet<IaasCapability>,
-): Remedy | null {
-  const steps = preset.healthcheck?.policy.remedies ?? ['replace'];
-  const index = Math.min(v.health?.remedied ?? 0, steps.length - 1);
-  const action = steps[index];
-  if ((action === 'reboot' || action === 'rebuild') && capabilities.has(action)) {
-    return { vmId: v.vm.id, action, step: index, reason: v.reason };
-  }
-  return null;
-}
-
-/**
- * In-place updates of the outdated VMs that stay: a VM whose fields are right already only gets its record
- * (every one, at no cost); disruptive ones take unready VMs first, then ready ones while the budget lasts.
- * A VM already changing (rebuilding, resizing) is not picked again, unless a resize awaits its confirmation.
- */
-function planUpdates(
-  serving: readonly ClassifiedVm[],
-  works: ReadonlyMap<string, InPlaceWork>,
-  budget: number,
-  out: InPlaceUpdate[],
-  spent: BudgetHolder[],
-): void {
-  const candidates = serving.filter(
-    (v) => v.outdated && (v.class === 'running' || v.vm.resizeUnconfirmed === true),
-  );
-  const disruptive: ClassifiedVm[] = [];
-  for (const v of candidates) {
-    const work = works.get(v.vm.id);
-    if (work?.kind === 'record') out.push(inPlaceUpdate(v, []));
-    else if (work?.kind === 'update' && !work.disruptive) out.push(inPlaceUpdate(v, work.steps));
-    else if (work?.kind === 'update') disruptive.push(v);
-  }
-  for (const v of takeWithinBudget(disruptive, disruptive.length, budget)) {
-    const work = works.get(v.vm.id);
-    if (work?.kind !== 'update') continue;
-    out.push(inPlaceUpdate(v, work.steps));
-    if (v.ready) spent.push(rolloutHolder(v.vm.id, opName(work.steps)));
-  }
-}
-
-function inPlaceUpdate(v: ClassifiedVm, steps: InPlaceStep[]): InPlaceUpdate {
-  const from = v.vm.metadata[META_SPEC] ?? '?';
-  const recorded = v.vm.metadata[META_PARTS];
-  const why = steps.map((s) => `${s.verb} for ${s.fields.join(', ')}`).join('; ');
-  return {
-    vmId: v.vm.id,
-    op: opName(steps),
-    steps,
-    from,
-    ...(recorded ? { recorded } : {}),
-    reason: steps.length === 0 ? `every field is at the spec: record it (was ${from})` : why,
-  };
-}
-
-function replaceReason(preset: Preset, work: InPlaceWork | undefined): string {
-  const why = work?.kind === 'replace' ? ` (${work.reason})` : '';
-  return `spec ${preset.specHash} replaces it${why}`;
-}
-
-/**
- * The unhealthy VMs remedied or replaced now. Nothing while the fleet-wide guard holds (correlated
- * failure); while the preset's own guard is on, one at a time (the one failing longest, once no VM of the
- * preset is still booting), so that a small preset is always healed; otherwise all of them.
- */
-function healthVictims(alive: readonly ClassifiedVm[], guard: GuardVerdict): ClassifiedVm[] {
-  if (guard.fleet?.active) return [];
-  const unhealthy = alive.filter((v) => v.class === 'unhealthy');
-  if (!guard.active) return unhealthy;
-  if (alive.some((v) => v.class === 'pending')) return [];
-  const longest = [...unhealthy].sort(
-    (a, b) => (a.health?.failingSince ?? 0) - (b.health?.failingSince ?? 0),
-  )[0];
-  return longest ? [longest] : [];
-}
-
-/** Which guard holds the preset's health replacements back, if any (the fleet's where it has failing VMs). */
-export function guardHolding(g: GuardVerdict): 'fleet' | 'preset' | null {
-  if (g.fleet?.active && g.failing > 0) return 'fleet';
-  return g.active ? 'preset' : null;
-}
-
-function ownCounts(vms: readonly ClassifiedVm[]): FleetCounts {
-  let checked = 0;
-  let failing = 0;
-  for (const v of vms) {
-    if (!v.health || v.health.verdict === null) continue;
-    checked++;
-    if (v.failing) failing++;
-  }
-  return { checked, failing };
-}
-
-/**
- * When more of a preset's VMs fail their checks at once than `max_unhealthy` allows, the cause may be
- * the network or the check rather than the VMs: they are replaced one at a time (see healthVictims).
- */
-export function massDeletionGuard(preset: Preset, alive: readonly ClassifiedVm[]): GuardVerdict {
-  const total = alive.length;
-  const failing = alive.filter((v) => v.failing).length;
-  const limit = preset.healthcheck
-    ? resolveCountOrPercent(preset.healthcheck.policy.maxUnhealthy, total)
-    : total;
-  return { active: failing > 0 && failing > limit, failing, total, limit };
-}
-
-/** Which surplus VMs go first: failing ones (for unhealthy_*), then by age. */
-export function scaleInOrder(vms: readonly ClassifiedVm[], order: Preset['scaleInOrder']): ClassifiedVm[] {
-  const newestFirst = order === 'unhealthy_newest' || order === 'newest';
-  const failingFirst = order === 'unhealthy_newest' || order === 'unhealthy_oldest';
-  return [...vms].sort((a, b) => {
-    if (failingFirst && a.failing !== b.failing) return a.failing ? -1 : 1;
-    const byAge = Date.parse(a.vm.createdAt) - Date.parse(b.vm.createdAt);
-    return newestFirst ? -byAge : byAge;
-  });
 }
 
 /**
