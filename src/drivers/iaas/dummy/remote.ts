@@ -18,16 +18,85 @@ interface Answer<T> {
  * process: several daemons then see one simulated account.
  */
 export function remoteDummyDriver(endpoint: string, token: string | undefined): IaasDriver {
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
-  const base = endpoint.replace(/\/+$/, '');
-  const send = async (verb: SimulatorVerb, args: unknown[], signal?: AbortSignal, accept?: string) => {
+  const sim = new SimulatorClient(endpoint, token);
+  const call = <T>(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal) =>
+    sim.call<T>(verb, args, signal);
+  return {
+    list: (preset, o) => call<Vm[]>('list', [preset], o?.signal),
+    listAll: (o) => sim.listAll(o?.signal),
+    listAllByPreset: (o) => sim.listAllByPreset(o?.signal),
+    get: (id, o) => call<Vm | null>('get', [id], o?.signal),
+    create: (spec, o) => call<Vm>('create', [spec, o.idempotencyKey], o.signal),
+    terminate: (id, o) => call<void>('terminate', [id], o?.signal),
+    capabilities: settlingVerbs(
+      {
+        get: (id, signal) => call<Vm | null>('get', [id], signal),
+        stop: (id, signal) => call<void>('stop', [id], signal),
+        start: (id, signal) => call<void>('start', [id], signal),
+        reboot: (id, signal) => call<void>('reboot', [id], signal),
+        rebuild: (id, spec, signal) => call<void>('rebuild', [id, spec], signal),
+        resize: (id, spec, signal) => call<void>('resize', [id, spec], signal),
+        confirmResize: (id, signal) => call<void>('confirmResize', [id], signal),
+        setSecurityGroups: (id, spec, signal) => call<void>('setSecurityGroups', [id, spec], signal),
+        setNetworks: (id, spec, signal) => call<void>('setNetworks', [id, spec], signal),
+        setMetadata: (id, spec, signal) => call<void>('setMetadata', [id, spec], signal),
+      },
+      systemClock,
+    ),
+    // Every daemon on one simulator shares its account, and knows it by the simulator's address.
+    lockAccount: `sim@${sim.base}`,
+    close: () => sim.close(),
+  };
+}
+
+/** The simulator's HTTP API: one call per verb, and the account's listings streamed. */
+class SimulatorClient {
+  readonly base: string;
+  private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+
+  constructor(
+    endpoint: string,
+    private readonly token: string | undefined,
+  ) {
+    this.base = endpoint.replace(/\/+$/, '');
+  }
+
+  async call<T>(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal): Promise<T> {
+    return answer<T>(verb, await this.send(verb, args, signal), signal);
+  }
+
+  async listAll(signal?: AbortSignal): Promise<Vm[]> {
+    const vms: Vm[] = [];
+    const res = await this.streamed('listAll', signal, (line) => vms.push(JSON.parse(line) as Vm));
+    return res ? answer<Vm[]>('listAll', res, signal) : vms;
+  }
+
+  /** Each preset's line is kept as text and decoded when the preset takes it (see Listing). */
+  async listAllByPreset(signal?: AbortSignal): Promise<Map<string, () => Vm[]>> {
+    const groups = new Map<string, () => Vm[]>();
+    const res = await this.streamed('listAllByPreset', signal, (line) => {
+      const name = PRESET_OF.exec(line)?.[1];
+      if (name === undefined) throw new Error('a line without its preset');
+      const preset = JSON.parse(name) as string;
+      groups.set(preset, () => decodeGroup(preset, line));
+    });
+    if (!res) return groups;
+    const byPreset = await answer<Record<string, Vm[]>>('listAllByPreset', res, signal);
+    return new Map(Object.entries(byPreset).map(([preset, vms]) => [preset, () => vms]));
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private async send(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal, accept?: string) {
     try {
-      return await request(`${base}/v1/${verb}`, {
+      return await request(`${this.base}/v1/${verb}`, {
         method: 'POST',
-        dispatcher: agent,
+        dispatcher: this.agent,
         headers: {
           'content-type': 'application/json',
-          authorization: `Bearer ${token ?? ''}`,
+          authorization: `Bearer ${this.token ?? ''}`,
           ...(accept ? { accept } : {}),
         },
         body: JSON.stringify({ args }),
@@ -36,21 +105,25 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
     } catch (err) {
       throw unreachable(verb, err, signal);
     }
-  };
-  const call = async <T>(verb: SimulatorVerb, args: unknown[], signal?: AbortSignal): Promise<T> =>
-    answer<T>(verb, await send(verb, args, signal), signal);
+  }
+
   /**
-   * A streamed listing, line by line as it arrives: at 100,000 VMs it is tens of MB of JSON every
-   * cycle, and it never exists here as one text. A stream without its end line (the connection
-   * dropped, the simulator died) is an error, never a shorter listing: VMs missing from a listing would
-   * be created again. Undefined when the answer is not a stream (`res`, an error, is then read as such).
+   * A streamed listing, line by line as it arrives: it never exists here as one text. A stream without
+   * its end line (the connection dropped, the simulator died) is an error, never a shorter listing: VMs
+   * missing from a listing would be created again. Undefined when the answer is not a stream (`res`, an
+   * error, is then read as such).
    */
-  const streamed = async (
+  private async streamed(
     verb: 'listAll' | 'listAllByPreset',
     signal: AbortSignal | undefined,
     take: (line: string) => void,
-  ): Promise<Response | undefined> => {
-    const res = await send(verb, [], signal, verb === 'listAllByPreset' ? `${NDJSON}; ${PACKED}` : NDJSON);
+  ): Promise<Response | undefined> {
+    const res = await this.send(
+      verb,
+      [],
+      signal,
+      verb === 'listAllByPreset' ? `${NDJSON}; ${PACKED}` : NDJSON,
+    );
     if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith(NDJSON)) return res;
     let lines = 0;
     let end: number | undefined;
@@ -71,51 +144,7 @@ export function remoteDummyDriver(endpoint: string, token: string | undefined): 
       throw new ShepherdError('dummy_call_2003', `${verb}: the listing stopped after ${lines} lines ${why}`);
     }
     return undefined;
-  };
-  const listAll = async (signal?: AbortSignal): Promise<Vm[]> => {
-    const vms: Vm[] = [];
-    const res = await streamed('listAll', signal, (line) => vms.push(JSON.parse(line) as Vm));
-    return res ? answer<Vm[]>('listAll', res, signal) : vms;
-  };
-  /** Each preset's line is kept as text and decoded when the preset takes it (see Listing). */
-  const listAllByPreset = async (signal?: AbortSignal): Promise<Map<string, () => Vm[]>> => {
-    const groups = new Map<string, () => Vm[]>();
-    const res = await streamed('listAllByPreset', signal, (line) => {
-      const name = PRESET_OF.exec(line)?.[1];
-      if (name === undefined) throw new Error('a line without its preset');
-      const preset = JSON.parse(name) as string;
-      groups.set(preset, () => decodeGroup(preset, line));
-    });
-    if (!res) return groups;
-    const byPreset = await answer<Record<string, Vm[]>>('listAllByPreset', res, signal);
-    return new Map(Object.entries(byPreset).map(([preset, vms]) => [preset, () => vms]));
-  };
-  return {
-    list: (preset, o) => call<Vm[]>('list', [preset], o?.signal),
-    listAll: (o) => listAll(o?.signal),
-    listAllByPreset: (o) => listAllByPreset(o?.signal),
-    get: (id, o) => call<Vm | null>('get', [id], o?.signal),
-    create: (spec, o) => call<Vm>('create', [spec, o.idempotencyKey], o.signal),
-    terminate: (id, o) => call<void>('terminate', [id], o?.signal),
-    capabilities: settlingVerbs(
-      {
-        get: (id, signal) => call<Vm | null>('get', [id], signal),
-        stop: (id, signal) => call<void>('stop', [id], signal),
-        start: (id, signal) => call<void>('start', [id], signal),
-        reboot: (id, signal) => call<void>('reboot', [id], signal),
-        rebuild: (id, spec, signal) => call<void>('rebuild', [id, spec], signal),
-        resize: (id, spec, signal) => call<void>('resize', [id, spec], signal),
-        confirmResize: (id, signal) => call<void>('confirmResize', [id], signal),
-        setSecurityGroups: (id, spec, signal) => call<void>('setSecurityGroups', [id, spec], signal),
-        setNetworks: (id, spec, signal) => call<void>('setNetworks', [id, spec], signal),
-        setMetadata: (id, spec, signal) => call<void>('setMetadata', [id, spec], signal),
-      },
-      systemClock,
-    ),
-    // Every daemon on one simulator shares its account, and knows it by the simulator's address.
-    lockAccount: `sim@${base}`,
-    close: () => agent.close(),
-  };
+  }
 }
 
 /** The call's result, or its error. A 200 answer whose body cannot be read is an error, not `undefined`. */
