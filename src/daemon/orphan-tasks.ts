@@ -26,7 +26,9 @@ export class OrphanTasks {
 
   due(active: readonly TaskRecord[], presets: PresetPresence, now: number): TaskRecord[] {
     const missing = new Set<string>();
-    if (!presets.uncertain()) for (const t of active) if (!presets.managed(t.preset)) missing.add(t.preset);
+    for (const t of active) if (!presets.managed(t.preset)) missing.add(t.preset);
+    // Asked only when a preset is missing: it walks every preset file, and the daemon asks each cycle.
+    if (missing.size > 0 && presets.uncertain()) missing.clear();
     for (const name of [...this.missingSince.keys()]) if (!missing.has(name)) this.missingSince.delete(name);
     for (const name of missing) if (!this.missingSince.has(name)) this.missingSince.set(name, now);
     return active.filter((t) => {
