@@ -8,10 +8,19 @@
 // Throughput is manages per second over the fleet (the daemons' vmshepherd_manage_duration_seconds_count
 // with result="managed"), read over `window` seconds after a warm-up; the steady cycle is presets divided
 // by it: the time in which every preset is managed once.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, dropPgSchema, sleep, startDaemonProcess, startSimulator } from './scenario.js';
+import {
+  benchArgs,
+  dropPgSchema,
+  sleep,
+  startDaemonProcess,
+  startSimulator,
+  stopDaemonProcess,
+  writeInstanceSettings,
+  writePresetFiles,
+} from './scenario.js';
 
 const args = benchArgs();
 const PRESETS = Number(args.presets ?? 3000);
@@ -34,45 +43,20 @@ function runtimeBlock() {
 }
 
 function writeFleet(dir, sim, port) {
-  mkdirSync(join(dir, 'presets'));
-  for (let i = 0; i < PRESETS; i++) {
-    writeFileSync(
-      join(dir, 'presets', `p${i}.conf`),
-      `name: p${i}\ncount: ${COUNT}\nimage: img\nflavor: small\nmanage_interval: 0\n`,
-    );
-  }
-  return (id) => {
-    const file = join(dir, `settings-${id}.yaml`);
-    writeFileSync(
-      file,
-      `instance_id: ${id}
-log_level: warn
-worker_interval: 1
-http: {listen_port: ${port(id)}}
-runtime: ${runtimeBlock()}
-presets: {driver: DirectoryDriver, path: presets}
-manage: {concurrency: 64}
-defaults:
-  iaas:
-    driver: DummyIaasDriver
+  writePresetFiles(dir, PRESETS, COUNT, 0);
+  return (id) =>
+    writeInstanceSettings(dir, {
+      id,
+      port: port(id),
+      runtime: runtimeBlock(),
+      manage: 'manage: {concurrency: 64}',
+      iaas: `    driver: DummyIaasDriver
     endpoint: ${sim.url}
     token: ${sim.token}
     account_listing: ${LISTING}
-    limits: {max_concurrent_calls: ${CALLS}}
-  healthcheck: {driver: DummyHealthcheck}
-`,
-    );
-    return file;
-  };
+    limits: {max_concurrent_calls: ${CALLS}}`,
+    });
 }
-
-const stop = (child) =>
-  child.exitCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      });
 
 /** Presets managed so far by one instance. */
 async function managed(instance) {
@@ -143,7 +127,7 @@ async function main() {
       await working(instances);
       await sleep(WARMUP * 1000);
       const three = await throughput(instances, WINDOW);
-      await Promise.all(instances.slice(1).map((i) => stop(i.child)));
+      await Promise.all(instances.slice(1).map((i) => stopDaemonProcess(i.child)));
       instances = instances.slice(0, 1);
       await sleep(WARMUP * 1000);
       const one = await throughput(instances, WINDOW);
@@ -176,7 +160,7 @@ async function main() {
       ),
     );
   } finally {
-    await Promise.all(instances.map((i) => stop(i.child)));
+    await Promise.all(instances.map((i) => stopDaemonProcess(i.child)));
     sim.child.kill();
     rmSync(dir, { recursive: true, force: true });
     if (STORE === 'pg') await dropPgSchema(PG_URL, tag);

@@ -166,3 +166,52 @@ export async function dropPgSchema(url, schema) {
   await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
 }
+
+/** Stops a daemon process started by startDaemonProcess; resolves once it has exited. */
+export const stopDaemonProcess = (child) =>
+  child.exitCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      });
+
+/** Writes `presets` preset files p0, p1, … of `count` VMs each under dir/presets. */
+export function writePresetFiles(dir, presets, count, manageInterval) {
+  mkdirSync(join(dir, 'presets'));
+  for (let i = 0; i < presets; i++) {
+    writeFileSync(
+      join(dir, 'presets', `p${i}.conf`),
+      `name: p${i}\ncount: ${count}\nimage: img\nflavor: small\nmanage_interval: ${manageInterval}\n`,
+    );
+  }
+}
+
+/**
+ * Writes the settings of one instance of a multi-instance benchmark (presets from dir/presets, one
+ * simulated cloud) and returns the file's path. `http`, `manage` and `iaas` are extra YAML lines, indented.
+ */
+export function writeInstanceSettings(
+  dir,
+  { id, port, workerInterval = 1, runtime, http = '', manage = '', iaas },
+) {
+  const file = join(dir, `settings-${id}.yaml`);
+  writeFileSync(
+    file,
+    `instance_id: ${id}
+log_level: warn
+worker_interval: ${workerInterval}
+http:
+  listen_port: ${port}
+${http}
+runtime: ${runtime}
+presets: {driver: DirectoryDriver, path: presets}
+${manage}
+defaults:
+  iaas:
+${iaas}
+  healthcheck: {driver: DummyHealthcheck}
+`,
+  );
+  return file;
+}

@@ -9,10 +9,20 @@
 // Run: npm run bench:tasks [-- --pg URL --presets N --count N --tasks N --runs N --latency S
 //      --worker-interval S --in-flight N --trickle N --trickle-gap MS]
 // Results go to bench/results/tasks-pg-DATE.json. The tables live in a schema of their own, dropped at the end.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, dropPgSchema, median, sleep, startDaemonProcess, startSimulator } from './scenario.js';
+import {
+  benchArgs,
+  dropPgSchema,
+  median,
+  sleep,
+  startDaemonProcess,
+  startSimulator,
+  stopDaemonProcess,
+  writeInstanceSettings,
+  writePresetFiles,
+} from './scenario.js';
 
 const args = benchArgs();
 const PRESETS = Number(args.presets ?? 60);
@@ -30,42 +40,18 @@ const tag = `tasks_${process.pid}_${Date.now().toString(36)}`;
 const IDS = ['i1', 'i2', 'i3'];
 
 function writeFleet(dir, sim, port) {
-  mkdirSync(join(dir, 'presets'));
-  for (let i = 0; i < PRESETS; i++) {
-    // Managed once to create the VMs; after that only the tasks make an instance take the lease.
-    writeFileSync(
-      join(dir, 'presets', `p${i}.conf`),
-      `name: p${i}\ncount: ${COUNT}\nimage: img\nflavor: small\nmanage_interval: 3600\n`,
-    );
-  }
-  return (id) => {
-    const file = join(dir, `settings-${id}.yaml`);
-    writeFileSync(
-      file,
-      `instance_id: ${id}
-log_level: warn
-worker_interval: ${WORKER_INTERVAL}
-http:
-  listen_port: ${port(id)}
-  tokens: [{name: bench, role: operate, token: ${TOKEN}}]
-runtime: {driver: PostgresDriver, url: '${PG_URL}', schema: ${tag}}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: {driver: DummyIaasDriver, endpoint: ${sim.url}, token: ${sim.token}}
-  healthcheck: {driver: DummyHealthcheck}
-`,
-    );
-    return file;
-  };
+  // Managed once to create the VMs; after that only the tasks make an instance take the lease.
+  writePresetFiles(dir, PRESETS, COUNT, 3600);
+  return (id) =>
+    writeInstanceSettings(dir, {
+      id,
+      port: port(id),
+      workerInterval: WORKER_INTERVAL,
+      http: `  tokens: [{name: bench, role: operate, token: ${TOKEN}}]`,
+      runtime: `{driver: PostgresDriver, url: '${PG_URL}', schema: ${tag}}`,
+      iaas: `    {driver: DummyIaasDriver, endpoint: ${sim.url}, token: ${sim.token}}`,
+    });
 }
-
-const stop = (child) =>
-  child.exitCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      });
 
 async function api(url, method, path) {
   const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
@@ -214,7 +200,7 @@ async function main() {
     result.exactly_once = result.runs.every((r) => r.burst.exactly_once && r.trickle.exactly_once);
     result.load_average_after = loadavg().map((n) => Number(n.toFixed(1)));
   } finally {
-    await Promise.all(instances.map((i) => stop(i.child)));
+    await Promise.all(instances.map((i) => stopDaemonProcess(i.child)));
     sim.child.kill();
     rmSync(dir, { recursive: true, force: true });
     await dropPgSchema(PG_URL, tag);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
 import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
@@ -14,16 +14,17 @@ import {
   emptyProject,
   FLAVOR,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
+  stopDaemonsAfterEach,
   waitFor,
 } from './lab.js';
 
 let demoCloud: OpenStackCloud;
 let admin: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 let dir = '';
 
 beforeAll(() => {
@@ -33,21 +34,12 @@ beforeAll(() => {
 beforeEach(async () => {
   await emptyProject(demoCloud);
 });
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-});
 afterAll(async () => {
   await emptyProject(demoCloud);
   await Promise.all([demoCloud.close(), admin.close()]);
 });
 
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: ${iaasBlock()}
-`;
+const settings = labSettings();
 
 function preset(name: string, count: number, extra = ''): string {
   return `name: ${name}
@@ -62,7 +54,7 @@ ${extra}`;
 
 async function start(presets: Record<string, string>): Promise<Daemon> {
   const t = await testDaemon(settings, presets);
-  daemon = t.daemon;
+  daemons.track(t.daemon);
   dir = t.dir;
   return t.daemon;
 }

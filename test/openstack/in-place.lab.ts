@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { openStackClouds } from '../../src/drivers/iaas/openstack/driver.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
@@ -17,11 +17,12 @@ import {
   FLAVOR,
   glance,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
   serversByPreset,
+  stopDaemonsAfterEach,
   uploadImage,
   waitFor,
 } from './lab.js';
@@ -32,7 +33,7 @@ import {
  */
 const NAME = 'lab-inplace';
 let demoCloud: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 let dir = '';
 let group = '';
 let groupId = '';
@@ -52,10 +53,6 @@ beforeAll(async () => {
 beforeEach(async () => {
   await emptyProject(demoCloud);
 });
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-});
 afterAll(async () => {
   await emptyProject(demoCloud);
   if (groupId) await api(demoCloud, 'network', 'DELETE', `/security-groups/${groupId}`);
@@ -63,12 +60,7 @@ afterAll(async () => {
   await demoCloud.close();
 });
 
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: ${iaasBlock()}
-`;
+const settings = labSettings();
 
 interface Spec {
   count?: number;
@@ -88,7 +80,7 @@ update: {strategy: ${s.strategy ?? 'in_place'}, max_unavailable: 1}
 
 async function start(text: string): Promise<Daemon> {
   const t = await testDaemon(settings, { 'p.conf': text });
-  daemon = t.daemon;
+  daemons.track(t.daemon);
   dir = t.dir;
   return t.daemon;
 }
@@ -172,8 +164,7 @@ describe('in-place updates on the OpenStack lab', () => {
     const first = await start(presetText({ count: 1 }));
     const [server] = await converged(first, 1);
     if (!server) throw new Error('no server');
-    await first.stop();
-    daemon = undefined;
+    await daemons.stop(first);
     // What the daemon had done when it stopped: the resize asked, not yet confirmed.
     const small = await demoCloud.flavorId('m1.small');
     await api(demoCloud, 'compute', 'POST', `/servers/${server.id}/action`, { resize: { flavorRef: small } });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
+import { afterEach } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { resolveCredentials } from '../../src/drivers/iaas/openstack/credentials.js';
 import { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
@@ -56,6 +57,60 @@ export function iaasBlock(extra = ''): string {
   const e = demo;
   const cacert = e.OS_CACERT ? `, cacert: '${e.OS_CACERT}'` : '';
   return `{driver: OpenStackDriver, auth_url: '${e.OS_AUTH_URL}', username: ${e.OS_USERNAME}, password: ${e.OS_PASSWORD}, project_name: ${e.OS_PROJECT_NAME}, user_domain_name: ${e.OS_USER_DOMAIN_NAME}, project_domain_name: ${e.OS_PROJECT_DOMAIN_NAME}, region_name: ${e.OS_REGION_NAME}${cacert}${extra}}`;
+}
+
+/**
+ * The settings of a lab test daemon: in-memory runtime, presets from its directory, the demo project's
+ * iaas block (`iaasExtra` appended inside it); `top` adds top-level lines, `defaults` lines under defaults.
+ */
+export function labSettings(o: { iaasExtra?: string; top?: string; defaults?: string } = {}): string {
+  return `
+runtime: {driver: InMemoryDriver}
+presets: {driver: DirectoryDriver, path: presets}
+${o.top ?? ''}
+defaults:
+  iaas: ${iaasBlock(o.iaasExtra)}
+${o.defaults ?? ''}`;
+}
+
+/**
+ * Deletes the servers of these presets only (the demo project is shared by the lab files) and waits until
+ * Nova shows them gone.
+ */
+export async function removeServersOf(cloud: OpenStackCloud, presets: readonly string[]): Promise<void> {
+  await waitFor(
+    async () => {
+      const left: NovaServer[] = [];
+      for (const p of presets) left.push(...(await liveServers(cloud, p)));
+      await Promise.all(left.map((s) => cloud.terminate(s.id)));
+      return left.length;
+    },
+    (n) => n === 0,
+    60_000,
+  );
+}
+
+/**
+ * The daemons a lab file starts: `track(d)` (returns `d`) has `d` stopped after its test; `stop(d)` stops it
+ * now, mid-test (a restart), and forgets it.
+ */
+export function stopDaemonsAfterEach(): { track(d: Daemon): Daemon; stop(d: Daemon): Promise<void> } {
+  const running = new Set<Daemon>();
+  afterEach(async () => {
+    const all = [...running];
+    running.clear();
+    await Promise.all(all.map((d) => d.stop()));
+  });
+  return {
+    track: (d) => {
+      running.add(d);
+      return d;
+    },
+    stop: async (d) => {
+      running.delete(d);
+      await d.stop();
+    },
+  };
 }
 
 /** A driver instance for a project of the lab, credentials from its env file (the OS_* route). */

@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon/daemon.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
-import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
 import { parseState } from '../../src/reconcile/state.js';
 import { testDaemon } from '../helpers/daemon.js';
 import { intervalsOf, overlapsOnHost } from '../helpers/timeline.js';
@@ -12,10 +10,12 @@ import {
   convergeServers,
   FLAVOR,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
+  removeServersOf,
+  stopDaemonsAfterEach,
   waitFor,
 } from './lab.js';
 
@@ -25,42 +25,20 @@ const PRESETS = ['lk-web', 'lk-api'];
 const ZONE = 'az1';
 
 let demoCloud: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 
-async function removeOurs(): Promise<void> {
-  await waitFor(
-    async () => {
-      const left: NovaServer[] = [];
-      for (const p of PRESETS) left.push(...(await liveServers(demoCloud, p)));
-      await Promise.all(left.map((s) => demoCloud.terminate(s.id)));
-      return left.length;
-    },
-    (n) => n === 0,
-    60_000,
-  );
-}
+const removeOurs = () => removeServersOf(demoCloud, PRESETS);
 
 beforeAll(async () => {
   demoCloud = labCloud('demo');
   await removeOurs();
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
 });
 afterAll(async () => {
   await removeOurs();
   await demoCloud.close();
 });
 
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-limits: {disruptions_per_host: 1}
-manage: {events_kept: 1000}
-defaults:
-  iaas: ${iaasBlock()}
-`;
+const settings = labSettings({ top: 'limits: {disruptions_per_host: 1}\nmanage: {events_kept: 1000}' });
 const presetFile = (name: string, count: number) => `name: ${name}
 count: ${count}
 image: ${IMAGE}
@@ -75,7 +53,7 @@ describe('infrastructure locks on the OpenStack lab', () => {
       'lk-web.conf': presetFile('lk-web', 3),
       'lk-api.conf': presetFile('lk-api', 3),
     });
-    daemon = t.daemon;
+    daemons.track(t.daemon);
     const d = t.daemon;
     const hosts = new Set<string>();
     for (const p of PRESETS) {

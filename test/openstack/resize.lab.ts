@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon/daemon.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
 import type { NovaServer } from '../../src/drivers/iaas/openstack/server-view.js';
 import { META_PARTS, META_SPEC } from '../../src/drivers/types.js';
@@ -15,10 +14,12 @@ import {
   convergeServers,
   FLAVOR,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
+  removeServersOf,
+  stopDaemonsAfterEach,
   waitFor,
 } from './lab.js';
 
@@ -27,39 +28,20 @@ import {
 // (`sg-resize-<pid>`) is touched (the project is shared).
 const NAME = `sg-resize-${process.pid}`;
 let cloud: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 
-async function removeOurs(): Promise<void> {
-  await waitFor(
-    async () => {
-      const left = await liveServers(cloud, NAME);
-      await Promise.all(left.map((s) => cloud.terminate(s.id)));
-      return left.length;
-    },
-    (n) => n === 0,
-    60_000,
-  );
-}
+const removeOurs = () => removeServersOf(cloud, [NAME]);
 
 beforeAll(async () => {
   cloud = labCloud('demo');
   await removeOurs();
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
 });
 afterAll(async () => {
   await removeOurs();
   await cloud.close();
 });
 
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: ${iaasBlock()}
-`;
+const settings = labSettings();
 const presetText = (flavor: string) => `name: ${NAME}
 count: 1
 image: ${IMAGE}
@@ -74,7 +56,7 @@ type Shown = NovaServer & { hostId?: string };
 describe('in-place resize on the OpenStack lab', () => {
   it('resizes to the new flavor on another host, confirms it, and records the spec Nova shows', async () => {
     const t = await testDaemon(settings, { 'r.conf': presetText(FLAVOR) });
-    daemon = t.daemon;
+    daemons.track(t.daemon);
     const d = t.daemon;
     const [before] = (await convergeServers(
       d,

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { Task } from '../../src/daemon/tasks.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
@@ -15,16 +15,17 @@ import {
   FLAVOR,
   glance,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
+  stopDaemonsAfterEach,
   uploadImage,
   waitFor,
 } from './lab.js';
 
 let demoCloud: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 let dir = '';
 /** A second image, uploaded to Glance for the rollout. */
 let image2 = '';
@@ -38,23 +39,13 @@ beforeAll(async () => {
 beforeEach(async () => {
   await emptyProject(demoCloud);
 });
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-});
 afterAll(async () => {
   await emptyProject(demoCloud);
   if (image2Id) await glance(demoCloud, 'DELETE', `/images/${image2Id}`);
   await demoCloud.close();
 });
 
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: ${iaasBlock()}
-  healthcheck: {driver: DummyHealthcheck}
-`;
+const settings = labSettings({ defaults: '  healthcheck: {driver: DummyHealthcheck}' });
 const preset = (image: string, extra = '') => `name: lab-roll
 count: 3
 image: ${image}
@@ -65,7 +56,7 @@ ${extra}`;
 
 async function start(text: string): Promise<Daemon> {
   const t = await testDaemon(settings, { 'roll.conf': text });
-  daemon = t.daemon;
+  daemons.track(t.daemon);
   dir = t.dir;
   return t.daemon;
 }

@@ -1,6 +1,6 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPreview } from '../../src/cli/commands/plan.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { openStackClouds } from '../../src/drivers/iaas/openstack/driver.js';
@@ -15,10 +15,12 @@ import {
   convergeServers,
   FLAVOR,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
+  removeServersOf,
+  stopDaemonsAfterEach,
   waitFor,
 } from './lab.js';
 
@@ -31,7 +33,7 @@ const PRESETS = [ANTI, KEEP, BY_ID];
 const EXISTING = `sg-existing-${process.pid}`;
 
 let cloud: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 
 const groups = async () =>
   (
@@ -43,16 +45,7 @@ const groupNamed = async (name: string) => (await groups()).find((g) => g.name =
 const ours = (g: NovaServerGroup) => PRESETS.some((p) => g.name.includes(p)) || g.name === EXISTING;
 
 async function removeOurs(): Promise<void> {
-  await waitFor(
-    async () => {
-      const left: NovaServer[] = [];
-      for (const p of PRESETS) left.push(...(await liveServers(cloud, p)));
-      await Promise.all(left.map((s) => cloud.terminate(s.id)));
-      return left.length;
-    },
-    (n) => n === 0,
-    60_000,
-  );
+  await removeServersOf(cloud, PRESETS);
   for (const g of (await groups()).filter(ours))
     await api(cloud, 'compute', 'DELETE', `/os-server-groups/${g.id}`, undefined, '2.64');
 }
@@ -61,22 +54,13 @@ beforeAll(async () => {
   cloud = labCloud('demo');
   await removeOurs();
 });
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-});
 afterAll(async () => {
   await removeOurs();
   await cloud.close();
 });
 
 // cache_ttl 2: a group still held by an orphan's server is looked at again after 2 s, not 300.
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: ${iaasBlock(', cache_ttl: 2')}
-`;
+const settings = labSettings({ iaasExtra: ', cache_ttl: 2' });
 
 const presetText = (name: string, count: number, group: string) => `name: ${name}
 count: ${count}
@@ -90,7 +74,7 @@ create_backoff: {quota_window: 600}
 
 async function start(files: Record<string, string>): Promise<{ d: Daemon; dir: string }> {
   const t = await testDaemon(settings, files);
-  daemon = t.daemon;
+  daemons.track(t.daemon);
   return { d: t.daemon, dir: t.dir };
 }
 
@@ -157,8 +141,7 @@ describe('server groups on the OpenStack lab', () => {
     const [one] = await convergeServers(first.d, cloud, KEEP, running(1));
     const made = await groupNamed(name);
     expect(made?.members).toEqual([one?.id]);
-    await first.d.stop();
-    daemon = undefined;
+    await daemons.stop(first.d);
 
     const second = await start({
       'k.conf': presetText(KEEP, 2, '{policy: affinity}'),

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPreview } from '../../src/cli/commands/plan.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import type { OpenStackCloud } from '../../src/drivers/iaas/openstack/openstack-cloud.js';
@@ -11,11 +11,12 @@ import {
   convergeServers,
   FLAVOR,
   IMAGE,
-  iaasBlock,
   labCloud,
+  labSettings,
   liveServers,
   NETWORK,
-  waitFor,
+  removeServersOf,
+  stopDaemonsAfterEach,
 } from './lab.js';
 
 // Zone spread and flavor fallbacks against the lab: three hosts in nova, az1 and az2. Only this file's
@@ -26,21 +27,10 @@ const UNPLACEABLE = `lab-zones-none-${process.pid}`;
 
 let demoCloud: OpenStackCloud;
 let admin: OpenStackCloud;
-let daemon: Daemon | undefined;
+const daemons = stopDaemonsAfterEach();
 let flavorId: string | undefined;
 
-async function removeOurs(): Promise<void> {
-  await waitFor(
-    async () => {
-      const left: NovaServer[] = [];
-      for (const p of PRESETS) left.push(...(await liveServers(demoCloud, p)));
-      await Promise.all(left.map((s) => demoCloud.terminate(s.id)));
-      return left.length;
-    },
-    (n) => n === 0,
-    60_000,
-  );
-}
+const removeOurs = () => removeServersOf(demoCloud, PRESETS);
 
 beforeAll(async () => {
   demoCloud = labCloud('demo');
@@ -54,26 +44,17 @@ beforeAll(async () => {
     extra_specs: { 'trait:CUSTOM_LAB_NONE': 'required' },
   });
 });
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-});
 afterAll(async () => {
   await removeOurs();
   if (flavorId) await api(admin, 'compute', 'DELETE', `/flavors/${flavorId}`).catch(() => undefined);
   await Promise.all([demoCloud.close(), admin.close()]);
 });
 
-const settings = `
-runtime: {driver: InMemoryDriver}
-presets: {driver: DirectoryDriver, path: presets}
-defaults:
-  iaas: ${iaasBlock()}
-`;
+const settings = labSettings();
 
 async function start(name: string, text: string): Promise<Daemon> {
   const t = await testDaemon(settings, { [`${name}.conf`]: text });
-  daemon = t.daemon;
+  daemons.track(t.daemon);
   return t.daemon;
 }
 
