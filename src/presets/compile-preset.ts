@@ -1,6 +1,4 @@
-import { resolve } from 'node:path';
 import type { DriverOptionsValidator } from '../config/driver-block.js';
-import { liftDriverParams, splitBlock } from '../config/driver-block.js';
 import {
   HEALTH_CORE_KEYS,
   IAAS_CORE_KEYS,
@@ -15,30 +13,20 @@ import {
   type SourceLayer,
   strictly,
 } from '../config/report-issues.js';
-import { presetTooLarge } from '../drivers/presets/preset-too-large.js';
 import { coerceLikePython } from '../drivers/python-values.js';
-import type {
-  DriverDefinition,
-  NetworkSpec,
-  NicSpec,
-  OptionIssue,
-  PresetSource,
-  VolumeSpec,
-} from '../drivers/types.js';
+import type { OptionIssue, PresetSource, VolumeSpec } from '../drivers/types.js';
 import { zodIssues } from '../drivers/zod-options.js';
-import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js';
-import { deepMerge, isPlainObject } from '../util/deep-merge.js';
-import { closestKey } from '../util/suggest.js';
-import { YamlSource } from '../util/yaml-source.js';
-import type { DriverUse, JsonValue, Preset } from './preset.js';
-import {
-  isInside,
-  markWholeFloats,
-  readUserdataFile,
-  renderTemplate,
-  templateContext,
-} from './render-userdata.js';
+import { ShepherdError } from '../errors/shepherd-error.js';
+import { driverUse } from './driver-use.js';
+import { mergeWithDefaults } from './merge-with-defaults.js';
+import { metadataText } from './metadata-text.js';
+import { normalizeNetwork } from './normalize-network.js';
+import type { DriverUse, Preset } from './preset.js';
+import { readPresetYaml, typoWarnings } from './read-preset-yaml.js';
+import { type Dependency, renderPresetUserdata } from './render-preset-userdata.js';
 import { declaredSpec, specHashOf, specPartsOf } from './spec-parts.js';
+
+export type { Dependency } from './render-preset-userdata.js';
 
 export interface CompileContext {
   validator: DriverOptionsValidator;
@@ -53,12 +41,6 @@ export interface CompileContext {
   presetsMaySetEndpoints?: boolean;
 }
 
-/** A file the compiled preset depends on besides its own (file:// userdata): recompiled when it changes. */
-export interface Dependency {
-  path: string;
-  mtimeMs: number;
-}
-
 export interface CompileResult {
   preset?: Preset;
   errors: ShepherdError[];
@@ -68,7 +50,6 @@ export interface CompileResult {
 }
 
 const VALUE_CODES = { invalid: 'preset_load_1002', unknown: 'preset_load_1003' } as const;
-const DRIVER_CODES = { invalid: 'driver_options_1001', unknown: 'preset_load_1003' } as const;
 
 /** Parses, merges, validates and renders one preset file. Errors point at file:line:col. */
 export { MAX_PRESET_BYTES } from '../drivers/presets/preset-too-large.js';
@@ -124,13 +105,13 @@ export async function compilePreset(
   const dependencies: Dependency[] = [];
   let userdata: string | undefined;
   try {
-    userdata = await renderUserdata(
+    userdata = await renderPresetUserdata(
       p,
       { ...merged, name, meta_tags: merged.meta_tags ?? {} },
       source,
       raw,
       layers,
-      ctx,
+      ctx.trustedUserdataRoot,
       dependencies,
     );
   } catch (err) {
@@ -259,240 +240,8 @@ function createBackoffOf(p: PresetOutput): Preset['createBackoff'] {
   };
 }
 
-/** A preset file's text as YAML with positions, refused when too large, broken or not a mapping. */
-function readPresetYaml(
-  source: PresetSource,
-  text: string,
-):
-  | { yaml: YamlSource; raw: Record<string, unknown>; warnings: ShepherdError[] }
-  | { errors: ShepherdError[] } {
-  const tooLarge = presetTooLarge(Buffer.byteLength(text), source.file);
-  if (tooLarge) return { errors: [tooLarge] };
-  const parsed = YamlSource.parse(text, source.file, {
-    syntax: 'preset_load_1001',
-    duplicate: 'preset_load_1008',
-  });
-  if (!parsed.source) return { errors: parsed.errors };
-  const yaml = parsed.source;
-  const raw = yaml.toJS();
-  if (!isPlainObject(raw))
-    return {
-      errors: [
-        new ShepherdError('preset_load_1002', 'a preset file must be a mapping of keys', {
-          at: yaml.position([]),
-        }),
-      ],
-    };
-  return { yaml, raw, warnings: parsed.warnings };
-}
-
 function valueWarning(issue: OptionIssue): string {
   return `${dotted(issue.path)}: ${issue.message}`;
-}
-
-/**
- * VM metadata holds text: a meta tag that is not text (a number, a boolean, a list, a map) is its JSON
- * text there, and keeps its YAML type for the API and templates. Each such tag is reported.
- */
-export function metadataText(tags: Record<string, JsonValue>): {
-  text: Record<string, string>;
-  converted: OptionIssue[];
-} {
-  const text: Record<string, string> = {};
-  const converted: OptionIssue[] = [];
-  for (const [key, value] of Object.entries(tags)) {
-    if (typeof value === 'string') {
-      text[key] = value;
-      continue;
-    }
-    text[key] = JSON.stringify(value);
-    converted.push({
-      path: ['meta_tags', key],
-      message: `${JSON.stringify(value)} is not text: '${text[key]}' in VM metadata (its own type in the API and templates)`,
-    });
-  }
-  return { text, converted };
-}
-
-/**
- * `iaas:` and `healthcheck:` are deep-merged over the defaults, as in the original, unless the preset
- * names another driver (then the defaults' options belong to a different driver and are dropped).
- * Other default keys (new in vmshepherd) are deep-merged the same way.
- */
-export function mergeWithDefaults(
-  defaults: Record<string, unknown>,
-  raw: Record<string, unknown>,
-): Record<string, unknown> {
-  const merged = deepMerge(defaults, raw) as Record<string, unknown>;
-  for (const block of ['iaas', 'healthcheck']) {
-    const own = liftDriverParams(raw[block]);
-    const base = liftDriverParams(defaults[block]);
-    const ownDriver = isPlainObject(own) ? own.driver : undefined;
-    const baseDriver = isPlainObject(base) ? base.driver : undefined;
-    merged[block] = ownDriver && baseDriver && ownDriver !== baseDriver ? own : deepMerge(base, own);
-    if (merged[block] === undefined) delete merged[block];
-  }
-  return merged;
-}
-
-async function driverUse(
-  ctx: CompileContext,
-  kind: 'iaas' | 'healthcheck',
-  block: Record<string, unknown>,
-  coreKeys: readonly string[],
-  layers: SourceLayer[],
-  errors: ShepherdError[],
-  warnings: ShepherdError[],
-  own?: unknown,
-): Promise<DriverUse | undefined> {
-  const driver = String(block.driver);
-  const { options } = splitBlock(block, coreKeys);
-  const v = await ctx.validator.validate(kind, driver, options, layers, [kind], coreKeys, DRIVER_CODES);
-  errors.push(...v.errors);
-  warnings.push(...v.warnings);
-  const routes = v.definition?.credentialRoutes;
-  if (routes && !ctx.presetsMaySetEndpoints) {
-    const redirect = credentialRedirect(routes, liftDriverParams(own), options);
-    if (redirect)
-      errors.push(
-        new ShepherdError('preset_load_1012', redirect.message, {
-          at: positionOf([kind, redirect.key], layers),
-        }),
-      );
-  }
-  return v.options ? { driver, options: v.options } : undefined;
-}
-
-/**
- * Why a preset's own driver block would send credentials it did not bring to an endpoint it set (pure),
- * or null. Whoever can write a preset (a git push) must not be able to collect the cloud's password: a
- * preset that sets an endpoint brings every secret the driver will use, so it may neither inherit one
- * from the defaults (an OpenStack application credential wins over the preset's own password) nor let the
- * driver take credentials from outside its options (`outside`: clouds.yaml, the OS_* environment).
- */
-export function credentialRedirect(
-  routes: NonNullable<DriverDefinition['credentialRoutes']>,
-  own: unknown,
-  merged: Record<string, unknown> = isPlainObject(own) ? own : {},
-): { key: string; message: string } | null {
-  if (!isPlainObject(own)) return null;
-  const endpoints = routes.endpoints.filter((k) => own[k] !== undefined);
-  const [key] = endpoints;
-  if (key === undefined) return null;
-  const sets = `the preset sets ${endpoints.join(', ')}`;
-  if (!routes.secrets.some((k) => own[k] !== undefined))
-    return {
-      key,
-      message: `${sets} but not its own ${routes.secrets.join(' or ')}: the main configuration's credentials would go there`,
-    };
-  const inherited = routes.secrets.filter((k) => merged[k] !== undefined && own[k] === undefined);
-  if (inherited.length > 0)
-    return {
-      key,
-      message: `${sets} but inherits ${inherited.join(', ')} from the main configuration, which would go there: a preset with an endpoint of its own brings all of its credentials`,
-    };
-  const outside = routes.outside?.(merged);
-  if (outside)
-    return {
-      key,
-      message: `${sets} but the driver would take credentials from ${outside}, which would go there: a preset with an endpoint of its own brings all of its credentials in its iaas block`,
-    };
-  return null;
-}
-
-async function renderUserdata(
-  p: PresetOutput,
-  merged: Record<string, unknown>,
-  source: PresetSource,
-  raw: Record<string, unknown>,
-  layers: SourceLayer[],
-  ctx: CompileContext,
-  dependencies: Dependency[],
-): Promise<string | undefined> {
-  if (!p.userdata) return undefined;
-  const at = positionOf(['userdata'], layers);
-  const context = userdataContext(merged, layers);
-  if (!p.userdata.startsWith('file://')) return renderTemplate(p.userdata, context, at);
-  const root = userdataRoot(source, raw, ctx, layers);
-  const file = await readUserdataFile(p.userdata, root, at);
-  dependencies.push({ path: file.path, mtimeMs: file.mtimeMs });
-  return renderTemplate(file.text, context, { file: file.path, line: 1, col: 1 }, { ownFile: true });
-}
-
-/**
- * What the template sees (templateContext), with the numbers that the preset file or the config's
- * defaults wrote as whole floats marked as floats; a preset's own value hides the default's.
- */
-function userdataContext(merged: Record<string, unknown>, layers: SourceLayer[]): Record<string, unknown> {
-  const context = templateContext(merged);
-  const [own, ...below] = layers;
-  for (const layer of below) {
-    const prefix = layer.prefix;
-    const paths = layer.source
-      .wholeFloatPaths()
-      .filter((path) => prefix.every((key, i) => path[i] === key))
-      .map((path) => path.slice(prefix.length));
-    markWholeFloats(context, paths, (path) => own?.source.has(path) ?? false);
-  }
-  if (own) markWholeFloats(context, own.source.wholeFloatPaths());
-  return context;
-}
-
-/**
- * The directory `file://` userdata is read from: the main config's `userdata_source_root` (set by the
- * operator) or the store's directory. A preset may narrow it to a subdirectory, never widen it.
- */
-function userdataRoot(
-  source: PresetSource,
-  raw: Record<string, unknown>,
-  ctx: CompileContext,
-  layers: SourceLayer[],
-): string {
-  const base = ctx.trustedUserdataRoot ?? source.sourceRoot;
-  const own = raw.userdata_source_root;
-  if (typeof own !== 'string') return base;
-  const narrowed = resolve(source.sourceRoot, own);
-  if (!isInside(base, narrowed)) {
-    throw new ShepherdError('preset_render_1002', `userdata_source_root '${own}' is outside ${base}`, {
-      at: positionOf(['userdata_source_root'], layers),
-    });
-  }
-  return narrowed;
-}
-
-function positionOf(path: string[], layers: SourceLayer[]): SourcePosition {
-  for (const { source, prefix } of layers)
-    if (source.has([...prefix, ...path])) return source.position([...prefix, ...path]);
-  return layers[0]?.source.position([]) ?? { file: '?', line: 1, col: 1 };
-}
-
-/** `subnets: [{net-id: X}]`, `subnets: [name]` and the original example's `subnet: [name]`, as one list. */
-export function normalizeNetwork(network: PresetOutput['network']): NetworkSpec {
-  const refs = [...(network?.subnets ?? []), ...[network?.subnet ?? []].flat()].map((entry) =>
-    typeof entry === 'string' ? entry : 'net-id' in entry ? entry['net-id'] : entry.name,
-  );
-  const nics = (network?.networks ?? []).map(nicSpec);
-  return {
-    securityGroups: network?.security_groups ?? [],
-    // A list of zones is a spread: each create gets its own (zone-spread.ts), the preset's network none.
-    ...(typeof network?.availability_zone === 'string'
-      ? { availabilityZone: network.availability_zone }
-      : network?.availability_zone?.length === 1
-        ? { availabilityZone: network.availability_zone[0] as string }
-        : {}),
-    subnets: [...new Set(refs)],
-    // Only when given: a network spec without it hashes as it always did.
-    ...(nics.length > 0 ? { nics } : {}),
-  };
-}
-
-type NicInput = NonNullable<NonNullable<PresetOutput['network']>['networks']>[number];
-
-/** `{id}`, `{name}` (either with `fixed_ip`) or `{port}` as one interface. */
-function nicSpec(entry: NicInput): NicSpec {
-  if ('port' in entry) return { port: entry.port };
-  const network = 'id' in entry ? entry.id : entry.name;
-  return entry.fixed_ip ? { network, fixedIp: entry.fixed_ip } : { network };
 }
 
 /** `volume:` as the spec carries it. */
@@ -502,21 +251,4 @@ function volumeSpec(v: NonNullable<PresetOutput['volume']>): VolumeSpec {
     ...(v.type ? { type: v.type } : {}),
     deleteOnTermination: v.delete_on_termination,
   };
-}
-
-/** Top-level keys are template variables when unknown, but one that is one typo away from a key is suspicious. */
-function typoWarnings(raw: Record<string, unknown>, yaml: YamlSource): ShepherdError[] {
-  const warnings: ShepherdError[] = [];
-  for (const key of Object.keys(raw)) {
-    if (PRESET_KEYS.includes(key) || key === 'driver_params') continue;
-    const near = closestKey(key, PRESET_KEYS);
-    if (near) {
-      warnings.push(
-        new ShepherdError('preset_load_1006', `'${key}' (did you mean '${near}'?)`, {
-          at: yaml.keyPosition([key]),
-        }),
-      );
-    }
-  }
-  return warnings;
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../util/clock.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
+import type { CapacitySkips } from './capacity-skips.js';
 import type { VmClass } from './classify.js';
 import { DISRUPTIVE_VERBS, type DisruptionLimits, terminateDisrupts } from './lock-keys.js';
 import { type PlannedLockWait, plannedLockWaits } from './lock-preview.js';
@@ -56,25 +57,25 @@ export interface PresetPreview {
   locks: PlannedLockWait[];
 }
 
+/** What a preview reads: the cloud, the health check, the stored state, and the locks held now. */
+export interface PreviewDeps {
+  cloud: Cloud;
+  health: HealthCheck | null;
+  runtime: RuntimeStore;
+  healthQueue: TaskLimiter;
+  clock: Clock;
+  healthHistory: number;
+  /** This instance's other presets' health, for the fleet-wide guard. */
+  fleet?: (preset: string) => NonNullable<PlanContext['fleet']>;
+  /** `limits:` (non-empty): planned disruptions are checked against the locks held now. */
+  limits?: DisruptionLimits;
+}
+
 /**
  * Observes and decides exactly as a manage does, but without a lease, without acting and without saving:
  * reads the cloud listing, the stored health counters and runs the checks (reads only).
  */
-export async function previewPreset(
-  preset: Preset,
-  deps: {
-    cloud: Cloud;
-    health: HealthCheck | null;
-    runtime: RuntimeStore;
-    healthQueue: TaskLimiter;
-    clock: Clock;
-    healthHistory: number;
-    /** This instance's other presets' health, for the fleet-wide guard. */
-    fleet?: (preset: string) => NonNullable<PlanContext['fleet']>;
-    /** `limits:` (non-empty): planned disruptions are checked against the locks held now. */
-    limits?: DisruptionLimits;
-  },
-): Promise<PresetPreview> {
+export async function previewPreset(preset: Preset, deps: PreviewDeps): Promise<PresetPreview> {
   const signal = new AbortController().signal;
   const state = parseState(await deps.runtime.load(preset.name));
   const vms = await withFaults(
@@ -122,24 +123,29 @@ export async function previewPreset(
     guard: p.guard,
     rollout: { ...p.rollout, strategy: preset.update.strategy },
     budget: p.budget,
-    ...(p.zones
-      ? {
-          zones: {
-            ...p.zones,
-            creates: acts ? p.zones.creates : [],
-            skippedUntil: Object.fromEntries(
-              p.zones.skipped.map((z) => [
-                z,
-                Math.min(...(decision.capacity ?? []).filter((s) => s.zone === z).map((s) => s.until)),
-              ]),
-            ),
-          },
-        }
-      : {}),
+    ...(p.zones ? { zones: previewZones(p.zones, decision.capacity, acts) } : {}),
     waiting: Object.entries(state.waiting ?? {})
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),
     locks,
+  };
+}
+
+/** The zones of a spread preset as `plan` shows them: each skipped zone with when it is tried again. */
+function previewZones(
+  zones: PlanZones,
+  capacity: CapacitySkips | undefined,
+  acts: boolean,
+): NonNullable<PresetPreview['zones']> {
+  return {
+    ...zones,
+    creates: acts ? zones.creates : [],
+    skippedUntil: Object.fromEntries(
+      zones.skipped.map((z) => [
+        z,
+        Math.min(...(capacity ?? []).filter((s) => s.zone === z).map((s) => s.until)),
+      ]),
+    ),
   };
 }
 

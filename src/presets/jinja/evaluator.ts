@@ -5,6 +5,7 @@ import { percentFormat } from './format.js';
 import { MAX_RANGE, makeGlobals } from './globals.js';
 import { methodOf } from './methods.js';
 import { arithmetic, chars, compareOp, failUndefined, iterate } from './operators.js';
+import { pySlice } from './py-slice.js';
 import { pyStr } from './python-str.js';
 import type { Runtime } from './runtime.js';
 import { Scope } from './scope.js';
@@ -371,38 +372,8 @@ export class Evaluator implements Runtime {
   }
 }
 
-/** Python's slice semantics (negative bounds, negative step, clamping). */
-function pySlice<T>(items: T[], start: number | undefined, stop: number | undefined, step: number): T[] {
-  const n = items.length;
-  const norm = (v: number | undefined, dflt: number, lo: number, hi: number) => {
-    if (v === undefined) return dflt;
-    const x = v < 0 ? v + n : v;
-    return Math.min(Math.max(x, lo), hi);
-  };
-  const out: T[] = [];
-  if (step > 0) {
-    const a = norm(start, 0, 0, n);
-    const b = norm(stop, n, 0, n);
-    for (let i = a; i < b; i += step) out.push(items[i]!);
-  } else {
-    const a = norm(start, n - 1, -1, n - 1);
-    const b = norm(stop, -1, -1, n - 1);
-    for (let i = a; i > b; i += step) out.push(items[i]!);
-  }
-  return out;
-}
-
 function dictKey(k: Value): string {
   if (isString(k)) return text(k);
   if (isNumber(k) || k === null) return pyStr(k);
   throw typeError(`unhashable type: '${typeName(k)}'`);
-}
-
-/** Errors from the engine's own code (a stack overflow, a bug) still fail only this one template. */
-export function asTemplateError(err: unknown): TemplateError {
-  if (err instanceof TemplateError) return err;
-  if (err instanceof RangeError && /call stack/i.test(err.message)) {
-    return new TemplateError('depth', 'the template nests too deeply');
-  }
-  return new TemplateError('type', err instanceof Error ? err.message : String(err));
 }

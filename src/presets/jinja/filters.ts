@@ -1,7 +1,6 @@
 import { escapeHtml } from './escape.js';
 import { attrGetter, ignoreCase, multiAttrGetter, params, sortBy, str } from './filter-args.js';
 import { percentFormat } from './format.js';
-import { pyCenter, pyReplace } from './methods.js';
 import { doInt, doRound, filesizeformat, toFloat } from './number-filters.js';
 import { chars, failUndefined, iterate, length } from './operators.js';
 import { pformat } from './pprint.js';
@@ -21,6 +20,7 @@ import {
   unique,
   xmlattr,
 } from './sequence-filters.js';
+import { pyCenter, pyReplace } from './str-methods.js';
 import { TemplateError, typeError } from './template-error.js';
 import { capitalize, indent, striptags, title, truncate } from './text-filters.js';
 import { tojson } from './tojson.js';

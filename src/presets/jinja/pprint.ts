@@ -79,27 +79,7 @@ export function pformat(value: Value): string {
     const top = level === 1;
     const indent = top ? indentIn + 1 : indentIn;
     const allowance = top ? allowanceIn + 1 : allowanceIn;
-    const lines = s.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-    const chunks: string[] = [];
-    lines.forEach((line, i) => {
-      const lastLine = i === lines.length - 1;
-      const rep = strRepr(line);
-      if (rep.length <= WIDTH - indent - (lastLine ? allowance : 0)) {
-        chunks.push(rep);
-        return;
-      }
-      const parts = line.match(/\S*\s*/g)?.filter((p) => p !== '') ?? [];
-      let current = '';
-      parts.forEach((part, j) => {
-        const candidate = current + part;
-        const limit = WIDTH - indent - (lastLine && j === parts.length - 1 ? allowance : 0);
-        if (strRepr(candidate).length > limit) {
-          if (current) chunks.push(strRepr(current));
-          current = part;
-        } else current = candidate;
-      });
-      if (current) chunks.push(strRepr(current));
-    });
+    const chunks = strChunks(s, indent, allowance);
     if (chunks.length === 1) {
       write(chunks[0]!);
       return;
@@ -111,4 +91,30 @@ export function pformat(value: Value): string {
 
   format(value, 0, 0, 0);
   return out.join('');
+}
+
+/** A long string's pieces as pprint splits it: at line ends, then at word ends to fit the width. */
+function strChunks(s: string, indent: number, allowance: number): string[] {
+  const lines = s.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const chunks: string[] = [];
+  lines.forEach((line, i) => {
+    const lastLine = i === lines.length - 1;
+    const rep = strRepr(line);
+    if (rep.length <= WIDTH - indent - (lastLine ? allowance : 0)) {
+      chunks.push(rep);
+      return;
+    }
+    const parts = line.match(/\S*\s*/g)?.filter((p) => p !== '') ?? [];
+    let current = '';
+    parts.forEach((part, j) => {
+      const candidate = current + part;
+      const limit = WIDTH - indent - (lastLine && j === parts.length - 1 ? allowance : 0);
+      if (strRepr(candidate).length > limit) {
+        if (current) chunks.push(strRepr(current));
+        current = part;
+      } else current = candidate;
+    });
+    if (current) chunks.push(strRepr(current));
+  });
+  return chunks;
 }

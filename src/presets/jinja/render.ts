@@ -1,13 +1,13 @@
 import type { Expr, MacroDef, Node, Target } from './ast.js';
 import { withBudget } from './budget.js';
 import { escapeHtml } from './escape.js';
-import { asTemplateError, Evaluator, Out, outputError } from './evaluator.js';
+import { Evaluator, Out, outputError } from './evaluator.js';
 import { Namespace } from './globals.js';
 import { LoopContext } from './loop-context.js';
 import { iterate } from './operators.js';
 import { pyStr } from './python-str.js';
 import type { Scope } from './scope.js';
-import { TemplateError, typeError } from './template-error.js';
+import { asTemplateError, TemplateError, typeError } from './template-error.js';
 import {
   type Kwargs,
   Markup,

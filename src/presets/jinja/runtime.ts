@@ -24,3 +24,6 @@ export interface Runtime {
 
 export type FilterFn = (rt: Runtime, value: Value, args: Value[], kwargs: Kwargs) => Value;
 export type TestFn = (rt: Runtime, value: Value, args: Value[], kwargs: Kwargs) => boolean;
+
+/** A method of a Python type, called with the value it is bound to (methods.ts, str-methods.ts). */
+export type Method<T> = (rt: Runtime, self: T, args: Value[], kwargs: Kwargs) => Value;

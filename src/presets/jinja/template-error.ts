@@ -36,3 +36,12 @@ export class TemplateError extends Error {
 
 export const typeError = (message: string) => new TemplateError('type', message);
 export const undefinedError = (message: string) => new TemplateError('undefined', message);
+
+/** Errors from the engine's own code (a stack overflow, a bug) still fail only this one template. */
+export function asTemplateError(err: unknown): TemplateError {
+  if (err instanceof TemplateError) return err;
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new TemplateError('depth', 'the template nests too deeply');
+  }
+  return new TemplateError('type', err instanceof Error ? err.message : String(err));
+}

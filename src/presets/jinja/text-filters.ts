@@ -1,8 +1,8 @@
 /** Jinja2's text filters that are more than a string method: indent, truncate, striptags, title, capitalize. */
 import { unescapeHtml } from './escape.js';
 import { splitLines } from './line-breaks.js';
-import { pySplit } from './methods.js';
 import { chars } from './operators.js';
+import { pySplit } from './str-methods.js';
 import { TemplateError } from './template-error.js';
 import { isString, num, text, type Value } from './values.js';
 
