@@ -24,6 +24,7 @@ import { failSpan, inSpan, startTracing, stopTracing, tracingFromEnv } from '../
 import type { Preset } from '../presets/preset.js';
 import type { PresetCatalog, RefreshReport } from '../presets/preset-catalog.js';
 import { FleetHealth, fleetGuard } from '../reconcile/fleet-guard.js';
+import type { HookAnswer } from '../reconcile/hooks.js';
 import type { LeaseKeeper } from '../reconcile/lease-keeper.js';
 import { type ManageDeps, type ManageOutcome, managePreset } from '../reconcile/manage-preset.js';
 import type { Listing } from '../reconcile/observe.js';
@@ -36,6 +37,7 @@ import { PRESET_ACTIONS, type TaskAction } from '../reconcile/task-steps.js';
 import type { VerbName } from '../reconcile/verbs.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
+import { answerHook } from './answer-hook.js';
 import { catalogFor } from './catalog-for.js';
 import type { CloudAccount } from './cloud-account.js';
 import { driverContext } from './driver-context.js';
@@ -368,6 +370,22 @@ export class Daemon implements Operations {
   /** Cancels a task that no instance took up yet. */
   cancelTask(id: string, by: string): Promise<Task> {
     return this.taskStore.cancelTask(id, by);
+  }
+
+  /** A receiver's answer to a VM's before_terminate hook (answer-hook.ts). */
+  answerHook(presetName: string, vmId: string, answer: HookAnswer, by: string): Promise<Task> {
+    const d = {
+      preset: (n: string) => this.gen.catalog.get(n),
+      runtime: this.gen.runtime,
+      tasks: this.taskStore,
+    };
+    return answerHook(
+      { ...d, clock: this.clock, markDue: (n) => this.scheduler.markDue(n) },
+      presetName,
+      vmId,
+      answer,
+      by,
+    );
   }
 
   /** The preset's state as last saved by whichever instance managed it. */

@@ -30,6 +30,7 @@ import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js'
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import { closestKey } from '../util/suggest.js';
 import { YamlSource } from '../util/yaml-source.js';
+import { hooksOf } from './hooks-policy.js';
 import type { DriverUse, JsonValue, Preset } from './preset.js';
 import {
   isInside,
@@ -219,6 +220,7 @@ function assemble(
     update: updatePolicyOf(p),
     scrubGraceMs: p.scrub_grace * 1000,
     adoptByName: p.adopt_by_name,
+    ...hooksOf(p.hooks),
     createBackoff: createBackoffOf(p),
     specHash: specHashOf(spec),
     specParts: specPartsOf(spec),

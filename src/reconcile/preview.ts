@@ -5,6 +5,7 @@ import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
+import { type HookPlan, hookPlan } from './hooks.js';
 import { DISRUPTIVE_VERBS, type DisruptionLimits, terminateDisrupts } from './lock-keys.js';
 import { type PlannedLockWait, plannedLockWaits } from './lock-preview.js';
 import { checkHealth, decide, membersOf, withFaults } from './observe.js';
@@ -54,6 +55,8 @@ export interface PresetPreview {
   waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
   /** Planned disruptive actions that would wait for an infrastructure lock now (with `limits:`). */
   locks: PlannedLockWait[];
+  /** With a before_terminate hook: how each planned termination and waiting hook stands (docs/hooks.md). */
+  hooks?: HookPlan[];
 }
 
 /**
@@ -140,6 +143,9 @@ export async function previewPreset(
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),
     locks,
+    ...(acts && preset.hooks?.beforeTerminate
+      ? { hooks: hookPlan(preset.hooks.beforeTerminate, p.terminate, state.hooks ?? {}, deps.clock.now()) }
+      : {}),
   };
 }
 

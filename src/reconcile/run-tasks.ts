@@ -12,6 +12,7 @@ import { endTaskSpan, inStepSpan, startTaskSpan, withSpan } from '../observabili
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
+import { hookTaskState } from './hook-answer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { ManageOutcome } from './manage-outcome.js';
 import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
@@ -465,6 +466,9 @@ async function record(
   if (t.verb === 'pause' || t.verb === 'resume') {
     next = pausedState(state, t.verb === 'pause', t.by, now, event, deps.eventsKept);
     if (next === state) return { skipped: true, note: `already ${t.verb}d` };
+  } else if (t.verb === 'hook') {
+    next = hookTaskState(preset, state, t, now, event, deps.eventsKept);
+    if (next === state) return { skipped: true, note: 'no hook waits for an answer' };
   } else if (t.verb === 'terminate') {
     next = terminatedState(state, t.vm ?? '', t.by, now, event, deps.eventsKept);
   } else {
