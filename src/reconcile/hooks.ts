@@ -211,3 +211,15 @@ export function hookPlan(
   for (const vm of d.cancelled) out.push({ vm, step: 'no longer to be terminated: the wait ends' });
   return out;
 }
+
+/**
+ * The VMs as an operator's verb admission counts them: a VM waiting for its before_terminate hook is
+ * on its way out and holds its room in the disruption budget, so it does not count as ready (pure).
+ */
+export function withHookWaitsOut<T extends { vm: { id: string }; ready: boolean }>(
+  classified: readonly T[],
+  waits: Readonly<Record<string, HookWait>> | undefined,
+): readonly T[] {
+  if (!waits) return classified;
+  return classified.map((c) => (c.ready && waits[c.vm.id] ? { ...c, ready: false } : c));
+}

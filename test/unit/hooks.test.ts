@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hooksSchema } from '../../src/config/hooks-schema.js';
 import { hooksPolicyOf } from '../../src/presets/hooks-policy.js';
+import { admitVerb } from '../../src/reconcile/admit-verb.js';
+import { disruptionBudget } from '../../src/reconcile/disruption-budget.js';
 import { hookAnsweredState } from '../../src/reconcile/hook-answer.js';
 import {
   AFTER_CREATE_TRIES,
@@ -12,10 +14,12 @@ import {
   type HookWait,
   hookPlan,
   waitsAfter,
+  withHookWaitsOut,
 } from '../../src/reconcile/hooks.js';
 import type { Termination } from '../../src/reconcile/plan-types.js';
 import { emptyState } from '../../src/reconcile/state.js';
 import { signHookBody, verifyHookSignature } from '../../src/util/hook-signature.js';
+import { preset, vm } from '../helpers/fixtures.js';
 
 const T = Date.parse('2026-12-01T00:00:00Z');
 const hook = {
@@ -287,5 +291,28 @@ describe('hooks schema', () => {
     expect(
       hooksSchema.safeParse({ after_create: { url: 'ftp://r', secret_env: 'VMSHEPHERD_HOOK_A' } }).success,
     ).toBe(false);
+  });
+});
+
+describe('withHookWaitsOut', () => {
+  it("takes a waiting VM's room from an operator's verb", () => {
+    const p = preset({
+      count: 3,
+      update: { strategy: 'replace', maxSurge: 1, maxUnavailable: 1, minReadyMs: 0 },
+    });
+    const classified = ['a', 'b', 'c'].map((id) => ({
+      vm: vm({ id, state: 'running' }),
+      class: 'running' as const,
+      reason: '',
+      failing: false,
+      health: undefined,
+      outdated: false,
+      ready: true,
+    }));
+    expect(admitVerb(true, true, disruptionBudget(p, classified))).toEqual({ admit: true });
+    const counted = withHookWaitsOut(classified, { a: wait() });
+    expect(counted.map((c) => c.ready)).toEqual([false, true, true]);
+    expect(admitVerb(true, true, disruptionBudget(p, counted)).admit).toBe(false);
+    expect(withHookWaitsOut(classified, undefined)).toBe(classified);
   });
 });
