@@ -60,4 +60,11 @@ export {
   type SourcePosition,
 } from './errors/shepherd-error.js';
 export type { Clock } from './util/clock.js';
+export {
+  HOOK_SIGNATURE_HEADER,
+  HOOK_TOLERANCE_SEC,
+  type HookVerification,
+  signHookBody,
+  verifyHookSignature,
+} from './util/hook-signature.js';
 export { VERSION } from './version.js';

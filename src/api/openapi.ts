@@ -19,6 +19,9 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): R
       'x-vmshepherd-role': r.access,
       security: [{ bearer: [] }],
       ...(parameters.length > 0 ? { parameters } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(r.body) } } } }
+        : {}),
       responses: {
         [status]: {
           description: 'OK',

@@ -12,6 +12,7 @@ import { pageOf } from './preset-page.js';
 import {
   eventsQuery,
   eventView,
+  hookAnswerBody,
   presetDetail,
   presetPage,
   presetParams,
@@ -42,6 +43,8 @@ export interface RouteContext {
   caller: Caller;
   params: Record<string, string>;
   query: Record<string, unknown>;
+  /** The JSON body, validated by the route's `body` schema (empty without one). */
+  body?: Record<string, unknown>;
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
@@ -54,6 +57,7 @@ export interface RouteDef {
   access: 'read' | 'operate';
   params?: z.ZodObject;
   query?: z.ZodObject;
+  body?: z.ZodObject;
   /** The catalogue code of an invalid parameter, by name, when it is not `api_request_0001`. */
   paramCodes?: Partial<Record<string, ErrorCode>>;
   response: z.ZodType;
@@ -230,6 +234,28 @@ export const REST_ROUTES: RouteDef[] = [
         idempotencyKey: keyOf(headers),
       });
       reader.forget(task.preset);
+      return taskViewOf(task);
+    },
+  },
+  // A receiver's answer to a VM's before_terminate hook (docs/hooks.md), recorded as a task.
+  {
+    method: 'POST',
+    path: '/presets/:name/vms/:id/hook',
+    summary:
+      "Answer a VM's before_terminate hook (continue, abandon, heartbeat) as a task run under the preset's lease; 409 when no hook waits",
+    access: 'operate',
+    params: vmParams,
+    body: hookAnswerBody,
+    response: taskView,
+    status: 202,
+    handler: async ({ daemon, reader, params, caller, body }) => {
+      const task = await daemon.answerHook(
+        params.name as string,
+        params.id as string,
+        body?.result as 'continue' | 'abandon' | 'heartbeat',
+        caller.name,
+      );
+      reader.forget(params.name as string);
       return taskViewOf(task);
     },
   },

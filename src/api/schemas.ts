@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HOOK_ANSWERS } from '../reconcile/hooks.js';
 import { VERB_NAMES } from '../reconcile/verbs.js';
 
 /**
@@ -19,6 +20,11 @@ export const presetParams = z.strictObject({ name: z.string().min(1).max(256).de
 export const vmParams = presetParams.extend({ id: z.string().min(1).max(256).describe('VM id') });
 export const verbParams = vmParams.extend({
   verb: z.enum(VERB_NAMES as unknown as [string, ...string[]]).describe('the verb to run on the VM'),
+});
+export const hookAnswerBody = z.strictObject({
+  result: z
+    .enum(HOOK_ANSWERS as unknown as [string, ...string[]])
+    .describe('continue or abandon (the VM is terminated either way), or heartbeat (wait longer)'),
 });
 export const taskParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -159,7 +165,7 @@ export const vmView = z.object({
   id: z.string(),
   name: z.string(),
   state: z.string(),
-  lifecycle: z.enum(['active', 'quiesced', 'scrubbing']),
+  lifecycle: z.enum(['active', 'quiesced', 'scrubbing', 'terminating:wait']),
   providerStatus: z.string().optional(),
   ips: z.array(z.string()),
   createdAt: z.string(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVER_GROUP_POLICIES } from '../drivers/types.js';
+import { hooksSchema } from './hooks-schema.js';
 
 /** Seconds, as the original wrote them (numbers). */
 const seconds = z.number().nonnegative();
@@ -222,6 +223,7 @@ export const presetSchema = z.looseObject({
     .describe(
       "the server group the preset's VMs join (anti-affinity: each on its own host); new VMs only, never a move",
     ),
+  hooks: hooksSchema.optional(),
   create_backoff: z
     .strictObject({
       initial: z

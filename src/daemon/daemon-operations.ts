@@ -4,11 +4,13 @@ import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import { activeTraceContext } from '../observability/task-tracing.js';
 import type { Preset } from '../presets/preset.js';
+import type { HookAnswer } from '../reconcile/hooks.js';
 import { type PresetPreview, previewPreset } from '../reconcile/preview.js';
 import { checkVerb, checkVmKnown } from '../reconcile/run-verb.js';
 import { type PresetState, parseState } from '../reconcile/state.js';
 import { PRESET_ACTIONS, type TaskAction } from '../reconcile/task-steps.js';
 import type { VerbName } from '../reconcile/verbs.js';
+import { answerHook } from './answer-hook.js';
 import type { DaemonParts } from './daemon-parts.js';
 import type { HttpSettings, Operations } from './operations.js';
 import type { OrphanReport } from './orphans.js';
@@ -159,6 +161,24 @@ export class DaemonOperations implements Operations {
   /** Cancels a task that no instance took up yet. */
   cancelTask(id: string, by: string): Promise<Task> {
     return this.parts.gen().deps.tasks.cancelTask(id, by);
+  }
+
+  /** A receiver's answer to a VM's before_terminate hook (answer-hook.ts). */
+  answerHook(presetName: string, vmId: string, answer: HookAnswer, by: string): Promise<Task> {
+    const { catalog, runtime, deps } = this.parts.gen();
+    return answerHook(
+      {
+        preset: (n) => catalog.get(n),
+        runtime,
+        tasks: deps.tasks,
+        clock: this.parts.clock,
+        markDue: (n) => this.parts.markDue(n),
+      },
+      presetName,
+      vmId,
+      answer,
+      by,
+    );
   }
 
   private presetNamed(name: string): Preset {

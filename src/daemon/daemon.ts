@@ -206,6 +206,7 @@ export class Daemon implements Operations {
   listTasks = (...a: Args<'listTasks'>) => this.operations.listTasks(...a);
   getTask = (...a: Args<'getTask'>) => this.operations.getTask(...a);
   cancelTask = (...a: Args<'cancelTask'>) => this.operations.cancelTask(...a);
+  answerHook = (...a: Args<'answerHook'>) => this.operations.answerHook(...a);
 
   async start(): Promise<void> {
     await this.refreshPresets();

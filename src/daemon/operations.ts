@@ -3,6 +3,7 @@ import type { ShepherdConfig } from '../config/load-config.js';
 import type { TaskFilter, Vm } from '../drivers/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Preset } from '../presets/preset.js';
+import type { HookAnswer } from '../reconcile/hooks.js';
 import type { PresetPreview } from '../reconcile/preview.js';
 import type { PresetState } from '../reconcile/state.js';
 import type { TaskAction } from '../reconcile/task-steps.js';
@@ -53,4 +54,6 @@ export interface Operations {
   listTasks(filter?: TaskFilter): Promise<Task[]>;
   getTask(id: string): Promise<Task>;
   cancelTask(id: string, by: string): Promise<Task>;
+  /** A receiver's answer to a VM's before_terminate hook, queued as a task (docs/hooks.md). */
+  answerHook(presetName: string, vmId: string, answer: HookAnswer, by: string): Promise<Task>;
 }

@@ -550,6 +550,15 @@ export const CODES = {
     'Fix the new image, flavor or userdata (a new spec starts a new rollout), or resume the rollout by hand.',
     409,
   ),
+  reconcile_hook_0001: backoff(
+    'A hook notice was not delivered: the receiver did not answer 2xx, could not be reached, or the secret variable is unset',
+    'Check the hook url, the receiver, and that the VMSHEPHERD_HOOK_ variable is set for the daemon; deliveries are retried until the wait times out.',
+  ),
+  reconcile_hook_0002: no(
+    'A before_terminate hook was not answered in time: its default_result applied and the VM was terminated',
+    'Answer sooner (POST …/vms/{id}/hook), send heartbeats while working, or raise hooks.before_terminate.timeout.',
+    409,
+  ),
   reconcile_update_1001: no(
     'In-place update is not possible for this VM: a field that differs cannot change in place (zone, networks on OpenStack), cannot be compared, or the driver lacks the verb; a rollout replaces it instead',
     'Let the rollout replace the VM (update.strategy in_place does so under max_surge/max_unavailable), or use a driver with the verb.',
@@ -664,6 +673,11 @@ export const CODES = {
     'The JSON-RPC batch holds too many calls',
     'Send at most 100 calls in one batch; split a longer list into several batches sent one after the other.',
     400,
+  ),
+  api_hook_0001: no(
+    'No before_terminate hook waits for this VM (none was sent, or it was answered or timed out already)',
+    'See the VM lifecycle (terminating:wait) in the API, the panel or `plan`; an answer is given once.',
+    409,
   ),
   api_task_0001: no(
     'No task with this id',

@@ -202,7 +202,9 @@ function registerRoute(app: FastifyInstance, daemon: Operations, reader: StateRe
     else assertCanRead(daemon.http(), caller);
     const params = parse(route.params, req.params, 'path', route.paramCodes);
     const query = parse(route.query, req.query, 'query', route.paramCodes);
+    const body = route.body ? parse(route.body, req.body, 'body', route.paramCodes) : undefined;
     const result = await route.handler({
+      ...(body ? { body } : {}),
       daemon,
       reader,
       caller,
@@ -219,7 +221,7 @@ function registerRoute(app: FastifyInstance, daemon: Operations, reader: StateRe
 function parse(
   schema: RouteDef['params'],
   value: unknown,
-  where: 'path' | 'query',
+  where: 'path' | 'query' | 'body',
   codes: RouteDef['paramCodes'] = {},
 ): Record<string, unknown> {
   if (!schema) return {};

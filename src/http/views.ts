@@ -12,6 +12,7 @@ import type {
 import type { Task } from '../daemon/tasks.js';
 import type { Preset } from '../presets/preset.js';
 import { budgetLine } from '../reconcile/disruption-budget.js';
+import { TERMINATING_WAIT } from '../reconcile/hooks.js';
 import type { PresetState, StatusBudget, VmSnapshot } from '../reconcile/state.js';
 
 export type PresetSummary = z.infer<typeof presetSummary>;
@@ -129,7 +130,7 @@ export function vmViewOf(preset: Preset, state: PresetState, vm: VmSnapshot, now
     id: vm.id,
     name: vm.name,
     state: vm.state,
-    lifecycle: state.lifecycle?.[vm.id]?.state ?? 'active',
+    lifecycle: state.hooks?.[vm.id] ? TERMINATING_WAIT : (state.lifecycle?.[vm.id]?.state ?? 'active'),
     ...(vm.providerStatus ? { providerStatus: vm.providerStatus } : {}),
     ips: vm.ips,
     createdAt: vm.createdAt,

@@ -18,6 +18,7 @@ import type { OptionIssue, PresetSource, VolumeSpec } from '../drivers/types.js'
 import { zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import { driverUse } from './driver-use.js';
+import { hooksOf } from './hooks-policy.js';
 import { mergeWithDefaults } from './merge-with-defaults.js';
 import { metadataText } from './metadata-text.js';
 import { normalizeNetwork } from './normalize-network.js';
@@ -200,6 +201,7 @@ function assemble(
     update: updatePolicyOf(p),
     scrubGraceMs: p.scrub_grace * 1000,
     adoptByName: p.adopt_by_name,
+    ...hooksOf(p.hooks),
     createBackoff: createBackoffOf(p),
     specHash: specHashOf(spec),
     specParts: specPartsOf(spec),

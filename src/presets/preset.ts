@@ -1,5 +1,6 @@
 import type { CountOrPercent } from '../config/preset-schema.js';
 import type { NetworkSpec, ServerGroupSpec, VolumeSpec } from '../drivers/types.js';
+import type { HooksPolicy } from './hooks-policy.js';
 import type { SpecParts } from './spec-parts.js';
 
 /** Which driver a preset uses and with which (already validated) options. */
@@ -84,6 +85,8 @@ export interface Preset {
   scrubGraceMs: number;
   /** VMs named exactly after the preset without vmshepherd's metadata (the original's) are adopted. */
   adoptByName: boolean;
+  /** `hooks:` (docs/hooks.md), when set. */
+  hooks?: HooksPolicy;
   /** Hash of what a VM is built from (image, flavor, network, key, rendered userdata). */
   specHash: string;
   /** The same, field by field (what an in-place update compares and records). */

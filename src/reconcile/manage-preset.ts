@@ -7,6 +7,7 @@ import { capabilitiesOf } from './apply.js';
 import { isDue } from './due.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ManageDeps } from './manage-deps.js';
+import { type HookRecords, hookRecordsKept, runHooks } from './manage-hooks.js';
 import type { ManageOutcome, ManageResult } from './manage-outcome.js';
 import {
   afterRemedies,
@@ -63,6 +64,8 @@ class ManageRun {
   token = 0;
   runtimeFailure = false;
   leaseFailure: Partial<ManageOutcome> | undefined;
+  /** The lifecycle hooks' records to save (manage-hooks.ts). */
+  hooks: HookRecords = {};
 
   constructor(
     planned: Preset,
@@ -248,6 +251,7 @@ async function acted(
 ): Promise<Acts> {
   const { deps, preset } = run;
   const acts: Acts = {};
+  run.hooks = hookRecordsKept(preset, state);
   // A paused preset is observed and checked like an unmanaged one: the operator holds its actions.
   if (preset.unmanaged || state.paused || deps.stopping.aborted) return acts;
   const ctx = {
@@ -259,7 +263,17 @@ async function acted(
     stopping: deps.stopping,
     ...gateFor(preset, deps, lease, run.record, vms),
   };
-  await act(preset, decision, vms.length, ctx, acts);
+  const hooked = preset.hooks
+    ? await runHooks(preset, decision, state, {
+        now: deps.clock.now(),
+        record: run.logged('info'),
+        logger: deps.logger,
+        vms: ctx.vms ?? new Map(vms.map((v) => [v.id, v])),
+        signal: lease.signal,
+      })
+    : undefined;
+  if (hooked) run.hooks = hooked.records;
+  await act(preset, hooked?.decision ?? decision, vms.length, ctx, acts);
   return acts;
 }
 
@@ -298,6 +312,7 @@ function settled(
     now,
     instanceId: deps.instanceId,
     eventsKept: deps.eventsKept,
+    ...run.hooks,
   });
 }
 

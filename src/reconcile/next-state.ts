@@ -7,6 +7,7 @@ import { afterCreates, type BackoffState } from './backoff.js';
 import { type CapacityFound, type CapacitySkip, type CapacitySkips, skipsAfter } from './capacity-skips.js';
 import { DELETE_PATIENCE_MS } from './classify.js';
 import type { HealthById } from './health.js';
+import { type AfterCreateNote, type HookWait, notesAfter, waitsAfter } from './hooks.js';
 import type { Decision } from './observe.js';
 import { guardHolding, type Remedy } from './plan.js';
 import type { EventSink, PresetEvent, PresetState, RolloutState, VerbWait } from './state.js';
@@ -35,6 +36,9 @@ export interface NextStateInput {
   now: number;
   instanceId: string;
   eventsKept: number;
+  /** Lifecycle hooks' records (manage-hooks.ts): before_terminate waits, after_create notes. */
+  hooks?: Record<string, HookWait> | undefined;
+  notified?: Record<string, AfterCreateNote> | undefined;
 }
 
 /** The state a manage saves, and the failed actions it reports (pure). */
@@ -81,6 +85,8 @@ export function nextState(i: NextStateInput): { next: PresetState; failures: She
     ...(state.paused ? { paused: state.paused } : {}),
     ...deletingAfter(state.deleting, acts.terminations, i.listed, i.now),
     ...waitingOf(state, vmsAfter, i.now),
+    ...waitsAfter(i.hooks, vmsAfter, acts.terminations?.done ?? []),
+    ...notesAfter(i.notified, vmsAfter),
   };
   return { next, failures };
 }

@@ -6,6 +6,7 @@ import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { CapacitySkips } from './capacity-skips.js';
 import type { VmClass } from './classify.js';
+import { type HookPlan, hookPlan } from './hooks.js';
 import { DISRUPTIVE_VERBS, type DisruptionLimits, terminateDisrupts } from './lock-keys.js';
 import { type PlannedLockWait, plannedLockWaits } from './lock-preview.js';
 import { checkHealth, decide, membersOf, withFaults } from './observe.js';
@@ -55,6 +56,8 @@ export interface PresetPreview {
   waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
   /** Planned disruptive actions that would wait for an infrastructure lock now (with `limits:`). */
   locks: PlannedLockWait[];
+  /** With a before_terminate hook: how each planned termination and waiting hook stands (docs/hooks.md). */
+  hooks?: HookPlan[];
 }
 
 /** What a preview reads: the cloud, the health check, the stored state, and the locks held now. */
@@ -128,6 +131,9 @@ export async function previewPreset(preset: Preset, deps: PreviewDeps): Promise<
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),
     locks,
+    ...(acts && preset.hooks?.beforeTerminate
+      ? { hooks: hookPlan(preset.hooks.beforeTerminate, p.terminate, state.hooks ?? {}, deps.clock.now()) }
+      : {}),
   };
 }
 

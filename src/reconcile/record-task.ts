@@ -1,5 +1,6 @@
 import type { TaskRecord } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
+import { hookTaskState } from './hook-answer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
@@ -27,6 +28,9 @@ export async function recordTask(
   if (t.verb === 'pause' || t.verb === 'resume') {
     next = pausedState(state, t.verb === 'pause', t.by, now, event, deps.eventsKept);
     if (next === state) return { skipped: true, note: `already ${t.verb}d` };
+  } else if (t.verb === 'hook') {
+    next = hookTaskState(preset, state, t, now, event, deps.eventsKept);
+    if (next === state) return { skipped: true, note: 'no hook waits for an answer' };
   } else if (t.verb === 'terminate') {
     next = terminatedState(state, t.vm ?? '', t.by, now, event, deps.eventsKept);
   } else {

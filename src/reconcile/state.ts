@@ -1,6 +1,7 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
 import type { CapacitySkip } from './capacity-skips.js';
+import type { AfterCreateNote, HookWait } from './hook-records.js';
 import type { VmLifecycle } from './verbs.js';
 
 /**
@@ -56,7 +57,14 @@ export type EventType =
   | 'disruption_started'
   | 'disruption_ended'
   /** A disruptive call deferred: an infrastructure lock it needs has no free slot. */
-  | 'lock_waiting';
+  | 'lock_waiting'
+  /** Lifecycle hooks (docs/hooks.md): a notice delivered, answered, timed out, not delivered, cancelled. */
+  | 'hook_sent'
+  | 'hook_answered'
+  | 'hook_heartbeat'
+  | 'hook_timed_out'
+  | 'hook_failed'
+  | 'hook_cancelled';
 
 /** One action or notable change, with its reason; kept (bounded) in the preset's runtime state. */
 export interface PresetEvent {
@@ -153,6 +161,10 @@ export interface PresetState {
   deleting?: Record<string, number>;
   /** Operators' verbs that wait for the disruption budget, by VM id (see admit-verb.ts). */
   waiting?: Record<string, VerbWait>;
+  /** VMs whose termination waits for the before_terminate hook (terminating:wait), by VM id (hooks.ts). */
+  hooks?: Record<string, HookWait>;
+  /** VMs whose after_create notice is settled (delivered or given up), or its next try (hooks.ts). */
+  notified?: Record<string, AfterCreateNote>;
 }
 
 /** A verb waiting for room in the preset's disruption budget. */

@@ -4,8 +4,8 @@ import type { VerbName } from './verbs.js';
 /** Operator actions on a preset (or one of its VMs) that run as tasks besides the verbs. */
 export type PresetAction = 'manage' | 'pause' | 'resume' | 'terminate';
 export const PRESET_ACTIONS: readonly PresetAction[] = ['manage', 'pause', 'resume', 'terminate'];
-/** What a task does: a verb on a VM, or an operator action. */
-export type TaskAction = VerbName | PresetAction;
+/** What a task does: a verb on a VM, an operator action, or a receiver's answer to a hook (docs/hooks.md). */
+export type TaskAction = VerbName | PresetAction | 'hook';
 
 /**
  * The steps of a verb after its `check` (the VM is the preset's, the transition legal; its decision is
@@ -29,6 +29,8 @@ export function plannedSteps(task: Pick<TaskRecord, 'verb' | 'steps' | 'data'>):
       return ['record'];
     case 'manage':
       return ['manage'];
+    case 'hook':
+      return ['record', 'manage'];
     case 'terminate':
       return ['check', 'terminate', 'record'];
     default: {

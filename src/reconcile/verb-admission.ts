@@ -5,6 +5,7 @@ import { type Cloud, capabilitiesOf } from './apply.js';
 import { classify } from './classify.js';
 import { disruptionBudget } from './disruption-budget.js';
 import { healthOfSnapshots } from './health.js';
+import { withHookWaitsOut } from './hooks.js';
 import { type InPlaceWork, inPlaceFieldsOf, inPlaceWork } from './in-place.js';
 import { membersOf, verbsInFlight } from './observe.js';
 import type { PresetEvent, PresetState, VerbWait } from './state.js';
@@ -62,7 +63,8 @@ export async function admitTaskVerb(
     state.deleting,
   );
   const ready = classified.find((c) => c.vm.id === vm.id)?.ready ?? false;
-  return admitVerb(true, ready, disruptionBudget(preset, classified, { verbs: verbsInFlight(state) }));
+  const counted = withHookWaitsOut(classified, state.hooks);
+  return admitVerb(true, ready, disruptionBudget(preset, counted, { verbs: verbsInFlight(state) }));
 }
 
 /**

@@ -60,6 +60,7 @@ export function formatPreview(p: PresetPreview): string {
   for (const id of p.adopt)
     lines.push(`  adopt ${id}  (named ${p.preset}, no vmshepherd metadata: the original's)`);
   for (const t of p.terminate) lines.push(`  terminate ${t.vmId}  (${t.class}: ${t.reason})`);
+  for (const h of p.hooks ?? []) lines.push(`    hook ${h.vm}: ${h.step}`);
   for (const u of p.update) lines.push(`  ${u.op} ${u.vmId} in place  (${u.reason})`);
   for (const m of p.remedy) lines.push(`  ${m.action} ${m.vmId}  (remedy step ${m.step + 1}: ${m.reason})`);
   if (p.create > 0)
