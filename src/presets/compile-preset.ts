@@ -30,6 +30,7 @@ import { ShepherdError, type SourcePosition } from '../errors/shepherd-error.js'
 import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import { closestKey } from '../util/suggest.js';
 import { YamlSource } from '../util/yaml-source.js';
+import { demandSpecOf } from './demand-spec.js';
 import type { DriverUse, JsonValue, Preset } from './preset.js';
 import {
   isInside,
@@ -187,7 +188,9 @@ function assemble(
   const preset: Preset = {
     name,
     source: { id: source.id, file: source.file, revision: source.revision },
-    count: p.count,
+    ...(typeof p.count === 'number'
+      ? { count: p.count }
+      : { count: p.count.min, demand: demandSpecOf(p.count) }),
     ...(p.image ? { image: p.image } : {}),
     ...(flavor ? { flavor } : {}),
     flavors,

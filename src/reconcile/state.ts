@@ -1,6 +1,7 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
 import type { CapacitySkip } from './capacity-skips.js';
+import type { DemandState } from './demand.js';
 import type { VmLifecycle } from './verbs.js';
 
 /**
@@ -56,7 +57,11 @@ export type EventType =
   | 'disruption_started'
   | 'disruption_ended'
   /** A disruptive call deferred: an infrastructure lock it needs has no free slot. */
-  | 'lock_waiting';
+  | 'lock_waiting'
+  /** A count that follows demand changed, or its query failed (once per condition) or answered again. */
+  | 'count_changed'
+  | 'demand_unavailable'
+  | 'demand_recovered';
 
 /** One action or notable change, with its reason; kept (bounded) in the preset's runtime state. */
 export interface PresetEvent {
@@ -153,6 +158,8 @@ export interface PresetState {
   deleting?: Record<string, number>;
   /** Operators' verbs that wait for the disruption budget, by VM id (see admit-verb.ts). */
   waiting?: Record<string, VerbWait>;
+  /** A count that follows demand: the count in force and what decided it (demand.ts). */
+  demand?: DemandState;
 }
 
 /** A verb waiting for room in the preset's disruption budget. */
