@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
 import { type ConfigOverrides, loadConfig, type ShepherdConfig } from '../config/load-config.js';
+import { queryPrometheus } from '../drivers/demand/prometheus-query.js';
 import { ownPackageDir } from '../drivers/plugins.js';
 import { DriverRegistry } from '../drivers/registry.js';
 import { MemoryTaskStore } from '../drivers/runtime/memory-tasks.js';
@@ -398,6 +399,7 @@ export class Daemon implements Operations {
           clock: this.clock,
           healthHistory: this.gen.config.manage.health_history,
           limits: this.gen.config.limits,
+          demandQuery: queryPrometheus,
           fleet: (p) => {
             const f = this.fleetDeps();
             return { others: f.others(p), maxUnhealthy: f.maxUnhealthy };
@@ -740,6 +742,7 @@ export class Daemon implements Operations {
       healthHistory: this.gen.config.manage.health_history,
       stopping: this.stopping.signal,
       fleet: this.fleetDeps(),
+      demandQuery: queryPrometheus,
       ...this.tasksOf(preset, cycle, cloud, logger),
       ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
       freshPreset: async (name: string, unseen: readonly string[], observedAt: number) => {

@@ -5,6 +5,8 @@ import type { TaskLimiter } from '../util/limiter.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { VmClass } from './classify.js';
+import type { DemandBounds } from './demand.js';
+import { type DemandQuery, desiredCount } from './demand-phase.js';
 import { DISRUPTIVE_VERBS, type DisruptionLimits, terminateDisrupts } from './lock-keys.js';
 import { type PlannedLockWait, plannedLockWaits } from './lock-preview.js';
 import { checkHealth, decide, membersOf, withFaults } from './observe.js';
@@ -54,6 +56,20 @@ export interface PresetPreview {
   waiting: { vm: string; verb: string; by: string; since: number; reason: string }[];
   /** Planned disruptive actions that would wait for an infrastructure lock now (with `limits:`). */
   locks: PlannedLockWait[];
+  /** A count that follows demand: why `count` is what it is now (docs/demand.md). */
+  demand?: DemandPreview;
+}
+
+/** The count a manage would decide now, and why: the value, the bounds, the cooldown, a failed query. */
+export interface DemandPreview {
+  explain: string;
+  wanted: number;
+  bounds: DemandBounds;
+  value?: number;
+  /** Milliseconds before a wanted scale-in may happen. */
+  waitMs?: number;
+  /** The query fails (since when, epoch ms): the count is held. */
+  unavailable?: { error: string; since: number };
 }
 
 /**
@@ -61,7 +77,7 @@ export interface PresetPreview {
  * reads the cloud listing, the stored health counters and runs the checks (reads only).
  */
 export async function previewPreset(
-  preset: Preset,
+  planned: Preset,
   deps: {
     cloud: Cloud;
     health: HealthCheck | null;
@@ -73,10 +89,21 @@ export async function previewPreset(
     fleet?: (preset: string) => NonNullable<PlanContext['fleet']>;
     /** `limits:` (non-empty): planned disruptions are checked against the locks held now. */
     limits?: DisruptionLimits;
+    /** Reads the value of a count that follows demand. */
+    demandQuery?: DemandQuery;
   },
 ): Promise<PresetPreview> {
   const signal = new AbortController().signal;
-  const state = parseState(await deps.runtime.load(preset.name));
+  const state = parseState(await deps.runtime.load(planned.name));
+  // The count a manage would decide now; its events are not recorded (plan changes nothing).
+  const { preset, decision: demand } = await desiredCount(
+    planned,
+    state,
+    deps.demandQuery,
+    () => deps.clock.now(),
+    () => {},
+    signal,
+  );
   const vms = await withFaults(
     preset,
     membersOf(preset, await deps.cloud.list(preset.name, { signal })),
@@ -140,6 +167,18 @@ export async function previewPreset(
       .filter(([, w]) => w.until > deps.clock.now())
       .map(([vm, w]) => ({ vm, verb: w.verb, by: w.by, since: w.since, reason: w.reason })),
     locks,
+    ...(demand
+      ? {
+          demand: {
+            explain: demand.explain,
+            wanted: demand.wanted,
+            bounds: demand.bounds,
+            ...(demand.state.value !== undefined ? { value: demand.state.value } : {}),
+            ...(demand.waitMs !== undefined ? { waitMs: demand.waitMs } : {}),
+            ...(demand.state.unavailable ? { unavailable: demand.state.unavailable } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { endTaskSpan, inStepSpan, startTaskSpan, withSpan } from '../observabili
 import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import { type Cloud, capabilitiesOf } from './apply.js';
+import { withStoredCount } from './demand-phase.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { ManageOutcome } from './manage-outcome.js';
 import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
@@ -222,7 +223,16 @@ class TaskRun {
     const state = parseState(await deps.runtime.load(preset.name));
     const now = deps.clock.now();
     const from = (this.t.data?.from ?? 'active') as Lifecycle;
-    const a = await admitTaskVerb(preset, step, from, vm, state, deps.cloud, now, lease.signal);
+    const a = await admitTaskVerb(
+      withStoredCount(preset, state),
+      step,
+      from,
+      vm,
+      state,
+      deps.cloud,
+      now,
+      lease.signal,
+    );
     const { waiting: _w, waitingSince: _s, ...data } = this.t.data ?? {};
     if (a.admit) {
       if (this.t.data?.waiting === undefined) return 'go';
