@@ -1,8 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { handleRpc, type RpcDeps } from '../../src/api/json-rpc.js';
 import { formatPreview } from '../../src/cli/commands/plan.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { queryPrometheus } from '../../src/drivers/demand/prometheus-query.js';
+import { StateReader } from '../../src/http/state-reader.js';
 import { type PresetState, parseState } from '../../src/reconcile/state.js';
 import { systemClock } from '../../src/util/clock.js';
 import { afterCycle, cloudVms, daemonIn, eventually, running } from '../helpers/daemon.js';
@@ -62,6 +65,25 @@ describe('a count that follows a Prometheus query', () => {
       100,
     );
 
+  it('reads one value, and refuses a query with no sample, several series or bad PromQL', async () => {
+    await scraped(25);
+    const q = (query: string) => queryPrometheus({ url: prometheus.url, query, timeoutMs: 5000 });
+    expect(await q('demand_value')).toBe(25);
+    expect(await q('sum(demand_value) / 2')).toBe(12.5);
+    expect(await q('scalar(demand_value)')).toBe(25);
+    await expect(q('absent_metric_of_this_test')).rejects.toMatchObject({
+      code: 'reconcile_demand_0001',
+      message: expect.stringContaining('no sample'),
+    });
+    await expect(q('{__name__=~"demand_value|up"}')).rejects.toMatchObject({
+      message: expect.stringContaining('2 series'),
+    });
+    await expect(q('sum(')).rejects.toMatchObject({
+      code: 'reconcile_demand_0001',
+      message: expect.stringContaining('HTTP 400'),
+    });
+  });
+
   it('scales out on the next manage, in after the cooldown by step, and holds the count when Prometheus is gone', async () => {
     const dir = tempDir({ 'settings.yaml': settings });
     mkdirSync(join(dir, 'presets'));
@@ -107,6 +129,12 @@ count:
     expect(eventsOf(state, 'count_changed').at(-1)).toMatchObject({ data: { from: 3, to: 8, value: 72 } });
     expect(await metric(d, 'vmshepherd_preset_desired_vms')).toBe(8);
     expect(await metric(d, 'vmshepherd_demand_value')).toBe(72);
+    const rpcDeps = { daemon: d, reader: new StateReader(d, 0), caller: { name: 't', role: 'read' } };
+    const listed = await handleRpc(
+      { jsonrpc: '2.0', method: 'list_vms', params: { preset: 'web' }, id: 1 },
+      rpcDeps as unknown as RpcDeps,
+    );
+    expect((listed as { result: [number, unknown] }).result[0]).toBe(8);
     await eventually(
       afterCycle(d, () => running(cloudVms().get('web'))),
       (n) => n === 8,
