@@ -128,7 +128,8 @@ async function call(method: string, p: Record<string, string>, deps: RpcDeps) {
           { ip: vm.ips[0] ?? null, state: ORIGINAL_STATE[vm.state] ?? vm.state, created: vm.createdAt },
         ]),
       );
-      return [preset.count, vms];
+      // A count that follows demand: the count its last manage decided (docs/demand.md).
+      return [preset.demand ? (state.demand?.count ?? preset.count) : preset.count, vms];
     }
     case 'terminate_vm': {
       const preset = presetOf(daemon, p.preset as string);

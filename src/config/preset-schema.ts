@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVER_GROUP_POLICIES } from '../drivers/types.js';
+import { countSchema } from './demand-schema.js';
 import { hooksSchema } from './hooks-schema.js';
 
 /** Seconds, as the original wrote them (numbers). */
@@ -143,7 +144,7 @@ export const presetSchema = z.looseObject({
     .string()
     .regex(/^[^\s/]+$/, 'a preset name has no spaces or slashes')
     .describe('preset id'),
-  count: z.number().int().nonnegative().describe('desired number of VMs'),
+  count: countSchema.describe('desired number of VMs, or {min, max, target, schedule} (docs/demand.md)'),
   image: z.string().min(1).optional(),
   flavor: flavorSchema
     .optional()

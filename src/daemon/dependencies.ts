@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ShepherdConfig } from '../config/load-config.js';
+import { queryPrometheus } from '../drivers/demand/prometheus-query.js';
 import type { MemoryTaskStore } from '../drivers/runtime/memory-tasks.js';
 import type { HealthCheck, RuntimeStore, TaskStore } from '../drivers/types.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -129,6 +130,7 @@ export function buildDependencies(gen: GenerationParts, shared: SharedParts): De
         logger,
         healthHistory: config.manage.health_history,
         fleet,
+        demandQuery: queryPrometheus,
         ...tasksOf(preset, cycle, cloud, logger),
         ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
         ...revisions,
@@ -143,6 +145,7 @@ export function buildDependencies(gen: GenerationParts, shared: SharedParts): De
       clock,
       healthHistory: config.manage.health_history,
       limits: config.limits,
+      demandQuery: queryPrometheus,
       fleet: (p) => ({ others: fleet.others(p), maxUnhealthy: fleet.maxUnhealthy }),
     }),
   };

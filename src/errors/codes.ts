@@ -579,6 +579,14 @@ export const CODES = {
     'Find the shared cause (network, the checks, a dependency of every service). Raise `max_unhealthy_fleet` only if this is expected.',
     409,
   ),
+  reconcile_demand_0001: backoff(
+    'The demand query of a count that follows demand was refused or gave no single value; the count is held',
+    'Run the query in Prometheus: it must return one sample (wrap it in sum()). Fix `count.target.prometheus.query`.',
+  ),
+  reconcile_demand_2001: backoff(
+    'The Prometheus server of a count that follows demand could not be reached or did not answer in time; the count is held',
+    'Check that Prometheus runs at `count.target.prometheus.url` and answers within `timeout`.',
+  ),
   reconcile_create_0001: backoff(
     'Some VMs could not be created',
     'Read the cause code; creation is retried on the next manage.',

@@ -36,7 +36,8 @@ export function presetSummaryOf(preset: Preset, state: PresetState): PresetSumma
   const next = state.lastManagedAt === null ? null : state.lastManagedAt + preset.manageIntervalMs;
   return {
     name: preset.name,
-    count: preset.count,
+    // A count that follows demand: the count its last manage decided.
+    count: preset.demand ? (state.demand?.count ?? preset.count) : preset.count,
     phase,
     ...(status?.code ? { code: status.code } : {}),
     message: status?.message ?? (state.paused ? `paused by ${state.paused.by}` : 'not managed yet'),

@@ -19,6 +19,8 @@ export interface ManageFigures {
   runtimeFailure?: boolean;
   error?: { code: string };
   state?: { status: StatusFigures | null; vms: readonly { health?: { failures: number } }[] };
+  /** A count that follows demand: the value the manage read, or that its query failed. */
+  demand?: { failed: boolean; value?: number };
 }
 
 /** One cloud API call, as the account that made it saw it. */
@@ -53,6 +55,21 @@ export class Metrics {
   private readonly presetGuard = this.gauge(
     'vmshepherd_preset_guard_active',
     '1 while the mass-deletion guard holds',
+    ['preset'],
+  );
+  private readonly demandValue = this.gauge(
+    'vmshepherd_demand_value',
+    'the last value the demand query of a count that follows demand returned',
+    ['preset'],
+  );
+  private readonly demandUnavailable = this.gauge(
+    'vmshepherd_demand_unavailable',
+    '1 while the demand query fails and the count is held',
+    ['preset'],
+  );
+  private readonly demandFailures = this.counter(
+    'vmshepherd_demand_query_failures_total',
+    'failed demand queries (the count was held)',
     ['preset'],
   );
   private readonly manageDuration = new Histogram({
@@ -178,6 +195,7 @@ export class Metrics {
     if (outcome.created) this.actions.inc({ action: 'create', outcome: 'ok' }, outcome.created);
     if (outcome.terminated) this.actions.inc({ action: 'terminate', outcome: 'ok' }, outcome.terminated);
     if (outcome.failedActions) this.actions.inc({ action: 'any', outcome: 'failed' }, outcome.failedActions);
+    if (outcome.demand) this.demand(outcome.preset, outcome.demand);
     const state = outcome.state;
     const status = state?.status;
     if (!state || !status) return;
@@ -200,6 +218,12 @@ export class Metrics {
     this.exported.set(preset, { status, vms: state.vms });
   }
 
+  private demand(preset: string, d: { failed: boolean; value?: number }): void {
+    this.demandUnavailable.set({ preset }, d.failed ? 1 : 0);
+    if (d.failed) this.demandFailures.inc({ preset });
+    if (d.value !== undefined) this.demandValue.set({ preset }, d.value);
+  }
+
   lockWait(level: string): void {
     this.lockWaits.inc({ level });
   }
@@ -220,6 +244,7 @@ export class Metrics {
   /** Forgets the series of presets that are no longer configured. */
   forgetPreset(preset: string): void {
     for (const g of [this.presetDesired, this.presetUnhealthy, this.presetGuard]) g.remove({ preset });
+    for (const m of [this.demandValue, this.demandUnavailable, this.demandFailures]) m.remove({ preset });
     this.lockWaiting(preset, undefined);
     const last = this.exported.get(preset);
     if (last) for (const state in last.status.counts) this.presetVms.remove({ preset, state });

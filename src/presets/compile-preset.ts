@@ -17,6 +17,7 @@ import { coerceLikePython } from '../drivers/python-values.js';
 import type { OptionIssue, PresetSource, VolumeSpec } from '../drivers/types.js';
 import { zodIssues } from '../drivers/zod-options.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
+import { demandSpecOf } from './demand-spec.js';
 import { driverUse } from './driver-use.js';
 import { hooksOf } from './hooks-policy.js';
 import { mergeWithDefaults } from './merge-with-defaults.js';
@@ -169,7 +170,9 @@ function assemble(
   const preset: Preset = {
     name,
     source: { id: source.id, file: source.file, revision: source.revision },
-    count: p.count,
+    ...(typeof p.count === 'number'
+      ? { count: p.count }
+      : { count: p.count.min, demand: demandSpecOf(p.count) }),
     ...(p.image ? { image: p.image } : {}),
     ...(flavor ? { flavor } : {}),
     flavors,

@@ -1,5 +1,6 @@
 import type { CountOrPercent } from '../config/preset-schema.js';
 import type { NetworkSpec, ServerGroupSpec, VolumeSpec } from '../drivers/types.js';
+import type { DemandSpec } from './demand-spec.js';
 import type { HooksPolicy } from './hooks-policy.js';
 import type { SpecParts } from './spec-parts.js';
 
@@ -44,7 +45,10 @@ export interface Preset {
   name: string;
   /** Where it came from: the store's file and revision (mtime hash, git commit). */
   source: { id: string; file: string; revision: string };
+  /** The desired count (a `count:` that follows demand: its min, until a manage decides it). */
   count: number;
+  /** `count:` as bounds that follow demand (docs/demand.md). */
+  demand?: DemandSpec;
   image?: string;
   /** The first of `flavors`: what a VM is built with when the cloud has room for it. */
   flavor?: string;

@@ -5,6 +5,7 @@ import type { Preset } from '../presets/preset.js';
 import type { Clock } from '../util/clock.js';
 import type { TaskLimiter } from '../util/limiter.js';
 import type { Cloud } from './apply.js';
+import type { DemandQuery } from './demand-phase.js';
 import type { FleetCounts } from './fleet-guard.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { DisruptionLimits, LockLevel } from './lock-keys.js';
@@ -45,4 +46,6 @@ export interface ManageDeps {
   knowsRevision?: (name: string, revision: string) => boolean;
   /** `limits:` and the store's locks: disruptive calls wait for their slots (docs/locks.md). */
   locks?: { store: LockStore; limits: DisruptionLimits; onWait?: (level: LockLevel) => void };
+  /** Reads the value of a count that follows demand (docs/demand.md); without it such a count is held. */
+  demandQuery?: DemandQuery;
 }

@@ -1,4 +1,5 @@
 import type { ShepherdError } from '../errors/shepherd-error.js';
+import type { DemandFigures } from './demand-phase.js';
 import type { LockLevel } from './lock-keys.js';
 import type { PresetState } from './state.js';
 
@@ -22,4 +23,6 @@ export interface ManageOutcome {
   runtimeFailure?: boolean;
   /** Disruptive calls deferred by this manage, by the lock level that had no free slot. */
   lockWaits?: Partial<Record<LockLevel, number>>;
+  /** A count that follows demand: the value this manage read, or that its query failed. */
+  demand?: DemandFigures;
 }

@@ -4,6 +4,7 @@ import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import { type Acts, act, gateFor, lockWaitsOf } from './act.js';
 import { capabilitiesOf } from './apply.js';
+import { desiredCount, withDemand } from './demand-phase.js';
 import { isDue } from './due.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ManageDeps } from './manage-deps.js';
@@ -30,6 +31,7 @@ export const leaseKey = (preset: string) => `preset/${preset}`;
 
 /**
  * One manage of one preset, always under its lease, in phases: lease → tasks → load → due → observe →
+ * desired count (demand-phase.ts) →
  * decide (pure) → act → next state (pure) → save. Nothing is done without the lease, and every save
  * carries its fencing token.
  */
@@ -173,9 +175,20 @@ async function manageHeld(
     return notDue();
   const vms = await observed(run, lease, state);
   if (!vms) return notDue();
+  // Phase desired count: a count that follows demand is decided now (demand-phase.ts).
+  const demand = await desiredCount(
+    run.preset,
+    state,
+    deps.demandQuery,
+    () => deps.clock.now(),
+    (e) => run.logged(e.type === 'demand_unavailable' ? 'warn' : 'info')(e),
+    lease.signal,
+  );
+  run.preset = demand.preset;
   const { decision, rollout } = await decided(run, lease, state, vms);
   const acts = await acted(run, lease, state, decision, vms);
   const next = settled(run, state, decision, acts, vms, rollout);
+  next.next = withDemand(next.next, demand.decision);
   // A manage whose lease ran out must not present itself as current: another instance may manage now.
   lease.assertValid();
   await run.runtime(() => deps.runtime.save(run.preset.name, next.next, lease.current));
@@ -188,6 +201,7 @@ async function manageHeld(
     state: next.next,
     ...(next.failures[0] ? { error: next.failures[0] } : {}),
     ...lockWaitsOf(acts),
+    ...(demand.figures ? { demand: demand.figures } : {}),
   });
 }
 

@@ -6,6 +6,8 @@ import { type Cloud, capabilitiesOf } from './apply.js';
 import type { CreateBlock } from './backoff.js';
 import type { CapacitySkips } from './capacity-skips.js';
 import type { VmClass } from './classify.js';
+import type { CountDecision, DemandBounds } from './demand.js';
+import { type DemandQuery, desiredCount } from './demand-phase.js';
 import { type HookPlan, hookPlan } from './hooks.js';
 import { DISRUPTIVE_VERBS, type DisruptionLimits, terminateDisrupts } from './lock-keys.js';
 import { type PlannedLockWait, plannedLockWaits } from './lock-preview.js';
@@ -58,6 +60,20 @@ export interface PresetPreview {
   locks: PlannedLockWait[];
   /** With a before_terminate hook: how each planned termination and waiting hook stands (docs/hooks.md). */
   hooks?: HookPlan[];
+  /** A count that follows demand: why `count` is what it is now (docs/demand.md). */
+  demand?: DemandPreview;
+}
+
+/** The count a manage would decide now, and why: the value, the bounds, the cooldown, a failed query. */
+export interface DemandPreview {
+  explain: string;
+  wanted: number;
+  bounds: DemandBounds;
+  value?: number;
+  /** Milliseconds before a wanted scale-in may happen. */
+  waitMs?: number;
+  /** The query fails (since when, epoch ms): the count is held. */
+  unavailable?: { error: string; since: number };
 }
 
 /** What a preview reads: the cloud, the health check, the stored state, and the locks held now. */
@@ -72,15 +88,26 @@ export interface PreviewDeps {
   fleet?: (preset: string) => NonNullable<PlanContext['fleet']>;
   /** `limits:` (non-empty): planned disruptions are checked against the locks held now. */
   limits?: DisruptionLimits;
+  /** Reads the value of a count that follows demand. */
+  demandQuery?: DemandQuery;
 }
 
 /**
  * Observes and decides exactly as a manage does, but without a lease, without acting and without saving:
  * reads the cloud listing, the stored health counters and runs the checks (reads only).
  */
-export async function previewPreset(preset: Preset, deps: PreviewDeps): Promise<PresetPreview> {
+export async function previewPreset(planned: Preset, deps: PreviewDeps): Promise<PresetPreview> {
   const signal = new AbortController().signal;
-  const state = parseState(await deps.runtime.load(preset.name));
+  const state = parseState(await deps.runtime.load(planned.name));
+  // The count a manage would decide now; its events are not recorded (plan changes nothing).
+  const { preset, decision: demand } = await desiredCount(
+    planned,
+    state,
+    deps.demandQuery,
+    () => deps.clock.now(),
+    () => {},
+    signal,
+  );
   const vms = await withFaults(
     preset,
     membersOf(preset, await deps.cloud.list(preset.name, { signal })),
@@ -134,6 +161,7 @@ export async function previewPreset(preset: Preset, deps: PreviewDeps): Promise<
     ...(acts && preset.hooks?.beforeTerminate
       ? { hooks: hookPlan(preset.hooks.beforeTerminate, p.terminate, state.hooks ?? {}, deps.clock.now()) }
       : {}),
+    ...(demand ? { demand: demandPreview(demand) } : {}),
   };
 }
 
@@ -152,6 +180,18 @@ function previewZones(
         Math.min(...(capacity ?? []).filter((s) => s.zone === z).map((s) => s.until)),
       ]),
     ),
+  };
+}
+
+/** What `plan` shows of a count that follows demand. */
+function demandPreview(demand: CountDecision): DemandPreview {
+  return {
+    explain: demand.explain,
+    wanted: demand.wanted,
+    bounds: demand.bounds,
+    ...(demand.state.value !== undefined ? { value: demand.state.value } : {}),
+    ...(demand.waitMs !== undefined ? { waitMs: demand.waitMs } : {}),
+    ...(demand.state.unavailable ? { unavailable: demand.state.unavailable } : {}),
   };
 }
 

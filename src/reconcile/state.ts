@@ -1,6 +1,7 @@
 import type { Verdict } from '../drivers/types.js';
 import type { BackoffState } from './backoff.js';
 import type { CapacitySkip } from './capacity-skips.js';
+import type { DemandState } from './demand.js';
 import type { AfterCreateNote, HookWait } from './hook-records.js';
 import type { VmLifecycle } from './verbs.js';
 
@@ -64,7 +65,11 @@ export type EventType =
   | 'hook_heartbeat'
   | 'hook_timed_out'
   | 'hook_failed'
-  | 'hook_cancelled';
+  | 'hook_cancelled'
+  /** A count that follows demand changed, or its query failed (once per condition) or answered again. */
+  | 'count_changed'
+  | 'demand_unavailable'
+  | 'demand_recovered';
 
 /** One action or notable change, with its reason; kept (bounded) in the preset's runtime state. */
 export interface PresetEvent {
@@ -165,6 +170,8 @@ export interface PresetState {
   hooks?: Record<string, HookWait>;
   /** VMs whose after_create notice is settled (delivered or given up), or its next try (hooks.ts). */
   notified?: Record<string, AfterCreateNote>;
+  /** A count that follows demand: the count in force and what decided it (demand.ts). */
+  demand?: DemandState;
 }
 
 /** A verb waiting for room in the preset's disruption budget. */

@@ -4,6 +4,7 @@ import { META_PRESET, type TaskRecord, type TaskStep } from '../drivers/types.js
 import { asShepherdError, ShepherdError } from '../errors/shepherd-error.js';
 import { endTaskSpan, inStepSpan, startTaskSpan, withSpan } from '../observability/task-tracing.js';
 import type { Preset } from '../presets/preset.js';
+import { withStoredCount } from './demand-phase.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { ManageOutcome } from './manage-outcome.js';
 import type { ActionEvent } from './operator-actions.js';
@@ -166,7 +167,16 @@ export class TaskRun {
     const state = parseState(await deps.runtime.load(preset.name));
     const now = deps.clock.now();
     const from = (this.t.data?.from ?? 'active') as Lifecycle;
-    const a = await admitTaskVerb(preset, step, from, vm, state, deps.cloud, now, lease.signal);
+    const a = await admitTaskVerb(
+      withStoredCount(preset, state),
+      step,
+      from,
+      vm,
+      state,
+      deps.cloud,
+      now,
+      lease.signal,
+    );
     const { waiting: _w, waitingSince: _s, ...data } = this.t.data ?? {};
     if (a.admit) {
       if (this.t.data?.waiting === undefined) return 'go';

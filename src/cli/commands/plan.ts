@@ -25,6 +25,7 @@ export function formatPreview(p: PresetPreview): string {
   const lines = [
     `${p.preset} (count ${p.count}, spec ${p.specHash}, revision ${p.revision}${p.unmanaged ? ', unmanaged' : ''}): ${counts}`,
   ];
+  if (p.demand) lines.push(`  ${demandLine(p.demand)}`);
   lines.push(`  budget: ${budgetLine(p.budget)}`);
   if (p.budget.spent.length > 0)
     lines.push(
@@ -104,4 +105,12 @@ function rolloutStep(p: PresetPreview): string {
   if (parts.length > 0) return parts.join(', ');
   const waiting = p.vms.filter((v) => !v.outdated && !v.ready).length;
   return waiting ? `wait for ${waiting} new VMs to become ready` : 'wait';
+}
+
+/** Why the count is what it is: the value and bounds, the cooldown, or a failed query holding it. */
+function demandLine(d: NonNullable<PresetPreview['demand']>): string {
+  const held = d.unavailable
+    ? `; demand unavailable since ${new Date(d.unavailable.since).toISOString()}: the count is held`
+    : '';
+  return `demand: ${d.explain}${held}`;
 }
