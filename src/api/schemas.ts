@@ -159,7 +159,7 @@ export const vmView = z.object({
   id: z.string(),
   name: z.string(),
   state: z.string(),
-  lifecycle: z.enum(['active', 'quiesced', 'scrubbing']),
+  lifecycle: z.enum(['active', 'quiesced', 'scrubbing', 'quarantined']),
   providerStatus: z.string().optional(),
   ips: z.array(z.string()),
   createdAt: z.string(),

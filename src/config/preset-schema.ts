@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVER_GROUP_POLICIES } from '../drivers/types.js';
+import { quarantineSchema } from './quarantine-schema.js';
 
 /** Seconds, as the original wrote them (numbers). */
 const seconds = z.number().nonnegative();
@@ -70,6 +71,7 @@ export const healthCoreSchema = z.looseObject({
     .min(1)
     .default(['replace'])
     .describe('what is done to an unhealthy VM, one step per time it turns unhealthy; the last step repeats'),
+  quarantine: quarantineSchema.optional(),
 });
 export const HEALTH_CORE_KEYS = [
   'driver',
@@ -79,6 +81,7 @@ export const HEALTH_CORE_KEYS = [
   'max_unhealthy',
   'timeout',
   'remedy',
+  'quarantine',
 ] as const;
 
 const subnetEntry = z.union([

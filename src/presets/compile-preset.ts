@@ -31,6 +31,7 @@ import { deepMerge, isPlainObject } from '../util/deep-merge.js';
 import { closestKey } from '../util/suggest.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { DriverUse, JsonValue, Preset } from './preset.js';
+import { quarantinePolicyOf } from './quarantine-policy.js';
 import {
   isInside,
   markWholeFloats,
@@ -238,6 +239,7 @@ function healthcheckOf(p: PresetOutput, health: DriverUse | null): Preset['healt
       maxUnhealthy: p.healthcheck.max_unhealthy,
       timeoutMs: p.healthcheck.timeout * 1000,
       remedies: p.healthcheck.remedy,
+      ...quarantinePolicyOf(p.healthcheck.quarantine),
     },
   };
 }
