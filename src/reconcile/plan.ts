@@ -138,7 +138,8 @@ function healing(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext)
   // Replaced VMs go to quarantine (stopped and kept) while it has room, the others are deleted.
   const policy = preset.healthcheck?.policy.quarantine;
   const split = quarantineSplit(policy, alive, replaced, ctx.capabilities, ctx.now);
-  for (const v of split.terminate) terminate.push(termination(v, 'unhealthy'));
+  const why = (v: ClassifiedVm) => (split.note ? `${v.reason}; ${split.note}` : v.reason);
+  for (const v of split.terminate) terminate.push(termination(v, 'unhealthy', why(v)));
   const out = new Set([...terminate.map((t) => t.vmId), ...split.quarantine.map((q) => q.vmId)]);
   // Expiring VMs still serve until their time, but are not counted: their replacements are (within the
   // surge). Scrubbing and quarantined VMs are on their way out: neither counted nor in the way of their

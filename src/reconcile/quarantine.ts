@@ -29,9 +29,14 @@ export function quarantineSplit(
   replaced: readonly ClassifiedVm[],
   capabilities: ReadonlySet<IaasCapability>,
   now: number,
-): { quarantine: Quarantine[]; terminate: ClassifiedVm[] } {
-  if (!policy || replaced.length === 0 || !capabilities.has('stop'))
-    return { quarantine: [], terminate: [...replaced] };
+): { quarantine: Quarantine[]; terminate: ClassifiedVm[]; note?: string } {
+  if (!policy || replaced.length === 0) return { quarantine: [], terminate: [...replaced] };
+  if (!capabilities.has('stop'))
+    return {
+      quarantine: [],
+      terminate: [...replaced],
+      note: "no quarantine: the cloud's driver cannot stop a VM",
+    };
   let held = alive.filter((v) => v.class === 'quarantined').length;
   const quarantine: Quarantine[] = [];
   const terminate: ClassifiedVm[] = [];
@@ -49,7 +54,8 @@ export function quarantineSplit(
       keep: policy.keep,
     });
   }
-  return { quarantine, terminate };
+  const note = `quarantine full (keep ${policy.keep})`;
+  return { quarantine, terminate, ...(terminate.length > 0 ? { note } : {}) };
 }
 
 /** The lifecycle record of a VM put in quarantine at `now`. */

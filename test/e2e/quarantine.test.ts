@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatPreview } from '../../src/cli/commands/plan.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { vmViewOf } from '../../src/http/views.js';
 import { parseState } from '../../src/reconcile/state.js';
@@ -62,6 +63,11 @@ describe('quarantine on the simulated cloud', () => {
     // The API's view of the VM says so.
     const view = state.vms.find((v) => v.id === id)!;
     expect(vmViewOf(d.preset('web')!, state, view, Date.now()).lifecycle).toBe('quarantined');
+
+    expect(await d.metrics.registry.metrics()).toMatch(/^vmshepherd_quarantined\{preset="web"\} 1$/m);
+    // plan explains the VM kept and what it waits for.
+    const text = formatPreview((await d.plan('web'))[0]!);
+    expect(text).toContain(`kept ${id}  (quarantined at`);
 
     // After the ttl: deleted, not replaced (it was not counted).
     const after = await eventually(

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { formatPreview } from '../../src/cli/commands/plan.js';
 import { durationMs } from '../../src/config/duration.js';
 import { healthCoreSchema } from '../../src/config/preset-schema.js';
 import type { IaasCapability, Vm } from '../../src/drivers/types.js';
 import { quarantinePolicyOf } from '../../src/presets/quarantine-policy.js';
 import { classify } from '../../src/reconcile/classify.js';
-import { plan } from '../../src/reconcile/plan.js';
+import { type Plan, plan } from '../../src/reconcile/plan.js';
+import type { PresetPreview } from '../../src/reconcile/preview.js';
 import { quarantineLine, quarantineSplit, withQuarantined } from '../../src/reconcile/quarantine.js';
 import type { VmLifecycle } from '../../src/reconcile/verbs.js';
 import { decideVerb } from '../../src/reconcile/verbs.js';
@@ -190,5 +192,58 @@ describe('plan with a quarantine', () => {
     const r = plan(p, classify(p, vms, health, T0), { now: T0, capabilities: new Set(['stop', 'reboot']) });
     expect(r.remedy.map((x) => x.action)).toEqual(['reboot']);
     expect(r.quarantine).toEqual([]);
+  });
+});
+
+describe('plan explains the quarantine', () => {
+  function text(keep: number, vms: Vm[], sick: Vm[], lifecycle: Record<string, VmLifecycle> = {}) {
+    const p = preset({ count: 3 }, { unhealthyThreshold: 1, quarantine: { keep, ttlMs: HOUR } });
+    const classified = classify(p, vms, new Map(sick.map((v) => [v.id, failing(3, 60)])), T0, lifecycle);
+    const { zones: _z, ...r }: Plan = plan(p, classified, { now: T0, capabilities: STOP });
+    const preview: PresetPreview = {
+      preset: 'web',
+      count: 3,
+      revision: 'r1',
+      unmanaged: false,
+      specHash: 'spec1',
+      vms: classified.map((c) => ({
+        id: c.vm.id,
+        name: c.vm.name,
+        class: c.class,
+        reason: c.reason,
+        failing: c.failing,
+        outdated: c.outdated,
+        ready: c.ready,
+      })),
+      ...r,
+      rollout: { ...r.rollout, strategy: 'replace' },
+      waiting: [],
+      locks: [],
+    };
+    return formatPreview(preview);
+  }
+
+  it('names the VM stopped and kept, until when, its slot, and the replacement it makes', () => {
+    const vms = [vm(), vm(), vm()];
+    const out = text(1, vms, [vms[0]!]);
+    const until = new Date(T0 + HOUR).toISOString();
+    expect(out).toContain(
+      `stop and keep ${vms[0]!.id} quarantined until ${until} (keep 1 of 1), replaced: 3 failed`.replace(
+        '1 failed',
+        '3 failed',
+      ),
+    );
+    expect(out).toMatch(/create 1 {2}\(2 of 3 VMs\)/);
+  });
+
+  it('names a kept VM, what it waits for, and why the next one is deleted instead', () => {
+    const vms = [vm({ state: 'stopped' }), vm(), vm(), vm()];
+    const lifecycle = { [vms[0]!.id]: quarantined(T0 - 1000, T0 + HOUR) };
+    const out = text(1, vms, [vms[1]!], lifecycle);
+    expect(out).toContain(`kept ${vms[0]!.id}  (quarantined at`);
+    expect(out).toMatch(/not counted; deleted then, or by an operator's terminate\)/);
+    expect(out).toMatch(
+      new RegExp(`terminate ${vms[1]!.id} {2}\\(unhealthy: .*; quarantine full \\(keep 1\\)\\)`),
+    );
   });
 });
