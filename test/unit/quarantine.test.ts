@@ -8,6 +8,7 @@ import { classify } from '../../src/reconcile/classify.js';
 import { type Plan, plan } from '../../src/reconcile/plan.js';
 import type { PresetPreview } from '../../src/reconcile/preview.js';
 import { quarantineLine, quarantineSplit, withQuarantined } from '../../src/reconcile/quarantine.js';
+import { presetStatus, snapshotAfter } from '../../src/reconcile/status.js';
 import type { VmLifecycle } from '../../src/reconcile/verbs.js';
 import { decideVerb } from '../../src/reconcile/verbs.js';
 import { failing, preset, T0, vm } from '../helpers/fixtures.js';
@@ -245,5 +246,19 @@ describe('plan explains the quarantine', () => {
     expect(out).toMatch(
       new RegExp(`terminate ${vms[1]!.id} {2}\\(unhealthy: .*; quarantine full \\(keep 1\\)\\)`),
     );
+  });
+});
+
+describe('the status with a quarantined VM', () => {
+  it('is converged once the replacement runs: a kept VM neither degrades the preset nor keeps it converging', () => {
+    const p = preset({ count: 2 }, { unhealthyThreshold: 1, quarantine: { keep: 1, ttlMs: HOUR } });
+    const vms = [vm({ state: 'stopped' }), vm(), vm()];
+    const lifecycle = { [vms[0]!.id]: quarantined(T0 - 1000, T0 + HOUR) };
+    const health = new Map([[vms[0]!.id, failing(3, 60)]]);
+    const classified = classify(p, vms, health, T0, lifecycle);
+    const planned = plan(p, classified, { now: T0, capabilities: STOP });
+    const status = presetStatus(p, planned, snapshotAfter(classified, undefined, undefined), [], false);
+    expect(status).toMatchObject({ phase: 'converged', counts: { running: 2, quarantined: 1 } });
+    expect(status.message).toBe('2/2 running, 1 quarantined');
   });
 });
