@@ -27,6 +27,8 @@ const ORIGINAL_STATE: Record<string, string> = {
   quiesced: 'terminated',
   scrubbing: 'terminated',
   scrubbed: 'terminated',
+  quarantined: 'terminated',
+  quarantine_expired: 'terminated',
   deleting: 'terminated',
 };
 

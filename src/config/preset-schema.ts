@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SERVER_GROUP_POLICIES } from '../drivers/types.js';
 import { countSchema } from './demand-schema.js';
 import { hooksSchema } from './hooks-schema.js';
+import { quarantineSchema } from './quarantine-schema.js';
 
 /** Seconds, as the original wrote them (numbers). */
 const seconds = z.number().nonnegative();
@@ -72,6 +73,7 @@ export const healthCoreSchema = z.looseObject({
     .min(1)
     .default(['replace'])
     .describe('what is done to an unhealthy VM, one step per time it turns unhealthy; the last step repeats'),
+  quarantine: quarantineSchema.optional(),
 });
 export const HEALTH_CORE_KEYS = [
   'driver',
@@ -81,6 +83,7 @@ export const HEALTH_CORE_KEYS = [
   'max_unhealthy',
   'timeout',
   'remedy',
+  'quarantine',
 ] as const;
 
 const subnetEntry = z.union([

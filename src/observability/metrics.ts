@@ -52,6 +52,11 @@ export class Metrics {
     'VMs failing their health checks',
     ['preset'],
   );
+  private readonly presetQuarantined = this.gauge(
+    'vmshepherd_quarantined',
+    'VMs stopped and kept for a look (healthcheck.quarantine), after the last manage',
+    ['preset'],
+  );
   private readonly presetGuard = this.gauge(
     'vmshepherd_preset_guard_active',
     '1 while the mass-deletion guard holds',
@@ -215,6 +220,7 @@ export class Metrics {
     for (const v of state.vms) if ((v.health?.failures ?? 0) > 0) unhealthy++;
     this.presetUnhealthy.set({ preset }, unhealthy);
     this.presetGuard.set({ preset }, status.guard ? 1 : 0);
+    this.presetQuarantined.set({ preset }, status.counts.quarantined ?? 0);
     this.exported.set(preset, { status, vms: state.vms });
   }
 
@@ -243,7 +249,8 @@ export class Metrics {
 
   /** Forgets the series of presets that are no longer configured. */
   forgetPreset(preset: string): void {
-    for (const g of [this.presetDesired, this.presetUnhealthy, this.presetGuard]) g.remove({ preset });
+    for (const g of [this.presetDesired, this.presetUnhealthy, this.presetGuard, this.presetQuarantined])
+      g.remove({ preset });
     for (const m of [this.demandValue, this.demandUnavailable, this.demandFailures]) m.remove({ preset });
     this.lockWaiting(preset, undefined);
     const last = this.exported.get(preset);

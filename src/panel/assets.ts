@@ -35,7 +35,7 @@ td.name a{font-weight:600}
 .chip.ph-converged{color:var(--ok)}.chip.ph-converging{color:var(--info)}.chip.ph-degraded{color:var(--warn)}.chip.ph-failing{color:var(--bad)}.chip.ph-paused{color:var(--pause)}.chip.ph-new,.chip.ph-unmanaged{color:var(--dim)}
 .st{display:inline-block;padding:0 5px;margin-right:3px;border-radius:3px;font-size:11px;background:#eaeef2;color:#424a53}
 .st-running{background:#dafbe1;color:#116329}.st-pending,.st-creating{background:#ddf4ff;color:#0550ae}.st-unhealthy,.st-dead,.st-stuck{background:#ffebe9;color:#a40e26}
-.st-expiring,.st-quiesced,.st-scrubbing{background:#fff8c5;color:#7d4e00}
+.st-expiring,.st-quiesced,.st-scrubbing,.st-quarantined{background:#fff8c5;color:#7d4e00}
 .tag{display:inline-block;padding:0 5px;border-radius:3px;font-size:11px;background:#eaeef2}.tag.warn{background:#fff8c5;color:#7d4e00}
 .code{font-family:var(--mono);font-size:11px;color:var(--bad)}
 .hist i{display:inline-block;width:7px;height:12px;margin-right:1px;border-radius:1px;vertical-align:middle}

@@ -115,7 +115,7 @@ export function presetBody(
   const active = running + quiesced;
   return html`<section class="head">
 <div class="title"><a href="/" class="back">presets /</a> <h1>${d.name}</h1><span class="phase big ph-${d.phase}">${d.phase}</span>${d.code ? html`<span class="code">${d.code}</span>` : ''}
-<span class="count ${active < d.count ? 'short' : ''}" title="running (quiesced VMs count too)"><b>${running}</b>/${d.count} running${quiesced ? ` + ${quiesced} quiesced` : ''}</span>
+<span class="count ${active < d.count ? 'short' : ''}" title="running (quiesced VMs count too)"><b>${running}</b>/${d.count} running${quiesced ? ` + ${quiesced} quiesced` : ''}${d.counts.quarantined ? ` · ${d.counts.quarantined} quarantined` : ''}</span>
 <span class="grow"></span><span class="actions">
 ${actionButton(access, 'Manage now', 'POST', `${base}/manage`, `Manage preset ${d.name} now?`)}
 ${
@@ -184,6 +184,7 @@ function vmRow(d: PresetDetail, v: VmView, access: PanelAccess): Html {
 /** Only the verbs legal from the VM's lifecycle are offered (the API refuses the others anyway). */
 function verbApplies(verb: string, lifecycle: VmView['lifecycle']): boolean {
   if (lifecycle === 'scrubbing') return verb === 'restore';
+  if (lifecycle === 'quarantined') return false; // kept for a look: terminate, or its ttl, ends it
   if (lifecycle === 'quiesced') return verb === 'restart' || verb === 'scrub' || verb === 'update';
   return verb !== 'restore';
 }

@@ -24,6 +24,7 @@ import { mergeWithDefaults } from './merge-with-defaults.js';
 import { metadataText } from './metadata-text.js';
 import { normalizeNetwork } from './normalize-network.js';
 import type { DriverUse, Preset } from './preset.js';
+import { quarantinePolicyOf } from './quarantine-policy.js';
 import { readPresetYaml, typoWarnings } from './read-preset-yaml.js';
 import { type Dependency, renderPresetUserdata } from './render-preset-userdata.js';
 import { declaredSpec, specHashOf, specPartsOf } from './spec-parts.js';
@@ -224,6 +225,7 @@ function healthcheckOf(p: PresetOutput, health: DriverUse | null): Preset['healt
       maxUnhealthy: p.healthcheck.max_unhealthy,
       timeoutMs: p.healthcheck.timeout * 1000,
       remedies: p.healthcheck.remedy,
+      ...quarantinePolicyOf(p.healthcheck.quarantine),
     },
   };
 }

@@ -19,6 +19,13 @@ export interface HealthPolicy {
   timeoutMs: number;
   /** The remediation ladder: reboot, rebuild, replace (the last step repeats). */
   remedies: readonly RemedyStep[];
+  /** Unhealthy VMs that are replaced are stopped and kept (up to `keep`) for `ttlMs` instead of deleted. */
+  quarantine?: QuarantinePolicy;
+}
+
+export interface QuarantinePolicy {
+  keep: number;
+  ttlMs: number;
 }
 
 export type RemedyStep = 'reboot' | 'rebuild' | 'replace';

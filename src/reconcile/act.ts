@@ -10,12 +10,14 @@ import {
   type VerbOutcome,
 } from './apply.js';
 import { applyCreates, type CreateOutcome } from './apply-creates.js';
+import { applyQuarantines } from './apply-quarantine.js';
 import { DisruptionGate } from './disruption-gate.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { LockLevel } from './lock-keys.js';
 import type { ManageDeps } from './manage-deps.js';
 import type { Decision } from './observe.js';
 import { createBudget, type InPlaceUpdate, type Remedy } from './plan.js';
+import type { Quarantine } from './quarantine.js';
 import type { EventSink } from './state.js';
 
 /** What a manage's actions came to, by kind. */
@@ -25,6 +27,7 @@ export interface Acts {
   creates?: CreateOutcome;
   remedies?: VerbOutcome<Remedy>;
   updates?: VerbOutcome<InPlaceUpdate>;
+  quarantines?: VerbOutcome<Quarantine>;
 }
 
 /**
@@ -42,9 +45,10 @@ export async function act(
   if (p.adopt.length > 0 && ctx.cloud.can('setMetadata')) acts.adoptions = await applyAdoptions(p.adopt, ctx);
   acts.terminations = await applyTerminations(p.terminate, ctx);
   const steps = preset.healthcheck?.policy.remedies ?? [];
-  [acts.remedies, acts.updates] = await Promise.all([
+  [acts.remedies, acts.updates, acts.quarantines] = await Promise.all([
     applyRemedies(p.remedy, ctx, (r) => `step ${r.step + 1} of [${steps.join(', ')}]: ${r.reason}`),
     applyUpdates(p.update, ctx),
+    applyQuarantines(p.quarantine, ctx),
   ]);
   if (p.create > 0)
     acts.creates = await applyCreates(
@@ -93,6 +97,7 @@ export function lockWaitsOf(acts: Acts): { lockWaits?: Partial<Record<LockLevel,
     ...(acts.terminations?.waiting ?? []),
     ...(acts.remedies?.waiting ?? []),
     ...(acts.updates?.waiting ?? []),
+    ...(acts.quarantines?.waiting ?? []),
   ];
   if (waits.length === 0) return {};
   const counts: Partial<Record<LockLevel, number>> = {};

@@ -65,7 +65,7 @@ const GONE_POLL_MS = 1000;
  * Runs `call` through the gate when there is one and the VM is known; `undefined` when it ran, else the
  * lock it waits for. `disrupts` false (a dead VM's removal) runs it without a lock.
  */
-async function gated(
+export async function gated(
   ctx: ApplyContext,
   vmId: string,
   operation: string,

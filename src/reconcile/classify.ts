@@ -24,6 +24,10 @@ export type VmClass =
   | 'scrubbing'
   /** A scrubbing VM whose grace ended: deleted now. */
   | 'scrubbed'
+  /** Unhealthy, stopped and kept for a look (`healthcheck.quarantine`): not counted, deleted after its ttl. */
+  | 'quarantined'
+  /** A quarantined VM whose ttl ended: deleted now. */
+  | 'quarantine_expired'
   /** Being deleted (the cloud says so, or this preset's manage deleted it moments ago): left alone, not counted. */
   | 'deleting';
 
@@ -41,13 +45,19 @@ export interface ClassifiedVm {
 }
 
 /** Classes that are gone or going: terminated this cycle and not counted towards `count`. */
-export const DOOMED: ReadonlySet<VmClass> = new Set(['dead', 'expired', 'stuck', 'scrubbed']);
+export const DOOMED: ReadonlySet<VmClass> = new Set([
+  'dead',
+  'expired',
+  'stuck',
+  'scrubbed',
+  'quarantine_expired',
+]);
 
 /** How long a VM this preset deleted is taken as on its way out while the cloud still lists it. */
 export const DELETE_PATIENCE_MS = 300_000;
 
-/** Classes an operator's verb put a VM in: the loop neither checks, remedies nor rolls them. */
-export const HELD: ReadonlySet<VmClass> = new Set(['quiesced', 'scrubbing']);
+/** Classes an operator's verb (or the quarantine) put a VM in: the loop neither checks, remedies nor rolls them. */
+export const HELD: ReadonlySet<VmClass> = new Set(['quiesced', 'scrubbing', 'quarantined']);
 
 export function classify(
   preset: Preset,
@@ -85,11 +95,24 @@ function heldClass(vm: Vm, l: VmLifecycle | undefined, now: number): [VmClass, s
   if (!l || vm.state === 'terminated' || vm.state === 'error') return undefined;
   const who = `by ${l.by} at ${new Date(l.since).toISOString()}`;
   if (l.state === 'quiesced') return ['quiesced', `quiesced ${who}`];
+  if (l.state === 'quarantined') return quarantineClass(l, now);
   if (l.deleteAt !== undefined && now >= l.deleteAt) return ['scrubbed', `scrubbed ${who}, grace ended`];
   return [
     'scrubbing',
     `scrubbed ${who}; deleted at ${new Date(l.deleteAt ?? now).toISOString()} unless restored`,
   ];
+}
+
+/** A quarantined VM: kept until its ttl (`deleteAt`), then deleted. */
+function quarantineClass(l: VmLifecycle, now: number): [VmClass, string] {
+  const until = new Date(l.deleteAt ?? now).toISOString();
+  const why = l.reason ? `: ${l.reason}` : '';
+  if (l.deleteAt === undefined || now >= l.deleteAt)
+    return [
+      'quarantine_expired',
+      `quarantined at ${new Date(l.since).toISOString()}, ttl ended at ${until}${why}`,
+    ];
+  return ['quarantined', `quarantined at ${new Date(l.since).toISOString()} until ${until}${why}`];
 }
 
 function isReady(preset: Preset, vm: Vm, cls: VmClass, h: VmHealth | undefined, now: number): boolean {

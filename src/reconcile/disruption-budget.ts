@@ -115,6 +115,8 @@ function holderOf(
     case 'dead':
     case 'stuck':
     case 'expired':
+    case 'quarantined':
+    case 'quarantine_expired':
       return { vm, user: 'healing', what: v.class };
     case 'deleting':
       if (v.vm.state === 'terminated' || v.vm.state === 'stopped' || v.vm.state === 'error')

@@ -10,6 +10,7 @@ import type { HealthById } from './health.js';
 import { type AfterCreateNote, type HookWait, notesAfter, waitsAfter } from './hooks.js';
 import type { Decision } from './observe.js';
 import { guardHolding, type Remedy } from './plan.js';
+import { withQuarantined } from './quarantine.js';
 import type { EventSink, PresetEvent, PresetState, RolloutState, VerbWait } from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
@@ -50,6 +51,7 @@ export function nextState(i: NextStateInput): { next: PresetState; failures: She
     ...(acts.creates?.failed ?? []),
     ...(acts.remedies?.failed.map((f) => f.error) ?? []),
     ...(acts.updates?.failed.map((f) => f.error) ?? []),
+    ...(acts.quarantines?.failed.map((f) => f.error) ?? []),
   ];
   const vmsAfter = snapshotAfter(
     decision.classified,
@@ -64,7 +66,8 @@ export function nextState(i: NextStateInput): { next: PresetState; failures: She
       (acts.terminations?.done.length ?? 0) +
       (acts.creates?.created.length ?? 0) +
       (acts.remedies?.done.length ?? 0) +
-      (acts.updates?.done.length ?? 0) >
+      (acts.updates?.done.length ?? 0) +
+      (acts.quarantines?.done.length ?? 0) >
     0;
   const next: PresetState = {
     version: 1,
@@ -81,7 +84,7 @@ export function nextState(i: NextStateInput): { next: PresetState; failures: She
     ...(i.rollout ? { rollout: i.rollout } : {}),
     ...(i.backoff && Object.keys(i.backoff).length > 0 ? { backoff: i.backoff } : {}),
     ...(i.capacity ? { capacity: i.capacity } : {}),
-    ...lifecycleOf(state, vmsAfter),
+    ...withQuarantined(lifecycleOf(state, vmsAfter), acts.quarantines?.done, i.now),
     ...(state.paused ? { paused: state.paused } : {}),
     ...deletingAfter(state.deleting, acts.terminations, i.listed, i.now),
     ...waitingOf(state, vmsAfter, i.now),

@@ -6,6 +6,7 @@ import type { VmClass } from './classify.js';
 import type { BudgetHints, BudgetHolder, DisruptionBudget } from './disruption-budget.js';
 import type { FleetCounts, FleetGuardVerdict } from './fleet-guard.js';
 import type { InPlaceStep } from './in-place.js';
+import type { Quarantine } from './quarantine.js';
 import type { RolloutState } from './state.js';
 
 // What a plan is made of (plan.ts decides them).
@@ -111,6 +112,8 @@ export interface Plan {
   terminate: Termination[];
   update: InPlaceUpdate[];
   remedy: Remedy[];
+  /** Unhealthy VMs stopped and kept instead of deleted (`healthcheck.quarantine`); replaced all the same. */
+  quarantine: Quarantine[];
   /** VMs to create when every termination succeeds; see createBudget for the cap when some fail. */
   create: number;
   createReason: string;
@@ -122,7 +125,7 @@ export interface Plan {
   serving: number;
   /** Most VMs that may exist at once: count + max_surge (scrubbing VMs aside). */
   ceiling: number;
-  /** VMs that exist but are not held to the ceiling (scrubbing or being deleted: on their way out). */
+  /** VMs that exist but are not held to the ceiling (scrubbing, quarantined or being deleted: on their way out). */
   exempt: number;
   budget: PlanBudget;
   /** Set for a preset spread over two or more zones. */

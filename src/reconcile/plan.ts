@@ -1,6 +1,6 @@
 import { META_PRESET } from '../drivers/types.js';
 import { type Preset, resolveCountOrPercent } from '../presets/preset.js';
-import { type ClassifiedVm, DOOMED, HELD } from './classify.js';
+import { type ClassifiedVm, DOOMED, HELD, type VmClass } from './classify.js';
 import { type BudgetHolder, disruptionBudget } from './disruption-budget.js';
 import { fleetGuard } from './fleet-guard.js';
 import { pacedCreates } from './group-pacing.js';
@@ -18,6 +18,7 @@ import type {
 } from './plan-types.js';
 import { scaleInOrder, takeInOrder, takeWithinBudget } from './plan-victims.js';
 import { everywhereFull, zonePlan } from './plan-zones.js';
+import { quarantineSplit } from './quarantine.js';
 import type { RolloutState } from './state.js';
 
 export { guardHolding, massDeletionGuard } from './plan-health.js';
@@ -38,6 +39,11 @@ export type {
 } from './plan-types.js';
 
 const NO_CONTEXT: PlanContext = { now: 0, capabilities: new Set() };
+
+/** Alive but not counted towards `count`. */
+const NOT_SERVING: ReadonlySet<VmClass> = new Set(['expiring', 'scrubbing', 'quarantined']);
+/** Existing but not held to the ceiling. */
+const EXEMPT: ReadonlySet<VmClass> = new Set(['scrubbing', 'quarantined', 'deleting']);
 
 /**
  * The decision of one manage, a pure function of the preset, its classified VMs and the context:
@@ -81,6 +87,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     terminate: w.terminate,
     update: w.update,
     remedy: heal.remedy,
+    quarantine: heal.quarantine,
     create: creates.create,
     createReason: creates.reason,
     createBlocked: creates.block,
@@ -97,7 +104,7 @@ export function plan(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanCont
     },
     serving: w.serving.length,
     ceiling: roll.ceiling,
-    exempt: vms.filter((v) => v.class === 'scrubbing' || v.class === 'deleting').length,
+    exempt: vms.filter((v) => EXEMPT.has(v.class)).length + heal.quarantine.length,
     budget: { ...roll.before, spent: w.spent },
     ...(creates.zones ? { zones: creates.zones } : {}),
   };
@@ -121,20 +128,24 @@ function healing(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext)
   const guard: GuardVerdict = massDeletionGuard(preset, checked);
   if (ctx.fleet) guard.fleet = fleetGuard(ctx.fleet.others, ownCounts(checked), ctx.fleet.maxUnhealthy);
   const remedy: Remedy[] = [];
+  const replaced: ClassifiedVm[] = [];
   for (const v of healthVictims(alive, guard)) {
     const step = remedyFor(preset, v, ctx.capabilities);
     if (step) remedy.push(step);
-    else terminate.push(termination(v, 'unhealthy'));
+    else replaced.push(v);
   }
-  const terminated = new Set(terminate.map((t) => t.vmId));
+  // Replaced VMs go to quarantine (stopped and kept) while it has room, the others are deleted.
+  const policy = preset.healthcheck?.policy.quarantine;
+  const split = quarantineSplit(policy, alive, replaced, ctx.capabilities, ctx.now);
+  const why = (v: ClassifiedVm) => (split.note ? `${v.reason}; ${split.note}` : v.reason);
+  for (const v of split.terminate) terminate.push(termination(v, 'unhealthy', why(v)));
+  const out = new Set([...terminate.map((t) => t.vmId), ...split.quarantine.map((q) => q.vmId)]);
   // Expiring VMs still serve until their time, but are not counted: their replacements are (within the
-  // surge). Scrubbing VMs are on their way out at an operator's word: neither counted nor in the way of
-  // their replacements. Quiesced VMs count, as their owner asked.
-  const serving = alive.filter(
-    (v) => v.class !== 'expiring' && v.class !== 'scrubbing' && !terminated.has(v.vm.id),
-  );
+  // surge). Scrubbing and quarantined VMs are on their way out: neither counted nor in the way of their
+  // replacements. Quiesced VMs count, as their owner asked.
+  const serving = alive.filter((v) => !NOT_SERVING.has(v.class) && !out.has(v.vm.id));
   const expiring = alive.filter((v) => v.class === 'expiring').length;
-  return { terminate, remedy, guard, alive, serving, expiring };
+  return { terminate, remedy, quarantine: split.quarantine, guard, alive, serving, expiring };
 }
 
 type Healing = ReturnType<typeof healing>;

@@ -22,6 +22,7 @@ import type {
   RolloutVerdict,
   Termination,
 } from './plan.js';
+import type { Quarantine } from './quarantine.js';
 import { parseState } from './state.js';
 
 /** What one manage of a preset would do now, for `vmshepherd plan`. */
@@ -45,6 +46,8 @@ export interface PresetPreview {
   terminate: Termination[];
   update: InPlaceUpdate[];
   remedy: Remedy[];
+  /** Unhealthy VMs this manage would stop and keep instead of delete (`healthcheck.quarantine`). */
+  quarantine: Quarantine[];
   create: number;
   createReason: string;
   createBlocked: CreateBlock | null;
@@ -147,6 +150,7 @@ export async function previewPreset(planned: Preset, deps: PreviewDeps): Promise
     terminate: acts ? p.terminate : [],
     update: acts ? p.update : [],
     remedy: acts ? p.remedy : [],
+    quarantine: acts ? p.quarantine : [],
     create: acts ? p.create : 0,
     createReason: p.createReason,
     createBlocked: p.createBlocked,
@@ -197,7 +201,12 @@ function demandPreview(demand: CountDecision): DemandPreview {
 
 /** The planned actions that take locks (as apply.ts runs them through the gate). */
 function disruptiveActions(
-  p: { terminate: readonly Termination[]; remedy: readonly Remedy[]; update: readonly InPlaceUpdate[] },
+  p: {
+    terminate: readonly Termination[];
+    remedy: readonly Remedy[];
+    update: readonly InPlaceUpdate[];
+    quarantine: readonly Quarantine[];
+  },
   byId: ReadonlyMap<string, Vm>,
 ): { vm: Vm | undefined; action: string }[] {
   return [
@@ -207,6 +216,7 @@ function disruptiveActions(
     ...p.remedy
       .filter((r) => DISRUPTIVE_VERBS.has(r.action))
       .map((r) => ({ vm: byId.get(r.vmId), action: r.action })),
+    ...p.quarantine.map((q) => ({ vm: byId.get(q.vmId), action: 'stop' })),
     ...p.update
       .filter((u) => u.steps.some((s) => DISRUPTIVE_VERBS.has(s.verb)))
       .map((u) => ({ vm: byId.get(u.vmId), action: u.op })),

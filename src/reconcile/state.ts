@@ -36,6 +36,9 @@ export type EventType =
   | 'update_failed'
   | 'remedied'
   | 'remedy_failed'
+  /** `healthcheck.quarantine`: an unhealthy VM stopped and kept instead of deleted, or its stop failed. */
+  | 'quarantined'
+  | 'quarantine_failed'
   | 'create_backoff'
   | 'zone_skipped'
   | 'flavor_skipped'
@@ -158,7 +161,7 @@ export interface PresetState {
   backoff?: BackoffState;
   /** Flavors found without capacity per zone, for a while (capacity-skips.ts): fallbacks and zone skips. */
   capacity?: CapacitySkip[];
-  /** VMs an operator quiesced or scrubbed (verbs.ts), by VM id. */
+  /** VMs an operator quiesced or scrubbed (verbs.ts), or the loop quarantined (quarantine.ts), by VM id. */
   lifecycle?: Record<string, VmLifecycle>;
   /** Set by an operator (API, panel): the loop observes and checks health but takes no action. */
   paused?: { by: string; at: number };

@@ -159,7 +159,8 @@ export function presetStatus(
   const counts: Record<string, number> = {};
   for (const vm of vms) counts[vm.state] = (counts[vm.state] ?? 0) + 1;
   const running = counts.running ?? 0;
-  const failingVms = vms.filter((v) => (v.health?.failures ?? 0) > 0).length;
+  // A quarantined VM failed, was replaced and waits for its ttl: it no longer makes the preset degraded.
+  const failingVms = vms.filter((v) => (v.health?.failures ?? 0) > 0 && v.state !== 'quarantined').length;
   const desired = preset.count;
   const holding = guardHolding(p.guard);
   const guard = holding !== null;
@@ -170,7 +171,7 @@ export function presetStatus(
     code === undefined
       ? { desired, counts, guard, phase, message, budget }
       : { desired, counts, guard, phase, code, message, budget };
-  const summary = `${running}/${preset.count} running${counts.pending ? `, ${counts.pending} pending` : ''}${failingVms ? `, ${failingVms} failing checks` : ''}`;
+  const summary = `${running}/${preset.count} running${counts.pending ? `, ${counts.pending} pending` : ''}${failingVms ? `, ${failingVms} failing checks` : ''}${counts.quarantined ? `, ${counts.quarantined} quarantined` : ''}`;
   if (preset.unmanaged) return status('unmanaged', `unmanaged: ${summary}`);
   if (paused)
     return status('paused', `paused by ${paused.by} at ${new Date(paused.at).toISOString()}: ${summary}`);
@@ -207,8 +208,8 @@ export function presetStatus(
       `${summary}; rolling out spec ${preset.specHash}${how}: ${r.outdated} outdated, ${r.ready} ready (min ${r.minReady})`,
     );
   }
-  // Expiring VMs may linger beside their replacements until their shutdown time.
-  const others = vms.length - running - (counts.expiring ?? 0);
+  // Expiring VMs may linger beside their replacements until their shutdown time, quarantined ones until their ttl.
+  const others = vms.length - running - (counts.expiring ?? 0) - (counts.quarantined ?? 0);
   const settled = running === preset.count && others === 0 && !acted;
   return status(settled ? 'converged' : 'converging', summary);
 }

@@ -2,7 +2,7 @@ import type { IaasCapability } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 
 /** Where a VM stands in its operator-driven lifecycle. `active` is the default and is not stored. */
-export type Lifecycle = 'active' | 'quiesced' | 'scrubbing';
+export type Lifecycle = 'active' | 'quiesced' | 'scrubbing' | 'quarantined';
 
 export type VerbName = 'quiesce' | 'restart' | 'scrub' | 'restore' | 'update';
 export const VERB_NAMES: readonly VerbName[] = ['quiesce', 'restart', 'scrub', 'restore', 'update'];
@@ -43,8 +43,10 @@ export interface VmLifecycle {
   /** Epoch ms of the transition, and who asked. */
   since: number;
   by: string;
-  /** Scrubbing: epoch ms after which the VM is deleted. */
+  /** Scrubbing, quarantined: epoch ms after which the VM is deleted. */
   deleteAt?: number;
+  /** Quarantined: the failing check that put it there (quarantine.ts; no verb leads in or out). */
+  reason?: string;
 }
 
 export interface VerbDecision {

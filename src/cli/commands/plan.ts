@@ -3,6 +3,7 @@ import type { PresetPreview } from '../../reconcile/preview.js';
 import { spreadLine } from '../../reconcile/zone-spread.js';
 import { type OutputFormat, print, printJson } from '../output.js';
 import { withDaemon } from '../with-daemon.js';
+import { quarantineLines } from './plan-quarantine.js';
 
 /** `vmshepherd plan -c FILE [--preset NAME]`: what one cycle would do, touching nothing. */
 export async function planCommand(
@@ -64,6 +65,7 @@ export function formatPreview(p: PresetPreview): string {
   for (const h of p.hooks ?? []) lines.push(`    hook ${h.vm}: ${h.step}`);
   for (const u of p.update) lines.push(`  ${u.op} ${u.vmId} in place  (${u.reason})`);
   for (const m of p.remedy) lines.push(`  ${m.action} ${m.vmId}  (remedy step ${m.step + 1}: ${m.reason})`);
+  lines.push(...quarantineLines(p));
   if (p.create > 0)
     lines.push(
       `  create ${p.create}${p.zones?.creates.length ? ` in ${zoneList(p.zones.creates)}` : ''}  (${p.createReason})`,
@@ -83,7 +85,14 @@ export function formatPreview(p: PresetPreview): string {
       `  mass-deletion guard ON: ${p.guard.failing} of ${p.guard.total} VMs failing (max ${p.guard.limit}); replaced one at a time`,
     );
   }
-  const idle = p.adopt.length + p.terminate.length + p.update.length + p.remedy.length + p.create === 0;
+  const idle =
+    p.adopt.length +
+      p.terminate.length +
+      p.update.length +
+      p.remedy.length +
+      p.quarantine.length +
+      p.create ===
+    0;
   if (idle && !p.guard.active && !fleet?.active && !p.createBlocked) lines.push('  nothing to do');
   return lines.join('\n');
 }
