@@ -2,79 +2,16 @@ import { ShepherdError } from '../../../errors/shepherd-error.js';
 import type { Clock } from '../../../util/clock.js';
 import { unitHash } from '../../../util/seeded.js';
 import { SharedValues } from '../../../util/shared-values.js';
-import {
-  META_IDEMPOTENCY,
-  META_PRESET,
-  META_TIMED_SHUTDOWN,
-  type NetworkSpec,
-  type Vm,
-  type VmSpec,
-  type VmState,
-} from '../../types.js';
-import { groupKey, groupZone } from './group-hosts.js';
-import type { DummyOptions, Range } from './options.js';
+import { META_IDEMPOTENCY, META_PRESET, META_TIMED_SHUTDOWN, type Vm, type VmSpec } from '../../types.js';
+import { callFault } from './call-faults.js';
+import { checkCatalog, checkFlavor, placeVm } from './capacity.js';
+import { groupKey } from './group-hosts.js';
+import { newSimVm, pick, restartTask } from './lifecycle.js';
+import type { DummyOptions } from './options.js';
+import { type SimSnapshot, type SimVm, simStatus, simView } from './sim-vm.js';
 
-/**
- * A VM as the simulated cloud stores it. Its status is computed from the clock, so no timers run.
- * Compact on purpose (benchmarks keep 100,000 of them): metadata shared by the VMs of one preset
- * revision is stored once, and only what differs per VM (idempotency key, shutdown time) is kept here.
- */
-export interface SimVm {
-  id: string;
-  name: string;
-  flavor?: string;
-  image?: string;
-  keyName?: string;
-  userdata?: string;
-  network: NetworkSpec;
-  /** Shared by VMs with the same metadata; without the per-VM keys below. */
-  metadata: Readonly<Record<string, string>>;
-  idem: string;
-  /** iaas_timed_shutdown, epoch seconds. */
-  shutdownAt?: number;
-  ips: readonly string[];
-  /** ISO 8601 UTC. */
-  createdAt: string;
-  /** When the current build, reboot, rebuild or resize ends. */
-  readyAt: number;
-  bootFails: boolean;
-  /** Created beyond capacity with `no_valid_host: boot`: goes to ERROR with this reason, holds no host. */
-  noHost?: string;
-  diesAt: number | null;
-  poweredOff: boolean;
-  /** A stop in progress (`stop_time`): ACTIVE until then, SHUTOFF after. */
-  offAt?: number;
-  /** Operation in progress until readyAt: BUILD, REBOOT, REBUILD, RESIZE. */
-  task: 'BUILD' | 'REBOOT' | 'REBUILD' | 'RESIZE';
-  /** Generation of the root disk: 1 when built, one more with each rebuild (which wipes it). */
-  disk?: number;
-  /** The flavor before a resize that waits for its confirmation (VERIFY_RESIZE once its task ended). */
-  resizedFrom?: string;
-  /** Deleted: listed as DELETING until then (`delete_time`), then gone. */
-  goneAt?: number;
-  /** The server group it joined (groupKey): its zone is its host for the group's policy. */
-  group?: string;
-}
-
-export interface SimSnapshot {
-  version: 2;
-  serial: number;
-  vms: SimVm[];
-}
-
-// A task on an existing VM is `unknown`, not `pending`: the loop times `pending` from the VM's creation
-// (boot_timeout), so a reboot of an old VM would look like a stuck boot. OpenStackDriver does the same.
-const STATE_OF: Record<string, VmState> = {
-  ACTIVE: 'running',
-  BUILD: 'pending',
-  REBOOT: 'unknown',
-  REBUILD: 'unknown',
-  RESIZE: 'unknown',
-  VERIFY_RESIZE: 'unknown',
-  DELETING: 'deleting',
-  ERROR: 'error',
-  SHUTOFF: 'stopped',
-};
+// What the callers took from this file before it was split.
+export { hostOf, type SimSnapshot, type SimVm } from './sim-vm.js';
 
 /**
  * The simulated cloud: an account with VMs that boot, fail and die on a deterministic schedule, API calls
@@ -217,7 +154,7 @@ export class SimulatedCloud {
           throw new ShepherdError('dummy_op_0002', `${id} has flavor ${flavor ?? 'none'} already`, {
             details: { vmId: id, status: this.status(vm) },
           });
-        this.checkFlavor(flavor, 1);
+        checkFlavor(this.vms, this.o, flavor, 1);
         vm.resizedFrom = vm.flavor ?? '';
         vm.flavor = flavor;
         this.restartTask(vm, 'RESIZE');
@@ -310,12 +247,7 @@ export class SimulatedCloud {
 
   /** Status word of a VM now, as a cloud would report it. */
   status(vm: SimVm, now = this.clock.now()): string {
-    if (vm.goneAt !== undefined) return 'DELETING';
-    if (now < vm.readyAt) return vm.task;
-    if (vm.resizedFrom !== undefined) return 'VERIFY_RESIZE';
-    if (vm.bootFails || vm.noHost !== undefined) return 'ERROR';
-    if (vm.diesAt !== null && now >= vm.diesAt) return 'ERROR';
-    return vm.poweredOff && (vm.offAt === undefined || now >= vm.offAt) ? 'SHUTOFF' : 'ACTIVE';
+    return simStatus(vm, now);
   }
 
   // ----- internals -----------------------------------------------------------------------------------
@@ -336,14 +268,9 @@ export class SimulatedCloud {
   private async call<T>(verb: string, signal: AbortSignal | undefined, effect: () => T): Promise<T> {
     const n = (this.calls.get(verb) ?? 0) + 1;
     this.calls.set(verb, n);
-    let latency = pick(this.o.latency, unitHash(this.o.seed, 'latency', verb, n));
-    const slow = this.o.slow_calls;
-    if (slow && unitHash(this.o.seed, 'slow', verb, n) < slow.rate) latency = slow.latency;
-    const timedOut = latency > this.o.call_timeout;
+    const { latency, timedOut, fails } = callFault(this.o, verb, n);
     if (latency > 0) await this.clock.sleep(Math.min(latency, this.o.call_timeout) * 1000, signal);
-    if (this.o.error_rate > 0 && unitHash(this.o.seed, 'error', verb, n) < this.o.error_rate) {
-      throw new ShepherdError('dummy_call_2001', `${verb} (call ${n})`, { details: { verb } });
-    }
+    if (fails) throw new ShepherdError('dummy_call_2001', `${verb} (call ${n})`, { details: { verb } });
     this.sweep();
     const result = effect();
     if (timedOut) {
@@ -360,122 +287,24 @@ export class SimulatedCloud {
       const existing = this.vms.get(id)!;
       if (existing.idem === idempotencyKey) return this.view(existing);
     }
-    if (this.o.images && spec.image && !this.o.images.includes(spec.image)) {
-      throw new ShepherdError('dummy_create_0003', `image '${spec.image}'`, {
-        details: { image: spec.image },
-      });
-    }
-    if (this.o.flavors && spec.flavor && !this.o.flavors.includes(spec.flavor)) {
-      throw new ShepherdError('dummy_create_0003', `flavor '${spec.flavor}'`, {
-        details: { flavor: spec.flavor },
-      });
-    }
-    if (this.o.quota && this.vms.size >= this.o.quota.instances) {
-      throw new ShepherdError(
-        'dummy_create_0001',
-        `${this.vms.size} of ${this.o.quota.instances} instances used`,
-        {
-          details: { used: this.vms.size, limit: this.o.quota.instances },
-        },
-      );
-    }
+    checkCatalog(this.o, spec, this.vms.size);
     const group = groupKey(spec.preset, spec.serverGroup);
-    let zone = spec.network.availabilityZone ?? this.o.zones?.[0];
-    let noHost: string | undefined;
-    try {
-      zone =
-        groupZone(spec.serverGroup, this.o.zones, this.memberZones(group), spec.network.availabilityZone) ??
-        zone;
-      if (spec.flavor) this.checkFlavor(spec.flavor, 0);
-      if (zone !== undefined) this.checkZone(zone);
-    } catch (err) {
-      // Nova takes the create and fails the server when the scheduler finds no host.
-      const capacity = err instanceof ShepherdError && err.code === 'dummy_create_0002';
-      if (!capacity || this.o.no_valid_host !== 'boot') throw err;
-      noHost = err.message;
-    }
+    const { zone, noHost } = placeVm(this.vms, this.o, spec, group, (z) =>
+      this.zoneCapacity.has(z) ? this.zoneCapacity.get(z) : this.o.zone_capacity?.[z],
+    );
     this.serial += 1;
-    const id = vmId(this.o.seed, this.tag, this.serial);
-    const now = this.clock.now();
-    const bootMs = pick(this.o.boot_time, unitHash(this.o.seed, 'boot', id)) * 1000;
-    const { [META_IDEMPOTENCY]: _idem, [META_TIMED_SHUTDOWN]: askedShutdown, ...metadata } = spec.metadata;
-    const shutdownAt =
-      this.o.timed_shutdown !== undefined
-        ? Math.floor((now + this.o.timed_shutdown * 1000) / 1000)
-        : askedShutdown !== undefined && Number.isFinite(Number(askedShutdown))
-          ? Number(askedShutdown)
-          : undefined;
-    const vm: SimVm = {
-      id,
-      name: spec.name,
-      ...(spec.flavor ? { flavor: spec.flavor } : {}),
-      ...(spec.image ? { image: spec.image } : {}),
-      ...(spec.keyName ? { keyName: spec.keyName } : {}),
-      ...(spec.userdata ? { userdata: spec.userdata } : {}),
-      network:
-        zone === spec.network.availabilityZone ? spec.network : { ...spec.network, availabilityZone: zone },
-      metadata,
-      idem: idempotencyKey,
-      ...(group !== undefined ? { group } : {}),
-      ...(shutdownAt !== undefined ? { shutdownAt } : {}),
-      ips: this.o.addresses === 'loopback' ? LOOPBACK : Object.freeze([privateIp(this.serial)]),
-      createdAt: new Date(now).toISOString(),
-      readyAt: now + bootMs,
-      bootFails:
-        this.brokenImage(spec.image) || unitHash(this.o.seed, 'bootfail', id) < this.o.boot_failure_rate,
-      diesAt: this.deathTime(id, now + bootMs),
-      poweredOff: false,
-      task: 'BUILD',
-      disk: 1,
-      ...(noHost !== undefined ? { noHost } : {}),
-    };
+    const vm = newSimVm(this.o, spec, {
+      idempotencyKey,
+      serial: this.serial,
+      tag: this.tag,
+      now: this.clock.now(),
+      group,
+      zone,
+      noHost,
+    });
     this.insert(vm);
     this.onChange?.();
     return this.view(vm);
-  }
-
-  private checkFlavor(flavor: string, extra: number): void {
-    const limit = this.o.capacity?.[flavor];
-    if (limit === undefined) return;
-    let used = extra;
-    for (const vm of this.vms.values()) if (vm.flavor === flavor && vm.noHost === undefined) used++;
-    if (used >= limit) {
-      throw new ShepherdError('dummy_create_0002', `flavor '${flavor}': ${used} of ${limit} hosts used`, {
-        details: { flavor, used, limit },
-      });
-    }
-  }
-
-  /** The zones (hosts) of the group's VMs that hold a host: not failed for capacity, not deleted. */
-  private memberZones(group: string | undefined): string[] {
-    if (group === undefined) return [];
-    const out: string[] = [];
-    for (const vm of this.vms.values())
-      if (
-        vm.group === group &&
-        vm.noHost === undefined &&
-        vm.goneAt === undefined &&
-        vm.network.availabilityZone
-      )
-        out.push(vm.network.availabilityZone);
-    return out;
-  }
-
-  /** A zone the account does not have fails as Nova does; a full zone has no valid host. */
-  private checkZone(zone: string): void {
-    if (this.o.zones && !this.o.zones.includes(zone)) {
-      throw new ShepherdError('dummy_create_0003', `availability zone '${zone}'`, { details: { zone } });
-    }
-    const limit = this.zoneCapacity.has(zone) ? this.zoneCapacity.get(zone) : this.o.zone_capacity?.[zone];
-    if (limit === undefined || limit === null) return;
-    let used = 0;
-    for (const vm of this.vms.values())
-      if (vm.network.availabilityZone === zone && vm.noHost === undefined) used++;
-    if (used >= limit) {
-      throw new ShepherdError('dummy_create_0002', `zone '${zone}': ${used} of ${limit} hosts used`, {
-        details: { zone, used, limit },
-      });
-    }
   }
 
   /**
@@ -486,23 +315,8 @@ export class SimulatedCloud {
     this.zoneCapacity.set(zone, limit);
   }
 
-  /** Exponentially distributed lifetime from the VM's id: the same seed kills the same VMs at the same age. */
-  private deathTime(id: string, from: number): number | null {
-    if (this.o.death_rate <= 0) return null;
-    const u = unitHash(this.o.seed, 'death', id);
-    return from + (-Math.log(1 - u) / this.o.death_rate) * 3_600_000;
-  }
-
   private restartTask(vm: SimVm, task: SimVm['task']): void {
-    const now = this.clock.now();
-    vm.task = task;
-    vm.readyAt = now + pick(this.o.boot_time, unitHash(this.o.seed, 'boot', vm.id, now)) * 1000;
-    vm.diesAt = this.deathTime(`${vm.id}:${now}`, vm.readyAt);
-    vm.bootFails = this.brokenImage(vm.image);
-  }
-
-  private brokenImage(image: string | undefined): boolean {
-    return image !== undefined && (this.o.broken_images?.includes(image) ?? false);
+    restartTask(this.o, vm, task, this.clock.now());
   }
 
   private mutate(id: string, allowed: string[], change: (vm: SimVm) => void): void {
@@ -555,39 +369,7 @@ export class SimulatedCloud {
   }
 
   private view(vm: SimVm): Vm {
-    const status = this.status(vm);
-    const fault =
-      status === 'ERROR'
-        ? vm.noHost !== undefined
-          ? `No valid host was found: ${vm.noHost} [dummy_create_0002]`
-          : vm.bootFails
-            ? 'simulated: the VM failed to boot [dummy_boot_2001]'
-            : 'simulated: the VM died [dummy_run_2001]'
-        : undefined;
-    return {
-      id: vm.id,
-      name: vm.name,
-      state: STATE_OF[status] ?? 'unknown',
-      providerStatus: status,
-      ips: vm.ips as string[],
-      createdAt: vm.createdAt,
-      metadata: {
-        ...vm.metadata,
-        [META_IDEMPOTENCY]: vm.idem,
-        ...(vm.shutdownAt !== undefined ? { [META_TIMED_SHUTDOWN]: String(vm.shutdownAt) } : {}),
-      },
-      ...(vm.image ? { image: vm.image } : {}),
-      ...(vm.flavor ? { flavor: vm.flavor } : {}),
-      keyName: vm.keyName ?? null,
-      securityGroups: vm.network.securityGroups,
-      networks: vm.network.subnets,
-      ...(vm.network.availabilityZone ? { availabilityZone: vm.network.availabilityZone } : {}),
-      // One host per zone: enough for infrastructure locks to be used and tested without a cloud.
-      ...(vm.noHost === undefined ? { host: hostOf(vm.network.availabilityZone) } : {}),
-      ...(status === 'VERIFY_RESIZE' ? { resizeUnconfirmed: true } : {}),
-      ...(fault ? { fault } : {}),
-      ...(vm.shutdownAt !== undefined ? { timedShutdownAt: vm.shutdownAt * 1000 } : {}),
-    };
+    return simView(vm, this.status(vm));
   }
 
   /** The account for infrastructure locks: one per simulated cloud (seed and options). */
@@ -605,31 +387,4 @@ export class SimulatedCloud {
 function setOrDrop<K extends 'keyName' | 'userdata'>(vm: SimVm, key: K, value: string | undefined): void {
   if (value === undefined) delete vm[key];
   else vm[key] = value;
-}
-
-/** The simulated host of a zone's VMs. */
-export const hostOf = (zone: string | undefined) => `sim-host-${zone ?? 'default'}`;
-
-const LOOPBACK: readonly string[] = Object.freeze(['127.0.0.1']);
-
-function pick(r: Range, u: number): number {
-  return typeof r === 'number' ? r : r.min + (r.max - r.min) * u;
-}
-
-/**
- * UUID-shaped: the cloud's tag, hash bits, and the serial (unique within the cloud). Joined rather than
- * written as a template: a template string of these parts stays a tree of pieces, several times the size
- * of the flat string, as long as the VM lives here and in the daemon's snapshots and events.
- */
-function vmId(seed: number, tag: number, serial: number): string {
-  const a = Math.floor(unitHash(seed, 'id', tag, serial) * 0x100000000)
-    .toString(16)
-    .padStart(8, '0');
-  const t = tag.toString(16).padStart(8, '0');
-  const s = serial.toString(16).padStart(12, '0');
-  return [t, a.slice(0, 4), `4${a.slice(5, 8)}`, t.slice(0, 4), s].join('-');
-}
-
-function privateIp(serial: number): string {
-  return `10.${(serial >> 16) & 255}.${(serial >> 8) & 255}.${serial & 255}`;
 }

@@ -1,0 +1,4 @@
+/** The options every driver call takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
