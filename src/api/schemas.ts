@@ -165,7 +165,7 @@ export const vmView = z.object({
   id: z.string(),
   name: z.string(),
   state: z.string(),
-  lifecycle: z.enum(['active', 'quiesced', 'scrubbing', 'quarantined', 'terminating:wait']),
+  lifecycle: z.enum(['active', 'quiesced', 'scrubbing', 'quarantined', 'terminating', 'terminating:wait']),
   providerStatus: z.string().optional(),
   ips: z.array(z.string()),
   createdAt: z.string(),

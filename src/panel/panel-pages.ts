@@ -185,6 +185,7 @@ function vmRow(d: PresetDetail, v: VmView, access: PanelAccess): Html {
 function verbApplies(verb: string, lifecycle: VmView['lifecycle']): boolean {
   if (lifecycle === 'scrubbing') return verb === 'restore';
   if (lifecycle === 'quarantined') return false; // kept for a look: terminate, or its ttl, ends it
+  if (lifecycle === 'terminating' || lifecycle === 'terminating:wait') return false;
   if (lifecycle === 'quiesced') return verb === 'restart' || verb === 'scrub' || verb === 'update';
   return verb !== 'restore';
 }

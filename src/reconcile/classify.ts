@@ -28,6 +28,8 @@ export type VmClass =
   | 'quarantined'
   /** A quarantined VM whose ttl ended: deleted now. */
   | 'quarantine_expired'
+  /** Terminated by an operator on a preset with a before_terminate hook: the loop deletes it after the hook. */
+  | 'terminating'
   /** Being deleted (the cloud says so, or this preset's manage deleted it moments ago): left alone, not counted. */
   | 'deleting';
 
@@ -51,6 +53,7 @@ export const DOOMED: ReadonlySet<VmClass> = new Set([
   'stuck',
   'scrubbed',
   'quarantine_expired',
+  'terminating',
 ]);
 
 /** How long a VM this preset deleted is taken as on its way out while the cloud still lists it. */
@@ -96,6 +99,7 @@ function heldClass(vm: Vm, l: VmLifecycle | undefined, now: number): [VmClass, s
   const who = `by ${l.by} at ${new Date(l.since).toISOString()}`;
   if (l.state === 'quiesced') return ['quiesced', `quiesced ${who}`];
   if (l.state === 'quarantined') return quarantineClass(l, now);
+  if (l.state === 'terminating') return ['terminating', `terminated ${who}`];
   if (l.deleteAt !== undefined && now >= l.deleteAt) return ['scrubbed', `scrubbed ${who}, grace ended`];
   return [
     'scrubbing',

@@ -118,6 +118,8 @@ function holderOf(
     case 'quarantined':
     case 'quarantine_expired':
       return { vm, user: 'healing', what: v.class };
+    case 'terminating':
+      return { vm, user: 'verb', what: 'terminate' };
     case 'deleting':
       if (v.vm.state === 'terminated' || v.vm.state === 'stopped' || v.vm.state === 'error')
         return { vm, user: 'healing', what: 'deleting' };

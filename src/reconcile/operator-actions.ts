@@ -61,3 +61,28 @@ export function terminatedState(
     ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
   };
 }
+
+/**
+ * The state after an operator's terminate on a preset with a before_terminate hook: the VM is marked
+ * `terminating`, and the loop deletes it once its hook is answered or timed out (docs/hooks.md).
+ */
+export function terminateHandedOver(
+  state: PresetState,
+  vmId: string,
+  by: string,
+  now: number,
+  event: (e: ActionEvent) => PresetEvent,
+  eventsKept: number,
+): PresetState {
+  const e = event({
+    at: new Date(now).toISOString(),
+    type: 'terminate_requested',
+    reason: `terminate asked by ${by}: after the before_terminate hook`,
+    vm: vmId,
+  });
+  return {
+    ...state,
+    lifecycle: { ...state.lifecycle, [vmId]: { state: 'terminating', since: now, by } },
+    events: [...state.events, e].slice(-eventsKept),
+  };
+}

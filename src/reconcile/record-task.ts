@@ -2,7 +2,7 @@ import type { TaskRecord } from '../drivers/types.js';
 import type { Preset } from '../presets/preset.js';
 import { hookTaskState } from './hook-answer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import { type ActionEvent, pausedState, terminatedState } from './operator-actions.js';
+import { type ActionEvent, pausedState, terminatedState, terminateHandedOver } from './operator-actions.js';
 import { type PresetEvent, type PresetState, parseState } from './state.js';
 import type { StepResult, TaskDeps } from './task-deps.js';
 import { withoutWaiting } from './verb-admission.js';
@@ -31,6 +31,8 @@ export async function recordTask(
   } else if (t.verb === 'hook') {
     next = hookTaskState(preset, state, t, now, event, deps.eventsKept);
     if (next === state) return { skipped: true, note: 'no hook waits for an answer' };
+  } else if (t.verb === 'terminate' && t.data?.handover) {
+    next = terminateHandedOver(state, t.vm ?? '', t.by, now, event, deps.eventsKept);
   } else if (t.verb === 'terminate') {
     next = terminatedState(state, t.vm ?? '', t.by, now, event, deps.eventsKept);
   } else {

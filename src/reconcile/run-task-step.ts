@@ -1,4 +1,4 @@
-import { META_PRESET, type TaskRecord } from '../drivers/types.js';
+import { META_PRESET, type TaskRecord, type Vm } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 import type { Preset } from '../presets/preset.js';
 import { capabilitiesOf } from './apply.js';
@@ -28,13 +28,14 @@ export async function runTaskStep(
   };
   switch (name) {
     case 'check': {
-      await vmOf();
-      if (t.verb === 'terminate') return {};
+      const vm = await vmOf();
+      if (t.verb === 'terminate') return handsOver(preset, vm) ? { data: { handover: 1 } } : {};
       const state = parseState(await deps.runtime.load(preset.name));
       const d = decideVerb(t.verb as VerbName, lifecycleIn(state, vmId), capabilitiesOf(deps.cloud));
       return { data: { from: d.transition.from, to: d.transition.to, op: d.op } };
     }
     case 'terminate':
+      if (t.data?.handover) return { skipped: true, note: HANDOVER_NOTE };
       // Idempotent by the driver contract: a VM already gone is a success.
       lease.assertValid();
       await deps.cloud.terminate(vmId, { signal });
@@ -86,4 +87,14 @@ export async function runTaskStep(
     default:
       throw new ShepherdError('reconcile_manage_1001', `unknown step ${name} of task ${t.id}`);
   }
+}
+
+const HANDOVER_NOTE = 'handed to the loop: deleted after its before_terminate hook';
+
+/**
+ * A terminate on a preset with a before_terminate hook is handed to the loop (lifecycle `terminating`),
+ * which runs the hook first as for its own terminations; a dead VM needs no hook and goes at once.
+ */
+function handsOver(preset: Preset, vm: Vm): boolean {
+  return preset.hooks?.beforeTerminate !== undefined && vm.state !== 'terminated' && vm.state !== 'error';
 }

@@ -69,6 +69,8 @@ export type EventType =
   | 'hook_timed_out'
   | 'hook_failed'
   | 'hook_cancelled'
+  /** An operator's terminate handed to the loop, which runs the before_terminate hook first. */
+  | 'terminate_requested'
   /** A count that follows demand changed, or its query failed (once per condition) or answered again. */
   | 'count_changed'
   | 'demand_unavailable'

@@ -2,7 +2,8 @@ import type { IaasCapability } from '../drivers/types.js';
 import { ShepherdError } from '../errors/shepherd-error.js';
 
 /** Where a VM stands in its operator-driven lifecycle. `active` is the default and is not stored. */
-export type Lifecycle = 'active' | 'quiesced' | 'scrubbing' | 'quarantined';
+/** `terminating`: an operator's terminate handed to the loop, which runs the before_terminate hook first. */
+export type Lifecycle = 'active' | 'quiesced' | 'scrubbing' | 'quarantined' | 'terminating';
 
 export type VerbName = 'quiesce' | 'restart' | 'scrub' | 'restore' | 'update';
 export const VERB_NAMES: readonly VerbName[] = ['quiesce', 'restart', 'scrub', 'restore', 'update'];

@@ -209,6 +209,61 @@ describe('before_terminate', () => {
     expect([again.statusCode, again.json().error.code]).toEqual([409, 'api_hook_0001']);
   });
 
+  it("holds an operator's terminate in terminating:wait too, and replaces the VM meanwhile", async () => {
+    const r = await newReceiver();
+    const schema = `t_hooks_${uniq()}`;
+    pgSchemas.push(schema);
+    const hooks = beforeTerminate(r.url);
+    const dir = tempDir({ 'settings.yaml': settings(schema), 'presets/web.conf': presetText(1, hooks) });
+    const { daemon, app } = await start(dir);
+    const [vm] = await eventually(
+      async () => {
+        await daemon.runOnce();
+        return (await state(daemon)).vms.filter((v) => v.state === 'running').map((v) => v.id);
+      },
+      (ids) => ids.length === 1,
+      15_000,
+    );
+    if (!vm) throw new Error('no VM');
+    const asked = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/presets/web/vms/${vm}`,
+      headers: bearer(OPERATE_TOKEN),
+    });
+    expect(asked.statusCode).toBe(202);
+    const task = await eventually(
+      async () => {
+        await daemon.runOnce();
+        return daemon.getTask(asked.json().id);
+      },
+      (t) => t.state === 'done' || t.state === 'failed',
+      15_000,
+    );
+    expect(task.state).toBe('done');
+    expect(task.steps.findLast((st) => st.name === 'terminate')).toMatchObject({
+      state: 'skipped',
+      note: expect.stringMatching(/before_terminate hook/),
+    });
+    // The loop holds it for the hook (notice sent once), and a replacement runs beside it.
+    const s = await eventually(
+      async () => {
+        await daemon.runOnce();
+        return state(daemon);
+      },
+      (st) => st.hooks?.[vm] !== undefined && st.vms.some((v) => v.id !== vm && v.state === 'running'),
+      15_000,
+    );
+    expect(s.events.filter((e) => e.type === 'terminate_requested').map((e) => e.vm)).toEqual([vm]);
+    for (let i = 0; i < 2; i++) await daemon.runOnce();
+    expect(await vmIds(daemon)).toContain(vm);
+    const notices = r.notices.filter((n) => n.body.type === 'before_terminate');
+    expect(notices.map((n) => [n.verified, (n.body.vm as { id: string }).id])).toEqual([[{ ok: true }, vm]]);
+    expect((await answer(app, vm, 'continue')).statusCode).toBe(202);
+    await terminated(daemon, vm);
+    expect((await events(daemon, 'terminated')).map((e) => e.vm)).toEqual([vm]);
+    expect((await state(daemon)).vms.filter((v) => v.state === 'running')).toHaveLength(1);
+  });
+
   it('terminates at once on abandon given in the response, recorded as abandon', async () => {
     const r = await newReceiver();
     r.respondWith((n) => (n.type === 'before_terminate' ? { result: 'abandon' } : {}));
