@@ -131,6 +131,7 @@ export function buildDependencies(gen: GenerationParts, shared: SharedParts): De
         ...(sharedListing && cycle.id > 0 ? { sharedListing } : {}),
         freshPreset: revisions.freshPreset,
         knowsRevision: revisions.knowsRevision,
+        currentPreset: revisions.currentPreset,
         ...locks,
       };
     },
@@ -165,7 +166,7 @@ function lockDeps(gen: GenerationParts, metrics: SharedParts['metrics']): Pick<M
 function revisionDeps(
   catalog: PresetCatalog,
   shared: SharedParts,
-): Pick<ManageDeps, 'freshPreset' | 'knowsRevision'> {
+): Pick<ManageDeps, 'freshPreset' | 'knowsRevision' | 'currentPreset'> {
   const { knownRevisions } = shared;
   return {
     freshPreset: async (name: string, unseen: readonly string[], observedAt: number) => {
@@ -175,6 +176,7 @@ function revisionDeps(
       return catalog.get(name);
     },
     knowsRevision: (name: string, rev: string) => knownRevisions.has(name, rev),
+    currentPreset: (name: string) => catalog.get(name),
   };
 }
 

@@ -44,6 +44,11 @@ export interface ManageDeps {
   freshPreset?: (name: string, unseen: readonly string[], observedAt: number) => Promise<Preset | undefined>;
   /** Whether this instance has read that revision of the preset (its current one or an earlier one). */
   knowsRevision?: (name: string, revision: string) => boolean;
+  /**
+   * The preset as this instance's catalog holds it now, without reading the store (undefined: gone). The
+   * preset a manage is given was read when its cycle began; a refresh since then may hold a newer one.
+   */
+  currentPreset?: (name: string) => Preset | undefined;
   /** `limits:` and the store's locks: disruptive calls wait for their slots (docs/locks.md). */
   locks?: { store: LockStore; limits: DisruptionLimits; onWait?: (level: LockLevel) => void };
   /** Reads the value of a count that follows demand (docs/demand.md); without it such a count is held. */

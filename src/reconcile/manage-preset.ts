@@ -1,4 +1,4 @@
-import { META_REVISION, type Vm } from '../drivers/types.js';
+import type { Vm } from '../drivers/types.js';
 import { asShepherdError, isShepherdError, type ShepherdError } from '../errors/shepherd-error.js';
 import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
@@ -20,8 +20,9 @@ import {
   rolloutAfter,
 } from './next-state.js';
 import { checkHealth, type Decision, decide, observe, withFaults } from './observe.js';
+import { presetNow } from './preset-now.js';
 import type { PresetTasksResult } from './run-tasks.js';
-import { type PresetEvent, type PresetState, parseState, type RolloutState } from './state.js';
+import { eventsWith, type PresetEvent, type PresetState, parseState, type RolloutState } from './state.js';
 import { withActiveWaits } from './verb-admission.js';
 
 export type { ManageDeps } from './manage-deps.js';
@@ -206,10 +207,8 @@ async function manageHeld(
 }
 
 /**
- * Phase observe: the preset's VMs with their faults. When another instance acted on a revision of the
- * preset this one has not read (a paused process, a watch event not handled yet, a save that failed),
- * acting on the old count or spec would undo what it did: the store is read again, and whatever it
- * holds now is what this manage acts on. Undefined: the preset is gone.
+ * Phase observe: the preset's VMs with their faults, and the preset to act on: a newer copy when this
+ * one is stale (preset-now.ts). Undefined: the preset is gone.
  */
 async function observed(run: ManageRun, lease: LeaseKeeper, state: PresetState): Promise<Vm[] | undefined> {
   const { deps } = run;
@@ -217,17 +216,9 @@ async function observed(run: ManageRun, lease: LeaseKeeper, state: PresetState):
   const observedAt = performance.now();
   const listed = await observe(run.preset, deps.cloud, state, shared, lease.takenOver, lease.signal);
   const vms = await withFaults(run.preset, listed, deps.cloud, lease.signal);
-  const unseen = unseenRevisions(vms, run.preset, deps.knowsRevision);
-  if (!deps.freshPreset || (unseen.length === 0 && !otherRevision(state, run.preset, deps.instanceId)))
-    return vms;
-  const fresh = await deps.freshPreset(run.preset.name, unseen, observedAt);
-  if (!fresh) return undefined;
-  if (fresh.source.revision !== run.preset.source.revision)
-    deps.logger.info(
-      { revision: fresh.source.revision, was: run.preset.source.revision, fence: lease.token },
-      'preset read again: another instance acted on a newer revision',
-    );
-  run.preset = fresh;
+  const preset = await presetNow(run.preset, vms, state, deps, { fence: lease.token, observedAt });
+  if (!preset) return undefined;
+  run.preset = preset;
   return vms;
 }
 
@@ -363,7 +354,7 @@ async function saveFailure(
   if (!state || !lease.valid()) return;
   const failed: PresetState = {
     ...state,
-    events: [...state.events, ...events].slice(-deps.eventsKept),
+    events: eventsWith(state.events, events, deps.eventsKept),
     status: {
       ...(state.status ?? { desired: preset.count, counts: {}, guard: false }),
       phase: 'failing',
@@ -377,24 +368,4 @@ async function saveFailure(
       'could not save the failure',
     );
   });
-}
-
-/** True when another instance's last manage used a revision of the preset other than this one's. */
-function otherRevision(state: PresetState, preset: Preset, me: string): boolean {
-  return state.revision !== null && state.revision !== preset.source.revision && state.lastManagedBy !== me;
-}
-
-/** Revisions VMs were built from that this instance never read: another instance's newer preset. */
-function unseenRevisions(
-  vms: readonly Vm[],
-  preset: Preset,
-  knows: ((name: string, revision: string) => boolean) | undefined,
-): string[] {
-  if (!knows) return [];
-  const unseen = new Set<string>();
-  for (const vm of vms) {
-    const rev = vm.metadata[META_REVISION];
-    if (rev !== undefined && rev !== preset.source.revision && !knows(preset.name, rev)) unseen.add(rev);
-  }
-  return [...unseen];
 }

@@ -74,3 +74,43 @@ describe('a manage that finds VMs built from a revision this instance never read
     expect(running(cloud.peek())).toBe(5);
   });
 });
+
+describe('a manage whose cycle began before a refresh read a newer revision', () => {
+  it("acts on the catalog's newer preset, though its VMs' revision is one this instance has read", async () => {
+    const { cloud, deps } = simManage();
+    const v1 = preset({ count: 3, healthcheck: null });
+    const v2 = preset({ count: 5, healthcheck: null, source: { ...v1.source, revision: 'r2' } });
+    await managePreset(v1, deps, { force: true }); // this instance, r1: 3 VMs, its own state
+    // Another instance built two more from r2 and could not save; this instance's refresh read r2 since.
+    for (let i = 0; i < 2; i++) await cloud.create({ ...vmSpecOf(v2), name: `web-x${i}` }, `x${i}`);
+    let fresh = 0;
+    const o = await managePreset(
+      v1,
+      {
+        ...deps,
+        knowsRevision: () => true,
+        currentPreset: () => v2,
+        freshPreset: async () => {
+          fresh++;
+          return v2;
+        },
+      },
+      { force: true },
+    );
+    expect(o.terminated).toBe(0); // not scaled back in to r1's count
+    expect(fresh).toBe(0); // the catalog already held it: no store read
+    expect(running(cloud.peek())).toBe(5);
+    expect(parseState(await deps.runtime.load('web')).revision).toBe('r2');
+  });
+
+  it('stops when the catalog no longer has the preset', async () => {
+    const { deps } = simManage();
+    const o = await managePreset(
+      preset({ count: 2, healthcheck: null }),
+      { ...deps, currentPreset: () => undefined },
+      { force: true },
+    );
+    expect(o.result).toBe('not_due');
+    expect(o.created).toBe(0);
+  });
+});
