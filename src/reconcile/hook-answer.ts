@@ -3,7 +3,7 @@ import type { BeforeTerminateHook } from '../presets/hooks-policy.js';
 import type { Preset } from '../presets/preset.js';
 import { answerWait, HOOK_ANSWERS, type HookAnswer } from './hooks.js';
 import type { ActionEvent } from './operator-actions.js';
-import type { PresetEvent, PresetState } from './state.js';
+import { eventsWith, type PresetEvent, type PresetState } from './state.js';
 
 /** The answer a `hook` task carries (its data), or undefined when it holds none. */
 export function hookAnswerOf(data: Readonly<Record<string, unknown>> | undefined): HookAnswer | undefined {
@@ -42,7 +42,7 @@ export function hookAnsweredState(
   return {
     ...state,
     hooks: { ...state.hooks, [vmId]: next },
-    events: [...state.events, e].slice(-eventsKept),
+    events: eventsWith(state.events, [e], eventsKept),
   };
 }
 

@@ -11,7 +11,14 @@ import { type AfterCreateNote, type HookWait, notesAfter, waitsAfter } from './h
 import type { Decision } from './observe.js';
 import { guardHolding, type Remedy } from './plan.js';
 import { withQuarantined } from './quarantine.js';
-import type { EventSink, PresetEvent, PresetState, RolloutState, VerbWait } from './state.js';
+import {
+  type EventSink,
+  eventsWith,
+  type PresetEvent,
+  type PresetState,
+  type RolloutState,
+  type VerbWait,
+} from './state.js';
 import { presetStatus, sameStatusOr, snapshotAfter } from './status.js';
 import type { VmLifecycle } from './verbs.js';
 
@@ -75,7 +82,7 @@ export function nextState(i: NextStateInput): { next: PresetState; failures: She
     lastSavedAt: i.now,
     lastManagedBy: i.instanceId,
     revision: preset.source.revision,
-    events: i.events.length > 0 ? [...state.events, ...i.events].slice(-i.eventsKept) : state.events,
+    events: i.events.length > 0 ? eventsWith(state.events, i.events, i.eventsKept) : state.events,
     vms: vmsAfter,
     status: sameStatusOr(
       state.status,

@@ -1,4 +1,4 @@
-import type { PresetEvent, PresetState } from './state.js';
+import { eventsWith, type PresetEvent, type PresetState } from './state.js';
 
 /** An event of an operator's action, without the lease facts (`token`, `instance`) added by its writer. */
 export type ActionEvent = Omit<PresetEvent, 'token' | 'instance'>;
@@ -31,7 +31,7 @@ export function pausedState(
   };
   return {
     ...rest,
-    events: [...state.events, e].slice(-eventsKept),
+    events: eventsWith(state.events, [e], eventsKept),
     ...(status ? { status } : {}),
     ...(paused ? { paused: { by, at: now } } : {}),
   };
@@ -57,7 +57,7 @@ export function terminatedState(
   return {
     ...rest,
     vms: state.vms.filter((v) => v.id !== vmId),
-    events: [...state.events, e].slice(-eventsKept),
+    events: eventsWith(state.events, [e], eventsKept),
     ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
   };
 }
@@ -83,6 +83,6 @@ export function terminateHandedOver(
   return {
     ...state,
     lifecycle: { ...state.lifecycle, [vmId]: { state: 'terminating', since: now, by } },
-    events: [...state.events, e].slice(-eventsKept),
+    events: eventsWith(state.events, [e], eventsKept),
   };
 }

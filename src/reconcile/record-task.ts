@@ -3,7 +3,7 @@ import type { Preset } from '../presets/preset.js';
 import { hookTaskState } from './hook-answer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { type ActionEvent, pausedState, terminatedState, terminateHandedOver } from './operator-actions.js';
-import { type PresetEvent, type PresetState, parseState } from './state.js';
+import { eventsWith, type PresetEvent, type PresetState, parseState } from './state.js';
 import type { StepResult, TaskDeps } from './task-deps.js';
 import { withoutWaiting } from './verb-admission.js';
 import { type Lifecycle, lifecycleAfter, type VerbDecision } from './verbs.js';
@@ -83,7 +83,7 @@ function verbState(
   const { lifecycle: _l, ...rest } = state;
   return {
     ...rest,
-    events: [...state.events, e].slice(-eventsKept),
+    events: eventsWith(state.events, [e], eventsKept),
     ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
   };
 }

@@ -189,6 +189,15 @@ export interface VerbWait {
   reason: string;
 }
 
+/** The events with `added` after them, the oldest dropped beyond `kept` (`manage.events_kept`). */
+export function eventsWith(
+  events: readonly PresetEvent[],
+  added: readonly PresetEvent[],
+  kept: number,
+): PresetEvent[] {
+  return [...events, ...added].slice(-kept);
+}
+
 export function emptyState(): PresetState {
   return {
     version: 1,

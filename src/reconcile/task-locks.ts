@@ -6,7 +6,7 @@ import { type Cloud, untilGone } from './apply.js';
 import { DisruptionGate } from './disruption-gate.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { type DisruptionLimits, type LockLevel, terminateDisrupts } from './lock-keys.js';
-import { type PresetEvent, parseState } from './state.js';
+import { eventsWith, type PresetEvent, parseState } from './state.js';
 
 /** Task steps that disrupt their VM: each takes the infrastructure locks of `limits:` first. */
 export const LOCKED_STEPS: ReadonlySet<string> = new Set(['terminate', 'stop', 'reboot', 'update']);
@@ -84,6 +84,6 @@ async function saveEvents(
 ): Promise<void> {
   if (!lease.valid()) return;
   const state = parseState(await deps.runtime.load(preset.name));
-  const next = { ...state, events: [...state.events, ...events].slice(-deps.eventsKept) };
+  const next = { ...state, events: eventsWith(state.events, events, deps.eventsKept) };
   await deps.runtime.save(preset.name, next, lease.current);
 }
