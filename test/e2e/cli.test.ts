@@ -58,6 +58,18 @@ describe('vmshepherd CLI', () => {
     ]);
   });
 
+  it('check: lists a count that follows demand with its bounds, its floor as the count', async () => {
+    const dir = tempDir({
+      'settings.yaml': 'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: p}\n',
+      'p/web.yaml':
+        "name: web\nimage: img\nflavor: m1.small\ncount:\n  min: 2\n  max: 10\n  schedule:\n    - {cron: '0 8 * * *', timezone: Europe/Warsaw, duration: 3600, min: 4, max: 8}\n",
+    });
+    const r = await runCli(['check', '-c', 'settings.yaml', '--output', 'json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const [web] = JSON.parse(r.stdout).presets;
+    expect(web).toMatchObject({ name: 'web', count: 2, demand: { min: 2, max: 10 } });
+  });
+
   it('check: reports a broken main configuration', async () => {
     const dir = tempDir({
       'settings.yaml':

@@ -16,6 +16,16 @@ const isWarning = (e: ShepherdError) => e.isWarning;
  * cloud or runtime store; lists every problem, exits 1 when there is an error. With `strict` (or
  * `strict: true` in the file) warnings are errors, for CI.
  */
+/** A valid preset as `check --output json` lists it. */
+interface CheckedPreset {
+  name: string;
+  file: string;
+  revision: string;
+  count: number;
+  /** The bounds of a count that follows demand (docs/demand.md). */
+  demand?: { min: number; max: number };
+}
+
 export async function checkCommand(
   configFile: string,
   output: OutputFormat,
@@ -24,7 +34,7 @@ export async function checkCommand(
   const registry = Daemon.registryFor({ configFile });
   const { config, errors, warnings } = await loadConfig(configFile, registry, { strict });
   let problems: ShepherdError[] = [...errors, ...warnings];
-  let presets: { name: string; file: string; revision: string; count: number }[] = [];
+  let presets: CheckedPreset[] = [];
   if (config) {
     const logger = createLogger({
       level: 'error',
@@ -39,9 +49,14 @@ export async function checkCommand(
     // A key of the main config's defaults is reported there and by the presets: once is enough.
     problems = uniqueProblems([...problems, ...(await catalog.refresh()).problems]);
     await store.close?.();
-    presets = catalog
-      .presets()
-      .map((p) => ({ name: p.name, file: p.source.file, revision: p.source.revision, count: p.count }));
+    presets = catalog.presets().map((p) => ({
+      name: p.name,
+      file: p.source.file,
+      revision: p.source.revision,
+      count: p.count,
+      // A count that follows demand is decided by a manage: `count` is its floor until then.
+      ...(p.demand ? { demand: { min: p.demand.min, max: p.demand.max } } : {}),
+    }));
   }
   const failures = problems.filter((e) => !isWarning(e));
   if (output === 'json') {
