@@ -4,6 +4,7 @@ import { errorFields } from '../observability/error-fields.js';
 import type { Preset } from '../presets/preset.js';
 import { type Acts, act, gateFor, lockWaitsOf } from './act.js';
 import { capabilitiesOf } from './apply.js';
+import type { CountDecision } from './demand.js';
 import { desiredCount, withDemand } from './demand-phase.js';
 import { isDue } from './due.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -69,6 +70,8 @@ class ManageRun {
   leaseFailure: Partial<ManageOutcome> | undefined;
   /** The lifecycle hooks' records to save (manage-hooks.ts). */
   hooks: HookRecords = {};
+  /** The count decided from demand: kept even by a manage that fails later, as its event is. */
+  demand: CountDecision | undefined;
 
   constructor(
     planned: Preset,
@@ -186,6 +189,7 @@ async function manageHeld(
     lease.signal,
   );
   run.preset = demand.preset;
+  run.demand = demand.decision;
   const { decision, rollout } = await decided(run, lease, state, vms);
   const acts = await acted(run, lease, state, decision, vms);
   const next = settled(run, state, decision, acts, vms, rollout);
@@ -330,7 +334,8 @@ async function failed(run: ManageRun, lease: LeaseKeeper, err: unknown): Promise
     reason: error.message,
     code: error.code,
   });
-  await saveFailure(run.preset, run.state, run.events, error, lease, run.deps);
+  const found = run.state && run.demand ? withDemand(run.state, run.demand) : run.state;
+  await saveFailure(run.preset, found, run.events, error, lease, run.deps);
   return run.outcome('failed', {
     error,
     lastManagedAt: run.state?.lastManagedAt ?? null,
@@ -340,8 +345,9 @@ async function failed(run: ManageRun, lease: LeaseKeeper, err: unknown): Promise
 }
 
 /**
- * After a failed manage the previous state is kept and only the failure is added, so the panel shows
- * it; `lastManagedAt` is not advanced, so the preset is retried on the next cycle.
+ * After a failed manage the previous state is kept and only the failure is added (with the count decided
+ * from demand, whose event is among those kept), so the panel shows it; `lastManagedAt` is not advanced,
+ * so the preset is retried on the next cycle.
  */
 async function saveFailure(
   preset: Preset,
