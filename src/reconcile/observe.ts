@@ -247,6 +247,7 @@ export function decide(
     verbsWaiting: verbsWaiting(state, now),
     createBlock: createBlock(state.backoff ?? {}, preset.flavor, now),
     capacity,
+    ...(preset.healthcheck?.policy.quarantine ? { stopFailures: stopFailures(state) } : {}),
   };
   return {
     health,
@@ -257,6 +258,15 @@ export function decide(
     capacity,
     decidedAt: now,
   };
+}
+
+/** Failed stops into quarantine per VM, from the events (`quarantine_failed`). */
+export function stopFailures(state: PresetState): ReadonlyMap<string, number> {
+  const failures = new Map<string, number>();
+  for (const e of state.events)
+    if (e.type === 'quarantine_failed' && e.vm !== undefined)
+      failures.set(e.vm, (failures.get(e.vm) ?? 0) + 1);
+  return failures;
 }
 
 /** Verbs that leave a VM in service, by VM id: while such a VM is not ready, its verb holds it. */

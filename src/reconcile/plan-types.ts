@@ -84,6 +84,8 @@ export interface PlanContext {
   verbsWaiting?: ReadonlySet<string> | undefined;
   /** Flavors found without capacity per zone (state.capacity and this listing's failed VMs). */
   capacity?: CapacitySkips | undefined;
+  /** Failed stops into quarantine per VM (docs/quarantine.md): after QUARANTINE_ATTEMPTS it is deleted. */
+  stopFailures?: ReadonlyMap<string, number> | undefined;
 }
 
 /** Where the VMs of a preset spread over zones are, and where its creates go. */

@@ -136,8 +136,8 @@ function healing(preset: Preset, vms: readonly ClassifiedVm[], ctx: PlanContext)
   }
   // Replaced VMs go to quarantine (stopped and kept) while it has room, the others are deleted.
   const policy = preset.healthcheck?.policy.quarantine;
-  const split = quarantineSplit(policy, alive, replaced, ctx.capabilities, ctx.now);
-  const why = (v: ClassifiedVm) => (split.note ? `${v.reason}; ${split.note}` : v.reason);
+  const split = quarantineSplit(policy, alive, replaced, ctx.capabilities, ctx.now, ctx.stopFailures);
+  const why = (v: ClassifiedVm) => split.notes.get(v.vm.id) ?? v.reason;
   for (const v of split.terminate) terminate.push(termination(v, 'unhealthy', why(v)));
   const out = new Set([...terminate.map((t) => t.vmId), ...split.quarantine.map((q) => q.vmId)]);
   // Expiring VMs still serve until their time, but are not counted: their replacements are (within the

@@ -18,10 +18,14 @@ export interface Quarantine {
   keep: number;
 }
 
+/** Stops into quarantine tried for one VM before it is deleted as usual (its cloud will not stop it). */
+export const QUARANTINE_ATTEMPTS = 3;
+
 /**
  * Of the unhealthy VMs the plan replaces, the first ones go to quarantine while fewer than `keep` VMs
- * are quarantined (counting those kept already); the others, and all of them when the cloud cannot stop
- * a VM, are deleted as usual.
+ * are quarantined (counting those kept already); the others, those whose stop failed QUARANTINE_ATTEMPTS
+ * times (`stopFailures`), and all of them when the cloud cannot stop a VM, are deleted as usual, each
+ * with the reason why (`notes`, by VM id).
  */
 export function quarantineSplit(
   policy: QuarantinePolicy | undefined,
@@ -29,20 +33,24 @@ export function quarantineSplit(
   replaced: readonly ClassifiedVm[],
   capabilities: ReadonlySet<IaasCapability>,
   now: number,
-): { quarantine: Quarantine[]; terminate: ClassifiedVm[]; note?: string } {
-  if (!policy || replaced.length === 0) return { quarantine: [], terminate: [...replaced] };
-  if (!capabilities.has('stop'))
-    return {
-      quarantine: [],
-      terminate: [...replaced],
-      note: "no quarantine: the cloud's driver cannot stop a VM",
-    };
+  stopFailures?: ReadonlyMap<string, number>,
+): { quarantine: Quarantine[]; terminate: ClassifiedVm[]; notes: ReadonlyMap<string, string> } {
+  const notes = new Map<string, string>();
+  if (!policy || replaced.length === 0) return { quarantine: [], terminate: [...replaced], notes };
+  if (!capabilities.has('stop')) {
+    for (const v of replaced)
+      notes.set(v.vm.id, `${v.reason}; no quarantine: the cloud's driver cannot stop a VM`);
+    return { quarantine: [], terminate: [...replaced], notes };
+  }
   let held = alive.filter((v) => v.class === 'quarantined').length;
   const quarantine: Quarantine[] = [];
   const terminate: ClassifiedVm[] = [];
   for (const v of replaced) {
-    if (held >= policy.keep) {
+    const failed = stopFailures?.get(v.vm.id) ?? 0;
+    if (failed >= QUARANTINE_ATTEMPTS || held >= policy.keep) {
       terminate.push(v);
+      const why = failed >= QUARANTINE_ATTEMPTS ? `its stop failed ${failed} times` : 'quarantine full';
+      notes.set(v.vm.id, `${v.reason}; ${why} (keep ${policy.keep})`);
       continue;
     }
     held++;
@@ -54,8 +62,7 @@ export function quarantineSplit(
       keep: policy.keep,
     });
   }
-  const note = `quarantine full (keep ${policy.keep})`;
-  return { quarantine, terminate, ...(terminate.length > 0 ? { note } : {}) };
+  return { quarantine, terminate, notes };
 }
 
 /** The lifecycle record of a VM put in quarantine at `now`. */

@@ -5,9 +5,11 @@ import { healthCoreSchema } from '../../src/config/preset-schema.js';
 import type { IaasCapability, Vm } from '../../src/drivers/types.js';
 import { quarantinePolicyOf } from '../../src/presets/quarantine-policy.js';
 import { classify } from '../../src/reconcile/classify.js';
+import { stopFailures } from '../../src/reconcile/observe.js';
 import { type Plan, plan } from '../../src/reconcile/plan.js';
 import type { PresetPreview } from '../../src/reconcile/preview.js';
 import { quarantineLine, quarantineSplit, withQuarantined } from '../../src/reconcile/quarantine.js';
+import { emptyState } from '../../src/reconcile/state.js';
 import { presetStatus, snapshotAfter } from '../../src/reconcile/status.js';
 import type { VmLifecycle } from '../../src/reconcile/verbs.js';
 import { decideVerb } from '../../src/reconcile/verbs.js';
@@ -70,8 +72,26 @@ describe('quarantineSplit', () => {
     policy?: typeof policy;
     quarantine: number;
     terminate: number;
+    /** Failed stops recorded for the first unhealthy VM. */
+    stopFailed?: number;
   }
   const cases: Case[] = [
+    {
+      name: 'a stop failed twice: tried again',
+      held: 0,
+      replaced: 1,
+      stopFailed: 2,
+      quarantine: 1,
+      terminate: 0,
+    },
+    {
+      name: 'a stop failed three times: deleted',
+      held: 0,
+      replaced: 1,
+      stopFailed: 3,
+      quarantine: 0,
+      terminate: 1,
+    },
     { name: 'room for both', held: 0, replaced: 2, quarantine: 2, terminate: 0 },
     { name: 'room for one', held: 1, replaced: 2, quarantine: 1, terminate: 1 },
     { name: 'full', held: 2, replaced: 1, quarantine: 0, terminate: 1 },
@@ -94,7 +114,16 @@ describe('quarantineSplit', () => {
     const all = classify(p, [...heldVms, ...sick], health, T0, lifecycle);
     const replaced = all.filter((v) => v.class === 'unhealthy');
     expect(replaced).toHaveLength(c.replaced);
-    const r = quarantineSplit('policy' in c ? c.policy : policy, all, replaced, c.capabilities ?? STOP, T0);
+    const failures = new Map(c.stopFailed ? [[sick[0]!.id, c.stopFailed]] : []);
+    const r = quarantineSplit(
+      'policy' in c ? c.policy : policy,
+      all,
+      replaced,
+      c.capabilities ?? STOP,
+      T0,
+      failures,
+    );
+    if (c.stopFailed === 3) expect(r.notes.get(sick[0]!.id)).toMatch(/; its stop failed 3 times \(keep 2\)$/);
     expect(r.quarantine.map((q) => q.vmId)).toEqual(sick.slice(0, c.quarantine).map((v) => v.id));
     expect(r.terminate.map((v) => v.vm.id)).toEqual(sick.slice(c.quarantine).map((v) => v.id));
     for (const [i, q] of r.quarantine.entries()) {
@@ -143,6 +172,31 @@ describe('plan with a quarantine', () => {
     expect(p.serving).toBe(2);
     // Not held to the ceiling: the replacement is not kept waiting for it.
     expect(p.exempt).toBe(1);
+  });
+
+  it('an unhealthy VM whose stop failed three times (its events) is deleted and replaced as usual', () => {
+    const vms = [vm(), vm(), vm()];
+    const p0 = sickPreset(1);
+    const failed = (n: number) => ({
+      ...emptyState(),
+      events: Array.from({ length: n }, () => ({
+        at: new Date(T0).toISOString(),
+        type: 'quarantine_failed' as const,
+        vm: vms[1]!.id,
+        reason: 'stop: refused',
+      })),
+    });
+    const planAfter = (n: number) =>
+      plan(p0, classify(p0, vms, new Map([[vms[1]!.id, failing(3, 60)]]), T0, {}), {
+        ...ctx,
+        stopFailures: stopFailures(failed(n)),
+      });
+    expect(planAfter(2).quarantine.map((q) => q.vmId)).toEqual([vms[1]!.id]);
+    const p = planAfter(3);
+    expect(p.quarantine).toEqual([]);
+    expect(p.terminate.map((t) => [t.vmId, t.class])).toEqual([[vms[1]!.id, 'unhealthy']]);
+    expect(p.terminate[0]!.reason).toMatch(/; its stop failed 3 times \(keep 1\)$/);
+    expect(p.create).toBe(1);
   });
 
   it('with the quarantine full, the next unhealthy VM is replaced as usual', () => {
