@@ -61,8 +61,8 @@ describe('vmshepherd CLI', () => {
   it('check: lists a count that follows demand with its bounds, its floor as the count', async () => {
     const dir = tempDir({
       'settings.yaml': 'runtime: {driver: InMemoryDriver}\npresets: {driver: DirectoryDriver, path: p}\n',
-      'p/web.yaml':
-        "name: web\nimage: img\nflavor: m1.small\ncount:\n  min: 2\n  max: 10\n  schedule:\n    - {cron: '0 8 * * *', timezone: Europe/Warsaw, duration: 3600, min: 4, max: 8}\n",
+      'p/web.conf':
+        "name: web\nimage: img\nflavor: m1.small\niaas: {driver: DummyIaasDriver}\ncount:\n  min: 2\n  max: 10\n  schedule:\n    - {cron: '0 8 * * *', timezone: Europe/Warsaw, duration: 3600, min: 4, max: 8}\n",
     });
     const r = await runCli(['check', '-c', 'settings.yaml', '--output', 'json'], dir);
     expect(r.code, r.stderr).toBe(0);
