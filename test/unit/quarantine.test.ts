@@ -184,6 +184,8 @@ describe('plan with a quarantine', () => {
         type: 'quarantine_failed' as const,
         vm: vms[1]!.id,
         reason: 'stop: refused',
+        token: 1,
+        instance: 'me',
       })),
     });
     const planAfter = (n: number) =>
