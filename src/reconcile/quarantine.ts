@@ -18,6 +18,8 @@ export interface Quarantine {
   keep: number;
 }
 
+const NO_NOTES: ReadonlyMap<string, string> = new Map();
+
 /** Stops into quarantine tried for one VM before it is deleted as usual (its cloud will not stop it). */
 export const QUARANTINE_ATTEMPTS = 3;
 
@@ -35,8 +37,9 @@ export function quarantineSplit(
   now: number,
   stopFailures?: ReadonlyMap<string, number>,
 ): { quarantine: Quarantine[]; terminate: ClassifiedVm[]; notes: ReadonlyMap<string, string> } {
+  // Every manage of every preset comes here: the usual case (nothing replaced) allocates no notes.
+  if (!policy || replaced.length === 0) return { quarantine: [], terminate: [...replaced], notes: NO_NOTES };
   const notes = new Map<string, string>();
-  if (!policy || replaced.length === 0) return { quarantine: [], terminate: [...replaced], notes };
   if (!capabilities.has('stop')) {
     for (const v of replaced)
       notes.set(v.vm.id, `${v.reason}; no quarantine: the cloud's driver cannot stop a VM`);

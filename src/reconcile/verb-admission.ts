@@ -8,7 +8,7 @@ import { healthOfSnapshots } from './health.js';
 import { withHookWaitsOut } from './hooks.js';
 import { type InPlaceWork, inPlaceFieldsOf, inPlaceWork } from './in-place.js';
 import { membersOf, verbsInFlight } from './observe.js';
-import type { PresetEvent, PresetState, VerbWait } from './state.js';
+import { eventsWith, type PresetEvent, type PresetState, type VerbWait } from './state.js';
 import type { Lifecycle } from './verbs.js';
 
 /** How long a verb waits for room in the disruption budget before its task fails (`vm_verb_2003`). */
@@ -85,16 +85,19 @@ export function waitingState(
     ...state,
     ...(first
       ? {
-          events: [
-            ...state.events,
-            event({
-              at: new Date(now).toISOString(),
-              type: 'verb_waiting',
-              vm: vmId,
-              reason: `${wait.verb} by ${wait.by} ${wait.reason}`,
-              code: 'vm_verb_2003',
-            }),
-          ].slice(-eventsKept),
+          events: eventsWith(
+            state.events,
+            [
+              event({
+                at: new Date(now).toISOString(),
+                type: 'verb_waiting',
+                vm: vmId,
+                reason: `${wait.verb} by ${wait.by} ${wait.reason}`,
+                code: 'vm_verb_2003',
+              }),
+            ],
+            eventsKept,
+          ),
         }
       : {}),
     waiting: { ...state.waiting, [vmId]: { ...wait, since: before?.since ?? now } },

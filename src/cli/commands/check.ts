@@ -11,11 +11,6 @@ import { errorLine, type OutputFormat, print, printErr, printJson } from '../out
 
 const isWarning = (e: ShepherdError) => e.isWarning;
 
-/**
- * `vmshepherd check -c FILE`: validates the configuration and every preset without connecting to any
- * cloud or runtime store; lists every problem, exits 1 when there is an error. With `strict` (or
- * `strict: true` in the file) warnings are errors, for CI.
- */
 /** A valid preset as `check --output json` lists it. */
 interface CheckedPreset {
   name: string;
@@ -26,6 +21,11 @@ interface CheckedPreset {
   demand?: { min: number; max: number };
 }
 
+/**
+ * `vmshepherd check -c FILE`: validates the configuration and every preset without connecting to any
+ * cloud or runtime store; lists every problem, exits 1 when there is an error. With `strict` (or
+ * `strict: true` in the file) warnings are errors, for CI.
+ */
 export async function checkCommand(
   configFile: string,
   output: OutputFormat,
